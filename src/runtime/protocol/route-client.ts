@@ -1,0 +1,52 @@
+import type * as grpc from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
+import type { RouteUpdate } from './control.ts';
+import { controlPackage } from './control-proto.ts';
+
+export interface RouteSubscription {
+  close(): void;
+}
+
+/**
+ * Subscribes to the scheduler's route stream at `address` (`host:port`) and reconnects with
+ * back-off (0.2 s doubling to 5 s) when it drops. Each (re)connection starts with a full snapshot,
+ * so `onUpdate` can simply apply every message to a `RouteTable`.
+ */
+export function subscribeRoutes(
+  address: string,
+  subscriberName: string,
+  onUpdate: (update: RouteUpdate) => void,
+  onError: (err: Error) => void = () => {},
+): RouteSubscription {
+  const client = new (controlPackage().RouteService)(address, credentials.createInsecure());
+  let closed = false;
+  let delay = 200;
+  let stream: grpc.ClientReadableStream<RouteUpdate> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const connect = () => {
+    if (closed) return;
+    stream = client.SubscribeRoutes({ subscriberName }) as grpc.ClientReadableStream<RouteUpdate>;
+    stream.on('data', (u: RouteUpdate) => {
+      delay = 200;
+      onUpdate(u);
+    });
+    stream.on('error', (err: Error) => {
+      if (!closed) onError(err);
+    });
+    stream.on('close', () => {
+      if (closed) return;
+      timer = setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 5000);
+    });
+  };
+  connect();
+  return {
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      stream?.cancel();
+      client.close();
+    },
+  };
+}
