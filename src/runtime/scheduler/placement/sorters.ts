@@ -1,0 +1,60 @@
+import type { PlacementRequest, PolicyName, ReplicaView, ServerView } from './types.ts';
+
+/** A named preference: negative when `a` should be chosen before `b`. */
+export interface Sorter<T> {
+  readonly name: string;
+  compare(req: PlacementRequest, a: T, b: T): number;
+}
+
+/** Prefer the server that already hosts the model, so a re-placement does not ping-pong. */
+export const hostsModel: Sorter<ServerView> = {
+  name: 'hosts-model',
+  compare: (req, a, b) => Number(b.name === req.currentServer) - Number(a.name === req.currentServer),
+};
+
+export const serverName: Sorter<ServerView> = {
+  name: 'server-name',
+  compare: (_req, a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+};
+
+export const SERVER_SORTERS: readonly Sorter<ServerView>[] = [hostsModel, serverName];
+
+/** Replicas that already hold some version of the model first: no new download or load. */
+export const alreadyHolds: Sorter<ReplicaView> = {
+  name: 'already-holds',
+  compare: (req, a, b) => Number(b.models.has(req.name)) - Number(a.models.has(req.name)),
+};
+
+/** Spreading: most free memory first (Seldon's rule; balances load, packs worst). */
+export const mostFreeMemory: Sorter<ReplicaView> = {
+  name: 'most-free-memory',
+  compare: (_req, a, b) => b.capacityBytes - b.committedBytes - (a.capacityBytes - a.committedBytes),
+};
+
+/** Best fit: least free memory first (the filter already guaranteed the model fits). */
+export const leastFreeMemory: Sorter<ReplicaView> = {
+  name: 'least-free-memory',
+  compare: (_req, a, b) => a.capacityBytes - a.committedBytes - (b.capacityBytes - b.committedBytes),
+};
+
+export const replicaIndex: Sorter<ReplicaView> = {
+  name: 'replica-index',
+  compare: (_req, a, b) => a.idx - b.idx,
+};
+
+/** Replica sorters per policy, most significant first. */
+export const POLICIES: Record<PolicyName, readonly Sorter<ReplicaView>[]> = {
+  spread: [alreadyHolds, mostFreeMemory, replicaIndex],
+  'best-fit': [alreadyHolds, leastFreeMemory, replicaIndex],
+};
+
+/** Lexicographic composition: later sorters only break ties of earlier ones. */
+export function compose<T>(sorters: readonly Sorter<T>[]): (req: PlacementRequest, a: T, b: T) => number {
+  return (req, a, b) => {
+    for (const s of sorters) {
+      const c = s.compare(req, a, b);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+}
