@@ -75,7 +75,7 @@ describe('MemoryLru', () => {
       fc.property(fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 200 }), (seq) => {
         const lru = new MemoryLru({ capacityBytes: 100 });
         const sizes = [10, 20, 30, 40, 50, 10, 20, 30, 40, 50];
-        sizes.forEach((s, i) => lru.register(`m${i}`, s));
+        for (const [i, s] of sizes.entries()) lru.register(`m${i}`, s);
         for (const i of seq) {
           const name = `m${i}`;
           if (!lru.get(name)?.inMemory) load(lru, name);
