@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# kube-apiserver and etcd for end-to-end tests, both built from the Go module proxy and cached
+# separately (the apiserver build is the slow one).
+# kube-apiserver comes from module k8s.io/kubernetes, whose staging modules (k8s.io/api, ...)
+# are pinned at v0.0.0 and replaced by local paths in its own go.mod; a consumer module must
+# replace each of them with its published v0.<minor>.<patch> release.
+set -euo pipefail
+COMPONENT=kube
+source "$(dirname "$0")/common.sh"
+require_cmd go "install Go 1.24 or newer (apt-get install golang, or https://go.dev/dl) to build kube-apiserver and etcd"
+
+export GOFLAGS="-mod=mod -buildvcs=false"
+export CGO_ENABLED=0
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+build_apiserver() {
+  local dest="$MLOPS_CACHE/kube-apiserver/v$KUBERNETES_VERSION"
+  local want="kubernetes=$KUBERNETES_VERSION"
+  if stamp_ok "$dest/.stamp" "$want"; then
+    log "cached: $dest/kube-apiserver"
+    return
+  fi
+  local minor_patch="${KUBERNETES_VERSION#*.}"
+  mkdir -p "$dest" "$work/apiserver"
+  cd "$work/apiserver"
+  go mod init provision.local/kube-apiserver >/dev/null 2>&1
+  log "fetching k8s.io/kubernetes v$KUBERNETES_VERSION go.mod"
+  local gomod staging
+  gomod="$(go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  [ -f "$gomod" ] || die "could not download k8s.io/kubernetes@v$KUBERNETES_VERSION"
+  staging="$(sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/.*#\1#p' "$gomod")"
+  [ -n "$staging" ] || die "no staging replaces found in $gomod"
+  {
+    echo "require k8s.io/kubernetes v$KUBERNETES_VERSION"
+    for m in $staging; do echo "replace $m => $m v0.$minor_patch"; done
+  } >>go.mod
+  printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' >tools.go
+  log "resolving modules ($(echo "$staging" | wc -w) staging modules replaced by v0.$minor_patch)"
+  go mod tidy 2>&1 | grep -v '^go: downloading' >&2 || true
+  log "building kube-apiserver v$KUBERNETES_VERSION (the slow step: ~10 min on 2 cores)"
+  nice -n 10 go build -trimpath \
+    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor_patch%%.*}" \
+    -o "$dest/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+  "$dest/kube-apiserver" --version >&2
+  echo "$want" >"$dest/.stamp"
+}
+
+# etcd: a one-line main around the released server package (the etcd root module cannot be
+# built with `go install` because its go.mod has replace directives).
+build_etcd() {
+  local dest="$MLOPS_CACHE/etcd/v$ETCD_VERSION"
+  local want="etcd=$ETCD_VERSION"
+  if stamp_ok "$dest/.stamp" "$want"; then
+    log "cached: $dest/etcd"
+    return
+  fi
+  mkdir -p "$dest" "$work/etcd"
+  cd "$work/etcd"
+  go mod init provision.local/etcd >/dev/null 2>&1
+  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >main.go
+  go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" 2>&1 | grep -v '^go: downloading' >&2 || true
+  go mod tidy 2>&1 | grep -v '^go: downloading' >&2 || true
+  log "building etcd v$ETCD_VERSION"
+  nice -n 10 go build -trimpath -ldflags "-s -w" -o "$dest/etcd" .
+  "$dest/etcd" --version >&2
+  echo "$want" >"$dest/.stamp"
+}
+
+build_apiserver
+build_etcd

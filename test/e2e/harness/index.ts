@@ -1,0 +1,6 @@
+// The end-to-end harness: start real components for a suite, stop them afterwards.
+export { cachePath, cacheRoot, pinnedVersion, repoRoot } from './cache.ts';
+export { type KafkaBroker, startKafka } from './kafka.ts';
+export { freePort } from './ports.ts';
+export { logTail, type ManagedProcess, startProcess, waitUntilReady } from './process.ts';
+export { describeE2E, e2eRequired, requireToolchain, type Tool } from './toolchain.ts';

@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cachePath, pinnedVersion, provisioned } from './cache.ts';
+import { freePort } from './ports.ts';
+import { logContains, type ManagedProcess, startProcess, waitUntilReady } from './process.ts';
+
+export interface KafkaBroker {
+  brokers: string[];
+  /** Stops the broker and deletes its storage; the log directory is kept. */
+  stop(): Promise<void>;
+  /** Stops the broker gracefully and starts it again on the same ports and storage. */
+  restart(): Promise<void>;
+  logDir: string;
+}
+
+const STARTUP_TIMEOUT_MS = 90_000;
+
+function kafkaLibs(): string {
+  const dir = cachePath('kafka', `${pinnedVersion('KAFKA_SCALA_VERSION')}-${pinnedVersion('KAFKA_VERSION')}`);
+  return join(provisioned('kafka', dir), 'libs');
+}
+
+/** A Kafka cluster id: 16 random bytes, base64url without padding. */
+function clusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+const jvmOptions = [
+  '-Xms128m',
+  '-Xmx512m',
+  '-Djava.awt.headless=true',
+  // Quick start on a small machine matters more than peak throughput here.
+  '-XX:TieredStopAtLevel=1',
+  '-XX:+UseSerialGC',
+];
+
+/**
+ * Starts a single-node Kafka (KRaft: broker and controller in one process) on free 127.0.0.1
+ * ports, with storage formatted in a fresh temporary directory.
+ */
+export async function startKafka(): Promise<KafkaBroker> {
+  const libs = kafkaLibs();
+  const classpath = `${libs}/*`;
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-kafka-'));
+  const logDir = join(dir, 'logs');
+  const dataDir = join(dir, 'data');
+  mkdirSync(logDir);
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const config = join(dir, 'server.properties');
+  writeFileSync(
+    config,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${dataDir}`,
+      'num.partitions=1',
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      'auto.create.topics.enable=true',
+      '',
+    ].join('\n'),
+  );
+  const log4j = join(dir, 'log4j.properties');
+  writeFileSync(
+    log4j,
+    [
+      'log4j.rootLogger=INFO, out',
+      'log4j.appender.out=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.out.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.org.apache.kafka.clients=WARN',
+      '',
+    ].join('\n'),
+  );
+  const java = ['-cp', classpath, ...jvmOptions, `-Dlog4j.configuration=file:${log4j}`];
+
+  const format = spawnSync(
+    'java',
+    [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config],
+    { encoding: 'utf8' },
+  );
+  writeFileSync(join(logDir, 'format.log'), `${format.stdout ?? ''}${format.stderr ?? ''}`);
+  if (format.status !== 0) {
+    throw new Error(
+      `Kafka storage format failed (exit ${format.status}): ${format.stderr || format.stdout || format.error}`,
+    );
+  }
+
+  let generation = 0;
+  let proc: ManagedProcess | undefined;
+  const launch = async () => {
+    generation += 1;
+    const logFile = join(logDir, `kafka-${generation}.log`);
+    proc = startProcess('kafka', 'java', [...java, 'kafka.Kafka', config], { logFile });
+    const started = proc;
+    await waitUntilReady(
+      started,
+      `Kafka broker on 127.0.0.1:${port}`,
+      async () => logContains(started.logFile, 'Kafka Server started'),
+      STARTUP_TIMEOUT_MS,
+    );
+  };
+  await launch();
+
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    logDir,
+    async stop() {
+      await proc?.stop(15_000);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await proc?.stop(30_000);
+      await launch();
+    },
+  };
+}
