@@ -2,8 +2,9 @@
  * Which registered models are in the inference server's memory, and which to evict to make room.
  *
  * Models are registered (on disk, known to the scheduler) up to capacity × (1 + over-commit); only
- * `capacityBytes` of them fit in memory at once. A `Map`'s insertion order is the recency order:
- * touching a model moves it to the end, so the first evictable entry is the least recently used.
+ * `capacityBytes` of them fit in memory at once. The resident models sit in a `Map` whose insertion
+ * order is the recency order: touching one moves it to the end, so the first evictable entry is
+ * the least recently used, and a victim search never walks over models that are not in memory.
  *
  * Anti-thrash: a model is not evicted while requests are in flight on it, nor within
  * `minResidencyMs` of being loaded; when nothing else can go, `makeRoom` says how long to wait
@@ -28,6 +29,7 @@ export interface LruOptions {
 
 export class MemoryLru {
   private readonly entries = new Map<string, LruEntry>();
+  private readonly resident = new Map<string, LruEntry>();
   private readonly now: () => number;
   private readonly minResidencyMs: number;
   readonly capacityBytes: number;
@@ -45,7 +47,7 @@ export class MemoryLru {
 
   /** Registered models, least recently used first. */
   list(): LruEntry[] {
-    return [...this.entries.values()];
+    return [...this.entries.values()].sort((a, b) => a.lastUsed - b.lastUsed || (a.name < b.name ? -1 : 1));
   }
 
   register(name: string, bytes: number): LruEntry {
@@ -61,6 +63,7 @@ export class MemoryLru {
     if (!e) return;
     if (e.inMemory) this.usedBytes -= e.bytes;
     this.entries.delete(name);
+    this.resident.delete(name);
   }
 
   /** Marks a use: moves the model to the most-recent end. */
@@ -68,8 +71,9 @@ export class MemoryLru {
     const e = this.entries.get(name);
     if (!e) return;
     e.lastUsed = this.now();
-    this.entries.delete(name);
-    this.entries.set(name, e);
+    if (!e.inMemory) return;
+    this.resident.delete(name);
+    this.resident.set(name, e);
   }
 
   /** Models to evict (least recently used first) so `name` fits in memory. */
@@ -88,9 +92,8 @@ export class MemoryLru {
     const evict: string[] = [];
     const now = this.now();
     let soonest = Number.POSITIVE_INFINITY;
-    for (const e of this.entries.values()) {
+    for (const e of this.resident.values()) {
       if (free >= target.bytes) break;
-      if (!e.inMemory || e === target) continue;
       if (e.inFlight > 0) continue;
       const age = now - e.loadedAt;
       if (age < this.minResidencyMs) {
@@ -113,8 +116,9 @@ export class MemoryLru {
     if (!e || e.inMemory) return;
     e.inMemory = true;
     e.loadedAt = this.now();
+    e.lastUsed = e.loadedAt;
     this.usedBytes += e.bytes;
-    this.touch(name);
+    this.resident.set(name, e);
   }
 
   markEvicted(name: string): void {
@@ -122,6 +126,7 @@ export class MemoryLru {
     if (!e?.inMemory) return;
     e.inMemory = false;
     this.usedBytes -= e.bytes;
+    this.resident.delete(name);
   }
 
   acquire(name: string): void {

@@ -99,8 +99,8 @@ describe('replica filters', () => {
     expect(memory.accepts(req({ memoryBytes: 40 }), r)).toBe(true);
     expect(memory.accepts(req({ memoryBytes: 41 }), r)).toBe(false);
     r.models.set('iris', new Set([1]));
-    expect(memory.accepts(req({ memoryBytes: 41 }), r)).toBe(true);
-    expect(memory.accepts(req({ memoryBytes: 41, version: 2 }), r)).toBe(false);
+    expect(memory.accepts(req({ memoryBytes: 41, currentServer: 'a' }), r)).toBe(true);
+    expect(memory.accepts(req({ memoryBytes: 41, version: 2, currentServer: 'a' }), r)).toBe(false);
   });
 });
 
@@ -118,7 +118,7 @@ describe('sorters', () => {
     expect(leastFreeMemory.compare(req(), a, b)).toBeGreaterThan(0);
     expect(replicaIndex.compare(req(), a, b)).toBeLessThan(0);
     b.models.set('iris', new Set([1]));
-    expect(alreadyHolds.compare(req(), a, b)).toBeGreaterThan(0);
+    expect(alreadyHolds.compare(req({ currentServer: 's' }), a, b)).toBeGreaterThan(0);
   });
 });
 

@@ -49,11 +49,13 @@ export const notDraining: Filter<ReplicaView> = {
 };
 
 /** Free memory counts loads still in flight as used; a replica that already holds this exact
- * version needs nothing more. */
+ * version needs nothing more (only possible on the server currently hosting the model, which is
+ * checked first because it is much cheaper than the map lookup). */
 export const memory: Filter<ReplicaView> = {
   name: 'memory',
   accepts: (req, r) =>
-    r.capacityBytes - r.committedBytes >= req.memoryBytes || holdsVersion(r, req.name, req.version),
+    r.capacityBytes - r.committedBytes >= req.memoryBytes ||
+    (req.currentServer === r.serverName && holdsVersion(r, req.name, req.version)),
   explain: (req, r) =>
     `needs ${req.memoryBytes} bytes, ${Math.max(0, r.capacityBytes - r.committedBytes)} free`,
 };

@@ -19,10 +19,12 @@ export const serverName: Sorter<ServerView> = {
 
 export const SERVER_SORTERS: readonly Sorter<ServerView>[] = [hostsModel, serverName];
 
-/** Replicas that already hold some version of the model first: no new download or load. */
+/** Replicas that already hold some version of the model first: no new download or load. Only
+ * replicas of the model's current server can, which is checked before the map lookups. */
 export const alreadyHolds: Sorter<ReplicaView> = {
   name: 'already-holds',
-  compare: (req, a, b) => Number(b.models.has(req.name)) - Number(a.models.has(req.name)),
+  compare: (req, a, b) =>
+    req.currentServer !== a.serverName ? 0 : Number(b.models.has(req.name)) - Number(a.models.has(req.name)),
 };
 
 /** Spreading: most free memory first (Seldon's rule; balances load, packs worst). */
