@@ -1,0 +1,162 @@
+// Loads Kubernetes manifests (multi-document YAML or JSON) from files, directories or a git ref.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../spec/types.ts';
+import { type Identity, identityKey, identityOf } from './identity.ts';
+
+/** One object and where it came from. */
+export interface Manifest {
+  object: KubeObject;
+  /** File the object was read from (relative to the loaded root, or a path inside the git ref). */
+  file: string;
+  /** 0-based position of the document inside its file. */
+  doc: number;
+  id: Identity;
+}
+
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+/** Parses every document of one file's text into manifests; `List` kinds are flattened. */
+export function parseManifests(text: string, file: string): Manifest[] {
+  const out: Manifest[] = [];
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  if (!Array.isArray(docs)) return out; // an empty stream
+  docs.forEach((doc, i) => {
+    if (doc.errors.length > 0) {
+      throw new ManifestError(`${file}: document ${i + 1} is not valid YAML: ${doc.errors[0].message}`);
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (value === null || value === undefined) return;
+    for (const object of flatten(value, file, i)) out.push({ object, file, doc: i, id: identityOf(object) });
+  });
+  return out;
+}
+
+function flatten(value: unknown, file: string, doc: number): KubeObject[] {
+  const where = `${file}: document ${doc + 1}`;
+  if (typeof value !== 'object' || Array.isArray(value) || value === null) {
+    throw new ManifestError(
+      `${where} is not a Kubernetes object (expected a mapping with apiVersion and kind)`,
+    );
+  }
+  const o = value as Record<string, unknown>;
+  if (typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items)) {
+    return o.items.flatMap((item) => flatten(item, file, doc));
+  }
+  if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') {
+    throw new ManifestError(
+      `${where} has no apiVersion/kind; add both (e.g. apiVersion: v1, kind: ConfigMap)`,
+    );
+  }
+  const meta = o.metadata as Record<string, unknown> | undefined;
+  if (!meta || typeof meta.name !== 'string' || meta.name === '') {
+    throw new ManifestError(`${where} (${o.kind}) has no metadata.name; every object needs a name`);
+  }
+  return [o as unknown as KubeObject];
+}
+
+/** Lists manifest files under a file or directory, sorted for deterministic output. */
+export function manifestFiles(path: string): string[] {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new ManifestError(`${path}: no such file or directory`);
+  }
+  if (st.isFile()) return [path];
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => cmp(a.name, b.name))) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (MANIFEST_FILE.test(entry.name)) out.push(full);
+    }
+  };
+  walk(path);
+  return out;
+}
+
+/** Loads every manifest under the given files/directories. File names are relative to each root. */
+export function loadManifests(paths: string[]): Manifest[] {
+  const out: Manifest[] = [];
+  for (const root of paths) {
+    const isDir = statSafe(root)?.isDirectory() ?? false;
+    for (const file of manifestFiles(root)) {
+      const name = isDir ? relative(root, file) : file;
+      out.push(...parseManifests(readFileSync(file, 'utf8'), name));
+    }
+  }
+  return out;
+}
+
+/**
+ * Loads the manifests committed under `dir` at a git ref (`git ls-tree` + one `git cat-file --batch`).
+ * `dir` is relative to `cwd`, as on the command line.
+ */
+export function loadManifestsAtRef(ref: string, dir: string, cwd = process.cwd()): Manifest[] {
+  const git = (args: string[], input?: string) => {
+    try {
+      return execFileSync('git', args, { cwd, input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
+      throw new ManifestError(`git ${args.join(' ')} failed: ${stderr || (err as Error).message}`);
+    }
+  };
+  git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  const prefix = git(['rev-parse', '--show-prefix']).toString().trim();
+  const listed = git(['ls-tree', '-r', '-z', '--name-only', '--full-name', ref, '--', dir])
+    .toString()
+    .split('\0')
+    .filter((f) => MANIFEST_FILE.test(f))
+    .sort(cmp);
+  if (listed.length === 0) return [];
+  const batch = git(['cat-file', '--batch'], listed.map((f) => `${ref}:${f}\n`).join(''));
+  const out: Manifest[] = [];
+  let pos = 0;
+  const dirPrefix = join(prefix, dir).replace(/\/?$/, '/');
+  for (const file of listed) {
+    const nl = batch.indexOf(10, pos);
+    const header = batch.subarray(pos, nl).toString();
+    const size = Number(header.split(' ')[2]);
+    const text = batch.subarray(nl + 1, nl + 1 + size).toString('utf8');
+    pos = nl + 1 + size + 1;
+    const name = file.startsWith(dirPrefix) ? file.slice(dirPrefix.length) : file;
+    out.push(...parseManifests(text, `${ref}:${name}`));
+  }
+  return out;
+}
+
+/** Indexes manifests by identity; two objects with one identity in one set is an error. */
+export function indexManifests(manifests: Manifest[], label: string): Map<string, Manifest> {
+  const map = new Map<string, Manifest>();
+  for (const m of manifests) {
+    const key = identityKey(m.id);
+    const prev = map.get(key);
+    if (prev) {
+      throw new ManifestError(
+        `${label}: ${m.object.kind} ${m.object.metadata.name} is defined twice (${prev.file} and ${m.file}); remove one`,
+      );
+    }
+    map.set(key, m);
+  }
+  return map;
+}
+
+function statSafe(path: string) {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,111 @@
+// The data-flow graph of a Pipeline: steps, data and trigger edges, joins, external inputs.
+import type { JoinType, PipelineSpec } from '../spec/types.ts';
+
+export type NodeKind = 'inputs' | 'outputs' | 'step' | 'external';
+
+export interface GraphNode {
+  /** Stable key: `inputs`, `outputs`, `step:<name>`, `external:<ref>`. */
+  key: string;
+  kind: NodeKind;
+  label: string;
+  /** Join among this node's data inputs, when it has more than one. */
+  join?: JoinType;
+  /** Join among this node's triggers, when it has more than one. */
+  triggersJoin?: JoinType;
+}
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  kind: 'data' | 'trigger';
+  /** Tensor (and rename) carried, e.g. `OUTPUT0 → INPUT0`; empty when the whole message flows. */
+  label: string;
+}
+
+export interface PipelineGraph {
+  name: string;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+export function edgeKey(e: GraphEdge): string {
+  return `${e.from} -> ${e.to} ${e.kind} ${e.label}`;
+}
+
+/** Builds the graph of one pipeline; unknown step references still get a node so nothing is hidden. */
+export function pipelineGraph(name: string, spec: PipelineSpec): PipelineGraph {
+  const nodes = new Map<string, GraphNode>();
+  const edges: GraphEdge[] = [];
+  const steps = new Set((spec.steps ?? []).map((s) => s.name));
+  const node = (n: GraphNode) => {
+    if (!nodes.has(n.key)) nodes.set(n.key, n);
+    return nodes.get(n.key) as GraphNode;
+  };
+  node({ key: 'inputs', kind: 'inputs', label: `${name} inputs` });
+
+  // A reference is `x`, `x.inputs|outputs` or `x.inputs|outputs.tensor`, where x is a step or the pipeline.
+  const source = (
+    ref: string,
+    tensorMap: Record<string, string> | undefined,
+  ): { from: string; label: string } => {
+    const [head, io, ...rest] = ref.split('.');
+    const tensor = rest.join('.');
+    const from = head === name && !steps.has(head) ? 'inputs' : `step:${head}`;
+    if (from !== 'inputs') node({ key: from, kind: 'step', label: head });
+    const renamed = tensorMap?.[ref];
+    let label = tensor;
+    if (io === 'inputs' && from !== 'inputs') label = tensor ? `inputs.${tensor}` : 'inputs';
+    if (renamed) label = `${label || ref} → ${renamed}`;
+    return { from, label };
+  };
+
+  for (const step of spec.steps ?? []) {
+    const key = `step:${step.name}`;
+    const n = node({ key, kind: 'step', label: step.name });
+    const inputs = step.inputs ?? [];
+    if (inputs.length === 0) edges.push({ from: 'inputs', to: key, kind: 'data', label: '' });
+    for (const ref of inputs) edges.push({ ...source(ref, step.tensorMap), to: key, kind: 'data' });
+    for (const ref of step.triggers ?? [])
+      edges.push({ ...source(ref, step.tensorMap), to: key, kind: 'trigger' });
+    if (inputs.length > 1) n.join = step.inputsJoinType ?? 'inner';
+    if ((step.triggers ?? []).length > 1) n.triggersJoin = step.triggersJoinType ?? 'inner';
+  }
+
+  const input = spec.input;
+  if (input) {
+    const inNode = nodes.get('inputs') as GraphNode;
+    const external = (ref: string, kind: GraphEdge['kind']) => {
+      // `p`, `p.outputs[.t]` or `p.step.s.outputs[.t]`: the node is everything but the tensor.
+      const parts = ref.split('.');
+      const ioAt = parts.findIndex((p, i) => i > 0 && (p === 'inputs' || p === 'outputs'));
+      const base = ioAt < 0 ? `${ref}.outputs` : parts.slice(0, ioAt + 1).join('.');
+      const tensor = ioAt < 0 ? '' : parts.slice(ioAt + 1).join('.');
+      const key = `external:${base}`;
+      node({ key, kind: 'external', label: base });
+      const renamed = input.tensorMap?.[ref];
+      edges.push({
+        from: key,
+        to: 'inputs',
+        kind,
+        label: renamed ? `${tensor || ref} → ${renamed}` : tensor,
+      });
+    };
+    for (const ref of input.externalInputs ?? []) external(ref, 'data');
+    for (const ref of input.externalTriggers ?? []) external(ref, 'trigger');
+    if ((input.externalInputs ?? []).length > 1) inNode.join = input.joinType ?? 'inner';
+    if ((input.externalTriggers ?? []).length > 1) inNode.triggersJoin = input.triggersJoinType ?? 'inner';
+  }
+
+  const output = spec.output;
+  if (output && (output.steps ?? []).length > 0) {
+    const out = node({ key: 'outputs', kind: 'outputs', label: `${name} outputs` });
+    for (const ref of output.steps ?? [])
+      edges.push({ ...source(ref, output.tensorMap), to: 'outputs', kind: 'data' });
+    if ((output.steps ?? []).length > 1) out.join = output.stepsJoin ?? 'inner';
+  }
+
+  const order = (k: NodeKind) => ['external', 'inputs', 'step', 'outputs'].indexOf(k);
+  // Stable sort: steps keep their declared order.
+  const sortedNodes = [...nodes.values()].sort((a, b) => order(a.kind) - order(b.kind));
+  return { name, nodes: sortedNodes, edges };
+}
