@@ -1,6 +1,8 @@
 // The end-to-end harness: start real components for a suite, stop them afterwards.
 export { cachePath, cacheRoot, pinnedVersion, repoRoot } from './cache.ts';
+export { trainIrisModel } from './iris.ts';
 export { type KafkaBroker, startKafka } from './kafka.ts';
+export { type MlserverInstance, mlserverVenv, startMlserver } from './mlserver.ts';
 export { freePort } from './ports.ts';
 export { logTail, type ManagedProcess, startProcess, waitUntilReady } from './process.ts';
 export { describeE2E, e2eRequired, requireToolchain, type Tool } from './toolchain.ts';
