@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { Logger } from 'pino';
+import { errorBody, OipError } from '../oip/errors.ts';
+import { parseInferRequest } from '../oip/validate.ts';
+import type { Endpoint } from '../protocol/control.ts';
+import { ConnectFailure, forwardableHeaders, type HttpUpstream } from './http-upstream.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { Mirror } from './mirror.ts';
+import { type Resolution, type Router, routeKeyFromPath, type Target } from './router.ts';
+
+export interface RestGatewayOptions {
+  router: Router;
+  upstream: HttpUpstream;
+  /** Pipeline gateway replicas that serve `/v2/pipelines/...`. */
+  pipelineGateways: () => readonly Endpoint[];
+  mirror: Mirror;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  ready: () => boolean;
+  maxBodyBytes: number;
+  version: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const MODEL_PATH = /^\/v2\/models\/([^/]+)(\/versions\/[^/]+)?(\/infer|\/ready)?$/;
+const PIPELINE_PATH = /^\/v2\/pipelines\/([^/]+)(\/infer|\/ready)?$/;
+
+/** The OIP REST ingress: health and metadata answered locally, everything else routed. */
+export function createRestGateway(opts: RestGatewayOptions): http.Server {
+  const server = http.createServer((req, res) => {
+    handle(opts, req, res).catch((err) => {
+      opts.logger.error({ err }, 'unexpected error handling a request');
+      if (!res.headersSent) sendError(res, new OipError('internal gateway error', 500));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+async function handle(opts: RestGatewayOptions, req: http.IncomingMessage, res: http.ServerResponse) {
+  const started = process.hrtime.bigint();
+  const requestId = headerValue(req.headers['x-request-id']) || randomUUID();
+  res.setHeader('x-request-id', requestId);
+  const url = req.url ?? '/';
+  const path = url.split('?', 1)[0];
+  let kind = 'local';
+  try {
+    if (path === '/metrics' && req.method === 'GET') {
+      const text = await opts.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text);
+      return;
+    }
+    const local = localAnswer(opts, req.method ?? 'GET', path);
+    if (local) {
+      if (local.contentType) res.setHeader('content-type', local.contentType);
+      res.writeHead(local.status).end(local.body);
+      return;
+    }
+    const modelPath = MODEL_PATH.exec(path);
+    const pipelinePath = modelPath ? null : PIPELINE_PATH.exec(path);
+    if (!modelPath && !pipelinePath) throw new OipError(`no OIP endpoint at ${req.method} ${path}`, 404);
+    const action = (modelPath?.[3] ?? pipelinePath?.[2] ?? '').slice(1) || 'metadata';
+    const expectedMethod = action === 'infer' ? 'POST' : 'GET';
+    if (req.method !== expectedMethod) {
+      throw new OipError(`${path} accepts ${expectedMethod}, not ${req.method}`, 405);
+    }
+    const routeKey = headerValue(req.headers['seldon-model']) || (routeKeyFromPath(path) as string);
+    const body = action === 'infer' ? await readBody(req, opts.maxBodyBytes) : undefined;
+    if (body && !isBinaryExtension(req)) parseInferRequest(body, routeKey);
+    const resolution = opts.router.resolve(routeKey, headerValue(req.headers['x-seldon-route']));
+    kind = resolution.target.kind;
+    const headers = forwardableHeaders(req.headers);
+    headers['x-request-id'] = requestId;
+    const upstreamPath = rewritePath(url, resolution.target);
+    setTargetHeaders(headers, resolution.target);
+    if (resolution.mirror) opts.mirror.send(resolution.mirror, req.method ?? 'POST', url, headers, body);
+    const upstream = await opts.upstream.send(
+      endpointsFor(opts, resolution),
+      req.method ?? 'GET',
+      upstreamPath,
+      headers,
+      body,
+    );
+    const outHeaders = forwardableHeaders(upstream.headers);
+    outHeaders['x-request-id'] = requestId;
+    outHeaders['x-seldon-route'] = combineRoutes(resolution.route, upstream.headers['x-seldon-route']);
+    outHeaders['content-length'] = upstream.body.length;
+    res.writeHead(upstream.status, outHeaders).end(upstream.body);
+  } catch (err) {
+    sendError(res, asOipError(err));
+  } finally {
+    opts.metrics.requests.inc({ protocol: 'rest', kind, code: res.statusCode });
+    opts.metrics.latency.observe({ protocol: 'rest', kind }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
+function localAnswer(
+  opts: RestGatewayOptions,
+  method: string,
+  path: string,
+): { status: number; body?: string; contentType?: string } | undefined {
+  if (method !== 'GET') return undefined;
+  if (path === '/v2/health/live') return { status: 200 };
+  if (path === '/v2/health/ready' || path === '/ready') return { status: opts.ready() ? 200 : 503 };
+  if (path === '/v2' || path === '/v2/') {
+    return {
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ name: 'mlops-gateway', version: opts.version, extensions: [] }),
+    };
+  }
+  return undefined;
+}
+
+export function endpointsFor(
+  opts: { pipelineGateways: () => readonly Endpoint[] },
+  r: Resolution,
+): readonly Endpoint[] {
+  if (r.target.kind === 'model') return r.target.endpoints;
+  const gateways = opts.pipelineGateways();
+  if (gateways.length === 0)
+    throw new OipError(`pipeline "${r.target.name}": no pipeline gateway is available`, 503);
+  return gateways;
+}
+
+/** Headers that tell the replica (agent or pipeline gateway) which resource the request is for. */
+export function setTargetHeaders(headers: Record<string, unknown>, target: Target): void {
+  if (target.kind === 'model') {
+    headers['seldon-model'] = target.name;
+    headers['seldon-internal-model'] = target.internalName;
+  } else {
+    headers['seldon-model'] = `${target.name}.pipeline`;
+    headers['seldon-internal-model'] = `${target.name}.pipeline`;
+  }
+}
+
+/** Points the path at the chosen model (experiments may pick another candidate than the path names). */
+function rewritePath(url: string, target: Target): string {
+  if (target.kind === 'pipeline') {
+    return url.replace(
+      /^\/v2\/(models|pipelines)\/[^/?]+/,
+      `/v2/pipelines/${encodeURIComponent(target.name)}`,
+    );
+  }
+  return url.replace(/^\/v2\/(models|pipelines)\/[^/?]+/, `/v2/models/${encodeURIComponent(target.name)}`);
+}
+
+function combineRoutes(own: string, upstream: string | string[] | undefined): string {
+  if (!upstream) return own;
+  const rest = Array.isArray(upstream) ? upstream.join('') : upstream;
+  return rest.includes(own) ? rest : own + rest;
+}
+
+function isBinaryExtension(req: http.IncomingMessage): boolean {
+  return req.headers['inference-header-content-length'] !== undefined;
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new OipError(`request body exceeds ${limit} bytes; send smaller batches`, 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function asOipError(err: unknown): OipError {
+  if (err instanceof OipError) return err;
+  if (err instanceof ConnectFailure) return new OipError(err.message, 503);
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ETIMEDOUT') return new OipError('upstream timed out', 504);
+  return new OipError(`upstream failed: ${(err as Error)?.message ?? String(err)}`, 502);
+}
+
+function sendError(res: http.ServerResponse, err: OipError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(err.status, JSON_HEADERS).end(errorBody(err.message));
+}
+
+export function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
