@@ -73,9 +73,7 @@ describe('loadManifestsAtRef', () => {
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\ndata: {k: v2}\n',
     );
     const atHead = loadManifestsAtRef('HEAD', 'dist', join(repo, 'app'));
-    expect(atHead.map((m) => [m.file, (m.object as { data: object }).data])).toEqual([
-      ['HEAD:x/cm.yaml', { k: 'v1' }],
-    ]);
+    expect(atHead.map((m) => [m.file, m.object.data])).toEqual([['HEAD:x/cm.yaml', { k: 'v1' }]]);
     expect(() => loadManifestsAtRef('no-such-ref', 'dist', repo)).toThrow(/git rev-parse .*no-such-ref/);
   });
 });
