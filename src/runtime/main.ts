@@ -1,5 +1,6 @@
 // One image, one entry point: `mlops-runtime <component> [options]`.
 const components: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
+  gateway: () => import('./gateway/main.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);
