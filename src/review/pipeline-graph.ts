@@ -48,15 +48,13 @@ export function pipelineGraph(name: string, spec: PipelineSpec): PipelineGraph {
     ref: string,
     tensorMap: Record<string, string> | undefined,
   ): { from: string; label: string } => {
-    const [head, io, ...rest] = ref.split('.');
-    const tensor = rest.join('.');
+    const [head, io0, ...rest] = ref.split('.');
     const from = head === name && !steps.has(head) ? 'inputs' : `step:${head}`;
+    const io = io0 ?? (from === 'inputs' ? 'inputs' : 'outputs');
+    const tensor = rest.join('.');
     if (from !== 'inputs') node({ key: from, kind: 'step', label: head });
-    const renamed = tensorMap?.[ref];
-    let label = tensor;
-    if (io === 'inputs' && from !== 'inputs') label = tensor ? `inputs.${tensor}` : 'inputs';
-    if (renamed) label = `${label || ref} → ${renamed}`;
-    return { from, label };
+    const prefix = from !== 'inputs' && io === 'inputs' ? 'inputs.' : '';
+    return { from, label: tensorLabel(`${head}.${io}`, tensor, prefix, tensorMap) };
   };
 
   for (const step of spec.steps ?? []) {
@@ -82,13 +80,7 @@ export function pipelineGraph(name: string, spec: PipelineSpec): PipelineGraph {
       const tensor = ioAt < 0 ? '' : parts.slice(ioAt + 1).join('.');
       const key = `external:${base}`;
       node({ key, kind: 'external', label: base });
-      const renamed = input.tensorMap?.[ref];
-      edges.push({
-        from: key,
-        to: 'inputs',
-        kind,
-        label: renamed ? `${tensor || ref} → ${renamed}` : tensor,
-      });
+      edges.push({ from: key, to: 'inputs', kind, label: tensorLabel(base, tensor, '', input.tensorMap) });
     };
     for (const ref of input.externalInputs ?? []) external(ref, 'data');
     for (const ref of input.externalTriggers ?? []) external(ref, 'trigger');
@@ -108,4 +100,26 @@ export function pipelineGraph(name: string, spec: PipelineSpec): PipelineGraph {
   // Stable sort: steps keep their declared order.
   const sortedNodes = [...nodes.values()].sort((a, b) => order(a.kind) - order(b.kind));
   return { name, nodes: sortedNodes, edges };
+}
+
+/**
+ * Edge label: the tensor a reference selects, with its tensorMap rename; for a whole-message
+ * reference, the renames the map applies to tensors of that source (`OUTPUT0 → INPUT0, ...`).
+ */
+function tensorLabel(
+  base: string,
+  tensor: string,
+  prefix: string,
+  tensorMap: Record<string, string> | undefined,
+): string {
+  const map = tensorMap ?? {};
+  if (tensor) {
+    const renamed = map[`${base}.${tensor}`];
+    return `${prefix}${tensor}${renamed ? ` → ${renamed}` : ''}`;
+  }
+  const renames = Object.keys(map)
+    .filter((k) => k.startsWith(`${base}.`))
+    .sort()
+    .map((k) => `${prefix}${k.slice(base.length + 1)} → ${map[k]}`);
+  return renames.length ? renames.join(', ') : prefix.replace(/\.$/, '');
 }
