@@ -1,0 +1,58 @@
+/** One namespace (and deployment environment): every object inside gets its namespace. */
+import { Chart } from 'cdk8s';
+import type { Construct, IConstruct } from 'constructs';
+import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
+import { addProblem } from './validation.ts';
+
+export interface EnvironmentProps {
+  /** Namespace of every object in this environment (a DNS-1123 label). */
+  readonly namespace: string;
+  /**
+   * Labels added to every object in this environment.
+   * @default - no labels
+   */
+  readonly labels?: Record<string, string>;
+  /**
+   * Prefix of the Kafka topics the runtime creates in this namespace (checked against Kafka's
+   * topic-name limit).
+   * @default 'seldon'
+   */
+  readonly kafkaTopicPrefix?: string;
+}
+
+const TOPIC_PREFIX = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * A chart per namespace. Build several from one function to describe dev/staging/prod in a few
+ * lines; names never get hash suffixes.
+ */
+export class Environment extends Chart {
+  /** The environment `scope` belongs to, if any. */
+  static find(scope: IConstruct): Environment | undefined {
+    return [...scope.node.scopes].reverse().find((s): s is Environment => s instanceof Environment);
+  }
+
+  readonly kafkaTopicPrefix: string;
+
+  constructor(scope: Construct, id: string, props: EnvironmentProps) {
+    super(scope, id, { namespace: props.namespace, labels: props.labels, disableResourceNameHashes: true });
+    this.kafkaTopicPrefix = props.kafkaTopicPrefix ?? 'seldon';
+    const problem = dnsLabelProblem(props.namespace);
+    if (problem) {
+      addProblem(this, {
+        field: 'namespace',
+        value: props.namespace,
+        message: `namespace ${problem}; namespaces must be DNS-1123 labels`,
+        fix: `use e.g. "${suggestDnsLabel(props.namespace)}"`,
+      });
+    }
+    if (!TOPIC_PREFIX.test(this.kafkaTopicPrefix)) {
+      addProblem(this, {
+        field: 'kafkaTopicPrefix',
+        value: this.kafkaTopicPrefix,
+        message: 'is not a valid Kafka topic prefix',
+        fix: 'use letters, digits, ".", "_" and "-" only, e.g. "seldon"',
+      });
+    }
+  }
+}

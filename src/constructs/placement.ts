@@ -1,0 +1,104 @@
+/**
+ * Static placement feasibility: could the scheduler ever place this model on a server of the
+ * app? Checks capabilities (requirements ⊆ capabilities) and memory (model memory ≤ capacity
+ * plus over-commit). Servers declared elsewhere (`fromName`) are trusted.
+ */
+import type { IConstruct } from 'constructs';
+import type { IServer } from './interfaces.ts';
+import { formatBytes } from './quantity.ts';
+import { addRule, type Problem } from './validation.ts';
+
+/** What placement needs to know about a model. */
+export interface PlaceableModel extends IConstruct {
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly server: IServer | undefined;
+  readonly memoryBytes: number | undefined;
+  readonly effectiveRequirements: readonly string[];
+}
+
+function isServer(c: IConstruct): c is IServer {
+  return (c as Partial<IServer>).kind === 'Server' && 'overCommitPercentage' in c;
+}
+
+function missing(requirements: readonly string[], server: IServer): string[] {
+  const caps = server.capabilities;
+  if (caps === undefined) return [];
+  return requirements.filter((r) => !caps.includes(r));
+}
+
+/** Bytes a server replica can promise, or undefined when unknown (then anything fits). */
+function capacity(server: IServer): number | undefined {
+  if (server.memoryBytes === undefined) return undefined;
+  return Math.floor(server.memoryBytes * (1 + (server.overCommitPercentage ?? 0) / 100));
+}
+
+function describeCapacity(server: IServer): string {
+  const oc = server.overCommitPercentage ?? 0;
+  return `${formatBytes(server.memoryBytes ?? 0)} + ${oc}% over-commit = ${formatBytes(capacity(server) ?? 0)}`;
+}
+
+function memoryProblem(model: PlaceableModel, servers: IServer[]): Problem | undefined {
+  const need = model.memoryBytes;
+  if (need === undefined || servers.length === 0) return undefined;
+  if (servers.some((s) => (capacity(s) ?? Number.POSITIVE_INFINITY) >= need)) return undefined;
+  const largest = [...servers].sort((a, b) => (capacity(b) ?? 0) - (capacity(a) ?? 0))[0];
+  const which =
+    servers.length === 1 ? `server "${largest.name}"` : `the largest matching server, "${largest.name}",`;
+  return {
+    field: 'memory',
+    value: formatBytes(need),
+    message: `is more than ${which} can hold (${describeCapacity(largest)})`,
+    fix: "lower the model's memory, or raise the server's memory or overCommitPercentage",
+  };
+}
+
+export function checkPlacement(model: PlaceableModel): void {
+  addRule(model, ({ all }) => {
+    const requirements = model.effectiveRequirements;
+    const pinned = model.server;
+    if (pinned) {
+      if (pinned.external) return [];
+      if (pinned.namespace !== model.namespace) {
+        return [
+          {
+            field: 'server',
+            value: pinned.name,
+            message: `server is in namespace "${pinned.namespace}" but the model is in "${model.namespace}"`,
+            fix: 'pin a server of the same namespace',
+          },
+        ];
+      }
+      const lacking = missing(requirements, pinned);
+      if (lacking.length) {
+        return [
+          {
+            field: 'server',
+            value: pinned.name,
+            message: `pinned server lacks the requirements ${lacking.join(', ')} (it advertises ${pinned.capabilities?.join(', ') || 'nothing'})`,
+            fix: 'add them to the server capabilities (or extraCapabilities), or pin a server that has them',
+          },
+        ];
+      }
+      const p = memoryProblem(model, [pinned]);
+      return p ? [p] : [];
+    }
+    const servers = all.filter(isServer).filter((s) => s.namespace === model.namespace);
+    // No servers in this namespace: they are managed outside the app. External ones: trusted.
+    if (servers.length === 0 || servers.some((s) => s.external)) return [];
+    const matching = servers.filter((s) => missing(requirements, s).length === 0);
+    if (matching.length === 0) {
+      const offered = servers.map((s) => `${s.name} (${s.capabilities?.join(', ') || 'no capabilities'})`);
+      return [
+        {
+          field: 'requirements',
+          value: requirements,
+          message: `no Server in namespace "${model.namespace}" provides all of them; servers: ${offered.join('; ')}`,
+          fix: 'add a Server (or capabilities to one) that provides them, or change the requirements/modelType',
+        },
+      ];
+    }
+    const p = memoryProblem(model, matching);
+    return p ? [p] : [];
+  });
+}

@@ -1,0 +1,90 @@
+/** What every construct of the five kinds shares: stable name, namespace, the raw object. */
+import { ApiObject, Chart, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { MlopsKind } from '../spec/types.ts';
+import { API_VERSION } from '../spec/types.ts';
+import { Environment } from './environment.ts';
+import { dnsLabelProblem, KAFKA_TOPIC_MAX_LENGTH, kafkaTopics, suggestDnsLabel } from './names.ts';
+import { addProblem, addRule } from './validation.ts';
+
+/** The namespace objects created under `scope` get: their chart's, else undefined. */
+export function namespaceOf(scope: Construct): string | undefined {
+  const chart = Chart.isChart(scope) ? scope : [...scope.node.scopes].reverse().find((s) => Chart.isChart(s));
+  return chart ? ((chart as Chart).namespace ?? 'default') : undefined;
+}
+
+/** Checks a resource name and records a finding naming the fix. */
+export function checkResourceName(scope: Construct, kind: MlopsKind, name: string, fromId: boolean): void {
+  const problem = dnsLabelProblem(name);
+  if (!problem) return;
+  const where = fromId ? 'set the `name` prop or rename the construct id' : 'change the `name` prop';
+  addProblem(scope, {
+    field: 'name',
+    value: name,
+    message: `${kind} name ${problem}; Seldon names must be DNS-1123 labels without dots`,
+    fix: `${where}, e.g. "${suggestDnsLabel(name)}"`,
+  });
+}
+
+export abstract class MlopsResource extends Construct {
+  /** `metadata.name`: the `name` prop, or the construct id. */
+  readonly name: string;
+  /** The raw object (escape hatch), also reachable as `ApiObject.of(this)`. */
+  readonly apiObject: ApiObject;
+  readonly external = false;
+
+  protected constructor(scope: Construct, id: string, kind: MlopsKind, name: string | undefined) {
+    super(scope, id);
+    this.name = name ?? id;
+    checkResourceName(this, kind, this.name, name === undefined);
+    this.apiObject = new ApiObject(this, 'Resource', {
+      apiVersion: API_VERSION,
+      kind,
+      metadata: { name: this.name },
+      spec: Lazy.any({ produce: () => this.renderSpec() }),
+    });
+  }
+
+  get namespace(): string | undefined {
+    return this.apiObject.metadata.namespace ?? namespaceOf(this);
+  }
+
+  /** The `spec` as Seldon reads it: only what was declared, plus required fields. */
+  protected abstract renderSpec(): Record<string, unknown>;
+}
+
+/** A resource declared elsewhere (`fromName`): nothing is synthesized and validation trusts it. */
+export abstract class ExternalResource extends Construct {
+  readonly external = true;
+  readonly namespace: string | undefined;
+
+  protected constructor(
+    scope: Construct,
+    id: string,
+    kind: MlopsKind,
+    readonly name: string,
+  ) {
+    super(scope, id);
+    this.namespace = namespaceOf(this);
+    checkResourceName(this, kind, name, false);
+  }
+}
+
+/** Kafka refuses topic names over 249 characters; the runtime creates one per model and pipeline. */
+export function checkTopicLength(scope: Construct, kind: 'model' | 'pipeline', name: string): void {
+  addRule(scope, () => {
+    const prefix = Environment.find(scope)?.kafkaTopicPrefix ?? 'seldon';
+    const longest = kafkaTopics(prefix, namespaceOf(scope) ?? 'default', kind, name).sort(
+      (a, b) => b.length - a.length,
+    )[0];
+    if (longest.length <= KAFKA_TOPIC_MAX_LENGTH) return [];
+    return [
+      {
+        field: 'name',
+        value: name,
+        message: `its Kafka topic "${longest}" is ${longest.length} characters long, over Kafka's limit of ${KAFKA_TOPIC_MAX_LENGTH}`,
+        fix: `shorten the ${kind} name or the namespace by ${longest.length - KAFKA_TOPIC_MAX_LENGTH} characters`,
+      },
+    ];
+  });
+}

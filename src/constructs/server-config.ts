@@ -1,0 +1,203 @@
+/** Server configurations: the pod template servers are built from. */
+import type { Construct } from 'constructs';
+import type { ServerConfigSpec } from '../spec/types.ts';
+import type { IServerConfig } from './interfaces.ts';
+import {
+  AGENT_CONTAINER,
+  CAPABILITIES_ENV,
+  clonePodSpec,
+  envValue,
+  findContainer,
+  OVERCOMMIT_ENV,
+  type PodSpec,
+  setEnv,
+} from './pod-spec.ts';
+import { memoryBytes } from './quantity.ts';
+import { MlopsResource } from './resource.ts';
+import { addProblem } from './validation.ts';
+
+export interface VolumeClaimTemplate {
+  readonly name: string;
+  /** A PersistentVolumeClaimSpec. */
+  readonly spec: Record<string, unknown>;
+}
+
+export interface ServerConfigProps {
+  /**
+   * `metadata.name`, which Servers refer to.
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /** Pod template of every server using this configuration (at least one container). */
+  readonly podSpec: PodSpec;
+  /**
+   * Persistent volumes of each server replica (e.g. the model cache).
+   * @default - none
+   */
+  readonly volumeClaimTemplates?: VolumeClaimTemplate[];
+  /**
+   * Capabilities servers advertise, written to the agent container's
+   * `SELDON_SERVER_CAPABILITIES` environment variable.
+   * @default - whatever the agent container's environment already says
+   */
+  readonly capabilities?: string[];
+  /**
+   * Container that serves inference; a Server's `memory` becomes its memory request.
+   * @default - `mlserver` or `triton` when the pod has such a container, else the first container
+   * other than `agent` and `rclone`
+   */
+  readonly inferenceContainer?: string;
+}
+
+export interface ServerConfigAttributes {
+  /**
+   * Capabilities its servers advertise.
+   * @default - unknown: placement checks trust servers using it
+   */
+  readonly capabilities?: string[];
+  /**
+   * Container that serves inference.
+   * @default - unknown: Servers using it must not set `memory`
+   */
+  readonly inferenceContainer?: string;
+  /**
+   * Memory of a replica when the Server does not say, in bytes.
+   * @default - unknown
+   */
+  readonly defaultMemoryBytes?: number;
+  /**
+   * Over-commit percentage when the Server does not say.
+   * @default - unknown
+   */
+  readonly defaultOverCommitPercentage?: number;
+}
+
+const SIDECARS = new Set([AGENT_CONTAINER, 'rclone']);
+
+function defaultInferenceContainer(spec: PodSpec): string | undefined {
+  const names = (spec.containers ?? []).map((c) => c.name);
+  return names.find((n) => n === 'mlserver' || n === 'triton') ?? names.find((n) => !SIDECARS.has(n));
+}
+
+function builtIn(name: string, capabilities: string[]): IServerConfig {
+  // Seldon's shipped configurations request 1G for the server container and over-commit by 10%.
+  return Object.freeze({
+    name,
+    capabilities: Object.freeze(capabilities),
+    inferenceContainer: name,
+    defaultMemoryBytes: 1e9,
+    defaultOverCommitPercentage: 10,
+  });
+}
+
+export class ServerConfig extends MlopsResource implements IServerConfig {
+  /** The `mlserver` configuration Seldon installs (not synthesized). */
+  static readonly MLSERVER: IServerConfig = builtIn('mlserver', [
+    'mlserver',
+    'alibi-detect',
+    'alibi-explain',
+    'huggingface',
+    'lightgbm',
+    'mlflow',
+    'python',
+    'sklearn',
+    'spark-mlib',
+    'xgboost',
+  ]);
+
+  /** The `triton` configuration Seldon installs (not synthesized). */
+  static readonly TRITON: IServerConfig = builtIn('triton', [
+    'triton',
+    'dali',
+    'fil',
+    'onnx',
+    'openvino',
+    'python',
+    'pytorch',
+    'tensorflow',
+    'tensorrt',
+  ]);
+
+  /** A configuration installed elsewhere; tell what you know of it to keep checks precise. */
+  static fromName(name: string, attributes: ServerConfigAttributes = {}): IServerConfig {
+    return Object.freeze({
+      name,
+      capabilities: attributes.capabilities ? Object.freeze([...attributes.capabilities]) : undefined,
+      inferenceContainer: attributes.inferenceContainer,
+      defaultMemoryBytes: attributes.defaultMemoryBytes,
+      defaultOverCommitPercentage: attributes.defaultOverCommitPercentage,
+    });
+  }
+
+  readonly kind = 'ServerConfig' as const;
+  readonly capabilities: readonly string[] | undefined;
+  readonly inferenceContainer: string | undefined;
+  readonly defaultMemoryBytes: number | undefined;
+  readonly defaultOverCommitPercentage: number | undefined;
+  private readonly podSpec: PodSpec;
+  private readonly volumeClaimTemplates: VolumeClaimTemplate[] | undefined;
+
+  constructor(scope: Construct, id: string, props: ServerConfigProps) {
+    super(scope, id, 'ServerConfig', props.name);
+    const spec = clonePodSpec(props.podSpec);
+    const containers = spec.containers ?? [];
+    if (containers.length === 0) {
+      addProblem(this, {
+        field: 'podSpec.containers',
+        value: containers,
+        message: 'a server configuration needs at least one container',
+        fix: 'add the inference server container (and the agent and rclone sidecars)',
+      });
+    }
+    containers.forEach((c, i) => {
+      if (typeof c.name !== 'string' || !c.name) {
+        addProblem(this, {
+          field: `podSpec.containers[${i}].name`,
+          message: 'is required',
+          fix: 'name every container',
+        });
+      }
+    });
+    const agent = findContainer(spec, AGENT_CONTAINER);
+    if (props.capabilities) {
+      if (agent) setEnv(spec, AGENT_CONTAINER, CAPABILITIES_ENV, props.capabilities.join(','));
+      else {
+        addProblem(this, {
+          field: 'capabilities',
+          value: props.capabilities,
+          message: `capabilities are read by the "${AGENT_CONTAINER}" container, which the pod spec lacks`,
+          fix: `add the agent container (named "${AGENT_CONTAINER}") to podSpec.containers`,
+        });
+      }
+    }
+    this.podSpec = spec;
+    this.volumeClaimTemplates = props.volumeClaimTemplates;
+    this.capabilities =
+      props.capabilities ??
+      envValue(agent, CAPABILITIES_ENV)
+        ?.split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+    this.inferenceContainer = props.inferenceContainer ?? defaultInferenceContainer(spec);
+    if (props.inferenceContainer && !findContainer(spec, props.inferenceContainer)) {
+      addProblem(this, {
+        field: 'inferenceContainer',
+        value: props.inferenceContainer,
+        message: 'names no container of the pod spec',
+        fix: `use one of: ${containers.map((c) => c.name).join(', ')}`,
+      });
+    }
+    const memory = this.inferenceContainer
+      ? findContainer(spec, this.inferenceContainer)?.resources?.requests?.memory
+      : undefined;
+    this.defaultMemoryBytes = memory === undefined ? undefined : memoryBytes(String(memory));
+    const overCommit = Number(envValue(agent, OVERCOMMIT_ENV));
+    this.defaultOverCommitPercentage = Number.isFinite(overCommit) && agent ? overCommit : undefined;
+  }
+
+  protected renderSpec(): Record<string, unknown> {
+    const spec: ServerConfigSpec = { podSpec: this.podSpec as Record<string, unknown> };
+    if (this.volumeClaimTemplates?.length) spec.volumeClaimTemplates = this.volumeClaimTemplates;
+    return spec as unknown as Record<string, unknown>;
+  }
+}

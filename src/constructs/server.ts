@@ -1,0 +1,282 @@
+/** A Seldon Server: a set of inference-server replicas built from a ServerConfig. */
+import type { Construct } from 'constructs';
+import type { ServerSpec } from '../spec/types.ts';
+import { checkCount, checkScaling, compact } from './checks.ts';
+import type { IServer, IServerConfig } from './interfaces.ts';
+import {
+  AGENT_CONTAINER,
+  type ContainerSpec,
+  clonePodSpec,
+  envValue,
+  findContainer,
+  OVERCOMMIT_ENV,
+  type PodSpec,
+  setEnv,
+  setMemoryRequest,
+} from './pod-spec.ts';
+import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
+import { ExternalResource, MlopsResource } from './resource.ts';
+import { addProblem } from './validation.ts';
+
+/** What happens to a replica's volume claims when the StatefulSet is deleted or scaled down. */
+export enum PvcRetentionPolicy {
+  RETAIN = 'Retain',
+  DELETE = 'Delete',
+}
+
+export interface PvcRetention {
+  /**
+   * When the server is deleted.
+   * @default - Kubernetes' default (Retain)
+   */
+  readonly whenDeleted?: PvcRetentionPolicy;
+  /**
+   * When the server scales down.
+   * @default - Kubernetes' default (Retain)
+   */
+  readonly whenScaled?: PvcRetentionPolicy;
+}
+
+/** How pods are replaced when the server runs as a Deployment. */
+export interface DeploymentStrategy {
+  readonly type: 'Recreate' | 'RollingUpdate';
+  /**
+   * Extra pods during a rolling update (number or percentage such as `25%`).
+   * @default - Kubernetes' default (25%)
+   */
+  readonly maxSurge?: number | string;
+  /**
+   * Pods that may be unavailable during a rolling update.
+   * @default - Kubernetes' default (25%)
+   */
+  readonly maxUnavailable?: number | string;
+}
+
+export interface ServerProps {
+  /**
+   * `metadata.name`: a DNS-1123 label without dots.
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /** The configuration: `ServerConfig.MLSERVER`, `ServerConfig.TRITON` or your own. */
+  readonly serverConfig: IServerConfig;
+  /**
+   * Capabilities to advertise instead of the configuration's.
+   * @default - the configuration's capabilities
+   */
+  readonly capabilities?: string[];
+  /**
+   * Capabilities to advertise in addition to the configuration's.
+   * @default - none
+   */
+  readonly extraCapabilities?: string[];
+  /**
+   * Memory of one replica: the inference container's memory request, which is what Seldon
+   * places models against. A cdk8s `Size` or a Kubernetes quantity such as `4Gi`.
+   * @default - the configuration's request (1G for the built-in ones)
+   */
+  readonly memory?: Memory;
+  /**
+   * How much more memory than `memory` loaded models may claim, in percent (evicted models
+   * reload on demand). Written to the agent container's `SELDON_OVERCOMMIT_PERCENTAGE`.
+   * @default - the configuration's value (10 for the built-in ones)
+   */
+  readonly overCommitPercentage?: number;
+  /**
+   * Pod spec merged over the configuration's (containers merged by name).
+   * @default - the configuration's pod spec as is
+   */
+  readonly podSpec?: PodSpec;
+  /**
+   * Overrides of the agent and rclone sidecar containers.
+   * @default - none
+   */
+  readonly imageOverrides?: { readonly agent?: ContainerSpec; readonly rclone?: ContainerSpec };
+  /**
+   * Desired replicas.
+   * @default - Seldon's default (1)
+   */
+  readonly replicas?: number;
+  /**
+   * Fewest replicas when autoscaling.
+   * @default - Seldon's default (0)
+   */
+  readonly minReplicas?: number;
+  /**
+   * Most replicas when autoscaling.
+   * @default - Seldon's default (0: no bound)
+   */
+  readonly maxReplicas?: number;
+  /**
+   * What happens to the replicas' volume claims on deletion and scale-down.
+   * @default - Kubernetes' default (Retain)
+   */
+  readonly pvcRetention?: PvcRetention;
+  /**
+   * Update strategy when servers run as Deployments.
+   * @default - Kubernetes' default (RollingUpdate)
+   */
+  readonly deploymentStrategy?: DeploymentStrategy;
+  /**
+   * Do not roll out changes of the configuration to this server.
+   * @default - Seldon's default (false)
+   */
+  readonly disableAutoUpdate?: boolean;
+}
+
+export interface ServerAttributes {
+  /**
+   * Capabilities it advertises.
+   * @default - unknown: placement checks trust it
+   */
+  readonly capabilities?: string[];
+}
+
+export class Server extends MlopsResource implements IServer {
+  /** A server declared elsewhere (same namespace as `scope`); trusted by validation. */
+  static fromName(scope: Construct, id: string, name: string, attributes: ServerAttributes = {}): IServer {
+    return new ExternalServer(scope, id, name, attributes);
+  }
+
+  readonly kind = 'Server' as const;
+  readonly serverConfig: IServerConfig;
+  readonly capabilities: readonly string[] | undefined;
+  readonly memoryBytes: number | undefined;
+  readonly overCommitPercentage: number | undefined;
+  private readonly props: ServerProps;
+  private readonly podSpec: PodSpec | undefined;
+
+  constructor(scope: Construct, id: string, props: ServerProps) {
+    super(scope, id, 'Server', props.name);
+    this.props = props;
+    this.serverConfig = props.serverConfig;
+    checkScaling(this, props);
+
+    const own = props.capabilities;
+    const base = props.serverConfig.capabilities;
+    this.capabilities = own ?? (base ? [...base, ...(props.extraCapabilities ?? [])] : undefined);
+    for (const field of ['capabilities', 'extraCapabilities'] as const) {
+      (props[field] ?? []).forEach((c, i) => {
+        if (!c.trim() || c.includes(',')) {
+          addProblem(this, {
+            field: `${field}[${i}]`,
+            value: c,
+            message: 'is not a capability name',
+            fix: 'use one non-empty capability per entry, without commas',
+          });
+        }
+      });
+    }
+
+    const podSpec = props.podSpec === undefined ? undefined : clonePodSpec(props.podSpec);
+    (podSpec?.containers ?? []).forEach((c, i) => {
+      if (typeof c.name !== 'string' || !c.name) {
+        addProblem(this, {
+          field: `podSpec.containers[${i}].name`,
+          message: 'is required: containers are merged with the configuration by name',
+          fix: 'name the container, e.g. "mlserver" or "agent"',
+        });
+      }
+    });
+    this.podSpec = this.applyMemory(podSpec);
+    this.podSpec = this.applyOverCommit(this.podSpec);
+
+    const inference = props.serverConfig.inferenceContainer;
+    const requested = inference
+      ? findContainer(this.podSpec, inference)?.resources?.requests?.memory
+      : undefined;
+    this.memoryBytes =
+      requested === undefined ? props.serverConfig.defaultMemoryBytes : memoryBytes(String(requested));
+    const overCommit = Number(envValue(findContainer(this.podSpec, AGENT_CONTAINER), OVERCOMMIT_ENV));
+    this.overCommitPercentage = Number.isFinite(overCommit)
+      ? overCommit
+      : props.serverConfig.defaultOverCommitPercentage;
+  }
+
+  private applyMemory(podSpec: PodSpec | undefined): PodSpec | undefined {
+    const memory = this.props.memory;
+    if (memory === undefined) return podSpec;
+    const text = renderMemory(memory);
+    const problem = memoryProblem(text);
+    if (problem) {
+      addProblem(this, { field: 'memory', value: text, message: problem, fix: `use ${QUANTITY_HINT}` });
+      return podSpec;
+    }
+    const container = this.props.serverConfig.inferenceContainer;
+    if (!container) {
+      addProblem(this, {
+        field: 'memory',
+        value: text,
+        message: `the server configuration "${this.props.serverConfig.name}" does not say which container serves inference`,
+        fix: 'pass `inferenceContainer` to ServerConfig.fromName, or set the memory request in podSpec',
+      });
+      return podSpec;
+    }
+    const existing = findContainer(podSpec, container)?.resources?.requests?.memory;
+    if (existing !== undefined && String(existing) !== text) {
+      addProblem(this, {
+        field: 'memory',
+        value: text,
+        message: `conflicts with podSpec container "${container}" requesting ${String(existing)}`,
+        fix: 'set the memory in one place only',
+      });
+      return podSpec;
+    }
+    const spec = podSpec ?? {};
+    setMemoryRequest(spec, container, text);
+    return spec;
+  }
+
+  private applyOverCommit(podSpec: PodSpec | undefined): PodSpec | undefined {
+    const percent = this.props.overCommitPercentage;
+    if (percent === undefined || !checkCount(this, 'overCommitPercentage', percent)) return podSpec;
+    const spec = podSpec ?? {};
+    setEnv(spec, AGENT_CONTAINER, OVERCOMMIT_ENV, String(percent));
+    return spec;
+  }
+
+  protected renderSpec(): Record<string, unknown> {
+    const p = this.props;
+    const strategy = p.deploymentStrategy;
+    const spec: ServerSpec = {
+      serverConfig: p.serverConfig.name,
+      ...compact({
+        capabilities: p.capabilities ? [...p.capabilities] : undefined,
+        extraCapabilities: p.extraCapabilities ? [...p.extraCapabilities] : undefined,
+        imageOverrides: p.imageOverrides
+          ? compact({ agent: p.imageOverrides.agent, rclone: p.imageOverrides.rclone })
+          : undefined,
+        podSpec: this.podSpec as Record<string, unknown> | undefined,
+        statefulSetPersistentVolumeClaimRetentionPolicy: p.pvcRetention
+          ? compact({ whenDeleted: p.pvcRetention.whenDeleted, whenScaled: p.pvcRetention.whenScaled })
+          : undefined,
+        replicas: p.replicas,
+        minReplicas: p.minReplicas,
+        maxReplicas: p.maxReplicas,
+        deploymentStrategy: strategy
+          ? compact({
+              type: strategy.type,
+              rollingUpdate: compact({
+                maxSurge: strategy.maxSurge,
+                maxUnavailable: strategy.maxUnavailable,
+              }),
+            })
+          : undefined,
+        disableAutoUpdate: p.disableAutoUpdate,
+      }),
+    };
+    return spec as unknown as Record<string, unknown>;
+  }
+}
+
+class ExternalServer extends ExternalResource implements IServer {
+  readonly kind = 'Server' as const;
+  readonly capabilities: readonly string[] | undefined;
+  readonly memoryBytes = undefined;
+  readonly overCommitPercentage = undefined;
+
+  constructor(scope: Construct, id: string, name: string, attributes: ServerAttributes) {
+    super(scope, id, 'Server', name);
+    this.capabilities = attributes.capabilities;
+  }
+}
