@@ -1,1 +1,16 @@
 export * from './spec/types.ts';
+export * from './constructs/crd-validation.ts';
+export * from './constructs/crds.ts';
+export * from './constructs/environment.ts';
+export * from './constructs/experiment.ts';
+export type * from './constructs/interfaces.ts';
+export * from './constructs/model.ts';
+export * from './constructs/pipeline.ts';
+// The construct enum (values 'inner' | 'outer' | 'any') wins over the plain spec type of the same name.
+export { JoinType } from './constructs/pipeline.ts';
+export type { ContainerSpec, EnvVar, PodSpec } from './constructs/pod-spec.ts';
+export { type Memory, parseQuantity } from './constructs/quantity.ts';
+export * from './constructs/references.ts';
+export * from './constructs/server.ts';
+export * from './constructs/server-config.ts';
+export * from './constructs/validation.ts';
