@@ -7,7 +7,9 @@
 set -euo pipefail
 COMPONENT=kube
 source "$(dirname "$0")/common.sh"
-require_cmd go "install Go 1.24 or newer (apt-get install golang, or https://go.dev/dl) to build kube-apiserver and etcd"
+require_cmd go "install Go 1.24 or newer (https://go.dev/dl) to build kube-apiserver and etcd"
+# the harness makes a throwaway CA and serving certificate with openssl
+apt_install_for openssl openssl
 
 export GOFLAGS="-mod=mod -buildvcs=false"
 export CGO_ENABLED=0

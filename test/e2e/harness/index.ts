@@ -2,6 +2,19 @@
 export { cachePath, cacheRoot, pinnedVersion, repoRoot } from './cache.ts';
 export { trainIrisModel } from './iris.ts';
 export { type KafkaBroker, startKafka } from './kafka.ts';
+export {
+  type ApplyObject,
+  type KubeApiserver,
+  kubeBinaries,
+  serverSideApply,
+  startKubeApiserver,
+} from './kube.ts';
+export {
+  type KubeLinterFinding,
+  type KubeLinterResult,
+  kubeLinterUnavailableReason,
+  runKubeLinter,
+} from './kube-linter.ts';
 export { type MlserverInstance, mlserverVenv, startMlserver } from './mlserver.ts';
 export { freePort } from './ports.ts';
 export { logTail, type ManagedProcess, startProcess, waitUntilReady } from './process.ts';

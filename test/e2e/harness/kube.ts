@@ -79,16 +79,107 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   return { ca, cert, key };
 }
 
-function httpsStatus(url: string, ca: string, token: string): Promise<number> {
+interface RawResponse {
+  status: number;
+  body: string;
+}
+
+function httpsRequest(
+  url: string,
+  ca: string,
+  token: string,
+  opts: { method?: string; contentType?: string; body?: string } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca, headers: { authorization: `Bearer ${token}` }, timeout: 5_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (opts.contentType) headers['content-type'] = opts.contentType;
+    const req = request(url, { method: opts.method ?? 'GET', ca, headers, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${opts.method ?? 'GET'} ${url}`)));
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
+}
+
+export interface ApplyObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+const discovery = new WeakMap<KubeApiserver, Map<string, { plural: string; namespaced: boolean }>>();
+
+async function resourceFor(
+  kube: KubeApiserver,
+  apiVersion: string,
+  kind: string,
+): Promise<{ plural: string; namespaced: boolean }> {
+  let known = discovery.get(kube);
+  if (!known) {
+    known = new Map();
+    discovery.set(kube, known);
+  }
+  const key = `${apiVersion}/${kind}`;
+  const cached = known.get(key);
+  if (cached) return cached;
+  // Re-read the group version each miss: custom resource definitions add kinds at run time.
+  const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const res = await httpsRequest(`${kube.server}${path}`, kube.caCert, kube.token);
+  if (res.status !== 200) throw new Error(`${apiVersion} is not served by the apiserver (${res.status})`);
+  const list = JSON.parse(res.body) as { resources: { name: string; kind: string; namespaced: boolean }[] };
+  for (const r of list.resources) {
+    if (!r.name.includes('/'))
+      known.set(`${apiVersion}/${r.kind}`, { plural: r.name, namespaced: r.namespaced });
+  }
+  const found = known.get(key);
+  if (!found) throw new Error(`${apiVersion} has no kind ${kind}`);
+  return found;
+}
+
+/**
+ * Server-side apply of one object exactly as written (no client-side model in between, so
+ * unknown fields reach the server, which rejects them: fieldValidation=Strict). With
+ * `dryRun` nothing is persisted. Throws with the apiserver's message on refusal.
+ */
+export async function serverSideApply(
+  kube: KubeApiserver,
+  object: ApplyObject,
+  opts: { dryRun?: boolean; fieldManager?: string } = {},
+): Promise<Record<string, unknown>> {
+  const { plural, namespaced } = await resourceFor(kube, object.apiVersion, object.kind);
+  const base = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
+  const ns = namespaced ? `/namespaces/${object.metadata.namespace ?? 'default'}` : '';
+  const query = new URLSearchParams({
+    fieldManager: opts.fieldManager ?? 'mlops-e2e',
+    force: 'true',
+    fieldValidation: 'Strict',
+  });
+  if (opts.dryRun) query.set('dryRun', 'All');
+  const url = `${kube.server}${base}${ns}/${plural}/${encodeURIComponent(object.metadata.name)}?${query}`;
+  const res = await httpsRequest(url, kube.caCert, kube.token, {
+    method: 'PATCH',
+    contentType: 'application/apply-patch+yaml',
+    body: JSON.stringify(object),
+  });
+  if (res.status >= 300) {
+    let message = res.body;
+    try {
+      message = (JSON.parse(res.body) as { message: string }).message;
+    } catch {
+      // not a Status object
+    }
+    throw new Error(
+      `apply ${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}: ${res.status} ${message}`,
+    );
+  }
+  return JSON.parse(res.body) as Record<string, unknown>;
 }
 
 /**
@@ -184,7 +275,7 @@ export async function startKubeApiserver(): Promise<KubeApiserver> {
     await waitUntilReady(
       apiserver,
       `kube-apiserver on ${server}`,
-      async () => (await httpsStatus(`${server}/readyz`, caCert, token)) === 200,
+      async () => (await httpsRequest(`${server}/readyz`, caCert, token)).status === 200,
       APISERVER_TIMEOUT_MS,
     );
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../harness/cache.ts';
 import { kubeLinterUnavailableReason, runKubeLinter } from '../harness/kube-linter.ts';
-import { describeE2E } from '../harness/toolchain.ts';
+import { describeE2E, e2eRequired } from '../harness/toolchain.ts';
 
 // A Deployment with none of the usual hardening: kube-linter's default checks must flag it.
 const unhardened = `apiVersion: apps/v1
@@ -40,16 +40,21 @@ const suite = () => {
     expect(findings.every((f) => f.object === 'Deployment smoke/bare')).toBe(true);
   });
 
-  it('lints everything synthesized in dist/', async () => {
-    const dist = join(repoRoot, 'dist');
-    const apps = existsSync(dist) ? readdirSync(dist).map((d) => join(dist, d)) : [];
-    expect(apps.length, 'dist/ has no synthesized app: run `npx mlops synth`').toBeGreaterThan(0);
-    const { findings, raw } = await runKubeLinter(apps);
-    expect(() => JSON.parse(raw)).not.toThrow();
-    console.info(
-      `kube-linter on dist/: ${findings.length} finding(s)\n${findings.map((f) => `  ${f.object}: [${f.check}] ${f.message}`).join('\n')}`,
-    );
-  });
+  const dist = join(repoRoot, 'dist');
+  const apps = existsSync(dist) ? readdirSync(dist).map((d) => join(dist, d)) : [];
+  const title = 'lints everything synthesized in dist/ and reports the findings';
+  // An empty dist/ is only tolerated outside CI.
+  it.skipIf(apps.length === 0 && !e2eRequired())(
+    apps.length === 0 ? `${title} — dist/ is empty: run \`npx mlops synth\`` : title,
+    async () => {
+      expect(apps.length, 'dist/ has no synthesized app: run `npx mlops synth`').toBeGreaterThan(0);
+      const { findings, raw } = await runKubeLinter(apps);
+      expect(() => JSON.parse(raw)).not.toThrow();
+      console.info(
+        `kube-linter on dist/: ${findings.length} finding(s)\n${findings.map((f) => `  ${f.object}: [${f.check}] ${f.message}`).join('\n')}`,
+      );
+    },
+  );
 };
 
 if (unavailable) {
