@@ -42,6 +42,7 @@ export interface ReplicaConfig {
 export interface LoadedModel {
   name: string;
   version: number;
+  model?: ModelDefinition | null;
 }
 
 export interface AgentSubscribeRequest {

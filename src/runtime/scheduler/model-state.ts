@@ -1,0 +1,100 @@
+/** Per-replica state of one model version (names as in Seldon's ModelReplicaState). */
+export type ReplicaState =
+  | 'LoadRequested'
+  | 'Loading'
+  | 'Available'
+  | 'LoadFailed'
+  | 'UnloadRequested'
+  | 'Unloading'
+  | 'UnloadFailed';
+
+/** Aggregate state of a model version (names as in Seldon's ModelState). */
+export type ModelState =
+  | 'ModelProgressing'
+  | 'ModelAvailable'
+  | 'ModelFailed'
+  | 'ModelTerminating'
+  | 'ModelTerminated'
+  | 'ModelTerminateFailed'
+  | 'ScheduleFailed'
+  | 'ModelScaledDown';
+
+export interface ReplicaStatus {
+  readonly server: string;
+  readonly idx: number;
+  state: ReplicaState;
+  reason: string;
+  /** Chosen by the last placement; replicas not wanted are unloaded once the wanted ones serve. */
+  wanted: boolean;
+  updatedAt: number;
+}
+
+/** States in which the replica holds (or is about to hold) memory on its server. */
+export function holdsMemory(s: ReplicaState): boolean {
+  return s !== 'LoadFailed';
+}
+
+/** Legal transitions; anything else is a stale or duplicate report and is ignored. */
+const NEXT: Record<ReplicaState, readonly ReplicaState[]> = {
+  LoadRequested: ['Loading', 'UnloadRequested'],
+  Loading: ['Available', 'LoadFailed', 'UnloadRequested'],
+  Available: ['UnloadRequested'],
+  LoadFailed: ['LoadRequested', 'UnloadRequested'],
+  UnloadRequested: ['Unloading', 'LoadRequested'],
+  Unloading: ['UnloadFailed'],
+  UnloadFailed: ['UnloadRequested'],
+};
+
+export function canTransition(from: ReplicaState, to: ReplicaState): boolean {
+  return NEXT[from].includes(to);
+}
+
+export interface VersionFacts {
+  latest: boolean;
+  deleted: boolean;
+  replicas: Iterable<ReplicaStatus>;
+  desiredReplicas: number;
+  minReplicas: number;
+  /** An older version is still available (so a partially available new one already serves). */
+  previousAvailable: boolean;
+  /** Why the last placement failed, when it did. */
+  scheduleFailure?: string;
+}
+
+/** Aggregate state and reason of a version from its replicas (Seldon's rules, §2.4). */
+export function versionState(f: VersionFacts): { state: ModelState; reason: string; available: number } {
+  let available = 0;
+  let live = 0;
+  let failed: ReplicaStatus | undefined;
+  let unloadFailed: ReplicaStatus | undefined;
+  for (const r of f.replicas) {
+    if (r.state === 'Available') available++;
+    if (r.state === 'LoadFailed' && (!failed || r.updatedAt > failed.updatedAt)) failed = r;
+    if (r.state === 'UnloadFailed') unloadFailed = r;
+    if (r.state !== 'LoadFailed') live++;
+  }
+  if (!f.latest || f.deleted) {
+    if (unloadFailed) return { state: 'ModelTerminateFailed', reason: unloadFailed.reason, available };
+    if (live > 0) return { state: 'ModelTerminating', reason: '', available };
+    return { state: 'ModelTerminated', reason: '', available };
+  }
+  if (failed)
+    return {
+      state: 'ModelFailed',
+      reason: `load failed on ${failed.server}-${failed.idx}: ${failed.reason}`,
+      available,
+    };
+  if (f.desiredReplicas === 0 && f.minReplicas === 0 && available === 0) {
+    return { state: 'ModelScaledDown', reason: '', available };
+  }
+  if (f.scheduleFailure && available === 0)
+    return { state: 'ScheduleFailed', reason: f.scheduleFailure, available };
+  if (
+    (available > 0 && available >= f.desiredReplicas) ||
+    (f.minReplicas > 0 && available >= f.minReplicas) ||
+    (available > 0 && f.previousAvailable)
+  ) {
+    return { state: 'ModelAvailable', reason: f.scheduleFailure ?? '', available };
+  }
+  return { state: 'ModelProgressing', reason: f.scheduleFailure ?? '', available };
+}

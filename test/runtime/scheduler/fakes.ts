@@ -1,0 +1,151 @@
+import pino from 'pino';
+import type {
+  AgentSubscribeRequest,
+  ModelOperation,
+  RouteUpdate,
+} from '../../../src/runtime/protocol/control.ts';
+import { RouteTable } from '../../../src/runtime/protocol/route-table.ts';
+import { type AgentLink, Scheduler, type StatusSink } from '../../../src/runtime/scheduler/scheduler.ts';
+import type {
+  ModelResource,
+  ModelSpec,
+  ModelStatus,
+  ServerResource,
+  ServerSpec,
+  ServerStatus,
+} from '../../../src/spec/types.ts';
+
+export const GiB = 1024 ** 3;
+
+export function model(name: string, spec: Partial<ModelSpec> = {}, generation?: number): ModelResource {
+  return {
+    apiVersion: 'mlops.seldon.io/v1alpha1',
+    kind: 'Model',
+    metadata: { name, namespace: 'ns', ...(generation ? { generation } : {}) },
+    spec: { storageUri: `file:///models/${name}`, requirements: ['sklearn'], memory: '1Gi', ...spec },
+  };
+}
+
+export function serverResource(
+  name: string,
+  spec: Partial<ServerSpec> = {},
+  annotations?: Record<string, string>,
+): ServerResource {
+  return {
+    apiVersion: 'mlops.seldon.io/v1alpha1',
+    kind: 'Server',
+    metadata: { name, namespace: 'ns', ...(annotations ? { annotations } : {}) },
+    spec: { serverConfig: 'mlserver', ...spec },
+  };
+}
+
+/** A fake agent: records operations and answers them on demand. */
+export class FakeAgent implements AgentLink {
+  readonly ops: ModelOperation[] = [];
+  readonly loaded = new Set<string>();
+  constructor(
+    readonly scheduler: Scheduler,
+    readonly server: string,
+    readonly idx: number,
+    readonly memoryBytes = 4 * GiB,
+    readonly capabilities = ['mlserver', 'sklearn'],
+  ) {}
+
+  connect(loaded: ModelOperation['model'][] = []): this {
+    const req: AgentSubscribeRequest = {
+      serverName: this.server,
+      replicaIdx: this.idx,
+      namespace: 'ns',
+      replicaConfig: {
+        inferenceHost: `${this.server}-${this.idx}`,
+        inferenceHttpPort: 9001,
+        inferenceGrpcPort: 9501,
+        memoryBytes: this.memoryBytes,
+        capabilities: this.capabilities,
+        overCommitPercentage: 0,
+      },
+      loadedModels: loaded.map((m) => ({ name: m.name, version: m.version, model: m })),
+      availableMemoryBytes: this.memoryBytes,
+    };
+    for (const m of loaded) this.loaded.add(`${m.name}_${m.version}`);
+    this.scheduler.agentConnected(req, this);
+    return this;
+  }
+
+  send(op: ModelOperation): void {
+    this.ops.push(op);
+  }
+
+  /** Answers every pending operation (LOADED/UNLOADED, or LOAD_FAILED for names in `fail`). */
+  answer(fail: Record<string, string> = {}): number {
+    const pending = this.ops.splice(0);
+    for (const op of pending) {
+      const key = `${op.model.name}_${op.model.version}`;
+      const base = {
+        serverName: this.server,
+        replicaIdx: this.idx,
+        modelName: op.model.name,
+        modelVersion: op.model.version,
+        availableMemoryBytes: 0,
+      };
+      if (op.operation === 'LOAD_MODEL') {
+        if (fail[op.model.name]) {
+          this.scheduler.agentEvent({ ...base, event: 'LOAD_FAILED', message: fail[op.model.name] });
+        } else {
+          this.loaded.add(key);
+          this.scheduler.agentEvent({ ...base, event: 'LOADED', message: '' });
+        }
+      } else {
+        this.loaded.delete(key);
+        this.scheduler.agentEvent({ ...base, event: 'UNLOADED', message: '' });
+      }
+    }
+    return pending.length;
+  }
+
+  disconnect(): void {
+    this.scheduler.agentDisconnected(this.server, this.idx, this);
+  }
+}
+
+export class MemoryStatus implements StatusSink {
+  readonly models = new Map<string, ModelStatus>();
+  readonly servers = new Map<string, ServerStatus>();
+  modelStatus(_ns: string, name: string, s: ModelStatus): void {
+    this.models.set(name, s);
+  }
+  serverStatus(_ns: string, name: string, s: ServerStatus): void {
+    this.servers.set(name, s);
+  }
+}
+
+export function harness(opts: { now?: () => number } = {}) {
+  const status = new MemoryStatus();
+  const scheduler = new Scheduler({
+    log: pino({ level: 'silent' }),
+    status,
+    autoFlush: false,
+    waitForServersMs: 0,
+    now: opts.now,
+  });
+  const table = new RouteTable();
+  const updates: RouteUpdate[] = [];
+  scheduler.onRoutes((u) => {
+    updates.push(u);
+    table.apply(u);
+  });
+  /** Flushes and lets agents answer until nothing is pending. */
+  const settle = (agents: FakeAgent[], fail: Record<string, string> = {}) => {
+    for (let i = 0; i < 20; i++) {
+      scheduler.flush();
+      const n = agents.reduce((a, ag) => a + ag.answer(fail), 0);
+      if (n === 0) return;
+    }
+    throw new Error('did not settle');
+  };
+  const endpoints = (name: string) =>
+    table.models
+      .get(name)
+      ?.versions.map((v) => [v.version, v.endpoints.map((e) => `${e.serverName}-${e.replicaIdx}`)]);
+  return { scheduler, status, table, updates, settle, endpoints };
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canTransition,
+  type ReplicaStatus,
+  versionState,
+} from '../../../src/runtime/scheduler/model-state.ts';
+
+const rep = (state: ReplicaStatus['state'], idx = 0, reason = ''): ReplicaStatus => ({
+  server: 's',
+  idx,
+  state,
+  reason,
+  wanted: true,
+  updatedAt: idx,
+});
+const base = { latest: true, deleted: false, desiredReplicas: 2, minReplicas: 0, previousAvailable: false };
+
+describe('replica transitions', () => {
+  it('allows the load and unload paths and rejects stale reports', () => {
+    expect(canTransition('LoadRequested', 'Loading')).toBe(true);
+    expect(canTransition('Loading', 'Available')).toBe(true);
+    expect(canTransition('Available', 'UnloadRequested')).toBe(true);
+    expect(canTransition('UnloadRequested', 'Unloading')).toBe(true);
+    expect(canTransition('Unloading', 'Available')).toBe(false);
+    expect(canTransition('Available', 'Available')).toBe(false);
+    expect(canTransition('LoadFailed', 'LoadRequested')).toBe(true);
+  });
+});
+
+describe('versionState', () => {
+  it('is available when every desired replica is', () => {
+    expect(versionState({ ...base, replicas: [rep('Available'), rep('Available', 1)] })).toMatchObject({
+      state: 'ModelAvailable',
+      available: 2,
+    });
+  });
+  it('is progressing while replicas load, available on min replicas', () => {
+    expect(versionState({ ...base, replicas: [rep('Available'), rep('Loading', 1)] }).state).toBe(
+      'ModelProgressing',
+    );
+    expect(
+      versionState({ ...base, minReplicas: 1, replicas: [rep('Available'), rep('Loading', 1)] }).state,
+    ).toBe('ModelAvailable');
+  });
+  it('a new version with one replica up is available while the previous one still serves', () => {
+    expect(
+      versionState({ ...base, previousAvailable: true, replicas: [rep('Available'), rep('Loading', 1)] })
+        .state,
+    ).toBe('ModelAvailable');
+  });
+  it('reports the latest load failure', () => {
+    const s = versionState({
+      ...base,
+      replicas: [rep('LoadFailed', 0, 'old'), rep('LoadFailed', 1, 'no such file')],
+    });
+    expect(s.state).toBe('ModelFailed');
+    expect(s.reason).toBe('load failed on s-1: no such file');
+  });
+  it('schedule failure, scaled down, terminating and terminated', () => {
+    expect(versionState({ ...base, replicas: [], scheduleFailure: 'no room' })).toMatchObject({
+      state: 'ScheduleFailed',
+      reason: 'no room',
+    });
+    expect(versionState({ ...base, desiredReplicas: 0, replicas: [] }).state).toBe('ModelScaledDown');
+    expect(versionState({ ...base, latest: false, replicas: [rep('Unloading')] }).state).toBe(
+      'ModelTerminating',
+    );
+    expect(versionState({ ...base, deleted: true, replicas: [] }).state).toBe('ModelTerminated');
+    expect(versionState({ ...base, deleted: true, replicas: [rep('UnloadFailed', 0, 'x')] }).state).toBe(
+      'ModelTerminateFailed',
+    );
+  });
+});
