@@ -1,4 +1,4 @@
-export * from './spec/types.ts';
+export * from './constructs/app.ts';
 export * from './constructs/crd-validation.ts';
 export * from './constructs/crds.ts';
 export * from './constructs/environment.ts';
@@ -14,3 +14,12 @@ export * from './constructs/references.ts';
 export * from './constructs/server.ts';
 export * from './constructs/server-config.ts';
 export * from './constructs/validation.ts';
+export * from './spec/types.ts';
+export {
+  SYNTH_TARGETS,
+  SynthError,
+  type SynthOptions,
+  type SynthTarget,
+  synthesizeApp,
+  synthesizeObjects,
+} from './synth/synthesize.ts';

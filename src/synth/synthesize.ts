@@ -1,0 +1,100 @@
+import type { App } from 'cdk8s';
+import { customResourceDefinitions } from '../constructs/crds.ts';
+import { formatFindings, type ValidationFinding } from '../constructs/validation.ts';
+import { API_GROUP } from '../spec/types.ts';
+import { CRDS_FILE, isCustomResourceDefinition, type Manifest, objectFileName } from './layout.ts';
+import type { SynthFiles } from './output.ts';
+import { type RenderedObject, renderObjects } from './render.ts';
+import { toYaml } from './serialize.ts';
+import { findProblems } from './validate.ts';
+
+/**
+ * What a synthesis is for:
+ * - `runtime`: everything the app declares, the runtime's workloads included, plus our CRDs;
+ * - `seldon`: only the `mlops.seldon.io` custom resources, for a cluster that already runs
+ *   Seldon Core 2 (which brings its own CRDs and controllers).
+ */
+export type SynthTarget = 'runtime' | 'seldon';
+export const SYNTH_TARGETS: readonly SynthTarget[] = ['runtime', 'seldon'];
+
+export interface SynthOptions {
+  /** @default 'runtime' */
+  target?: SynthTarget;
+}
+
+/** Synthesis found problems in the app; nothing was produced. */
+export class SynthError extends Error {
+  constructor(readonly findings: ValidationFinding[]) {
+    super(formatFindings(findings));
+    this.name = 'SynthError';
+  }
+}
+
+/** The objects of an app for a target, rendered and checked; throws SynthError listing every problem. */
+export function synthesizeObjects(app: App, options: SynthOptions = {}): RenderedObject[] {
+  const findings = findProblems(app);
+  if (findings.length > 0) throw new SynthError(findings);
+  const rendered = renderObjects(app);
+  if (rendered.findings.length > 0) throw new SynthError(rendered.findings);
+  const target = options.target ?? 'runtime';
+  if (target === 'seldon') return rendered.objects.filter((o) => isMlopsResource(o.manifest));
+  return [...rendered.objects, ...missingCrds(rendered.objects)];
+}
+
+/** The files of an app's output folder for a target, in file-name order. */
+export function synthesizeApp(app: App, options: SynthOptions = {}): SynthFiles {
+  const objects = synthesizeObjects(app, options);
+  const crds = objects.filter((o) => isCustomResourceDefinition(o.manifest));
+  const byFile = new Map<string, RenderedObject>();
+  const clashes: ValidationFinding[] = [];
+  for (const object of [...crds, ...objects.filter((o) => !crds.includes(o))]) {
+    const file = isCustomResourceDefinition(object.manifest)
+      ? `${CRDS_FILE}#${object.manifest.metadata.name}`
+      : objectFileName(object.manifest);
+    const other = byFile.get(file);
+    if (other) clashes.push(clash(object, other));
+    else byFile.set(file, object);
+  }
+  if (clashes.length > 0) throw new SynthError(clashes);
+
+  const files = new Map<string, string>();
+  const crdDocs = crds.map((o) => o.manifest).sort((a, b) => compare(a.metadata.name, b.metadata.name));
+  if (crdDocs.length > 0) files.set(CRDS_FILE, toYaml(...crdDocs));
+  const names = [...byFile.keys()].filter((f) => !f.startsWith(`${CRDS_FILE}#`)).sort(compare);
+  for (const name of names) files.set(name, toYaml((byFile.get(name) as RenderedObject).manifest));
+  return files;
+}
+
+function isMlopsResource(m: Manifest): boolean {
+  return m.apiVersion.startsWith(`${API_GROUP}/`);
+}
+
+/** Our CRDs, except any the app declares itself (an app's own definition wins). */
+function missingCrds(objects: RenderedObject[]): RenderedObject[] {
+  const declared = new Set(
+    objects.filter((o) => isCustomResourceDefinition(o.manifest)).map((o) => o.manifest.metadata.name),
+  );
+  return customResourceDefinitions()
+    .map((crd) => ({ path: '(cdk8s-mlops CRDs)', manifest: crd as Manifest }))
+    .filter((o) => !declared.has(o.manifest.metadata.name));
+}
+
+function clash(object: RenderedObject, other: RenderedObject): ValidationFinding {
+  const m = object.manifest;
+  const where = m.metadata.namespace ? ` in namespace ${m.metadata.namespace}` : '';
+  const same = other.manifest.metadata.name === m.metadata.name;
+  return {
+    path: object.path,
+    field: 'metadata.name',
+    value: m.metadata.name,
+    message: same
+      ? `${m.kind} ${m.metadata.name}${where} is also declared at ${other.path}`
+      : `${m.kind} ${m.metadata.name}${where} would be written to the same file as ${other.manifest.metadata.name} (${other.path})`,
+    fix: 'give one of them a different name (or namespace)',
+  };
+}
+
+// Plain code-unit order: the same on every machine and locale.
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { appSource, models, TempProject } from '../synth/temp-project.ts';
+
+// Each case spawns the real CLI (node bin/mlops.js) in a throw-away project, as a user runs it.
+
+function project(): TempProject {
+  return new TempProject()
+    .write('package.json', '{ "type": "module" }\n')
+    .write('apps/_shared.ts', "export const storage = 'gs://models';\n")
+    .write('apps/prod.ts', appSource(models('prod', 'iris', 'wine')))
+    .write('apps/staging.ts', appSource(models('staging', 'iris')));
+}
+
+function snapshot(p: TempProject, dir: string): Record<string, string> {
+  return Object.fromEntries(p.list(dir).map((f) => [f, p.read(`${dir}/${f}`)]));
+}
+
+describe('mlops synth', () => {
+  it('synthesizes every app in apps/ to dist/<app>/, skipping helper files', () => {
+    const p = project();
+    const run = p.mlops('synth');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(p.list('dist')).toEqual(['prod', 'staging']);
+    expect(p.list('dist/prod')).toEqual([
+      '00-crds.yaml',
+      'mlops.seldon.io_Model_prod_iris.yaml',
+      'mlops.seldon.io_Model_prod_wine.yaml',
+    ]);
+    expect(p.read('dist/staging/mlops.seldon.io_Model_staging_iris.yaml')).toBe(
+      [
+        'apiVersion: mlops.seldon.io/v1alpha1',
+        'kind: Model',
+        'metadata:',
+        '  name: iris',
+        '  namespace: staging',
+        'spec:',
+        '  storageUri: gs://models/iris',
+        '',
+      ].join('\n'),
+    );
+    expect(run.stdout).toContain('dist/prod: 3 files (3 written, 0 removed, 0 unchanged)');
+  });
+
+  it('gives identical bytes on a second run and rewrites nothing', () => {
+    const p = project();
+    p.mlops('synth');
+    const first = snapshot(p, 'dist/prod');
+    const again = p.mlops('synth');
+    expect(again.stdout).toContain('dist/prod: 3 files (0 written, 0 removed, 3 unchanged)');
+    expect(snapshot(p, 'dist/prod')).toEqual(first);
+  });
+
+  it('removes stale files, keeps files it does not manage, and clears folders of deleted apps', () => {
+    const p = project();
+    p.mlops('synth');
+    p.write('dist/prod/kustomization.yaml', 'resources: []\n');
+    p.write('apps/prod.ts', appSource(models('prod', 'iris')));
+    p.run('rm', ['apps/staging.ts']);
+    const run = p.mlops('synth');
+    expect(run.status).toBe(0);
+    expect(p.list('dist/prod')).toEqual([
+      '00-crds.yaml',
+      'kustomization.yaml',
+      'mlops.seldon.io_Model_prod_iris.yaml',
+    ]);
+    expect(p.list('dist')).toEqual(['prod']);
+    expect(run.stdout).toContain('dist/staging: removed 2 files of an app that no longer exists');
+  });
+
+  it('--target seldon writes only the mlops.seldon.io resources', () => {
+    const p = project();
+    expect(p.mlops('synth', '--target', 'seldon').status).toBe(0);
+    expect(p.list('dist/prod')).toEqual([
+      'mlops.seldon.io_Model_prod_iris.yaml',
+      'mlops.seldon.io_Model_prod_wine.yaml',
+    ]);
+  });
+
+  it('--app FILE --out DIR writes that one app straight into DIR', () => {
+    const p = project();
+    expect(p.mlops('synth', '--app', 'apps/staging.ts', '--out', 'out/here').status).toBe(0);
+    expect(p.list('out/here')).toEqual(['00-crds.yaml', 'mlops.seldon.io_Model_staging_iris.yaml']);
+    expect(p.list('dist')).toEqual([]);
+  });
+});
+
+describe('mlops synth --check', () => {
+  it('exits 0 when dist is fresh and 1 when a file was edited, removed or added', () => {
+    const p = project();
+    p.mlops('synth');
+    p.write('dist/prod/kustomization.yaml', 'resources: []\n');
+    const fresh = p.mlops('synth', '--check');
+    expect(fresh.status).toBe(0);
+    expect(fresh.stdout).toContain('dist/prod: up to date (3 files)');
+
+    const iris = 'dist/prod/mlops.seldon.io_Model_prod_iris.yaml';
+    p.write(iris, p.read(iris).replace('gs://models/iris', 'gs://models/other'));
+    p.run('rm', ['dist/prod/mlops.seldon.io_Model_prod_wine.yaml']);
+    p.write('dist/prod/core_ConfigMap_prod_extra.yaml', 'kind: ConfigMap\n');
+    const stale = p.mlops('synth', '--check');
+    expect(stale.status).toBe(1);
+    expect(stale.stdout).toContain(
+      [
+        'dist/prod: out of date',
+        '  missing  mlops.seldon.io_Model_prod_wine.yaml',
+        '  changed  mlops.seldon.io_Model_prod_iris.yaml',
+        '  stale    core_ConfigMap_prod_extra.yaml',
+      ].join('\n'),
+    );
+    expect(stale.stdout).toContain('dist/staging: up to date');
+    expect(stale.stderr).toContain('run `npx mlops synth`');
+    expect(p.read(iris)).toContain('gs://models/other');
+  });
+
+  it('exits 1 when dist holds the output of an app that no longer exists', () => {
+    const p = project();
+    p.mlops('synth');
+    p.run('rm', ['apps/staging.ts']);
+    const run = p.mlops('synth', '--check');
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('dist/staging: output of an app that no longer exists');
+  });
+});
+
+describe('mlops synth errors', () => {
+  const invalid = appSource(
+    [
+      models('prod', 'iris', 'wine'),
+      "chart.node.findChild('iris').node.addValidation({ validate: () => ['memory must be a quantity'] });",
+      "chart.node.findChild('wine').node.addValidation({ validate: () => ['replicas must be at least 0'] });",
+    ].join('\n'),
+  );
+
+  it('reports every problem of every app, exits 1 and writes nothing', () => {
+    const p = project();
+    p.mlops('synth');
+    const before = snapshot(p, 'dist/prod');
+    p.write('apps/prod.ts', invalid.replace("'iris', 'wine'", "'iris', 'wine', 'new'"));
+    p.write('apps/staging.ts', appSource("throw new Error('staging is broken');"));
+    const run = p.mlops('synth');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('apps/prod.ts: synthesis failed with 2 problems:');
+    expect(run.stderr).toContain('prod/iris\n  field:   (construct)\n  problem: memory must be a quantity');
+    expect(run.stderr).toContain('prod/wine\n  field:   (construct)\n  problem: replicas must be at least 0');
+    expect(run.stderr).toContain('apps/staging.ts: staging is broken');
+    expect(run.stderr).toContain('Nothing was written.');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(snapshot(p, 'dist/prod')).toEqual(before);
+  });
+
+  it('shows stack traces only with --verbose', () => {
+    const p = project().write('apps/staging.ts', appSource("throw new Error('staging is broken');"));
+    const run = p.mlops('--verbose', 'synth');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/Error: staging is broken\n\s+at /);
+  });
+
+  it('exits 2 on usage errors', () => {
+    const p = project();
+    const target = p.mlops('synth', '--target', 'kubernetes');
+    expect(target.status).toBe(2);
+    expect(target.stderr).toContain("'kubernetes' is invalid");
+    const missing = p.mlops('synth', '--app', 'apps/nope.ts');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('--app apps/nope.ts: no such file');
+    p.run('rm', ['-r', 'apps']);
+    const none = p.mlops('synth');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('no apps found');
+  });
+});
+
+describe('running an app file directly', () => {
+  const tsx = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
+
+  it('writes dist/<app>/, or $CDK8S_OUTDIR when set', () => {
+    const p = project();
+    expect(p.run(tsx, ['apps/prod.ts']).status).toBe(0);
+    expect(p.list('dist/prod')).toEqual([
+      '00-crds.yaml',
+      'mlops.seldon.io_Model_prod_iris.yaml',
+      'mlops.seldon.io_Model_prod_wine.yaml',
+    ]);
+    expect(p.run(tsx, ['apps/staging.ts'], { CDK8S_OUTDIR: 'elsewhere' }).status).toBe(0);
+    expect(p.list('elsewhere')).toEqual(['00-crds.yaml', 'mlops.seldon.io_Model_staging_iris.yaml']);
+  });
+});
