@@ -1,0 +1,30 @@
+import { App } from 'cdk8s';
+import type { IConstruct } from 'constructs';
+import { Environment } from '../../src/constructs/environment.ts';
+import { collectFindings, type ValidationFinding } from '../../src/constructs/validation.ts';
+
+export interface KubeJson {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec: Record<string, any>;
+}
+
+/** A fresh app with one environment (namespace `prod` unless told). */
+export function setup(namespace = 'prod'): { app: App; env: Environment } {
+  const app = new App({ outdir: 'unused' });
+  const env = new Environment(app, namespace, { namespace });
+  return { app, env };
+}
+
+/** The synthesized object of `kind`/`name` in `env`. */
+export function synthOne(env: Environment, kind: string, name: string): KubeJson {
+  const found = (env.toJson() as KubeJson[]).find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} synthesized`);
+  return found;
+}
+
+/** Findings as compact `path field: message` lines. */
+export function problems(root: IConstruct): string[] {
+  return collectFindings(root).map((f: ValidationFinding) => `${f.path} ${f.field}: ${f.message}`);
+}

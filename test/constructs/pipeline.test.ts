@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { Model } from '../../src/constructs/model.ts';
+import { JoinType, Pipeline } from '../../src/constructs/pipeline.ts';
+import { problems, setup, synthOne } from './helpers.ts';
+
+function models(env: ReturnType<typeof setup>['env'], ...names: string[]) {
+  return names.map((n) => new Model(env, n, { storageUri: `gs://m/${n}` }));
+}
+
+describe('Pipeline', () => {
+  it('renders a chain with bare step references and a single output', () => {
+    const { env } = setup();
+    const [a, b] = models(env, 'tfsimple1', 'tfsimple2');
+    new Pipeline(env, 'chain', {
+      steps: [{ model: a }, { model: b, inputs: [a] }],
+      output: { steps: [b] },
+    });
+    expect(synthOne(env, 'Pipeline', 'chain').spec).toEqual({
+      steps: [{ name: 'tfsimple1' }, { name: 'tfsimple2', inputs: ['tfsimple1'] }],
+      output: { steps: ['tfsimple2'] },
+    });
+  });
+
+  it('renders a join with a tensor map, join settings and batching', () => {
+    const { env } = setup();
+    const [a, b, c] = models(env, 'tfsimple1', 'tfsimple2', 'tfsimple3');
+    new Pipeline(env, 'join', {
+      steps: [
+        { model: a },
+        { model: b },
+        {
+          model: c,
+          inputs: [a.outputs('OUTPUT0'), b.outputs('OUTPUT1')],
+          tensorMap: [
+            { from: a.outputs('OUTPUT0'), to: 'INPUT0' },
+            { from: b.outputs('OUTPUT1'), to: 'INPUT1' },
+          ],
+          inputsJoinType: JoinType.OUTER,
+          joinWindowMs: 500,
+          batch: { size: 4 },
+        },
+      ],
+      output: { steps: [c.outputs()], stepsJoin: JoinType.ANY, joinWindowMs: 100 },
+      cleanTopicsOnDelete: true,
+    });
+    expect(synthOne(env, 'Pipeline', 'join').spec).toEqual({
+      steps: [
+        { name: 'tfsimple1' },
+        { name: 'tfsimple2' },
+        {
+          name: 'tfsimple3',
+          inputs: ['tfsimple1.outputs.OUTPUT0', 'tfsimple2.outputs.OUTPUT1'],
+          tensorMap: { 'tfsimple1.outputs.OUTPUT0': 'INPUT0', 'tfsimple2.outputs.OUTPUT1': 'INPUT1' },
+          inputsJoinType: 'outer',
+          joinWindowMs: 500,
+          batch: { size: 4 },
+        },
+      ],
+      output: { steps: ['tfsimple3.outputs'], stepsJoin: 'any', joinWindowMs: 100 },
+      dataflow: { cleanTopicsOnDelete: true },
+    });
+  });
+
+  it('reads its own inputs and triggers through pipeline.inputs()', () => {
+    const { env, app } = setup();
+    const [mul, add] = models(env, 'mul10', 'add10');
+    const p = new Pipeline(env, 'trigger-joins', { output: { steps: [mul, add], stepsJoin: JoinType.ANY } });
+    p.addStep(mul, {
+      inputs: [p.inputs('INPUT')],
+      triggers: [p.inputs('ok1'), p.inputs('ok2')],
+      triggersJoinType: JoinType.ANY,
+    });
+    p.addStep(add, { inputs: [p.inputs('INPUT')], triggers: [p.inputs('ok3')] });
+    expect(synthOne(env, 'Pipeline', 'trigger-joins').spec.steps).toEqual([
+      {
+        name: 'mul10',
+        inputs: ['trigger-joins.inputs.INPUT'],
+        triggers: ['trigger-joins.inputs.ok1', 'trigger-joins.inputs.ok2'],
+        triggersJoinType: 'any',
+      },
+      { name: 'add10', inputs: ['trigger-joins.inputs.INPUT'], triggers: ['trigger-joins.inputs.ok3'] },
+    ]);
+    expect(problems(app)).toEqual([]);
+  });
+
+  it('takes external inputs and triggers from other pipelines in every reference form', () => {
+    const { env, app } = setup();
+    const [s1, s2] = models(env, 'tfsimple1', 'tfsimple2');
+    const extended = new Pipeline(env, 'tfsimple-extended', {
+      steps: [{ model: s1 }, { model: s2, inputs: [s1] }],
+    });
+    const other = Pipeline.fromName(env, 'Other', 'tfsimple-other');
+    new Pipeline(env, 'combined', {
+      steps: [{ model: s2 }],
+      input: {
+        externalInputs: [extended.outputs('OUTPUT0'), extended.step(s2).outputs('OUTPUT0'), other],
+        externalTriggers: [other.step(s1), other.inputs()],
+        joinType: JoinType.OUTER,
+        triggersJoinType: JoinType.ANY,
+        joinWindowMs: 1000,
+        tensorMap: [{ from: extended.step(s2).outputs('OUTPUT0'), to: 'INPUT1' }],
+      },
+      output: { steps: [s2] },
+      allowCycles: true,
+      maxStepRevisits: 3,
+    });
+    const spec = synthOne(env, 'Pipeline', 'combined').spec;
+    expect(spec.input).toEqual({
+      externalInputs: [
+        'tfsimple-extended.outputs.OUTPUT0',
+        'tfsimple-extended.step.tfsimple2.outputs.OUTPUT0',
+        'tfsimple-other',
+      ],
+      externalTriggers: ['tfsimple-other.step.tfsimple1', 'tfsimple-other.inputs'],
+      joinType: 'outer',
+      triggersJoinType: 'any',
+      joinWindowMs: 1000,
+      tensorMap: { 'tfsimple-extended.step.tfsimple2.outputs.OUTPUT0': 'INPUT1' },
+    });
+    expect([spec.allowCycles, spec.maxStepRevisits]).toEqual([true, 3]);
+    expect(problems(app)).toEqual([]);
+  });
+
+  it('lists its steps in order, whether from props or addStep', () => {
+    const { env } = setup();
+    const [a, b] = models(env, 'a', 'b');
+    const p = new Pipeline(env, 'p', { steps: [{ model: a }] });
+    p.addStep(b, { inputs: [a] });
+    expect(p.steps.map((s) => s.model.name)).toEqual(['a', 'b']);
+  });
+});
