@@ -92,10 +92,7 @@ function planJobs(options: SynthCommandOptions, root: string | undefined): Job[]
 }
 
 function describeFailure(file: string, err: unknown, verbose: boolean): string {
-  if (err instanceof SynthError) {
-    const n = err.findings.length;
-    return `${file}: synthesis failed with ${n} problem${n === 1 ? '' : 's'}:\n${err.message}`;
-  }
+  if (err instanceof SynthError) return `${file}: synthesis failed, ${err.message.trimEnd()}`;
   const cause = err instanceof AppLoadError ? err.cause : err;
   const message = err instanceof AppLoadError ? err.message : `${file}: ${String(err)}`;
   if (verbose && cause instanceof Error && cause.stack) return `${message}\n${cause.stack}`;

@@ -124,29 +124,40 @@ describe('mlops synth --check', () => {
 });
 
 describe('mlops synth errors', () => {
-  const invalid = appSource(
-    [
-      models('prod', 'iris', 'wine'),
-      "chart.node.findChild('iris').node.addValidation({ validate: () => ['memory must be a quantity'] });",
-      "chart.node.findChild('wine').node.addValidation({ validate: () => ['replicas must be at least 0'] });",
-    ].join('\n'),
-  );
+  const invalid = [
+    "import { ApiObject } from 'cdk8s';",
+    "import { Environment, MlopsApp, Model } from 'cdk8s-mlops';",
+    'const app = new MlopsApp();',
+    "const prod = new Environment(app, 'prod', { namespace: 'prod' });",
+    "new Model(prod, 'iris', { storageUri: 'gs://models/iris', memory: '12XB' });",
+    "new Model(prod, 'Wine_Model', { storageUri: 'gs://models/wine' });",
+    "const cfg = new ApiObject(prod, 'cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } });",
+    "cfg.node.addValidation({ validate: () => ['data must not be empty'] });",
+    'app.synth();',
+    '',
+  ].join('\n');
 
-  it('reports every problem of every app, exits 1 and writes nothing', () => {
+  it('reports every problem of every app with path, field, value and fix, exits 1 and writes nothing', () => {
     const p = project();
     p.mlops('synth');
     const before = snapshot(p, 'dist/prod');
-    p.write('apps/prod.ts', invalid.replace("'iris', 'wine'", "'iris', 'wine', 'new'"));
+    p.write('apps/prod.ts', invalid);
     p.write('apps/staging.ts', appSource("throw new Error('staging is broken');"));
     const run = p.mlops('synth');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('apps/prod.ts: synthesis failed with 2 problems:');
-    expect(run.stderr).toContain('prod/iris\n  field:   (construct)\n  problem: memory must be a quantity');
-    expect(run.stderr).toContain('prod/wine\n  field:   (construct)\n  problem: replicas must be at least 0');
+    expect(run.stderr).toContain('apps/prod.ts: synthesis failed, 3 problems found:');
+    expect(run.stderr).toContain(
+      'prod/Wine_Model\n  field:   name\n  value:   "Wine_Model"\n  problem: Model name must consist of',
+    );
+    expect(run.stderr).toMatch(
+      /prod\/iris\n {2}field: {3}memory\n {2}value: {3}"12XB"\n {2}problem: .+\n {2}fix: {5}.+512Mi/,
+    );
+    expect(run.stderr).toContain('prod/cfg\n  field:   (construct)\n  problem: data must not be empty');
     expect(run.stderr).toContain('apps/staging.ts: staging is broken');
     expect(run.stderr).toContain('Nothing was written.');
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(snapshot(p, 'dist/prod')).toEqual(before);
+    expect(p.list('dist/staging')).toHaveLength(2);
   });
 
   it('shows stack traces only with --verbose', () => {
