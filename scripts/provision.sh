@@ -12,9 +12,10 @@ summary=()
 for c in "${components[@]}"; do
   script="$here/provision/$c.sh"
   [ -f "$script" ] || { echo "unknown component '$c' (kafka, mlserver, kube, kube-linter)" >&2; exit 2; }
-  start=$(date +%s)
+  start=$(date +%s%N)
   bash "$script"
-  summary+=("$(printf '%-12s %5ss' "$c" "$(($(date +%s) - start))")")
+  ms=$((($(date +%s%N) - start) / 1000000))
+  summary+=("$(printf '%-12s %4d.%01ds' "$c" $((ms / 1000)) $((ms % 1000 / 100)))")
 done
 
 echo "provisioned into ${MLOPS_CACHE:-$HOME/.cache/cdk8s-mlops}:"

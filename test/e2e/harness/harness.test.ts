@@ -1,0 +1,82 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from './ports.ts';
+import { startProcess, waitUntilReady } from './process.ts';
+import { missingToolsMessage } from './toolchain.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mlops-harness-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Running, and not a zombie waiting for a parent that is gone to reap it.
+const alive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+describe('freePort', () => {
+  it('hands out distinct ports that can be listened on', async () => {
+    const ports = [await freePort(), await freePort(), await freePort()];
+    expect(new Set(ports).size).toBe(3);
+    for (const port of ports) {
+      await new Promise<void>((resolve, reject) => {
+        const server = createServer().once('error', reject);
+        server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+      });
+    }
+  });
+});
+
+describe('startProcess / waitUntilReady', () => {
+  it('includes the log tail when the process exits during startup', async () => {
+    const proc = startProcess('failing', 'sh', ['-c', 'echo "bad flag --x"; exit 3'], {
+      logFile: join(dir, 'failing.log'),
+    });
+    await expect(waitUntilReady(proc, 'failing server', async () => false, 5_000)).rejects.toThrow(
+      /failing server exited during startup \(3\)[\s\S]*bad flag --x/,
+    );
+  });
+
+  it('says what did not start, and stops it, when readiness times out', async () => {
+    const proc = startProcess('slow', 'sh', ['-c', 'echo starting; sleep 30'], {
+      logFile: join(dir, 'slow.log'),
+    });
+    await expect(waitUntilReady(proc, 'slow server', async () => false, 600)).rejects.toThrow(
+      /slow server was not ready within 1s[\s\S]*starting/,
+    );
+    expect(proc.isRunning()).toBe(false);
+  });
+
+  it('stop() ends the whole process group, children included', async () => {
+    const pidFile = join(dir, 'child.pid');
+    const proc = startProcess('parent', 'sh', ['-c', `sleep 30 & echo $! > ${pidFile}; wait`], {
+      logFile: join(dir, 'parent.log'),
+    });
+    await waitUntilReady(
+      proc,
+      'parent',
+      async () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+      5_000,
+    );
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(child)).toBe(true);
+    await proc.stop(2_000);
+    for (let i = 0; i < 20 && alive(child); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(child)).toBe(false);
+  });
+});
+
+describe('toolchain messages', () => {
+  it('names what to install and the provisioning command', () => {
+    const message = missingToolsMessage(['java', 'go']);
+    expect(message).toMatch(/missing java, go/);
+    expect(message).toMatch(/openjdk-17/);
+    expect(message).toMatch(/Go 1\.24/);
+    expect(message).toMatch(/npm run provision/);
+  });
+});
