@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { register } from 'node:module';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'cdk8s';
@@ -48,9 +49,10 @@ export class AppLoadError extends Error {
 export async function loadApp(file: string): Promise<App> {
   const path = resolve(file);
   if (!existsSync(path)) throw new AppLoadError(file, 'no such file');
+  resolveOwnPackagesEverywhere();
   let loaded: { result: { default?: unknown }; apps: App[] };
   try {
-    loaded = await collectApps(() => import(pathToFileURL(path).href));
+    loaded = await collectApps(() => import(`${pathToFileURL(path).href}${APP_MARK}`));
   } catch (err) {
     let message = err instanceof Error ? err.message : String(err);
     // In a CommonJS package tsx compiles the app to CommonJS, which cannot load this package.
@@ -73,4 +75,34 @@ export async function loadApp(file: string): Promise<App> {
     file,
     `creates ${loaded.apps.length} apps: keep one app per file, or \`export default\` the one to synthesize`,
   );
+}
+
+/** Marks the import of an app module, which is always loaded as an ES module. */
+const APP_MARK = '?mlops-app';
+let fallbackRegistered = false;
+
+/**
+ * Lets an app file outside any project with these packages installed (a generated app in a
+ * temporary folder, say) import `cdk8s-mlops`, `cdk8s` and `constructs`: when normal resolution
+ * fails, they resolve to the copies this CLI runs with.
+ */
+function resolveOwnPackagesEverywhere(): void {
+  if (fallbackRegistered) return;
+  fallbackRegistered = true;
+  const own: Record<string, string> = {
+    'cdk8s-mlops': new URL('../index.ts', import.meta.url).href,
+    cdk8s: import.meta.resolve('cdk8s'),
+    constructs: import.meta.resolve('constructs'),
+  };
+  const hooks = `const own = ${JSON.stringify(own)};
+export async function resolve(specifier, context, next) {
+  try {
+    const resolved = await next(specifier, context);
+    return specifier.endsWith(${JSON.stringify(APP_MARK)}) ? { ...resolved, format: 'module' } : resolved;
+  } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !Object.hasOwn(own, specifier)) throw err;
+    return next(own[specifier], context);
+  }
+}`;
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appSource, models, TempProject } from '../synth/temp-project.ts';
 
@@ -82,6 +85,20 @@ describe('mlops synth', () => {
     expect(p.mlops('synth', '--app', 'apps/staging.ts', '--out', 'out/here').status).toBe(0);
     expect(p.list('out/here')).toEqual(['00-crds.yaml', 'mlops.seldon.io_Model_staging_iris.yaml']);
     expect(p.list('dist')).toEqual([]);
+  });
+});
+
+describe('app files anywhere', () => {
+  it('loads an app outside any project, without package.json or node_modules', () => {
+    const p = project();
+    const bare = mkdtempSync(join(tmpdir(), 'mlops-bare-'));
+    writeFileSync(join(bare, 'generated.ts'), appSource(models('gen', 'iris')));
+    const run = p.mlops('synth', '--app', join(bare, 'generated.ts'), '--out', join(bare, 'out'));
+    expect(run.stderr).toBe('');
+    expect(readdirSync(join(bare, 'out')).sort()).toEqual([
+      '00-crds.yaml',
+      'mlops.seldon.io_Model_gen_iris.yaml',
+    ]);
   });
 });
 
