@@ -1,0 +1,272 @@
+import type { Logger } from 'pino';
+import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
+import { Held, type Joined, type Part, StepJoin } from './join.ts';
+import {
+  batchPayloads,
+  concatPayloads,
+  decodePayload,
+  encodePayload,
+  type Payload,
+  renameTensors,
+  selectTensor,
+} from './payload.ts';
+import type { PipelinePlan, StepPlan, TopicRef } from './plan.ts';
+import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_VISITS, type TopicNaming, topicIo } from './topics.ts';
+
+const STRIPPED_HEADERS = ['x-seldon-alibi-type', 'x-seldon-alibi-method'];
+
+interface Listener {
+  step: StepRuntime;
+  role: 'data' | 'trigger';
+  index: number;
+  ref: TopicRef;
+}
+
+interface StepRuntime {
+  plan: StepPlan;
+  /** Null for a plain chain step (one source, no triggers): nothing to wait for. */
+  join: StepJoin | null;
+  batch: { parts: Joined[]; payloads: Payload[] };
+}
+
+/**
+ * Runs one pipeline over the bus: reads every topic its steps name, keeps the records of this
+ * pipeline, selects/renames tensors, joins, batches and writes each step's input topic (which the
+ * model gateway serves) and finally the pipeline's output topic. Errors from the errors topic
+ * are forwarded to the output so a synchronous caller receives them.
+ */
+export class PipelineEngine {
+  private readonly held = new Held();
+  private readonly steps: StepRuntime[];
+  private readonly listeners = new Map<string, Listener[]>();
+  private consumer?: Consumer;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    readonly plan: PipelinePlan,
+    private readonly bus: Bus,
+    private readonly naming: TopicNaming,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.steps = plan.steps.map((s) => ({
+      plan: s,
+      join:
+        s.sources.length > 1 || s.triggers.length > 0
+          ? new StepJoin(
+              s.sources.length,
+              s.triggers.length,
+              s.inputsJoin,
+              s.triggersJoin,
+              s.windowMs,
+              this.held,
+            )
+          : null,
+      batch: { parts: [], payloads: [] },
+    }));
+    for (const step of this.steps) {
+      step.plan.sources.forEach((ref, index) => {
+        this.listen(ref.topic, { step, role: 'data', index, ref });
+      });
+      step.plan.triggers.forEach((ref, index) => {
+        this.listen(ref.topic, { step, role: 'trigger', index, ref });
+      });
+    }
+  }
+
+  private listen(topic: string, l: Listener): void {
+    const list = this.listeners.get(topic) ?? [];
+    list.push(l);
+    this.listeners.set(topic, list);
+  }
+
+  get group(): string {
+    return `${this.naming.namespace}-${this.naming.prefix}-dataflow-${this.plan.name}`;
+  }
+
+  async start(): Promise<void> {
+    await this.bus.ensureTopics([
+      ...this.plan.topics,
+      this.plan.outputTopic,
+      ...this.plan.steps.map((s) => s.sink),
+    ]);
+    this.consumer = await this.bus.consume({
+      group: this.group,
+      topics: this.plan.topics,
+      fromBeginning: false,
+      process: (records) => this.process(records),
+      retained: (topic, partition) => this.held.lowest(topic, partition),
+    });
+    await this.consumer.ready();
+    const windows = this.steps.filter((s) => s.join).map((s) => s.plan.windowMs);
+    if (windows.length) {
+      const every = Math.max(5, Math.min(100, Math.floor(Math.min(...windows) / 4)));
+      this.timer = setInterval(() => this.sweep(), every);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.consumer?.close();
+  }
+
+  /** Handles records of one partition; returns what to publish with them. */
+  process(records: BusRecord[]): OutRecord[] {
+    const out: OutRecord[] = [];
+    const now = this.now();
+    for (const r of records) {
+      try {
+        this.route(r, now, out);
+      } catch (err) {
+        // A record that cannot be read must not block the partition: report it to the caller.
+        out.push(
+          this.errorRecord(
+            r.key,
+            r.headers,
+            r.partition,
+            'dataflow',
+            `record on ${r.topic}: ${(err as Error).message}`,
+          ),
+        );
+      }
+    }
+    return out;
+  }
+
+  private route(r: BusRecord, now: number, out: OutRecord[]): void {
+    if (r.topic === this.plan.errorsTopic) {
+      if (r.headers[HEADER_PIPELINE] === this.plan.name) {
+        out.push({
+          topic: this.plan.outputTopic,
+          key: r.key,
+          value: r.value,
+          headers: r.headers,
+          partition: r.partition,
+        });
+      }
+      return;
+    }
+    const listeners = this.listeners.get(r.topic);
+    if (!listeners) return;
+    let decoded: Payload | undefined;
+    for (const l of listeners) {
+      if (r.headers[HEADER_PIPELINE] !== l.ref.pipeline) continue;
+      decoded ??= decodePayload(topicIo(r.topic), r.value);
+      let payload: Payload | undefined = decoded;
+      // Conditional routing: a record without the referenced tensor does not feed this step.
+      if (l.ref.tensor) payload = selectTensor(payload, l.ref.tensor);
+      if (!payload) continue;
+      const map = l.step.plan.tensorMap;
+      if (map.size) payload = renameTensors(payload, (n) => map.get(`${r.topic}\u0000${n}`));
+      const part: Part = {
+        payload,
+        headers: r.headers,
+        pos: { topic: r.topic, partition: r.partition, offset: r.offset },
+      };
+      if (!l.step.join) {
+        this.emit(l.step, { key: r.key, data: [part], triggers: [], partition: r.partition }, out);
+        continue;
+      }
+      const joinKey = this.plan.allowCycles ? `${r.key}#${visits(r.headers)[l.step.plan.name] ?? 0}` : r.key;
+      const joined = l.step.join.offer(joinKey, l.role, l.index, part, now);
+      if (joined) this.emit(l.step, { ...joined, key: r.key }, out);
+    }
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    const out: OutRecord[] = [];
+    for (const step of this.steps) {
+      for (const joined of step.join?.expire(now) ?? []) {
+        this.emit(step, { ...joined, key: joined.key.replace(/#\d+$/, '') }, out);
+      }
+    }
+    if (out.length && this.consumer) {
+      this.consumer.emit(out).catch((err) => this.logger.error({ err }, 'publishing joined records failed'));
+    }
+  }
+
+  private emit(step: StepRuntime, joined: Joined, out: OutRecord[]): void {
+    const headers = mergeHeaders(joined.data.length ? joined.data : joined.triggers);
+    headers[HEADER_PIPELINE] = this.plan.name;
+    if (this.plan.allowCycles) {
+      const v = visits(headers);
+      const count = (v[step.plan.name] ?? 0) + 1;
+      if (count > this.plan.maxStepRevisits + 1) {
+        out.push(
+          this.errorRecord(
+            joined.key,
+            headers,
+            joined.partition,
+            step.plan.name,
+            `step "${step.plan.name}" of pipeline "${this.plan.name}" ran ${count} times for one request, more than maxStepRevisits (${this.plan.maxStepRevisits}) allows`,
+          ),
+        );
+        return;
+      }
+      v[step.plan.name] = count;
+      headers[HEADER_VISITS] = Object.entries(v)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(',');
+    }
+    let payload = concatPayloads(joined.data.map((p) => p.payload));
+    if (step.plan.batchSize > 0) {
+      step.batch.parts.push(joined);
+      step.batch.payloads.push(payload);
+      for (const p of joined.data) this.held.add(p.pos);
+      if (step.batch.payloads.length < step.plan.batchSize) return;
+      const parts = step.batch.parts;
+      const payloads = step.batch.payloads;
+      step.batch = { parts: [], payloads: [] };
+      for (const j of parts) for (const p of j.data) this.held.remove(p.pos);
+      try {
+        payload = batchPayloads(payloads);
+      } catch (err) {
+        out.push(
+          this.errorRecord(joined.key, headers, joined.partition, step.plan.name, (err as Error).message),
+        );
+        return;
+      }
+    }
+    out.push({
+      topic: step.plan.sink,
+      key: joined.key,
+      value: encodePayload(step.plan.sinkIo, payload, step.plan.sinkModel),
+      headers,
+      partition: joined.partition,
+    });
+  }
+
+  private errorRecord(
+    key: string,
+    headers: Headers,
+    partition: number,
+    source: string,
+    message: string,
+  ): OutRecord {
+    return {
+      topic: this.plan.errorsTopic,
+      key,
+      value: Buffer.from(message),
+      headers: { ...headers, [HEADER_PIPELINE]: this.plan.name, [HEADER_ERRORS]: source },
+      partition,
+    };
+  }
+}
+
+function mergeHeaders(parts: Part[]): Headers {
+  const out: Headers = {};
+  for (let i = parts.length - 1; i >= 0; i--) Object.assign(out, parts[i].headers);
+  for (const h of STRIPPED_HEADERS) delete out[h];
+  return out;
+}
+
+function visits(headers: Headers): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of (headers[HEADER_VISITS] ?? '').split(',')) {
+    const eq = item.lastIndexOf('=');
+    if (eq > 0) out[item.slice(0, eq)] = Number(item.slice(eq + 1));
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+import type { Logger } from 'pino';
+import type { Bus, BusRecord, Consumer, OutRecord } from '../bus/bus.ts';
+import { ModelCallError, type ModelClient } from './model-client.ts';
+import { errorsTopic, HEADER_ERRORS, modelTopic, type TopicNaming } from './topics.ts';
+
+/**
+ * Serves pipeline steps: reads each model's input topic, calls the model, and writes the
+ * response to the model's output topic on the same partition with the same key and headers, or
+ * the error text to the errors topic. Outputs and consumed offsets commit together.
+ */
+export class ModelGateway {
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly naming: TopicNaming,
+    private readonly models: readonly string[],
+    private readonly client: ModelClient,
+    private readonly logger: Logger,
+    private readonly concurrency = 32,
+  ) {}
+
+  async start(): Promise<void> {
+    const inputs = this.models.map((m) => modelTopic(this.naming, m, 'inputs'));
+    const outputs = this.models.map((m) => modelTopic(this.naming, m, 'outputs'));
+    await this.bus.ensureTopics([...inputs, ...outputs, errorsTopic(this.naming)]);
+    this.consumer = await this.bus.consume({
+      group: `${this.naming.namespace}-${this.naming.prefix}-modelgateway`,
+      topics: inputs,
+      fromBeginning: false,
+      process: (records) => this.process(records),
+    });
+    await this.consumer.ready();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.close();
+  }
+
+  async process(records: BusRecord[]): Promise<OutRecord[]> {
+    const out: OutRecord[] = new Array(records.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < records.length) {
+        const i = next++;
+        out[i] = await this.serve(records[i]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, records.length) }, worker));
+    return out;
+  }
+
+  private async serve(r: BusRecord): Promise<OutRecord> {
+    const model = modelOf(r.topic);
+    try {
+      const value = await this.client.infer(model, r.value, r.headers);
+      return {
+        topic: modelTopic(this.naming, model, 'outputs'),
+        key: r.key,
+        value,
+        headers: r.headers,
+        partition: r.partition,
+      };
+    } catch (err) {
+      // Unreachable model: fail the batch so it is delivered again instead of answering an error.
+      if (err instanceof ModelCallError && err.retryable) throw err;
+      this.logger.debug({ err, model, key: r.key }, 'model call failed');
+      return {
+        topic: errorsTopic(this.naming),
+        key: r.key,
+        value: Buffer.from((err as Error).message),
+        headers: { ...r.headers, [HEADER_ERRORS]: model },
+        partition: r.partition,
+      };
+    }
+  }
+}
+
+function modelOf(topic: string): string {
+  // <prefix>.<ns>.model.<model>.inputs
+  const parts = topic.split('.');
+  return parts[parts.length - 2];
+}

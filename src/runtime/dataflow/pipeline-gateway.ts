@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Bus, BusRecord, Consumer, Headers } from '../bus/bus.ts';
+import { GrpcCode, OipError } from '../oip/errors.ts';
+import {
+  HEADER_ERRORS,
+  HEADER_PIPELINE,
+  HEADER_REQUEST_ID,
+  pipelineTopic,
+  type TopicNaming,
+} from './topics.ts';
+
+export interface PipelineResult {
+  value: Buffer;
+  headers: Headers;
+}
+
+interface Waiter {
+  resolve(result: PipelineResult): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Turns a synchronous call into topic traffic: the request goes to the pipeline's input topic
+ * under a fresh key, and the call completes when a record with that key reaches the pipeline's
+ * output topic. Each gateway instance reads every output partition with its own group, so any
+ * instance can serve any request; a second output for a key (a replay) finds no waiter and is
+ * dropped, so callers never see duplicates.
+ */
+export class PipelineGateway {
+  private readonly waiters = new Map<string, Waiter>();
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly naming: TopicNaming,
+    private readonly pipelines: readonly string[],
+    private readonly logger: Logger,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  has(pipeline: string): boolean {
+    return this.pipelines.includes(pipeline);
+  }
+
+  get inflight(): number {
+    return this.waiters.size;
+  }
+
+  async start(): Promise<void> {
+    const outputs = this.pipelines.map((p) => pipelineTopic(this.naming, p, 'outputs'));
+    await this.bus.ensureTopics([
+      ...outputs,
+      ...this.pipelines.map((p) => pipelineTopic(this.naming, p, 'inputs')),
+    ]);
+    this.consumer = await this.bus.consume({
+      group: `${this.naming.namespace}-${this.naming.prefix}-pipelinegateway-${randomUUID()}`,
+      topics: outputs,
+      fromBeginning: false,
+      process: (records) => this.deliver(records),
+    });
+    await this.consumer.ready();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.close();
+    for (const [key, w] of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new OipError('pipeline gateway shutting down', 503));
+      this.waiters.delete(key);
+    }
+  }
+
+  /** Publishes a ModelInferRequest for `pipeline` and waits for its ModelInferResponse. */
+  async infer(pipeline: string, request: Buffer, headers: Headers): Promise<PipelineResult> {
+    if (!this.has(pipeline))
+      throw new OipError(`pipeline "${pipeline}" not found on this pipeline gateway`, 404);
+    const key = randomUUID();
+    const result = new Promise<PipelineResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(key);
+        reject(new OipError(`pipeline "${pipeline}": no output within ${this.timeoutMs} ms`, 504));
+      }, this.timeoutMs);
+      this.waiters.set(key, { resolve, reject, timer });
+    });
+    const out: Headers = { [HEADER_REQUEST_ID]: headers[HEADER_REQUEST_ID] ?? key };
+    for (const [k, v] of Object.entries(headers))
+      if (k.startsWith('x-') && k !== 'x-seldon-route') out[k] = v;
+    out[HEADER_PIPELINE] = pipeline;
+    try {
+      await this.bus.publish([
+        { topic: pipelineTopic(this.naming, pipeline, 'inputs'), key, value: request, headers: out },
+      ]);
+    } catch (err) {
+      const w = this.waiters.get(key);
+      if (w) clearTimeout(w.timer);
+      this.waiters.delete(key);
+      throw new OipError(
+        `pipeline "${pipeline}": could not publish the request: ${(err as Error).message}`,
+        503,
+      );
+    }
+    return result;
+  }
+
+  private deliver(records: BusRecord[]): [] {
+    for (const r of records) {
+      const w = this.waiters.get(r.key);
+      if (!w) {
+        this.logger.debug(
+          { key: r.key },
+          'output with no waiting caller (timed out, or a replayed duplicate)',
+        );
+        continue;
+      }
+      this.waiters.delete(r.key);
+      clearTimeout(w.timer);
+      const failed = r.headers[HEADER_ERRORS];
+      // Model errors reach REST callers as 400 and gRPC callers as UNKNOWN, as in Seldon.
+      if (failed) w.reject(new OipError(`${failed}: ${r.value.toString('utf8')}`, 400, GrpcCode.UNKNOWN));
+      else w.resolve({ value: r.value, headers: r.headers });
+    }
+    return [];
+  }
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Headers } from '../bus/bus.ts';
+import { firstMessage, frameMessage } from '../gateway/grpc-frames.ts';
+import { jsonRequestToMessage, messageToJsonResponse } from '../oip/convert.ts';
+import { errorBody, GrpcCode, OipError } from '../oip/errors.ts';
+import { decodeResponse, encodeMessage, encodeRequest, readNameField, types } from '../oip/messages.ts';
+import { parseInferRequest } from '../oip/validate.ts';
+import type { PipelineGateway } from './pipeline-gateway.ts';
+
+const PATH = /^\/v2\/(pipelines|models)\/([^/]+)\/(infer|ready)$/;
+const GRPC_PREFIX = '/inference.GRPCInferenceService/';
+
+export interface PipelineServers {
+  httpPort: number;
+  grpcPort: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The pipeline gateway's REST and gRPC endpoints (the data-plane gateway forwards pipeline calls
+ * here). The pipeline comes from the last `seldon-internal-model`, else `seldon-model`
+ * (`<p>.pipeline`), else the path or the request's model name.
+ */
+export async function startPipelineServers(
+  gateway: PipelineGateway,
+  logger: Logger,
+  opts: { httpPort?: number; grpcPort?: number; host?: string; maxBodyBytes?: number } = {},
+): Promise<PipelineServers> {
+  const limit = opts.maxBodyBytes ?? 64 * 1024 * 1024;
+  const rest = http.createServer((req, res) => {
+    handleRest(gateway, req, res, limit).catch((err) => {
+      logger.error({ err }, 'pipeline request failed unexpectedly');
+      if (!res.headersSent) res.writeHead(500).end(errorBody('internal error'));
+    });
+  });
+  const grpc = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  grpc.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
+  grpc.on('stream', (stream, headers) => {
+    stream.on('error', () => {});
+    handleGrpc(gateway, stream, headers, limit).catch((err) => {
+      logger.error({ err }, 'pipeline gRPC call failed unexpectedly');
+      trailersOnly(stream, GrpcCode.INTERNAL, 'internal error');
+    });
+  });
+  const host = opts.host ?? '0.0.0.0';
+  await new Promise<void>((r) => rest.listen(opts.httpPort ?? 0, host, r));
+  await new Promise<void>((r) => grpc.listen(opts.grpcPort ?? 0, host, r));
+  return {
+    httpPort: (rest.address() as AddressInfo).port,
+    grpcPort: (grpc.address() as AddressInfo).port,
+    async close() {
+      rest.closeAllConnections();
+      for (const s of sessions) s.destroy();
+      await Promise.all([new Promise((r) => rest.close(r)), new Promise((r) => grpc.close(r))]);
+    },
+  };
+}
+
+function pipelineName(headers: http.IncomingHttpHeaders, fallback: string | undefined): string | undefined {
+  const internal = headers['seldon-internal-model'];
+  const value =
+    (Array.isArray(internal) ? internal[internal.length - 1] : internal) ??
+    (headers['seldon-model'] as string | undefined) ??
+    fallback;
+  if (!value) return undefined;
+  return value.endsWith('.pipeline') ? value.slice(0, -'.pipeline'.length) : value;
+}
+
+function xHeaders(headers: http.IncomingHttpHeaders, requestId: string): Headers {
+  const out: Headers = {};
+  for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-') && typeof v === 'string') out[k] = v;
+  out['x-request-id'] = requestId;
+  return out;
+}
+
+function responseHeaders(record: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record)) if (k.startsWith('x-')) out[k] = v;
+  return out;
+}
+
+async function handleRest(
+  gateway: PipelineGateway,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  limit: number,
+) {
+  const requestId = (req.headers['x-request-id'] as string | undefined) || randomUUID();
+  const path = (req.url ?? '/').split('?', 1)[0];
+  try {
+    if (
+      req.method === 'GET' &&
+      (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/ready')
+    ) {
+      res.writeHead(200).end();
+      return;
+    }
+    const m = PATH.exec(path);
+    if (!m) throw new OipError(`no pipeline endpoint at ${req.method} ${path}`, 404);
+    const name = pipelineName(req.headers, decodeURIComponent(m[2]));
+    if (!name) throw new OipError('no pipeline named in the request', 400);
+    if (m[3] === 'ready') {
+      res.writeHead(gateway.has(name) ? 200 : 404).end();
+      return;
+    }
+    if (req.method !== 'POST') throw new OipError(`${path} accepts POST, not ${req.method}`, 405);
+    const body = await readBody(req, limit);
+    const json = parseInferRequest(body, `${name}.pipeline`);
+    const request = encodeRequest(jsonRequestToMessage(json, name));
+    const result = await gateway.infer(name, request, xHeaders(req.headers, requestId));
+    const response = messageToJsonResponse(decodeResponse(result.value));
+    res
+      .writeHead(200, {
+        ...responseHeaders(result.headers),
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+      })
+      .end(JSON.stringify(response));
+  } catch (err) {
+    const e = err instanceof OipError ? err : new OipError((err as Error).message, 500);
+    if (!res.headersSent)
+      res
+        .writeHead(e.status, { 'content-type': 'application/json', 'x-request-id': requestId })
+        .end(errorBody(e.message));
+  }
+}
+
+async function handleGrpc(
+  gateway: PipelineGateway,
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  limit: number,
+) {
+  const path = String(headers[':path'] ?? '');
+  const method = path.startsWith(GRPC_PREFIX) ? path.slice(GRPC_PREFIX.length) : '';
+  try {
+    const body = await readBody(stream, limit);
+    if (method === 'ServerLive' || method === 'ServerReady') {
+      const type = method === 'ServerLive' ? types.ServerLiveResponse : types.ServerReadyResponse;
+      respond(
+        stream,
+        frameMessage(encodeMessage(type, method === 'ServerLive' ? { live: true } : { ready: true })),
+        {},
+      );
+      return;
+    }
+    if (method !== 'ModelInfer' && method !== 'ModelReady')
+      throw new OipError(`${method || path} is not served here`, 501);
+    const message = firstMessage(body);
+    if (!message) throw new OipError(`${method}: malformed or compressed gRPC message`, 400);
+    const name = pipelineName(headers, readNameField(message));
+    if (!name) throw new OipError(`${method}: no pipeline named in the request`, 400);
+    if (method === 'ModelReady') {
+      respond(
+        stream,
+        frameMessage(encodeMessage(types.ModelReadyResponse, { ready: gateway.has(name) })),
+        {},
+      );
+      return;
+    }
+    const requestId = (headers['x-request-id'] as string | undefined) || randomUUID();
+    const result = await gateway.infer(name, Buffer.from(message), xHeaders(headers, requestId));
+    respond(stream, frameMessage(result.value), {
+      ...responseHeaders(result.headers),
+      'x-request-id': requestId,
+    });
+  } catch (err) {
+    const e = err instanceof OipError ? err : new OipError((err as Error).message, 500);
+    trailersOnly(stream, e.grpcCode, e.message);
+  }
+}
+
+function respond(stream: http2.ServerHttp2Stream, body: Buffer, headers: Record<string, string>): void {
+  if (stream.destroyed || stream.closed) return;
+  stream.respond(
+    { ':status': 200, 'content-type': 'application/grpc', ...headers },
+    { waitForTrailers: true },
+  );
+  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(body);
+}
+
+function trailersOnly(stream: http2.ServerHttp2Stream, code: number, message: string): void {
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': String(code),
+      'grpc-message': encodeURIComponent(message),
+    },
+    { endStream: true },
+  );
+}
+
+function readBody(stream: NodeJS.ReadableStream & { destroy(): void }, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new OipError(`request exceeds ${limit} bytes`, 413));
+        stream.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}

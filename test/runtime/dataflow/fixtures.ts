@@ -1,0 +1,92 @@
+import pino from 'pino';
+import { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
+import { PipelineEngine } from '../../../src/runtime/dataflow/engine.ts';
+import type { ModelClient } from '../../../src/runtime/dataflow/model-client.ts';
+import { ModelGateway } from '../../../src/runtime/dataflow/model-gateway.ts';
+import { PipelineGateway } from '../../../src/runtime/dataflow/pipeline-gateway.ts';
+import { planPipeline } from '../../../src/runtime/dataflow/plan.ts';
+import { DEFAULT_NAMING } from '../../../src/runtime/dataflow/topics.ts';
+import {
+  jsonRequestToMessage,
+  jsonResponseToMessage,
+  messageToJsonResponse,
+} from '../../../src/runtime/oip/convert.ts';
+import { decodeRequest, encodeResponse, messageToJsonRequest } from '../../../src/runtime/oip/index.ts';
+import type { JsonInferRequest, JsonTensor } from '../../../src/runtime/oip/json-types.ts';
+import { decodeResponse, encodeRequest } from '../../../src/runtime/oip/messages.ts';
+import type { PipelineSpec } from '../../../src/spec/types.ts';
+
+export const silent = pino({ level: 'silent' });
+
+/** A model as a JS function from input tensors to output tensors (or an error). */
+export type FakeModel = (inputs: JsonTensor[], req: JsonInferRequest) => JsonTensor[] | Error;
+
+export class FakeModels implements ModelClient {
+  readonly calls: Record<string, JsonInferRequest[]> = {};
+
+  constructor(private readonly models: Record<string, FakeModel>) {}
+
+  async infer(model: string, request: Buffer): Promise<Buffer> {
+    const req = messageToJsonRequest(decodeRequest(request));
+    const calls = this.calls[model] ?? [];
+    calls.push(req);
+    this.calls[model] = calls;
+    const fn = this.models[model];
+    if (!fn) throw new Error(`no model ${model}`);
+    const out = fn(req.inputs, req);
+    if (out instanceof Error) throw out;
+    return encodeResponse(jsonResponseToMessage({ model_name: model, id: req.id, outputs: out }));
+  }
+
+  close(): void {}
+}
+
+export const tensor = (
+  name: string,
+  data: number[],
+  datatype: JsonTensor['datatype'] = 'FP32',
+): JsonTensor => ({
+  name,
+  datatype,
+  shape: [1, data.length],
+  data,
+});
+
+/** One pipeline on an in-process bus with model gateway and pipeline gateway. */
+export async function runPipeline(
+  name: string,
+  spec: PipelineSpec,
+  models: Record<string, FakeModel>,
+  opts: { timeoutMs?: number; bus?: MemoryBus } = {},
+) {
+  const bus = opts.bus ?? new MemoryBus(2);
+  const plan = planPipeline(name, spec, DEFAULT_NAMING);
+  const engine = new PipelineEngine(plan, bus, DEFAULT_NAMING, silent);
+  const client = new FakeModels(models);
+  const modelGateway = new ModelGateway(bus, DEFAULT_NAMING, Object.keys(models), client, silent);
+  const pipelineGateway = new PipelineGateway(bus, DEFAULT_NAMING, [name], silent, opts.timeoutMs ?? 2000);
+  await engine.start();
+  await modelGateway.start();
+  await pipelineGateway.start();
+  return {
+    bus,
+    engine,
+    client,
+    plan,
+    async infer(req: JsonInferRequest, headers: Record<string, string> = {}) {
+      const result = await pipelineGateway.infer(
+        name,
+        encodeRequest(jsonRequestToMessage(req, name)),
+        headers,
+      );
+      return { response: messageToJsonResponse(decodeResponse(result.value)), headers: result.headers };
+    },
+    async stop() {
+      await pipelineGateway.stop();
+      await modelGateway.stop();
+      await engine.stop();
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
