@@ -211,15 +211,14 @@ export class Model extends MlopsResource implements IModel {
     }
     checkCount(this, 'artifactVersion', props.artifactVersion);
     checkScaling(this, props);
-    if (props.logger?.percent !== undefined && !(props.logger.percent >= 0 && props.logger.percent <= 100)) {
+    const percent = props.logger?.percent;
+    if (percent !== undefined && !(Number.isInteger(percent) && percent >= 0 && percent <= 100)) {
       addProblem(this, {
         field: 'logger.percent',
-        value: props.logger.percent,
+        value: percent,
         message: 'is not a percentage',
         fix: 'use a whole number from 0 to 100',
       });
-    } else if (props.logger?.percent !== undefined) {
-      checkCount(this, 'logger.percent', props.logger.percent);
     }
     if (props.explainer && props.llm) {
       addProblem(this, {

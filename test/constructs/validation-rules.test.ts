@@ -131,6 +131,15 @@ describe('fields', () => {
     expect(problems(app)).toEqual([]);
   });
 
+  it('checks whole-number fields and percentages', () => {
+    const { app, env } = setup();
+    model(env, 'iris', { artifactVersion: -1, logger: { percent: 150 } });
+    expect(problems(app)).toEqual([
+      'prod/iris artifactVersion: must be a whole number',
+      'prod/iris logger.percent: is not a percentage',
+    ]);
+  });
+
   it('rejects a model that is both explainer and LLM module', () => {
     const { app, env } = setup();
     const target = model(env, 'income');
