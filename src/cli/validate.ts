@@ -1,0 +1,47 @@
+import { type Command, Option } from 'commander';
+import { loadManifests, ManifestError } from '../review/manifests.ts';
+import { renderFindingsJson, renderFindingsText } from '../review/validate/findings.ts';
+import { validateManifests } from '../review/validate/validate.ts';
+import { CliError } from './errors.ts';
+
+interface ValidateOptions {
+  format: 'text' | 'json';
+  external?: string[];
+  ignoreMissingSchemas?: boolean;
+  policy: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description(
+      'check manifests without a cluster: CRD and Kubernetes schemas (strict), cross-object references, workload policy',
+    )
+    .argument('[paths...]', 'directories or files of manifests', ['dist'])
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--external <names...>', 'objects declared elsewhere: name, Kind/name or Kind/namespace/name')
+    .option('--ignore-missing-schemas', 'skip kinds with no known schema instead of reporting them')
+    .option('--no-policy', 'skip the workload policy checks')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 no findings, 1 findings, 2 error.\n\nExamples:\n  mlops validate dist\n  mlops validate dist/prod --external Model/shared-embedder --format json',
+    )
+    .action((paths: string[], opts: ValidateOptions) => {
+      let manifests: ReturnType<typeof loadManifests>;
+      try {
+        manifests = loadManifests(paths);
+      } catch (err) {
+        if (err instanceof ManifestError) throw new CliError(err.message, 2, { cause: err });
+        throw err;
+      }
+      if (manifests.length === 0) throw new CliError(`no manifests found in ${paths.join(', ')}`, 2);
+      const findings = validateManifests(manifests, {
+        external: opts.external,
+        ignoreMissingSchemas: opts.ignoreMissingSchemas,
+        skipPolicy: !opts.policy,
+      });
+      const render = opts.format === 'json' ? renderFindingsJson : renderFindingsText;
+      process.stdout.write(render(findings, manifests.length));
+      process.exitCode = findings.length ? 1 : 0;
+    });
+}

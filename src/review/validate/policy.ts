@@ -1,0 +1,214 @@
+// Workload policy: Pod Security Standards "restricted", requests/limits, probes, pinned image
+// tags, and no secret values in Git.
+import type { KubeObject } from '../../spec/types.ts';
+import type { Manifest } from '../manifests.ts';
+import type { Finding } from './findings.ts';
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
+
+interface PodSpecAt {
+  spec: Obj;
+  path: string;
+  /** Jobs run to completion: no liveness/readiness probes expected. */
+  runsToCompletion: boolean;
+}
+
+/** Where each kind keeps its pod spec. */
+function podSpecs(o: KubeObject): PodSpecAt[] {
+  const spec = obj(o.spec);
+  const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
+  if (group === '' && o.kind === 'Pod') return [{ spec, path: 'spec', runsToCompletion: false }];
+  if (['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'].includes(o.kind) && group === 'apps') {
+    return [{ spec: obj(obj(spec.template).spec), path: 'spec.template.spec', runsToCompletion: false }];
+  }
+  if (o.kind === 'Job' && group === 'batch') {
+    return [{ spec: obj(obj(spec.template).spec), path: 'spec.template.spec', runsToCompletion: true }];
+  }
+  if (o.kind === 'CronJob' && group === 'batch') {
+    const tpl = obj(obj(obj(spec.jobTemplate).spec).template).spec;
+    return [{ spec: obj(tpl), path: 'spec.jobTemplate.spec.template.spec', runsToCompletion: true }];
+  }
+  // A ServerConfig's pod spec is the inference server's pod, so the same rules apply.
+  if (o.kind === 'ServerConfig' && group === 'mlops.seldon.io')
+    return [{ spec: obj(spec.podSpec), path: 'spec.podSpec', runsToCompletion: false }];
+  return [];
+}
+
+const ALLOWED_VOLUMES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+  'name',
+]);
+const SECRETISH = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
+
+export function checkPolicy(manifests: Manifest[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const m of manifests) {
+    const o = m.object;
+    const ns = o.metadata.namespace;
+    const object = `${o.kind} ${ns ? `${ns}/` : ''}${o.metadata.name}`;
+    const report = (path: string, check: string, message: string) =>
+      findings.push({ file: m.file, object, path, rule: 'policy', check, message });
+
+    if (o.kind === 'Secret' && o.apiVersion === 'v1') {
+      for (const field of ['data', 'stringData']) {
+        const keys = Object.keys(obj(o[field]));
+        if (keys.length) {
+          report(
+            field,
+            'secret-in-git',
+            `Secret values are stored in the manifest (${keys.join(', ')}), readable by anyone with the repository (base64 is not encryption); use an ExternalSecret, SealedSecret or SOPS, or create the Secret out of band`,
+          );
+        }
+      }
+    }
+
+    for (const { spec, path, runsToCompletion } of podSpecs(o)) {
+      const pod = obj(spec.securityContext);
+      for (const k of ['hostNetwork', 'hostPID', 'hostIPC']) {
+        if (spec[k] === true)
+          report(
+            `${path}.${k}`,
+            'pss-host-namespaces',
+            `${k} is forbidden by the restricted Pod Security Standard; remove it`,
+          );
+      }
+      list(spec.volumes).forEach((v, i) => {
+        const bad = Object.keys(v).filter((k) => !ALLOWED_VOLUMES.has(k));
+        if (bad.length)
+          report(
+            `${path}.volumes[${i}]`,
+            'pss-volume-type',
+            `volume type ${bad.join(', ')} is not allowed by the restricted Pod Security Standard; use a persistentVolumeClaim, configMap, secret, emptyDir or projected volume`,
+          );
+      });
+      const groups: Array<[string, boolean]> = [
+        ['containers', true],
+        ['initContainers', false],
+        ['ephemeralContainers', false],
+      ];
+      for (const [field, longRunning] of groups) {
+        list(spec[field]).forEach((c, i) => {
+          const at = `${path}.${field}[${i}]`;
+          const name = typeof c.name === 'string' ? c.name : String(i);
+          const sc = obj(c.securityContext);
+          const eff = (k: string) => (sc[k] !== undefined ? sc[k] : pod[k]);
+          if (sc.privileged === true)
+            report(
+              `${at}.securityContext.privileged`,
+              'pss-privileged',
+              `container ${name} is privileged; remove privileged: true`,
+            );
+          if (sc.allowPrivilegeEscalation !== false) {
+            report(
+              `${at}.securityContext.allowPrivilegeEscalation`,
+              'pss-privilege-escalation',
+              `container ${name} must set securityContext.allowPrivilegeEscalation: false`,
+            );
+          }
+          if (eff('runAsNonRoot') !== true)
+            report(
+              `${at}.securityContext.runAsNonRoot`,
+              'pss-run-as-non-root',
+              `container ${name} must run as non-root: set runAsNonRoot: true (pod or container securityContext)`,
+            );
+          if (eff('runAsUser') === 0)
+            report(
+              `${at}.securityContext.runAsUser`,
+              'pss-run-as-non-root',
+              `container ${name} runs as UID 0; use a non-zero runAsUser`,
+            );
+          const seccomp = obj(eff('seccompProfile')).type;
+          if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') {
+            report(
+              `${at}.securityContext.seccompProfile`,
+              'pss-seccomp',
+              `container ${name} needs seccompProfile.type RuntimeDefault (or Localhost), in the pod or container securityContext`,
+            );
+          }
+          const caps = obj(sc.capabilities);
+          const drop = Array.isArray(caps.drop) ? caps.drop : [];
+          if (!drop.includes('ALL'))
+            report(
+              `${at}.securityContext.capabilities.drop`,
+              'pss-capabilities',
+              `container ${name} must drop ALL capabilities (capabilities.drop: [ALL])`,
+            );
+          const add = (Array.isArray(caps.add) ? caps.add : []).filter((x) => x !== 'NET_BIND_SERVICE');
+          if (add.length)
+            report(
+              `${at}.securityContext.capabilities.add`,
+              'pss-capabilities',
+              `container ${name} adds ${add.join(', ')}; only NET_BIND_SERVICE is allowed`,
+            );
+          list(c.ports).forEach((p, j) => {
+            if (p.hostPort !== undefined && p.hostPort !== 0)
+              report(
+                `${at}.ports[${j}].hostPort`,
+                'pss-host-ports',
+                `container ${name} uses hostPort ${p.hostPort}; remove it`,
+              );
+          });
+
+          if (typeof c.image === 'string') {
+            const image = c.image;
+            const lastPart = image.slice(image.lastIndexOf('/') + 1);
+            const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : undefined;
+            if (!image.includes('@') && (tag === undefined || tag === 'latest')) {
+              report(
+                `${at}.image`,
+                'image-tag',
+                `container ${name} image "${image}" ${tag ? 'uses the mutable tag latest' : 'has no tag (means latest)'}; pin a version tag or digest`,
+              );
+            }
+          }
+
+          if (field !== 'ephemeralContainers') {
+            const res = obj(c.resources);
+            const missing = [
+              ['requests', 'cpu'],
+              ['requests', 'memory'],
+              ['limits', 'memory'],
+            ].filter(([b, r]) => obj(res[b])[r] === undefined);
+            if (missing.length) {
+              report(
+                `${at}.resources`,
+                'resources',
+                `container ${name} has no ${missing.map(([b, r]) => `${r} ${b === 'limits' ? 'limit' : 'request'}`).join(', ')}; set them so the scheduler can place it and it cannot starve its neighbours`,
+              );
+            }
+          }
+          if (longRunning && !runsToCompletion) {
+            for (const probe of ['readinessProbe', 'livenessProbe']) {
+              if (c[probe] === undefined)
+                report(`${at}.${probe}`, 'probes', `container ${name} has no ${probe}`);
+            }
+          }
+          list(c.env).forEach((e, j) => {
+            if (
+              typeof e.name === 'string' &&
+              SECRETISH.test(e.name) &&
+              typeof e.value === 'string' &&
+              e.value !== ''
+            ) {
+              report(
+                `${at}.env[${j}].value`,
+                'secret-in-git',
+                `env ${e.name} of container ${name} holds a literal secret; use valueFrom.secretKeyRef`,
+              );
+            }
+          });
+        });
+      }
+    }
+  }
+  return findings;
+}

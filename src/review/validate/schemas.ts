@@ -1,0 +1,124 @@
+// Schema checks for every object: our CRDs for mlops kinds (strict), the CRDs found in the set
+// for other custom resources (strict), Kubernetes OpenAPI models for built-in kinds.
+import { Ajv, type ValidateFunction } from 'ajv';
+import { isMlopsObject, validateAgainstCrd } from '../../constructs/crd-validation.ts';
+import { strictSchema } from '../../constructs/crds.ts';
+import type { KubeObject } from '../../spec/types.ts';
+import type { Manifest } from '../manifests.ts';
+import { type Finding, pointerToPath } from './findings.ts';
+import { checkKubeObject } from './kube-schema.ts';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export interface SchemaOptions {
+  /** Report nothing (instead of a finding) for kinds with no known schema. */
+  ignoreMissingSchemas?: boolean;
+}
+
+export function checkSchemas(manifests: Manifest[], options: SchemaOptions = {}): Finding[] {
+  const findings: Finding[] = [];
+  const crdValidators = validatorsFromCrds(manifests.map((m) => m.object));
+  for (const m of manifests) {
+    const o = m.object;
+    const object = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+    const report = (path: string, check: string, message: string) =>
+      findings.push({ file: m.file, object, path, rule: 'schema', check, message });
+
+    if (o.apiVersion.startsWith('mlops.seldon.io/')) {
+      if (!isMlopsObject(o)) {
+        report(
+          'apiVersion',
+          'unknown-kind',
+          `${o.apiVersion} ${o.kind} is not a kind of mlops.seldon.io/v1alpha1 (Model, Server, ServerConfig, Pipeline, Experiment)`,
+        );
+        continue;
+      }
+      if (!DNS_LABEL.test(o.metadata.name) || o.metadata.name.length > 63) {
+        report(
+          'metadata.name',
+          'name',
+          `"${o.metadata.name}" is not a DNS-1123 label (lower-case letters, digits and '-', no dots, at most 63 characters)`,
+        );
+      }
+      for (const v of validateAgainstCrd(o)) {
+        const extra = /^must NOT have additional properties '(.+)'$/.exec(v.message)?.[1];
+        if (extra) report(joinPath(pointerToPath(v.pointer), extra), 'unknown-field', unknownField(extra));
+        else report(pointerToPath(v.pointer), 'crd', v.message);
+      }
+      continue;
+    }
+    const crd = crdValidators.get(`${o.apiVersion}/${o.kind}`);
+    if (crd) {
+      if (!crd(withoutMetadata(o))) {
+        for (const e of crd.errors ?? []) {
+          const path = pointerToPath(e.instancePath);
+          if (e.keyword === 'additionalProperties') {
+            const extra = (e.params as { additionalProperty: string }).additionalProperty;
+            report(joinPath(path, extra), 'unknown-field', unknownField(extra));
+          } else report(path, 'crd', e.message ?? 'invalid');
+        }
+      }
+      continue;
+    }
+    const issues = checkKubeObject(o);
+    if (issues) {
+      for (const i of issues) report(i.path, i.check, i.message);
+    } else if (!options.ignoreMissingSchemas) {
+      report(
+        '',
+        'no-schema',
+        `no schema known for ${o.apiVersion} ${o.kind}; include its CustomResourceDefinition in the set, or pass --ignore-missing-schemas`,
+      );
+    }
+  }
+  return findings;
+}
+
+function withoutMetadata(o: KubeObject): KubeObject {
+  return { ...o, metadata: { name: o.metadata.name } };
+}
+
+/** Strict validators for the custom resources whose definitions are part of the set. */
+function validatorsFromCrds(objects: KubeObject[]): Map<string, ValidateFunction> {
+  const out = new Map<string, ValidateFunction>();
+  const crds = objects.filter(
+    (o) => o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/'),
+  );
+  if (crds.length === 0) return out;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('int32', true).addFormat('int64', true).addFormat('date-time', true).addFormat('byte', true);
+  for (const crd of crds) {
+    const spec = (crd.spec ?? {}) as {
+      group?: string;
+      names?: { kind?: string };
+      versions?: { name: string; schema?: { openAPIV3Schema?: Record<string, unknown> } }[];
+    };
+    for (const v of spec.versions ?? []) {
+      const schema = v.schema?.openAPIV3Schema;
+      if (!schema || !spec.group || !spec.names?.kind) continue;
+      // apiVersion, kind and metadata are implicit in every custom resource.
+      const implicit = {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { type: 'object' },
+      };
+      const closed = strictSchema({
+        ...schema,
+        properties: { ...((schema.properties as object) ?? {}), ...implicit },
+      });
+      try {
+        out.set(`${spec.group}/${v.name}/${spec.names.kind}`, ajv.compile(closed as object));
+      } catch {
+        // An invalid schema is reported by the CRD's own schema check.
+      }
+    }
+  }
+  return out;
+}
+
+const unknownField = (name: string) => `unknown field "${name}"; the API server would drop it`;
+
+function joinPath(path: string, key: string): string {
+  if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
+  return path ? `${path}.${key}` : key;
+}

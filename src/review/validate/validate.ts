@@ -1,0 +1,45 @@
+// `mlops validate`: schemas, references and policy over a set of manifests, no cluster needed.
+import { describeId, identityKey } from '../identity.ts';
+import type { Manifest } from '../manifests.ts';
+import { compareFindings, type Finding } from './findings.ts';
+import { checkPolicy } from './policy.ts';
+import { checkReferences } from './references.ts';
+import { checkSchemas } from './schemas.ts';
+
+export interface ValidateOptions {
+  external?: string[];
+  ignoreMissingSchemas?: boolean;
+  /** Skip the workload policy checks (schemas and references only). */
+  skipPolicy?: boolean;
+}
+
+export function validateManifests(manifests: Manifest[], options: ValidateOptions = {}): Finding[] {
+  const findings = [
+    ...duplicates(manifests),
+    ...checkSchemas(manifests, options),
+    ...checkReferences(manifests, options),
+    ...(options.skipPolicy ? [] : checkPolicy(manifests)),
+  ];
+  return findings.sort(compareFindings);
+}
+
+function duplicates(manifests: Manifest[]): Finding[] {
+  const seen = new Map<string, Manifest>();
+  const out: Finding[] = [];
+  for (const m of manifests) {
+    const key = identityKey(m.id);
+    const prev = seen.get(key);
+    if (!prev) seen.set(key, m);
+    else {
+      out.push({
+        file: m.file,
+        object: describeId(m.id),
+        path: 'metadata.name',
+        rule: 'schema',
+        check: 'duplicate',
+        message: `also defined in ${prev.file}; an applier would keep only one of them`,
+      });
+    }
+  }
+  return out;
+}
