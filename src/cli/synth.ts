@@ -88,6 +88,14 @@ function planJobs(options: SynthCommandOptions, root: string | undefined): Job[]
   if (apps.length === 0) {
     throw new CliError('no apps found: create apps/<name>.ts (see the README), or pass --app FILE', 2);
   }
+  const clash = apps.find((a, i) => apps.findIndex((b) => b.name === a.name) !== i);
+  if (clash) {
+    const files = apps.filter((a) => a.name === clash.name).map((a) => a.file);
+    throw new CliError(
+      `${files.join(' and ')} would both write ${join(root as string, clash.name)}: rename one`,
+      2,
+    );
+  }
   return apps.map((a) => ({ file: a.file, dir: join(root as string, a.name) }));
 }
 

@@ -192,6 +192,10 @@ describe('mlops synth errors', () => {
     const missing = p.mlops('synth', '--app', 'apps/nope.ts');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('--app apps/nope.ts: no such file');
+    p.write('apps/prod.mts', appSource(models('prod', 'iris')));
+    const clash = p.mlops('synth');
+    expect(clash.status).toBe(2);
+    expect(clash.stderr).toContain('apps/prod.mts and apps/prod.ts would both write dist/prod: rename one');
     p.run('rm', ['-r', 'apps']);
     const none = p.mlops('synth');
     expect(none.status).toBe(2);
