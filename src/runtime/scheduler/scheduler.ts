@@ -53,8 +53,10 @@ export interface SchedulerOptions {
   /** After the first listing of desired state, how long to wait for the expected agents to
    * reconnect before placing anything (so a restart re-adopts instead of re-placing). */
   waitForServersMs?: number;
-  /** Flush batched changes on the next tick (default); tests turn it off and call `flush()`. */
+  /** Flush batched changes after this window (default: next tick); tests turn `autoFlush` off
+   * and call `flush()`. */
   autoFlush?: boolean;
+  batchMs?: number;
 }
 
 export class ModelVersion {
@@ -822,7 +824,48 @@ export class Scheduler {
   private queueFlush(): void {
     if (!this.autoFlush || this.flushQueued) return;
     this.flushQueued = true;
-    setImmediate(() => this.flush());
+    if (this.opts.batchMs) setTimeout(() => this.flush(), this.opts.batchMs);
+    else setImmediate(() => this.flush());
+  }
+
+  /** A summary of servers and models for the health endpoint and logs. */
+  describe(): { servers: unknown[]; models: unknown[] } {
+    return {
+      servers: [...this.servers.values()]
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((s) => ({
+          name: s.name,
+          expectedReplicas: s.expectedReplicas,
+          policy: s.policy,
+          replicas: s.replicas.map((r) => ({
+            idx: r.idx,
+            capacityBytes: r.capacityBytes,
+            committedBytes: r.committedBytes,
+            draining: r.draining,
+            models: [...r.models.keys()].sort(),
+          })),
+        })),
+      models: [...this.models.values()]
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((m) => ({
+          name: m.name,
+          desiredReplicas: m.scaling.replicas,
+          deleted: m.deleted,
+          invalid: m.invalid,
+          versions: m.versions.map((v) => ({
+            version: v.version,
+            server: v.server,
+            state: v.state,
+            reason: v.reason || undefined,
+            replicas: [...v.replicas.values()].map((r) => ({
+              server: r.server,
+              idx: r.idx,
+              state: r.state,
+              reason: r.reason || undefined,
+            })),
+          })),
+        })),
+    };
   }
 
   close(): void {

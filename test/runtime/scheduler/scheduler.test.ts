@@ -136,7 +136,7 @@ describe('Scheduler', () => {
     h2.scheduler.markSynced();
     h2.scheduler.flush();
     const b0 = new FakeAgent(h2.scheduler, 'mlserver', 0);
-    b0.connect([held!, wine!]);
+    b0.connect([held, wine].filter((d) => d !== undefined));
     h2.scheduler.flush();
     expect(b0.ops).toEqual([]);
     expect(h2.endpoints('iris')).toEqual([[3, ['mlserver-0']]]);

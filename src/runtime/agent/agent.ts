@@ -1,0 +1,305 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type {
+  AgentSubscribeRequest,
+  ModelDefinition,
+  ModelEventType,
+  ModelOperation,
+} from '../protocol/control.ts';
+import { internalModelName } from '../protocol/control.ts';
+import { ArtifactCache } from './artifacts.ts';
+import { AgentMetrics } from './metrics.ts';
+import { ModelManager } from './model-manager.ts';
+import { createRestProxy } from './proxy.ts';
+import { type ModelServer, RepositoryClient } from './repository-client.ts';
+import { SchedulerClient } from './scheduler-client.ts';
+
+export interface ScalingOptions {
+  /** Requests in flight on one model at which a scale-up is asked for. */
+  lagThreshold: number;
+  /** Seconds without a request after which a scale-down is asked for. */
+  inactiveSeconds: number;
+  periodMs: number;
+}
+
+export interface AgentOptions {
+  serverName: string;
+  replicaIdx: number;
+  namespace?: string;
+  schedulerAddress: string;
+  /** REST base URL of the inference server (MLServer or Triton). */
+  inferenceUrl: string;
+  /** The inference server's model repository folder. */
+  modelsDir: string;
+  cacheDir: string;
+  memoryBytes: number;
+  overCommitPercentage: number;
+  capabilities: string[];
+  /** Host the gateways use to reach this agent's proxy. */
+  advertiseHost: string;
+  /** Proxy port (0 = any free one); the advertised port unless `advertiseHttpPort` is set. */
+  httpPort: number;
+  advertiseHttpPort?: number;
+  advertiseGrpcPort?: number;
+  /** Readiness, drain and metrics. */
+  adminPort: number;
+  minResidencyMs?: number;
+  unloadGraceMs?: number;
+  drainTimeoutMs?: number;
+  scaling?: ScalingOptions;
+  log: Logger;
+  /** Overrides the inference server client (tests). */
+  modelServer?: ModelServer;
+}
+
+/** The sidecar in each server pod: registers with the scheduler, carries out its load and unload
+ * operations, proxies inference, and serves readiness, drain and metrics. */
+export class Agent {
+  readonly metrics = new AgentMetrics();
+  readonly manager: ModelManager;
+  private readonly scheduler: SchedulerClient;
+  private readonly modelServer: ModelServer;
+  private readonly queues = new Map<string, Promise<void>>();
+  private proxy?: http.Server;
+  private admin?: http.Server;
+  private scalingTimer?: NodeJS.Timeout;
+  private serverReady = false;
+  draining = false;
+  httpPort = 0;
+  adminPort = 0;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.modelServer = opts.modelServer ?? new RepositoryClient(opts.inferenceUrl);
+    this.manager = new ModelManager({
+      cache: new ArtifactCache(opts.cacheDir, opts.modelsDir),
+      server: this.modelServer,
+      metrics: this.metrics,
+      log: opts.log,
+      memoryBytes: opts.memoryBytes,
+      minResidencyMs: opts.minResidencyMs,
+      unloadGraceMs: opts.unloadGraceMs,
+    });
+    this.scheduler = new SchedulerClient(
+      opts.schedulerAddress,
+      () => this.subscription(),
+      (op) => this.enqueue(op),
+      opts.log,
+    );
+  }
+
+  async start(): Promise<void> {
+    const log = this.opts.log;
+    this.proxy = createRestProxy({
+      manager: this.manager,
+      upstream: this.opts.inferenceUrl,
+      metrics: this.metrics,
+      log,
+    });
+    this.httpPort = await listen(this.proxy, this.opts.httpPort);
+    this.admin = http.createServer((req, res) => this.handleAdmin(req, res));
+    this.adminPort = await listen(this.admin, this.opts.adminPort);
+    // Register only once the inference server answers, so the first loads can succeed.
+    for (let i = 0; !(await this.modelServer.ready()); i++) {
+      if (i % 20 === 0) log.info({ url: this.opts.inferenceUrl }, 'waiting for the inference server');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    this.serverReady = true;
+    this.scheduler.start();
+    if (this.opts.scaling) {
+      const s = this.opts.scaling;
+      this.scalingTimer = setInterval(() => this.checkScaling(s), s.periodMs);
+      this.scalingTimer.unref();
+    }
+    log.info(
+      {
+        proxy: this.httpPort,
+        admin: this.adminPort,
+        server: this.opts.serverName,
+        replica: this.opts.replicaIdx,
+      },
+      'agent started',
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.scalingTimer) clearInterval(this.scalingTimer);
+    this.scheduler.close();
+    await Promise.all([close(this.proxy), close(this.admin)]);
+  }
+
+  /** Stops taking new models and waits until the scheduler has moved this replica's models. */
+  async drain(): Promise<boolean> {
+    this.draining = true;
+    this.opts.log.info('draining');
+    try {
+      return await this.scheduler.drain(
+        this.opts.serverName,
+        this.opts.replicaIdx,
+        this.opts.drainTimeoutMs ?? 120_000,
+      );
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'drain call failed');
+      return false;
+    }
+  }
+
+  private subscription(): AgentSubscribeRequest {
+    const registered = this.manager.registered();
+    const total = Math.floor(this.opts.memoryBytes * (1 + this.opts.overCommitPercentage / 100));
+    return {
+      serverName: this.opts.serverName,
+      replicaIdx: this.opts.replicaIdx,
+      namespace: this.opts.namespace ?? '',
+      replicaConfig: {
+        inferenceHost: this.opts.advertiseHost,
+        inferenceHttpPort: this.opts.advertiseHttpPort ?? this.httpPort,
+        inferenceGrpcPort: this.opts.advertiseGrpcPort ?? 0,
+        memoryBytes: this.opts.memoryBytes,
+        capabilities: this.opts.capabilities,
+        overCommitPercentage: this.opts.overCommitPercentage,
+      },
+      loadedModels: registered.map((d) => ({ name: d.name, version: d.version, model: d })),
+      availableMemoryBytes: Math.max(0, total - registered.reduce((a, d) => a + d.memoryBytes, 0)),
+    };
+  }
+
+  /** Operations on one model version run in order; different models proceed independently. */
+  private enqueue(op: ModelOperation): void {
+    const key = internalModelName(op.model.name, op.model.version);
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.then(() => this.execute(op));
+    this.queues.set(key, next);
+    next.finally(() => {
+      if (this.queues.get(key) === next) this.queues.delete(key);
+    });
+  }
+
+  private async execute(op: ModelOperation): Promise<void> {
+    const def = op.model;
+    let event: ModelEventType;
+    let message = '';
+    if (op.operation === 'LOAD_MODEL') {
+      if (this.draining) {
+        event = 'LOAD_FAILED';
+        message = 'replica is draining';
+      } else if (def.memoryBytes > this.opts.memoryBytes) {
+        event = 'LOAD_FAIL_MEMORY';
+        message = `model needs ${def.memoryBytes} bytes, the server has ${this.opts.memoryBytes}`;
+      } else {
+        try {
+          await this.manager.load(def);
+          event = 'LOADED';
+        } catch (err) {
+          event = 'LOAD_FAILED';
+          message = (err as Error).message;
+          this.opts.log.warn(
+            { model: internalModelName(def.name, def.version), reason: message },
+            'load failed',
+          );
+        }
+      }
+    } else if (op.operation === 'UNLOAD_MODEL') {
+      try {
+        await this.manager.unload(def);
+        event = 'UNLOADED';
+      } catch (err) {
+        event = 'UNLOAD_FAILED';
+        message = (err as Error).message;
+      }
+    } else return;
+    await this.report(def, event, message);
+  }
+
+  private async report(def: ModelDefinition, event: ModelEventType, message: string): Promise<void> {
+    try {
+      await this.scheduler.report({
+        serverName: this.opts.serverName,
+        replicaIdx: this.opts.replicaIdx,
+        modelName: def.name,
+        modelVersion: def.version,
+        event,
+        message,
+        availableMemoryBytes: this.subscription().availableMemoryBytes,
+      });
+    } catch (err) {
+      // The scheduler is away; on reconnect the agent re-sends everything it holds.
+      this.opts.log.warn({ err: (err as Error).message, event }, 'could not report to the scheduler');
+    }
+  }
+
+  private checkScaling(s: ScalingOptions): void {
+    const now = Date.now();
+    for (const e of this.manager.lru.list()) {
+      const def = this.manager.definition(e.name);
+      if (!def) continue;
+      const base = {
+        serverName: this.opts.serverName,
+        replicaIdx: this.opts.replicaIdx,
+        modelName: def.name,
+        modelVersion: def.version,
+        amount: 1,
+      };
+      if (e.inFlight >= s.lagThreshold) {
+        this.scheduler.trigger({ ...base, trigger: 'SCALE_UP', metrics: { inFlight: e.inFlight } });
+      } else if (now - e.lastUsed >= s.inactiveSeconds * 1000) {
+        this.scheduler.trigger({
+          ...base,
+          trigger: 'SCALE_DOWN',
+          metrics: { idleSeconds: Math.floor((now - e.lastUsed) / 1000) },
+        });
+      }
+    }
+  }
+
+  private handleAdmin(req: http.IncomingMessage, res: http.ServerResponse): unknown {
+    const path = req.url?.split('?')[0];
+    const reply = (status: number, body: unknown, type = 'application/json') => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      res.writeHead(status, { 'content-type': type });
+      res.end(text);
+    };
+    if (path === '/live') return reply(200, { live: true });
+    if (path === '/ready') {
+      const ready = this.serverReady && this.scheduler.connected && !this.draining;
+      return reply(ready ? 200 : 503, {
+        ready,
+        draining: this.draining,
+        scheduler: this.scheduler.connected,
+      });
+    }
+    if (path === '/terminate') {
+      this.drain().then(
+        (ok) => reply(200, { drained: ok }),
+        () => reply(500, { drained: false }),
+      );
+      return;
+    }
+    if (path === '/models') {
+      return reply(
+        200,
+        this.manager.lru
+          .list()
+          .map((e) => ({ name: e.name, inMemory: e.inMemory, lastUsed: e.lastUsed, bytes: e.bytes })),
+      );
+    }
+    if (path === '/metrics') {
+      this.metrics.registry.metrics().then((m) => reply(200, m, this.metrics.registry.contentType));
+      return;
+    }
+    reply(404, { error: `no route ${path}` });
+  }
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server?: http.Server): Promise<void> {
+  if (!server) return Promise.resolve();
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

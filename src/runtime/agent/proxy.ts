@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { Logger } from 'pino';
+import type { AgentMetrics } from './metrics.ts';
+import type { ModelManager } from './model-manager.ts';
+
+/** Header the gateway sets to the versioned internal name (`<model>_<version>`). */
+export const INTERNAL_MODEL_HEADER = 'seldon-internal-model';
+
+const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(\/.*)?$/;
+
+/**
+ * REST reverse proxy in front of the inference server: resolves the model version, makes sure it
+ * is in memory (reloading it after an eviction), rewrites the path to the internal name and
+ * forwards. If the server answers 404 for a model it should have (it lost it), the model is
+ * loaded again and the request retried once.
+ */
+export function createRestProxy(opts: {
+  manager: ModelManager;
+  upstream: string;
+  metrics: AgentMetrics;
+  log: Logger;
+}): http.Server {
+  const upstream = new URL(opts.upstream);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  return http.createServer(async (req, res) => {
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const m = MODEL_PATH.exec(req.url?.split('?')[0] ?? '');
+    if (!m) {
+      // Server-level endpoints (health, metadata) pass straight through.
+      const body = await readBody(req);
+      return forward(req, req.url ?? '/', body).then(
+        (r) => send(res, r),
+        (err) => fail(res, 502, `inference server unreachable: ${(err as Error).message}`),
+      );
+    }
+    const internal = resolve(
+      opts.manager,
+      req.headers[INTERNAL_MODEL_HEADER] as string | undefined,
+      decodeURIComponent(m[1]),
+    );
+    if (!internal) return fail(res, 404, `model ${decodeURIComponent(m[1])} is not loaded on this replica`);
+    const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    const path = `/v2/models/${encodeURIComponent(internal)}${m[2] ?? ''}${query}`;
+    const body = await readBody(req);
+    try {
+      if (!(await opts.manager.acquire(internal)))
+        return fail(res, 404, `model ${internal} is not registered`);
+    } catch (err) {
+      return fail(res, 503, `model ${internal} could not be brought into memory: ${(err as Error).message}`);
+    }
+    try {
+      let r = await forward(req, path, body);
+      if (r.status === 404) {
+        // The server lost a model we hold (it restarted): load it again and retry once. (A 400 is
+        // usually a bad request, so unlike Seldon it does not trigger a reload.)
+        const entry = opts.manager.lru.get(internal);
+        if (entry?.inMemory) {
+          opts.manager.lru.markEvicted(internal);
+          opts.manager.release(internal);
+          await opts.manager.acquire(internal);
+          r = await forward(req, path, body);
+        }
+      }
+      opts.metrics.requests.inc({ model: internal, protocol: 'rest', code: String(r.status) });
+      send(res, r);
+    } catch (err) {
+      fail(res, 502, `inference server error for ${internal}: ${(err as Error).message}`);
+    } finally {
+      opts.manager.release(internal);
+    }
+  });
+
+  function forward(req: http.IncomingMessage, path: string, body: Buffer): Promise<Upstream> {
+    return new Promise((resolvePromise, reject) => {
+      const headers: http.OutgoingHttpHeaders = {
+        ...req.headers,
+        host: upstream.host,
+        'content-length': String(body.length),
+      };
+      delete headers[INTERNAL_MODEL_HEADER];
+      delete headers['transfer-encoding'];
+      const up = http.request(
+        {
+          protocol: upstream.protocol,
+          hostname: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path,
+          headers,
+          agent,
+        },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () =>
+            resolvePromise({ status: r.statusCode ?? 502, headers: r.headers, body: Buffer.concat(chunks) }),
+          );
+          r.on('error', reject);
+        },
+      );
+      up.on('error', reject);
+      up.end(body);
+    });
+  }
+}
+
+interface Upstream {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** The internal name to serve: the gateway's header, else the path's name if it is an internal
+ * name, else the newest registered version of the model the path names. */
+export function resolve(
+  manager: ModelManager,
+  header: string | undefined,
+  pathName: string,
+): string | undefined {
+  if (header && manager.definition(header)) return header;
+  if (manager.definition(pathName)) return pathName;
+  const latest = manager.latestOf(pathName);
+  return latest ? `${latest.name}_${latest.version}` : undefined;
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolvePromise(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, r: Upstream): void {
+  const headers = { ...r.headers };
+  delete headers['transfer-encoding'];
+  delete headers.connection;
+  headers['content-length'] = String(r.body.length);
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined && k !== 'x-request-id') res.setHeader(k, v);
+  res.writeHead(r.status);
+  res.end(r.body);
+}
+
+function fail(res: http.ServerResponse, status: number, error: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,116 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type {
+  AgentSubscribeRequest,
+  ModelEvent,
+  ModelOperation,
+  ModelScalingTriggerMessage,
+} from '../protocol/control.ts';
+import { controlPackage } from '../protocol/control-proto.ts';
+
+type UnaryFn<Req, Res> = (
+  req: Req,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res: Res) => void,
+) => void;
+
+/**
+ * The agent's connection to the scheduler: one Subscribe stream (re-opened with back-off from
+ * 0.2 s to 5 s whenever it drops, each time re-sending what the agent holds), unary event reports
+ * and the drain call.
+ */
+export class SchedulerClient {
+  private readonly client: grpc.Client & Record<string, unknown>;
+  private stream?: grpc.ClientReadableStream<ModelOperation>;
+  private closed = false;
+  private delay = 200;
+  private timer?: NodeJS.Timeout;
+  private scaling?: grpc.ClientWritableStream<ModelScalingTriggerMessage>;
+  connected = false;
+
+  constructor(
+    address: string,
+    private readonly subscription: () => AgentSubscribeRequest,
+    private readonly onOperation: (op: ModelOperation) => void,
+    private readonly log: Logger,
+  ) {
+    this.client = new (controlPackage().AgentService)(address, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 5000,
+      'grpc.keepalive_timeout_ms': 5000,
+    }) as grpc.Client & Record<string, unknown>;
+  }
+
+  start(): void {
+    if (this.closed) return;
+    const req = this.subscription();
+    const stream = (
+      this.client.Subscribe as (r: AgentSubscribeRequest) => grpc.ClientReadableStream<ModelOperation>
+    ).call(this.client, req);
+    this.stream = stream;
+    stream.on('metadata', () => {
+      this.connected = true;
+      this.delay = 200;
+      this.log.info({ models: req.loadedModels.length }, 'subscribed to scheduler');
+    });
+    stream.on('data', (op: ModelOperation) => {
+      this.connected = true;
+      this.onOperation(op);
+    });
+    stream.on('error', (err: grpc.ServiceError) => {
+      if (!this.closed && err.code !== grpc.status.CANCELLED)
+        this.log.warn({ err: err.message }, 'scheduler stream error');
+    });
+    stream.on('close', () => {
+      this.connected = false;
+      if (this.closed || this.stream !== stream) return;
+      this.timer = setTimeout(() => this.start(), this.delay);
+      this.delay = Math.min(this.delay * 2, 5000);
+    });
+  }
+
+  report(event: ModelEvent): Promise<void> {
+    return this.unary<ModelEvent, object>('AgentEvent', event, 30_000).then(() => undefined);
+  }
+
+  drain(serverName: string, replicaIdx: number, timeoutMs: number): Promise<boolean> {
+    return this.unary<{ serverName: string; replicaIdx: number }, { success: boolean }>(
+      'AgentDrain',
+      { serverName, replicaIdx },
+      timeoutMs,
+    ).then((r) => r.success);
+  }
+
+  /** Sends a scaling trigger on a long-lived client stream (opened on first use). */
+  trigger(msg: ModelScalingTriggerMessage): void {
+    if (!this.scaling) {
+      const fn = this.client.ModelScalingTrigger as (
+        cb: (err: Error | null) => void,
+      ) => grpc.ClientWritableStream<ModelScalingTriggerMessage>;
+      const s = fn.call(this.client, () => {
+        if (this.scaling === s) this.scaling = undefined;
+      });
+      s.on('error', () => {
+        if (this.scaling === s) this.scaling = undefined;
+      });
+      this.scaling = s;
+    }
+    this.scaling.write(msg);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.stream?.cancel();
+    this.scaling?.end();
+    this.client.close();
+  }
+
+  private unary<Req, Res>(method: string, req: Req, timeoutMs: number): Promise<Res> {
+    const fn = this.client[method] as UnaryFn<Req, Res>;
+    return new Promise((resolve, reject) =>
+      fn.call(this.client, req, { deadline: Date.now() + timeoutMs }, (err, res) =>
+        err ? reject(err) : resolve(res),
+      ),
+    );
+  }
+}

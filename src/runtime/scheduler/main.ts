@@ -1,0 +1,115 @@
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { DirectorySource } from '../sources/directory.ts';
+import type { DesiredStateSource } from '../sources/types.ts';
+import { Autoscaler } from './autoscaler.ts';
+import { startControlServer } from './grpc-server.ts';
+import { Scheduler } from './scheduler.ts';
+import { connectSource } from './source-binding.ts';
+
+const USAGE = `usage: mlops-runtime scheduler [options]
+  --manifests DIR            local mode: desired state from the YAML files in DIR (re-read on change)
+  --kubernetes               cluster mode: watch the custom resources, write their status
+  --namespace NS             namespace to watch in cluster mode (default: all; env POD_NAMESPACE)
+  --port N                   gRPC port for agents and gateways (default 9004)
+  --health-port N            /live, /ready, /status (default 9999)
+  --wait-for-servers-ms N    after a restart, wait this long for expected agents (default 10000)
+  --batch-ms N               batch window for route and operation updates (default 10)
+  --model-autoscaling        act on agents' scale-up/scale-down triggers (default on)
+  --no-model-autoscaling
+  --server-autoscaling       scale Servers to their models' needs (default on)
+  --no-server-autoscaling
+  --scaling-cooldown-ms N    minimum time between two scaling changes of one resource (default 60000)
+  --log-level LEVEL          pino level (default info)`;
+
+/** `mlops-runtime scheduler`: desired state in, placements to agents, routes to gateways. */
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    allowNegative: true,
+    options: {
+      manifests: { type: 'string', default: process.env.MLOPS_MANIFESTS },
+      kubernetes: { type: 'boolean', default: false },
+      namespace: { type: 'string', default: process.env.POD_NAMESPACE },
+      port: { type: 'string', default: process.env.MLOPS_SCHEDULER_PORT ?? '9004' },
+      'health-port': { type: 'string', default: '9999' },
+      'wait-for-servers-ms': { type: 'string', default: '10000' },
+      'batch-ms': { type: 'string', default: '10' },
+      'model-autoscaling': { type: 'boolean', default: true },
+      'server-autoscaling': { type: 'boolean', default: true },
+      'scaling-cooldown-ms': { type: 'string', default: '60000' },
+      'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const log = pino({ level: values['log-level'], base: { component: 'scheduler' } });
+  if (!values.manifests === !values.kubernetes) {
+    throw new Error(`scheduler: give exactly one of --manifests DIR or --kubernetes\n${USAGE}`);
+  }
+  let source: DesiredStateSource;
+  if (values.kubernetes) {
+    const { KubernetesSource } = await import('../sources/kubernetes.ts');
+    source = KubernetesSource.fromDefaultConfig(log, values.namespace);
+  } else {
+    source = new DirectorySource(values.manifests as string, log);
+  }
+  const scheduler = new Scheduler({
+    log,
+    status: {
+      modelStatus: (ns, name, s) =>
+        void source
+          .writeModelStatus(ns, name, s)
+          .catch((err) => log.warn({ model: name, err: err.message }, 'status write failed')),
+      serverStatus: (ns, name, s) =>
+        void source
+          .writeServerStatus(ns, name, s)
+          .catch((err) => log.warn({ server: name, err: err.message }, 'status write failed')),
+    },
+    waitForServersMs: Number(values['wait-for-servers-ms']),
+    batchMs: Number(values['batch-ms']),
+  });
+  const autoscaler = new Autoscaler({
+    scheduler,
+    source,
+    log,
+    cooldownMs: Number(values['scaling-cooldown-ms']),
+    models: values['model-autoscaling'],
+    servers: values['server-autoscaling'],
+  });
+  const control = await startControlServer({
+    scheduler,
+    port: Number(values.port),
+    log,
+    onScalingTrigger: (msg) => autoscaler.onTrigger(msg),
+  });
+  const health = http.createServer((req, res) => {
+    const path = req.url?.split('?')[0];
+    if (path === '/live') return void res.writeHead(200).end('ok');
+    if (path === '/ready')
+      return void res.writeHead(scheduler.ready ? 200 : 503).end(scheduler.ready ? 'ready' : 'starting');
+    if (path === '/status') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify(scheduler.describe(), null, 2));
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => health.listen(Number(values['health-port']), r));
+  await connectSource(source, scheduler);
+  autoscaler.start();
+  log.info({ port: control.port, healthPort: Number(values['health-port']) }, 'scheduler listening');
+  const stop = async () => {
+    autoscaler.stop();
+    await source.stop();
+    await control.stop();
+    health.close();
+    scheduler.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,23 @@
+import type { MlopsResource, ModelStatus, ServerStatus } from '../../spec/types.ts';
+
+export type WatchedKind = 'Model' | 'Server' | 'Pipeline' | 'Experiment';
+export const WATCHED_KINDS: readonly WatchedKind[] = ['Model', 'Server', 'Pipeline', 'Experiment'];
+
+/** Receives desired state from a source. */
+export interface DesiredStateHandler {
+  upsert(resource: MlopsResource): void;
+  remove(kind: WatchedKind, namespace: string, name: string): void;
+  /** Everything that existed at start has been delivered once. */
+  synced(): void;
+}
+
+/** Where desired state comes from (Kubernetes API or a folder of manifests), and where status and
+ * scaling decisions go back to. */
+export interface DesiredStateSource {
+  start(handler: DesiredStateHandler): Promise<void>;
+  stop(): Promise<void>;
+  writeModelStatus(namespace: string, name: string, status: ModelStatus): Promise<void>;
+  writeServerStatus(namespace: string, name: string, status: ServerStatus): Promise<void>;
+  /** Sets `spec.replicas` through the scale subresource (Kubernetes) or in memory (local). */
+  scale(kind: 'Model' | 'Server', namespace: string, name: string, replicas: number): Promise<void>;
+}

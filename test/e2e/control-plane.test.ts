@@ -1,0 +1,321 @@
+// The control plane against real MLServer: scheduler and agents as separate processes (as in a
+// cluster), desired state from a folder of YAML (local mode).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  freePort,
+  logTail,
+  type ManagedProcess,
+  type MlserverInstance,
+  repoRoot,
+  startMlserver,
+  startProcess,
+  trainIrisModel,
+  waitUntilReady,
+} from './harness/index.ts';
+import { describeE2E } from './harness/toolchain.ts';
+
+// One flower of each species: setosa, versicolor, virginica.
+const FLOWERS = [5.1, 3.5, 1.4, 0.2, 6.4, 3.2, 4.5, 1.5, 6.3, 3.3, 6.0, 2.5];
+const MODELS = ['m1', 'm2', 'm3', 'm4', 'm5'];
+
+interface Status {
+  servers: { name: string; replicas: { idx: number; models: string[] }[] }[];
+  models: {
+    name: string;
+    versions: {
+      version: number;
+      state: string;
+      reason?: string;
+      replicas: { server: string; idx: number; state: string }[];
+    }[];
+  }[];
+}
+
+interface AgentProc {
+  proc: ManagedProcess;
+  httpPort: number;
+  adminPort: number;
+  mlserver: MlserverInstance;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
+  let dir: string;
+  let manifests: string;
+  let schedulerPort: number;
+  let healthPort: number;
+  let scheduler: ManagedProcess;
+  const agents: AgentProc[] = [];
+  const logs: string[] = [];
+
+  const startScheduler = async () => {
+    const logFile = join(dir, `scheduler-${logs.length}.log`);
+    logs.push(logFile);
+    scheduler = startProcess(
+      'scheduler',
+      process.execPath,
+      [
+        'bin/mlops-runtime.js',
+        'scheduler',
+        '--manifests',
+        manifests,
+        '--port',
+        String(schedulerPort),
+        '--health-port',
+        String(healthPort),
+        '--wait-for-servers-ms',
+        '3000',
+      ],
+      { logFile, cwd: repoRoot },
+    );
+    await waitUntilReady(
+      scheduler,
+      'scheduler',
+      async () => (await fetch(`http://127.0.0.1:${healthPort}/live`)).ok,
+      30_000,
+    );
+  };
+
+  const startAgent = async (idx: number, mlserver: MlserverInstance): Promise<AgentProc> => {
+    const [httpPort, adminPort] = [await freePort(), await freePort()];
+    const logFile = join(dir, `agent-${idx}.log`);
+    logs.push(logFile);
+    const proc = startProcess(
+      `agent-${idx}`,
+      process.execPath,
+      [
+        'bin/mlops-runtime.js',
+        'agent',
+        '--server',
+        'mlserver',
+        '--replica',
+        String(idx),
+        '--scheduler',
+        `127.0.0.1:${schedulerPort}`,
+        '--inference-url',
+        mlserver.httpUrl,
+        '--models-dir',
+        mlserver.modelsDir,
+        '--cache-dir',
+        join(dir, `cache-${idx}`),
+        // Room for 2 models of 20Mi in memory; registered models may take 3.5 × that.
+        '--memory',
+        '40Mi',
+        '--over-commit',
+        '250',
+        '--capabilities',
+        'mlserver,sklearn',
+        '--host',
+        '127.0.0.1',
+        '--http-port',
+        String(httpPort),
+        '--admin-port',
+        String(adminPort),
+        '--min-residency-ms',
+        '0',
+        '--unload-grace-ms',
+        '0',
+        '--scaling-period-ms',
+        '0',
+      ],
+      { logFile, cwd: repoRoot },
+    );
+    await waitUntilReady(
+      proc,
+      `agent ${idx}`,
+      async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok,
+      30_000,
+    );
+    return { proc, httpPort, adminPort, mlserver };
+  };
+
+  const status = async (): Promise<Status> =>
+    (await fetch(`http://127.0.0.1:${healthPort}/status`)).json() as Promise<Status>;
+  const modelStatus = async (name: string) => (await status()).models.find((m) => m.name === name);
+  const waitFor = async <T>(
+    what: string,
+    fn: () => Promise<T | undefined | false>,
+    timeoutMs = 60_000,
+  ): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const v = await fn();
+        if (v) return v;
+      } catch {
+        // not yet
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${what} within ${timeoutMs} ms; status: ${JSON.stringify(await status().catch(() => null))}\n${logs.map((l) => `${l}:\n${logTail(l, 15)}`).join('\n')}`,
+        );
+      }
+      await sleep(100);
+    }
+  };
+  const availableOn = async (name: string) => {
+    const m = await modelStatus(name);
+    const v = m?.versions.at(-1);
+    if (v?.state !== 'ModelAvailable') return undefined;
+    return v.replicas.filter((r) => r.state === 'Available').map((r) => r.idx);
+  };
+  const infer = async (agent: AgentProc, model: string) => {
+    const res = await fetch(`http://127.0.0.1:${agent.httpPort}/v2/models/${model}/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'predict', shape: [3, 4], datatype: 'FP64', data: FLOWERS }] }),
+    });
+    const body = (await res.json()) as {
+      model_name?: string;
+      outputs?: { data: number[] }[];
+      error?: string;
+    };
+    return { status: res.status, body };
+  };
+  const metric = async (agent: AgentProc, name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${agent.adminPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  const writeManifests = (extra = '') => {
+    const model = (name: string, uri: string) => `---
+apiVersion: mlops.seldon.io/v1alpha1
+kind: Model
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  storageUri: ${uri}
+  requirements: [sklearn]
+  memory: 20Mi
+`;
+    writeFileSync(
+      join(manifests, 'app.yaml'),
+      `apiVersion: mlops.seldon.io/v1alpha1
+kind: Server
+metadata:
+  name: mlserver
+  namespace: default
+  annotations:
+    mlops.cdk8s.io/placement-policy: best-fit
+spec:
+  serverConfig: mlserver
+  replicas: 2
+${['iris', ...MODELS].map((m) => model(m, `file://${join(dir, 'artifacts', 'iris')}`)).join('')}${extra}`,
+    );
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-control-'));
+    manifests = join(dir, 'manifests');
+    mkdirSync(manifests);
+    mkdirSync(join(dir, 'artifacts'));
+    [schedulerPort, healthPort] = [await freePort(), await freePort()];
+    const [, a, b] = await Promise.all([
+      trainIrisModel(join(dir, 'artifacts'), 'iris'),
+      startMlserver({ modelsDir: join(dir, 'models-0') }),
+      startMlserver({ modelsDir: join(dir, 'models-1') }),
+    ]);
+    writeManifests();
+    await startScheduler();
+    agents.push(await startAgent(0, a), await startAgent(1, b));
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.proc.stop(5000)));
+    await scheduler?.stop(5000);
+    await Promise.all(agents.map((a) => a.mlserver.stop()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('places, loads and serves a model declared in YAML', async () => {
+    const [idx] = await waitFor('iris available', () => availableOn('iris'));
+    const r = await infer(agents[idx], 'iris');
+    expect(r.status).toBe(200);
+    expect(r.body.model_name).toBe('iris_1');
+    expect(r.body.outputs?.[0].data).toEqual([0, 1, 2]);
+  }, 90_000);
+
+  it('serves 5 registered models with memory for 2: all answer, evictions are counted', async () => {
+    for (const m of MODELS) await waitFor(`${m} available`, () => availableOn(m));
+    // Best fit packs everything on one pod: 6 × 20Mi registered, 40Mi in memory.
+    const placements = await Promise.all(MODELS.map((m) => availableOn(m)));
+    const idx = (placements[0] as number[])[0];
+    expect(placements.every((p) => p?.[0] === idx)).toBe(true);
+    const agent = agents[idx];
+    const before = await metric(agent, 'mlops_agent_model_evictions_total');
+    for (let round = 0; round < 2; round++) {
+      for (const m of MODELS) {
+        const r = await infer(agent, m);
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(r.body.outputs?.[0].data).toEqual([0, 1, 2]);
+      }
+    }
+    const evictions = (await metric(agent, 'mlops_agent_model_evictions_total')) - before;
+    expect(evictions).toBeGreaterThanOrEqual(MODELS.length * 2 - 2);
+    expect(await metric(agent, 'mlops_agent_model_reloads_total')).toBeGreaterThan(0);
+    const inMemory = await metric(agent, 'mlops_agent_memory_in_use_bytes');
+    expect(inMemory).toBeLessThanOrEqual(40 * 1024 * 1024);
+  }, 120_000);
+
+  it('a bad artifact leaves the model failed with the reason in its status', async () => {
+    writeManifests(`---
+apiVersion: mlops.seldon.io/v1alpha1
+kind: Model
+metadata:
+  name: broken
+  namespace: default
+spec:
+  storageUri: file://${join(dir, 'artifacts', 'missing')}
+  requirements: [sklearn]
+  memory: 1Mi
+`);
+    const m = await waitFor('broken failed', async () => {
+      const s = await modelStatus('broken');
+      return s?.versions.at(-1)?.state === 'ModelFailed' ? s : undefined;
+    });
+    expect(m.versions.at(-1)?.reason).toContain(
+      `artifact file://${join(dir, 'artifacts', 'missing')} not found`,
+    );
+  }, 60_000);
+
+  it('a scheduler restart unloads nothing', async () => {
+    const counts = async () =>
+      Promise.all(
+        agents.map(async (a) => [
+          await metric(a, 'mlops_agent_model_unloads_total'),
+          await metric(a, 'mlops_agent_model_loads_total'),
+        ]),
+      );
+    const before = await counts();
+    await scheduler.stop(5000);
+    await startScheduler();
+    for (const m of ['iris', ...MODELS]) await waitFor(`${m} available again`, () => availableOn(m), 30_000);
+    await sleep(1500);
+    expect(await counts()).toEqual(before);
+    const [idx] = (await availableOn('iris')) as number[];
+    expect((await infer(agents[idx], 'iris')).status).toBe(200);
+  }, 90_000);
+
+  it('kill an agent: its models are available on another replica within 10 s', async () => {
+    const [idx] = await waitFor('iris available', () => availableOn('iris'));
+    const other = 1 - idx;
+    const killedAt = Date.now();
+    process.kill(-agents[idx].proc.pid, 'SIGKILL');
+    await agents[idx].proc.exited;
+    await waitFor(
+      'iris on the other replica',
+      async () => (await availableOn('iris'))?.includes(other),
+      10_000,
+    );
+    const elapsed = Date.now() - killedAt;
+    expect(elapsed).toBeLessThan(10_000);
+    const r = await infer(agents[other], 'iris');
+    expect(r.status).toBe(200);
+    expect(r.body.outputs?.[0].data).toEqual([0, 1, 2]);
+  }, 60_000);
+});
