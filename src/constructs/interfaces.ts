@@ -62,4 +62,6 @@ export interface IServer extends IMlopsResource {
   readonly memoryBytes: number | undefined;
   /** Share of extra memory models may over-commit, in percent; undefined when unknown. */
   readonly overCommitPercentage: number | undefined;
+  /** Most replicas the server can run (a model has at most one replica per server replica); undefined when unknown. */
+  readonly maxReplicaCount: number | undefined;
 }

@@ -10,6 +10,9 @@ import { TensorRef, tensorNameProblem } from './references.ts';
 import { checkTopicLength, ExternalResource, MlopsResource } from './resource.ts';
 import { addProblem } from './validation.ts';
 
+/** Seldon only places explainers on servers advertising this capability. */
+const EXPLAINER_CAPABILITY = 'alibi-explain';
+
 /** A Kubernetes Secret, e.g. cdk8s-plus `Secret.fromSecretName(...)` or `{ name: 'creds' }`. */
 export interface SecretReference {
   readonly name: string;
@@ -251,11 +254,20 @@ export class Model extends MlopsResource implements IModel {
     checkPlacement(this);
   }
 
-  /** Requirements as the scheduler sees them: `requirements` plus `modelType`. */
+  /**
+   * Requirements as the scheduler sees them: `requirements` plus `modelType`, plus
+   * `alibi-explain` for explainers (only servers with that capability may host them).
+   */
   get effectiveRequirements(): string[] {
     const all = this.requirements.map((r) => r.trim());
     if (this.props.modelType) all.push(this.props.modelType.trim());
+    if (this.props.explainer) all.push(EXPLAINER_CAPABILITY);
     return [...new Set(all)];
+  }
+
+  /** Replicas that must fit for the model to be available: minReplicas if set, else replicas. */
+  get requiredReplicas(): number {
+    return this.props.minReplicas || (this.props.replicas ?? 1);
   }
 
   inputs(tensor?: string): TensorRef {

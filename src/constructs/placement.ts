@@ -1,7 +1,8 @@
 /**
  * Static placement feasibility: could the scheduler ever place this model on a server of the
- * app? Checks capabilities (requirements ⊆ capabilities) and memory (model memory ≤ capacity
- * plus over-commit). Servers declared elsewhere (`fromName`) are trusted.
+ * app? Checks capabilities (requirements ⊆ capabilities), memory (model memory ≤ capacity plus
+ * over-commit) and replicas (a server replica hosts at most one replica of a model). Servers
+ * declared elsewhere (`fromName`) are trusted.
  */
 import type { IConstruct } from 'constructs';
 import type { IServer } from './interfaces.ts';
@@ -15,6 +16,7 @@ export interface PlaceableModel extends IConstruct {
   readonly server: IServer | undefined;
   readonly memoryBytes: number | undefined;
   readonly effectiveRequirements: readonly string[];
+  readonly requiredReplicas: number;
 }
 
 function isServer(c: IConstruct): c is IServer {
@@ -36,6 +38,22 @@ function capacity(server: IServer): number | undefined {
 function describeCapacity(server: IServer): string {
   const oc = server.overCommitPercentage ?? 0;
   return `${formatBytes(server.memoryBytes ?? 0)} + ${oc}% over-commit = ${formatBytes(capacity(server) ?? 0)}`;
+}
+
+function replicaProblem(model: PlaceableModel, servers: IServer[]): Problem | undefined {
+  const need = model.requiredReplicas;
+  if (servers.length === 0 || servers.some((s) => (s.maxReplicaCount ?? Number.POSITIVE_INFINITY) >= need)) {
+    return undefined;
+  }
+  const largest = [...servers].sort((a, b) => (b.maxReplicaCount ?? 0) - (a.maxReplicaCount ?? 0))[0];
+  const which =
+    servers.length === 1 ? `server "${largest.name}"` : `the largest matching server, "${largest.name}",`;
+  return {
+    field: 'replicas',
+    value: need,
+    message: `needs ${need} replicas but ${which} runs at most ${largest.maxReplicaCount} (one model replica per server replica)`,
+    fix: "lower the model's replicas (or set minReplicas for partial scheduling), or raise the server's replicas or maxReplicas",
+  };
 }
 
 function memoryProblem(model: PlaceableModel, servers: IServer[]): Problem | undefined {
@@ -80,8 +98,7 @@ export function checkPlacement(model: PlaceableModel): void {
           },
         ];
       }
-      const p = memoryProblem(model, [pinned]);
-      return p ? [p] : [];
+      return [memoryProblem(model, [pinned]), replicaProblem(model, [pinned])].filter((p) => p !== undefined);
     }
     const servers = all.filter(isServer).filter((s) => s.namespace === model.namespace);
     // No servers in this namespace: they are managed outside the app. External ones: trusted.
@@ -98,7 +115,6 @@ export function checkPlacement(model: PlaceableModel): void {
         },
       ];
     }
-    const p = memoryProblem(model, matching);
-    return p ? [p] : [];
+    return [memoryProblem(model, matching), replicaProblem(model, matching)].filter((p) => p !== undefined);
   });
 }

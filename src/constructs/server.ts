@@ -143,6 +143,7 @@ export class Server extends MlopsResource implements IServer {
   readonly capabilities: readonly string[] | undefined;
   readonly memoryBytes: number | undefined;
   readonly overCommitPercentage: number | undefined;
+  readonly maxReplicaCount: number;
   private readonly props: ServerProps;
   private readonly podSpec: PodSpec | undefined;
 
@@ -151,6 +152,8 @@ export class Server extends MlopsResource implements IServer {
     this.props = props;
     this.serverConfig = props.serverConfig;
     checkScaling(this, props);
+    // Autoscaling can take the server up to maxReplicas; otherwise it runs `replicas`.
+    this.maxReplicaCount = Math.max(props.replicas ?? 1, props.maxReplicas ?? 0);
 
     const own = props.capabilities;
     const base = props.serverConfig.capabilities;
@@ -274,6 +277,7 @@ class ExternalServer extends ExternalResource implements IServer {
   readonly capabilities: readonly string[] | undefined;
   readonly memoryBytes = undefined;
   readonly overCommitPercentage = undefined;
+  readonly maxReplicaCount = undefined;
 
   constructor(scope: Construct, id: string, name: string, attributes: ServerAttributes) {
     super(scope, id, 'Server', name);

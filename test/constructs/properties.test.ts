@@ -25,24 +25,37 @@ const memoryText = fc.oneof(
   fc.integer({ min: 1, max: 1000 }).map((n) => `${n}Ki`),
 );
 
-const scaling = fc
-  .record({
-    min: fc.integer({ min: 0, max: 3 }),
-    extra: fc.integer({ min: 0, max: 3 }),
-    spread: fc.integer({ min: 0, max: 3 }),
-  })
-  .chain(({ min, extra, spread }) =>
-    fc.record({
-      minReplicas: maybe(fc.constant(min)),
-      replicas: maybe(fc.constant(min + extra)),
-      maxReplicas: maybe(fc.constant(min + extra + spread)),
-    }),
-  )
-  .map((s) => (s.maxReplicas === 0 ? { ...s, maxReplicas: undefined } : s));
+/** minReplicas ≤ replicas ≤ maxReplicas, each maybe unset, replicas up to `most`. */
+const scaling = (most: number) =>
+  fc
+    .record({
+      min: fc.integer({ min: 0, max: most }),
+      extra: fc.integer({ min: 0, max: most }),
+      spread: fc.integer({ min: 0, max: 3 }),
+    })
+    .chain(({ min, extra, spread }) =>
+      fc.record({
+        minReplicas: maybe(fc.constant(min)),
+        replicas: maybe(fc.constant(Math.min(min + extra, most))),
+        maxReplicas: maybe(fc.constant(Math.min(min + extra, most) + spread)),
+      }),
+    )
+    .filter((s) => (s.minReplicas ?? 0) <= (s.replicas ?? Number.POSITIVE_INFINITY))
+    .map((s) => (s.maxReplicas === 0 ? { ...s, maxReplicas: undefined } : s));
+
+// A server replica hosts one replica of a model: servers run at least 2 replicas, models need at most 2.
+const serverScaling = scaling(4).map((s) => {
+  const replicas = Math.max(2, s.replicas ?? 2, s.minReplicas ?? 0);
+  return {
+    ...s,
+    replicas,
+    maxReplicas: s.maxReplicas === undefined ? undefined : Math.max(s.maxReplicas, replicas),
+  };
+});
 
 const modelProps = fc.record({
   memory: maybe(memoryText),
-  scaling,
+  scaling: scaling(2),
   artifactVersion: maybe(fc.nat(5)),
   logger: maybe(fc.record({ percent: maybe(fc.integer({ min: 0, max: 100 })) })),
   cleanTopicsOnDelete: maybe(fc.boolean()),
@@ -55,7 +68,7 @@ const appSpec = fc.record({
   models: fc.uniqueArray(fc.tuple(label, modelProps), { minLength: 2, maxLength: 6, selector: ([n]) => n }),
   serverMemoryMi: fc.integer({ min: 1024, max: 4096 }),
   overCommit: maybe(fc.integer({ min: 0, max: 50 })),
-  serverScaling: scaling,
+  serverScaling,
   // Each step i reads from steps before it (no cycles), chosen by these seeds.
   stepSeeds: fc.array(
     fc.record({
