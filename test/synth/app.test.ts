@@ -5,8 +5,11 @@ import { pathToFileURL } from 'node:url';
 import { ApiObject, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { MlopsApp } from '../../src/constructs/app.ts';
+import { Environment } from '../../src/constructs/environment.ts';
+import { Model } from '../../src/constructs/model.ts';
 import { AppLoadError, discoverApps, loadApp } from '../../src/synth/load-apps.ts';
 import { collectApps, isLoadingApps } from '../../src/synth/registry.ts';
+import { SynthError } from '../../src/synth/synthesize.ts';
 
 const appModule = pathToFileURL(join(import.meta.dirname, '..', '..', 'src', 'constructs', 'app.ts')).href;
 const cdk8sModule = pathToFileURL(require.resolve('cdk8s')).href;
@@ -32,6 +35,24 @@ describe('MlopsApp', () => {
     new ApiObject(chart, 'cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } });
     app.synth();
     expect(readdirSync(outdir).sort()).toEqual(['00-crds.yaml', 'core_ConfigMap_prod_cfg.yaml']);
+  });
+
+  it('synth() throws every problem at once and writes nothing when the app is invalid', () => {
+    const outdir = join(tempDir(), 'out');
+    const app = new MlopsApp({ outdir });
+    const env = new Environment(app, 'prod', { namespace: 'prod' });
+    new Model(env, 'iris', { storageUri: 'gs://m/iris', memory: 'lots' });
+    new Model(env, 'Wine', { storageUri: 'gs://m/wine' });
+    expect(() => app.synth()).toThrow(SynthError);
+    try {
+      app.synth();
+    } catch (err) {
+      expect((err as SynthError).findings.map((f) => [f.path, f.field])).toEqual([
+        ['prod/Wine', 'name'],
+        ['prod/iris', 'memory'],
+      ]);
+    }
+    expect(() => readdirSync(outdir)).toThrow(/ENOENT/);
   });
 
   it('synth() does nothing while the CLI is loading apps, and the app is registered', async () => {

@@ -29,6 +29,18 @@ describe('canonicalize', () => {
     expect(out.spec).toEqual({ c: 0, d: false, e: ['z', 'a'] });
   });
 
+  it('never changes its input, and reuses parts that are already in order', () => {
+    const spec = { a: 1, b: { c: [1, { d: 2 }] } };
+    const manifest = { kind: 'K', apiVersion: 'v1', metadata: { namespace: 'ns', name: 'n' }, spec };
+    const before = JSON.stringify(manifest);
+    const out = canonicalize(manifest);
+    expect(JSON.stringify(manifest)).toBe(before);
+    expect(out).not.toBe(manifest);
+    expect(out.spec).toBe(spec);
+    const again = canonicalize(out);
+    expect(again).toBe(out);
+  });
+
   it('orders keys only by name, whatever order they were added in', () => {
     const entries = fc.uniqueArray(fc.tuple(fc.string({ minLength: 1 }), fc.integer()), {
       selector: ([k]) => k,

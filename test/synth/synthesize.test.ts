@@ -2,6 +2,12 @@ import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { Environment } from '../../src/constructs/environment.ts';
+import { Experiment } from '../../src/constructs/experiment.ts';
+import { Model } from '../../src/constructs/model.ts';
+import { Pipeline } from '../../src/constructs/pipeline.ts';
+import { Server } from '../../src/constructs/server.ts';
+import { ServerConfig } from '../../src/constructs/server-config.ts';
 import { addProblem } from '../../src/constructs/validation.ts';
 import { SynthError, synthesizeApp, synthesizeObjects } from '../../src/synth/synthesize.ts';
 
@@ -112,6 +118,45 @@ describe('synthesizeApp', () => {
       .filter((o) => o.manifest.kind === 'Service')
       .map((o) => o.manifest.metadata.name);
     expect(names).toEqual(['prod-web', 'exact-name-c8aaaaaa']);
+  });
+});
+
+/** An app using the construct library: servers, models, a pipeline and an experiment. */
+function constructApp(): App {
+  const app = new App();
+  const env = new Environment(app, 'prod', { namespace: 'prod' });
+  const server = new Server(env, 'mlserver', { serverConfig: ServerConfig.MLSERVER, replicas: 2 });
+  const iris = new Model(env, 'iris', { storageUri: 'gs://m/iris', requirements: ['sklearn'], server });
+  const wine = new Model(env, 'wine', { storageUri: 'gs://m/wine', requirements: ['sklearn'] });
+  new Pipeline(env, 'chain', {
+    steps: [{ model: iris }, { model: wine, inputs: [iris] }],
+    output: { steps: [wine] },
+  });
+  new Experiment(env, 'ab', {
+    candidates: [
+      { target: iris, weight: 90 },
+      { target: wine, weight: 10 },
+    ],
+    default: iris,
+  });
+  return app;
+}
+
+describe('with the construct library', () => {
+  it('is deterministic and writes one file per custom resource', () => {
+    const files = synthesizeApp(constructApp());
+    expect([...files]).toEqual([...synthesizeApp(constructApp())]);
+    expect([...files.keys()]).toEqual([
+      '00-crds.yaml',
+      'mlops.seldon.io_Experiment_prod_ab.yaml',
+      'mlops.seldon.io_Model_prod_iris.yaml',
+      'mlops.seldon.io_Model_prod_wine.yaml',
+      'mlops.seldon.io_Pipeline_prod_chain.yaml',
+      'mlops.seldon.io_Server_prod_mlserver.yaml',
+    ]);
+    const pipeline = parse(files.get('mlops.seldon.io_Pipeline_prod_chain.yaml') as string);
+    expect(pipeline.metadata).toEqual({ name: 'chain', namespace: 'prod' });
+    expect(Object.keys(pipeline)).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
   });
 });
 
