@@ -1,0 +1,277 @@
+// The control plane in cluster mode: desired state and status on a real kube-apiserver, models on
+// real MLServer, autoscaling through the custom resources' scale subresource.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { customResourceDefinitions } from '../../src/constructs/crds.ts';
+import type { ModelResource, ServerResource } from '../../src/spec/types.ts';
+import {
+  type ApplyObject,
+  freePort,
+  type KubeApiserver,
+  logTail,
+  type ManagedProcess,
+  type MlserverInstance,
+  repoRoot,
+  serverSideApply,
+  startKubeApiserver,
+  startMlserver,
+  startProcess,
+  trainIrisModel,
+  waitUntilReady,
+} from './harness/index.ts';
+import { describeE2E } from './harness/toolchain.ts';
+
+const NS = 'mlops';
+const FLOWERS = [5.1, 3.5, 1.4, 0.2, 6.4, 3.2, 4.5, 1.5, 6.3, 3.3, 6.0, 2.5];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
+  let dir: string;
+  let kube: KubeApiserver;
+  let custom: CustomObjectsApi;
+  let scheduler: ManagedProcess;
+  const agents: { proc: ManagedProcess; httpPort: number; mlserver: MlserverInstance }[] = [];
+  const logs: string[] = [];
+  let schedulerPort: number;
+
+  const get = async <T>(plural: string, name: string) =>
+    (await custom.getNamespacedCustomObject({
+      group: 'mlops.seldon.io',
+      version: 'v1alpha1',
+      namespace: NS,
+      plural,
+      name,
+    })) as T;
+  const waitFor = async <T>(
+    what: string,
+    fn: () => Promise<T | undefined | false>,
+    timeoutMs = 60_000,
+  ): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      try {
+        const v = await fn();
+        if (v) return v;
+      } catch (err) {
+        last = err;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${what} within ${timeoutMs} ms (${String(last ?? '')})\n${logs.map((l) => `${l}:\n${logTail(l, 12)}`).join('\n')}`,
+        );
+      }
+      await sleep(200);
+    }
+  };
+  const model = (name: string, spec: Partial<ModelResource['spec']>): ApplyObject => ({
+    apiVersion: 'mlops.seldon.io/v1alpha1',
+    kind: 'Model',
+    metadata: { name, namespace: NS },
+    spec: {
+      storageUri: `file://${join(dir, 'artifacts', 'iris')}`,
+      requirements: ['sklearn'],
+      memory: '20Mi',
+      ...spec,
+    },
+  });
+  const ready = (m: { status?: ModelResource['status'] }) =>
+    m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+
+  const startAgent = async (idx: number, mlserver: MlserverInstance) => {
+    const [httpPort, adminPort] = [await freePort(), await freePort()];
+    const logFile = join(dir, `agent-${idx}.log`);
+    logs.push(logFile);
+    const proc = startProcess(
+      `agent-${idx}`,
+      process.execPath,
+      [
+        'bin/mlops-runtime.js',
+        'agent',
+        '--scheduler',
+        `127.0.0.1:${schedulerPort}`,
+        '--inference-url',
+        mlserver.httpUrl,
+        '--models-dir',
+        mlserver.modelsDir,
+        '--cache-dir',
+        join(dir, `cache-${idx}`),
+        '--memory',
+        '100Mi',
+        '--capabilities',
+        'mlserver,sklearn',
+        '--host',
+        '127.0.0.1',
+        '--http-port',
+        String(httpPort),
+        '--admin-port',
+        String(adminPort),
+        '--unload-grace-ms',
+        '0',
+        '--lag-threshold',
+        '2',
+        '--inactive-seconds',
+        '3',
+        '--scaling-period-ms',
+        '500',
+      ],
+      // The pod name gives server and replica, as in a StatefulSet.
+      { logFile, cwd: repoRoot, env: { POD_NAME: `mlserver-${idx}`, POD_NAMESPACE: NS } },
+    );
+    await waitUntilReady(
+      proc,
+      `agent ${idx}`,
+      async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok,
+      30_000,
+    );
+    agents.push({ proc, httpPort, mlserver });
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-control-kube-'));
+    const [k, , a, b] = await Promise.all([
+      startKubeApiserver(),
+      trainIrisModel(join(dir, 'artifacts'), 'iris'),
+      startMlserver({ modelsDir: join(dir, 'models-0') }),
+      startMlserver({ modelsDir: join(dir, 'models-1') }),
+    ]);
+    kube = k;
+    const kc = new KubeConfig();
+    kc.loadFromFile(kube.kubeconfigPath);
+    custom = kc.makeApiClient(CustomObjectsApi);
+    for (const crd of customResourceDefinitions() as unknown as ApplyObject[])
+      await serverSideApply(kube, crd);
+    const ext = kc.makeApiClient(ApiextensionsV1Api);
+    for (const crd of customResourceDefinitions() as unknown as ApplyObject[]) {
+      await waitFor(`${crd.metadata.name} established`, async () =>
+        (await ext.readCustomResourceDefinition({ name: crd.metadata.name })).status?.conditions?.some(
+          (c) => c.type === 'Established' && c.status === 'True',
+        ),
+      );
+    }
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
+    await serverSideApply(kube, {
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      kind: 'Server',
+      metadata: { name: 'mlserver', namespace: NS },
+      spec: { serverConfig: 'mlserver', replicas: 2 },
+    });
+    await serverSideApply(kube, model('iris', { replicas: 1, minReplicas: 1, maxReplicas: 2 }));
+
+    schedulerPort = await freePort();
+    const logFile = join(dir, 'scheduler.log');
+    logs.push(logFile);
+    const healthPort = await freePort();
+    scheduler = startProcess(
+      'scheduler',
+      process.execPath,
+      [
+        'bin/mlops-runtime.js',
+        'scheduler',
+        '--kubernetes',
+        '--namespace',
+        NS,
+        '--port',
+        String(schedulerPort),
+        '--health-port',
+        String(healthPort),
+        '--wait-for-servers-ms',
+        '5000',
+        '--scaling-cooldown-ms',
+        '1000',
+      ],
+      { logFile, cwd: repoRoot, env: { KUBECONFIG: kube.kubeconfigPath } },
+    );
+    await waitUntilReady(
+      scheduler,
+      'scheduler',
+      async () => (await fetch(`http://127.0.0.1:${healthPort}/live`)).ok,
+      30_000,
+    );
+    await Promise.all([startAgent(0, a), startAgent(1, b)]);
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all(agents.map((x) => x.proc.stop(5000)));
+    await scheduler?.stop(5000);
+    await Promise.all(agents.map((x) => x.mlserver.stop()));
+    await kube?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes Model and Server status (conditions and columns) on the apiserver', async () => {
+    const m = await waitFor('iris Ready', async () => {
+      const o = await get<ModelResource>('models', 'iris');
+      return ready(o) && o;
+    });
+    expect(m.status).toMatchObject({ replicas: 1, availableReplicas: 1, selector: 'server=mlserver' });
+    expect(m.status?.conditions?.find((c) => c.type === 'ModelReady')).toMatchObject({
+      status: 'True',
+      reason: 'ModelAvailable',
+    });
+    const s = await waitFor('server status', async () => {
+      const o = await get<ServerResource>('servers', 'mlserver');
+      return o.status?.loadedModels === 1 && o;
+    });
+    expect(s.status).toMatchObject({ replicas: 2, selector: 'seldon-server-name=mlserver' });
+  }, 90_000);
+
+  it('a bad artifact: the Model status says why', async () => {
+    await serverSideApply(kube, model('broken', { storageUri: `file://${join(dir, 'nope')}` }));
+    const m = await waitFor('broken failed', async () => {
+      const o = await get<ModelResource>('models', 'broken');
+      const c = o.status?.conditions?.find((x) => x.type === 'ModelReady');
+      return c?.reason === 'ModelFailed' && c;
+    });
+    expect(m.status).toBe('False');
+    expect(m.message).toContain(`artifact file://${join(dir, 'nope')} not found`);
+  }, 60_000);
+
+  it('load raises the replicas and idleness lowers them, within min/max, seen in the resource', async () => {
+    const served = await waitFor('iris endpoint', async () => {
+      for (const a of agents) {
+        const r = await fetch(`http://127.0.0.1:${a.httpPort}/v2/models/iris/ready`);
+        if (r.ok) return a;
+      }
+      return undefined;
+    });
+    let stop = false;
+    const worker = async () => {
+      while (!stop) {
+        await fetch(`http://127.0.0.1:${served.httpPort}/v2/models/iris/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            inputs: [{ name: 'predict', shape: [3, 4], datatype: 'FP64', data: FLOWERS }],
+          }),
+        }).then(
+          (r) => r.arrayBuffer(),
+          () => undefined,
+        );
+      }
+    };
+    const load = Array.from({ length: 24 }, worker);
+    try {
+      const up = await waitFor('scaled up to 2', async () => {
+        const o = await get<ModelResource>('models', 'iris');
+        return o.spec.replicas === 2 && o.status?.availableReplicas === 2 && o;
+      });
+      expect(up.status?.replicas).toBe(2);
+    } finally {
+      stop = true;
+      await Promise.all(load);
+    }
+    const down = await waitFor('scaled back down to 1', async () => {
+      const o = await get<ModelResource>('models', 'iris');
+      return o.spec.replicas === 1 && o.status?.availableReplicas === 1 && o;
+    });
+    expect(down.status?.replicas).toBe(1);
+    // Never below minReplicas, never above maxReplicas.
+    await sleep(4000);
+    const still = await get<ModelResource>('models', 'iris');
+    expect(still.spec.replicas).toBe(1);
+  }, 120_000);
+});
