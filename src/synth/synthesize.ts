@@ -44,24 +44,26 @@ export function synthesizeObjects(app: App, options: SynthOptions = {}): Rendere
 /** The files of an app's output folder for a target, in file-name order. */
 export function synthesizeApp(app: App, options: SynthOptions = {}): SynthFiles {
   const objects = synthesizeObjects(app, options);
-  const crds = objects.filter((o) => isCustomResourceDefinition(o.manifest));
+  const crds = new Map<string, RenderedObject>();
   const byFile = new Map<string, RenderedObject>();
   const clashes: ValidationFinding[] = [];
-  for (const object of [...crds, ...objects.filter((o) => !crds.includes(o))]) {
-    const file = isCustomResourceDefinition(object.manifest)
-      ? `${CRDS_FILE}#${object.manifest.metadata.name}`
-      : objectFileName(object.manifest);
-    const other = byFile.get(file);
+  for (const object of objects) {
+    const crd = isCustomResourceDefinition(object.manifest);
+    const [taken, key] = crd
+      ? [crds, object.manifest.metadata.name]
+      : [byFile, objectFileName(object.manifest)];
+    const other = taken.get(key);
     if (other) clashes.push(clash(object, other));
-    else byFile.set(file, object);
+    else taken.set(key, object);
   }
   if (clashes.length > 0) throw new SynthError(clashes);
 
   const files = new Map<string, string>();
-  const crdDocs = crds.map((o) => o.manifest).sort((a, b) => compare(a.metadata.name, b.metadata.name));
-  if (crdDocs.length > 0) files.set(CRDS_FILE, toYaml(...crdDocs));
-  const names = [...byFile.keys()].filter((f) => !f.startsWith(`${CRDS_FILE}#`)).sort(compare);
-  for (const name of names) files.set(name, toYaml((byFile.get(name) as RenderedObject).manifest));
+  const manifestOf = (key: string, from: Map<string, RenderedObject>) =>
+    (from.get(key) as RenderedObject).manifest;
+  if (crds.size > 0)
+    files.set(CRDS_FILE, toYaml(...[...crds.keys()].sort(compare).map((k) => manifestOf(k, crds))));
+  for (const name of [...byFile.keys()].sort(compare)) files.set(name, toYaml(manifestOf(name, byFile)));
   return files;
 }
 
