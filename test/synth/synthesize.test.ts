@@ -2,6 +2,7 @@ import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { validateAgainstCrd } from '../../src/constructs/crd-validation.ts';
 import { Environment } from '../../src/constructs/environment.ts';
 import { Experiment } from '../../src/constructs/experiment.ts';
 import { Model } from '../../src/constructs/model.ts';
@@ -143,7 +144,7 @@ function constructApp(): App {
 }
 
 describe('with the construct library', () => {
-  it('is deterministic and writes one file per custom resource', () => {
+  it('is deterministic and writes one file per custom resource, each valid against the CRDs', () => {
     const files = synthesizeApp(constructApp());
     expect([...files]).toEqual([...synthesizeApp(constructApp())]);
     expect([...files.keys()]).toEqual([
@@ -154,6 +155,10 @@ describe('with the construct library', () => {
       'mlops.seldon.io_Pipeline_prod_chain.yaml',
       'mlops.seldon.io_Server_prod_mlserver.yaml',
     ]);
+    for (const [name, text] of files) {
+      if (name === '00-crds.yaml') continue;
+      expect(validateAgainstCrd(parse(text)), name).toEqual([]);
+    }
     const pipeline = parse(files.get('mlops.seldon.io_Pipeline_prod_chain.yaml') as string);
     expect(pipeline.metadata).toEqual({ name: 'chain', namespace: 'prod' });
     expect(Object.keys(pipeline)).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
