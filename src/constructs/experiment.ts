@@ -1,9 +1,9 @@
 /** A Seldon Experiment: weighted traffic split between models (or pipelines), with a mirror. */
-import type { Construct, IConstruct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { ExperimentSpec } from '../spec/types.ts';
 import type { IModel, IPipeline } from './interfaces.ts';
 import { MlopsResource } from './resource.ts';
-import { addRule, type Problem } from './validation.ts';
+import { addRule, memoize, type Problem, type RuleContext } from './validation.ts';
 
 /** What an experiment routes to: models, or pipelines (never both). */
 export type ExperimentTarget = IModel | IPipeline;
@@ -54,7 +54,7 @@ export class Experiment extends MlopsResource {
     this.candidates = props.candidates;
     this.default = props.default;
     this.mirror = props.mirror;
-    addRule(this, ({ all }) => [...this.ownProblems(), ...this.sharedDefaultProblems(all)]);
+    addRule(this, (context) => [...this.ownProblems(), ...this.sharedDefaultProblems(context)]);
   }
 
   /** `pipeline` when the candidates are pipelines, else `model`. */
@@ -172,13 +172,17 @@ export class Experiment extends MlopsResource {
   }
 
   /** Seldon installs a default's split on its endpoint, so one target may be default of one experiment. */
-  private sharedDefaultProblems(all: readonly IConstruct[]): Problem[] {
+  private sharedDefaultProblems(context: RuleContext): Problem[] {
     const mine = this.default;
     if (!mine) return [];
-    const key = (e: Experiment) => `${e.namespace}/${e.resourceType}/${e.default?.name}`;
-    const first = all.find(
-      (c): c is Experiment => c instanceof Experiment && c.default !== undefined && key(c) === key(this),
-    );
+    const firstByDefault = memoize(context, Experiment, () => {
+      const first = new Map<string, Experiment>();
+      for (const c of context.all) {
+        if (c instanceof Experiment && c.default && !first.has(c.defaultKey)) first.set(c.defaultKey, c);
+      }
+      return first;
+    });
+    const first = firstByDefault.get(this.defaultKey);
     if (!first || first === this) return [];
     return [
       {
@@ -188,5 +192,9 @@ export class Experiment extends MlopsResource {
         fix: 'a model or pipeline can be the default of one experiment only: drop `default` here or there',
       },
     ];
+  }
+
+  private get defaultKey(): string {
+    return `${this.namespace}/${this.resourceType}/${this.default?.name}`;
   }
 }

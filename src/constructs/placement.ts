@@ -7,7 +7,7 @@
 import type { IConstruct } from 'constructs';
 import type { IServer } from './interfaces.ts';
 import { formatBytes } from './quantity.ts';
-import { addRule, type Problem } from './validation.ts';
+import { addRule, memoize, type Problem, type RuleContext } from './validation.ts';
 
 /** What placement needs to know about a model. */
 export interface PlaceableModel extends IConstruct {
@@ -71,8 +71,19 @@ function memoryProblem(model: PlaceableModel, servers: IServer[]): Problem | und
   };
 }
 
+/** Servers of every namespace, indexed once per validation run. */
+function serversIn(context: RuleContext, namespace: string | undefined): IServer[] {
+  const index = memoize(context, serversIn, () => {
+    const byNamespace = new Map<string | undefined, IServer[]>();
+    for (const s of context.all.filter(isServer))
+      byNamespace.set(s.namespace, [...(byNamespace.get(s.namespace) ?? []), s]);
+    return byNamespace;
+  });
+  return index.get(namespace) ?? [];
+}
+
 export function checkPlacement(model: PlaceableModel): void {
-  addRule(model, ({ all }) => {
+  addRule(model, (context) => {
     const requirements = model.effectiveRequirements;
     const pinned = model.server;
     if (pinned) {
@@ -100,7 +111,7 @@ export function checkPlacement(model: PlaceableModel): void {
       }
       return [memoryProblem(model, [pinned]), replicaProblem(model, [pinned])].filter((p) => p !== undefined);
     }
-    const servers = all.filter(isServer).filter((s) => s.namespace === model.namespace);
+    const servers = serversIn(context, model.namespace);
     // No servers in this namespace: they are managed outside the app. External ones: trusted.
     if (servers.length === 0 || servers.some((s) => s.external)) return [];
     const matching = servers.filter((s) => missing(requirements, s).length === 0);

@@ -5,7 +5,7 @@ import type { MlopsKind } from '../spec/types.ts';
 import { API_VERSION } from '../spec/types.ts';
 import { Environment } from './environment.ts';
 import { dnsLabelProblem, KAFKA_TOPIC_MAX_LENGTH, kafkaTopics, suggestDnsLabel } from './names.ts';
-import { addProblem, addRule } from './validation.ts';
+import { addProblem, addRule, memoize, type Problem, type RuleContext, treeChanged } from './validation.ts';
 
 /** The namespace objects created under `scope` get: their chart's, else undefined. */
 export function namespaceOf(scope: Construct): string | undefined {
@@ -37,6 +37,7 @@ export abstract class MlopsResource extends Construct {
     super(scope, id);
     this.name = name ?? id;
     checkResourceName(this, kind, this.name, name === undefined);
+    addRule(this, (context) => this.duplicateProblems(kind, context));
     this.apiObject = new ApiObject(this, 'Resource', {
       apiVersion: API_VERSION,
       kind,
@@ -47,6 +48,25 @@ export abstract class MlopsResource extends Construct {
 
   get namespace(): string | undefined {
     return this.apiObject.metadata.namespace ?? namespaceOf(this);
+  }
+
+  /** Two objects of one kind and name in a namespace would overwrite each other. */
+  private duplicateProblems(kind: MlopsKind, context: RuleContext): Problem[] {
+    const key = (r: MlopsResource) => `${r.apiObject.kind}/${r.namespace}/${r.name}`;
+    const first = memoize(context, MlopsResource, () => {
+      const index = new Map<string, MlopsResource>();
+      for (const c of context.all) if (c instanceof MlopsResource && !index.has(key(c))) index.set(key(c), c);
+      return index;
+    }).get(key(this));
+    if (!first || first === this) return [];
+    return [
+      {
+        field: 'name',
+        value: this.name,
+        message: `another ${kind} named "${this.name}" is in namespace "${this.namespace}" (${first.node.path})`,
+        fix: 'give each object of a kind its own name within a namespace',
+      },
+    ];
   }
 
   /** The `spec` as Seldon reads it: only what was declared, plus required fields. */
@@ -65,6 +85,7 @@ export abstract class ExternalResource extends Construct {
     readonly name: string,
   ) {
     super(scope, id);
+    treeChanged();
     this.namespace = namespaceOf(this);
     checkResourceName(this, kind, name, false);
   }

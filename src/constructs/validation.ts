@@ -28,13 +28,49 @@ export interface RuleContext {
 
 export type Rule = (context: RuleContext) => Problem[];
 
+const memos = new WeakMap<RuleContext, Map<unknown, unknown>>();
+
+/**
+ * A value computed once per validation run (e.g. an index of all servers by namespace), so
+ * cross-object rules stay linear in the size of the app.
+ */
+export function memoize<T>(context: RuleContext, key: unknown, compute: () => T): T {
+  let memo = memos.get(context);
+  if (!memo) {
+    memo = new Map();
+    memos.set(context, memo);
+  }
+  if (!memo.has(key)) memo.set(key, compute());
+  return memo.get(key) as T;
+}
+
 const rules = new WeakMap<IConstruct, Rule[]>();
+
+// cdk8s validates construct by construct; sharing one context per tree keeps that linear. The
+// context is rebuilt whenever a construct that rules look at has been added since.
+let generation = 0;
+const sharedContexts = new WeakMap<IConstruct, { generation: number; context: RuleContext }>();
+
+/** Marks the tree as changed: constructs that rules look at call this when created. */
+export function treeChanged(): void {
+  generation++;
+}
+
+function sharedContext(root: IConstruct): RuleContext {
+  let cached = sharedContexts.get(root);
+  if (!cached || cached.generation !== generation) {
+    cached = { generation, context: { all: root.node.findAll() } };
+    sharedContexts.set(root, cached);
+  }
+  return cached.context;
+}
 
 /**
  * Registers a rule for `scope`. It runs for `collectFindings` and, through `node.addValidation`,
  * when a plain cdk8s `App` synthesizes, so bad input never reaches YAML either way.
  */
 export function addRule(scope: IConstruct, rule: Rule): void {
+  treeChanged();
   let list = rules.get(scope);
   if (!list) {
     list = [];
@@ -42,7 +78,7 @@ export function addRule(scope: IConstruct, rule: Rule): void {
     const own = list;
     scope.node.addValidation({
       validate: () => {
-        const context = { all: scope.node.root.node.findAll() };
+        const context = sharedContext(scope.node.root);
         return own.flatMap((r) => r(context)).map((p) => oneLine({ path: scope.node.path, ...p }));
       },
     });

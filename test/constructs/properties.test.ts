@@ -101,7 +101,8 @@ function build(spec: AppSpec): App {
       ...spec.serverScaling,
     });
     const models = spec.models
-      .filter(([name]) => name !== 'mlserver')
+      // Construct ids of the other objects of the app.
+      .filter(([name]) => !['mlserver', 'flow', 'ab'].includes(name))
       .map(
         ([name, p]) =>
           new Model(env, name, {

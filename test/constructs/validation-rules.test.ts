@@ -38,6 +38,22 @@ describe('names', () => {
     expect(f.fix).toBe('set the `name` prop or rename the construct id, e.g. "mlserver"');
   });
 
+  it('rejects two objects of one kind with the same name in a namespace', () => {
+    const { app, env } = setup();
+    model(env, 'iris');
+    model(env, 'iris-again', { name: 'iris' });
+    new Pipeline(env, 'iris-pipeline', { name: 'iris', steps: [{ model: model(env, 'other') }] });
+    expect(collectFindings(app)).toEqual([
+      {
+        path: 'prod/iris-again',
+        field: 'name',
+        value: 'iris',
+        message: 'another Model named "iris" is in namespace "prod" (prod/iris)',
+        fix: 'give each object of a kind its own name within a namespace',
+      },
+    ]);
+  });
+
   it('rejects an invalid namespace', () => {
     const app = new App({ outdir: 'unused' });
     new Environment(app, 'prod', { namespace: 'Prod_EU' });

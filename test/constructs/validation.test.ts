@@ -71,6 +71,18 @@ describe('formatFindings', () => {
 });
 
 describe('plain cdk8s synthesis', () => {
+  it('re-validates cross-object rules when objects are added after a synthesis', () => {
+    const app = new App({ outdir: 'unused' });
+    const env = new Environment(app, 'prod', { namespace: 'prod' });
+    const iris = new Model(env, 'iris', { storageUri: 's' });
+    new Experiment(env, 'first', { candidates: [{ target: iris, weight: 1 }], default: iris });
+    expect(() => app.synthYaml()).not.toThrow();
+    new Experiment(env, 'second', { candidates: [{ target: iris, weight: 1 }], default: iris });
+    expect(() => app.synthYaml()).toThrow(
+      /\[prod\/second\] default: model "iris" is already the default of experiment "first"/,
+    );
+  });
+
   it('fails with every finding and writes nothing', () => {
     const app = brokenApp();
     expect(() => app.synthYaml()).toThrow(
