@@ -55,10 +55,17 @@ export function clearOutput(dir: string): string[] {
   return removed;
 }
 
-/** Sub-folders of `root` holding managed files: the output folders of previous syntheses. */
+/**
+ * Sub-folders of `root` that look like output folders of earlier syntheses: they hold managed
+ * files and nothing else (a folder with anything else in it is someone's, and left alone).
+ */
 export function outputFolders(root: string): string[] {
   return entries(root)
-    .filter((e) => e.isDirectory() && managedFiles(join(root, e.name)).size > 0)
+    .filter((e) => e.isDirectory())
+    .filter((e) => {
+      const inside = entries(join(root, e.name));
+      return inside.length > 0 && inside.every((f) => f.isFile() && isManagedFile(f.name));
+    })
     .map((e) => e.name)
     .sort();
 }

@@ -3,6 +3,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -77,12 +78,16 @@ describe('diffOutput', () => {
 });
 
 describe('output folders', () => {
-  it('finds folders holding managed files and clears them', () => {
+  it('finds folders holding only managed files and clears them', () => {
     const root = join(dir, '..');
     writeOutput(dir, files);
     mkdirSync(join(root, 'notes'));
     writeFileSync(join(root, 'notes', 'todo.yaml'), 'x: 1\n');
+    mkdirSync(join(root, 'mixed'));
+    writeFileSync(join(root, 'mixed', 'core_ConfigMap_ns_a.yaml'), 'a\n');
+    writeFileSync(join(root, 'mixed', 'README.md'), 'mine\n');
     expect(outputFolders(root)).toEqual(['app']);
+    rmSync(join(root, 'mixed'), { recursive: true });
     expect(clearOutput(dir).sort()).toEqual(['00-crds.yaml', 'core_ConfigMap_ns_a.yaml']);
     expect(readdirSync(root)).toEqual(['notes']);
   });
