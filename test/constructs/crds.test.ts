@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateAgainstCrd } from '../../src/constructs/crd-validation.ts';
 import { customResourceDefinitions, MlopsCrds, strictSchema } from '../../src/constructs/crds.ts';
 import type { MlopsKind } from '../../src/spec/types.ts';
+import type { Json } from './helpers.ts';
 
 const obj = (kind: MlopsKind, spec: unknown, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'mlops.seldon.io/v1alpha1',
@@ -16,7 +17,7 @@ const messages = (o: { kind: MlopsKind }) => validateAgainstCrd(o).map((v) => `$
 
 describe('customResourceDefinitions', () => {
   it('declares the five kinds with the upstream names, short names, scope and subresources', () => {
-    const crds = customResourceDefinitions() as any[];
+    const crds = customResourceDefinitions() as Json[];
     expect(crds.map((c) => c.metadata.name)).toEqual([
       'models.mlops.seldon.io',
       'servers.mlops.seldon.io',
@@ -35,7 +36,7 @@ describe('customResourceDefinitions', () => {
     }
     const scaled = crds.filter((c) => c.spec.versions[0].subresources.scale).map((c) => c.spec.names.kind);
     expect(scaled).toEqual(['Model', 'Server']);
-    const pipelineCols = crds[3].spec.versions[0].additionalPrinterColumns.map((c: any) => c.name);
+    const pipelineCols = crds[3].spec.versions[0].additionalPrinterColumns.map((c: Json) => c.name);
     expect(pipelineCols).toEqual([
       'Pipeline ready',
       'Models ready',
@@ -48,7 +49,7 @@ describe('customResourceDefinitions', () => {
 
   it('is a structural schema: every object schema is typed', () => {
     const untyped: string[] = [];
-    const walk = (s: any, path: string) => {
+    const walk = (s: Json, path: string) => {
       if (!s || typeof s !== 'object') return;
       if (!s.type && !s.anyOf && !s['x-kubernetes-int-or-string']) untyped.push(path);
       for (const [k, v] of Object.entries(s.properties ?? {})) walk(v, `${path}.${k}`);
@@ -56,7 +57,7 @@ describe('customResourceDefinitions', () => {
       if (s.additionalProperties && typeof s.additionalProperties === 'object')
         walk(s.additionalProperties, `${path}{}`);
     };
-    for (const crd of customResourceDefinitions() as any[])
+    for (const crd of customResourceDefinitions() as Json[])
       walk(crd.spec.versions[0].schema.openAPIV3Schema, crd.spec.names.kind);
     expect(untyped).toEqual([]);
   });
@@ -82,7 +83,7 @@ describe('strictSchema', () => {
           'x-kubernetes-preserve-unknown-fields': true,
         },
       },
-    }) as any;
+    }) as Json;
     expect(s.additionalProperties).toBe(false);
     expect(s.properties.default.additionalProperties).toBe(false);
     expect(s.properties.open.additionalProperties).toBeUndefined();

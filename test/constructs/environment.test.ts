@@ -4,7 +4,7 @@ import { Environment } from '../../src/constructs/environment.ts';
 import { Model } from '../../src/constructs/model.ts';
 import { Server } from '../../src/constructs/server.ts';
 import { ServerConfig } from '../../src/constructs/server-config.ts';
-import { problems } from './helpers.ts';
+import { type Json, problems } from './helpers.ts';
 
 interface StackProps {
   namespace: string;
@@ -36,7 +36,7 @@ describe('Environment', () => {
     const summary = (env: Environment) =>
       env
         .toJson()
-        .map((o: any) => [
+        .map((o: Json) => [
           o.kind,
           o.metadata.namespace,
           o.metadata.name,

@@ -3,11 +3,14 @@ import type { IConstruct } from 'constructs';
 import { Environment } from '../../src/constructs/environment.ts';
 import { collectFindings, type ValidationFinding } from '../../src/constructs/validation.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests walk synthesized, untyped JSON
+export type Json = any;
+
 export interface KubeJson {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  spec: Record<string, any>;
+  spec: Record<string, Json>;
 }
 
 /** A fresh app with one environment (namespace `prod` unless told). */

@@ -83,6 +83,24 @@ describe('Pipeline', () => {
     expect(problems(app)).toEqual([]);
   });
 
+  it('renames tensors of its own inputs, reads whole inputs and a model's inputs', () => {
+    const { env, app } = setup();
+    const [mul, add, drift] = models(env, 'mul10', 'add10', 'drift');
+    const p = new Pipeline(env, 'pipeline-inputs', { output: { steps: [mul, add.inputs('INPUT')] } });
+    p.addStep(mul, { inputs: [p.inputs('INPUT0')], tensorMap: [{ from: p.inputs('INPUT0'), to: 'INPUT' }] });
+    p.addStep(add, { inputs: [p.inputs('INPUT1')], tensorMap: [{ from: p.inputs('INPUT1'), to: 'INPUT' }] });
+    p.addStep(drift, { inputs: [p.inputs()], batch: { size: 2 } });
+    expect(synthOne(env, 'Pipeline', 'pipeline-inputs').spec).toEqual({
+      steps: [
+        { name: 'mul10', inputs: ['pipeline-inputs.inputs.INPUT0'], tensorMap: { 'pipeline-inputs.inputs.INPUT0': 'INPUT' } },
+        { name: 'add10', inputs: ['pipeline-inputs.inputs.INPUT1'], tensorMap: { 'pipeline-inputs.inputs.INPUT1': 'INPUT' } },
+        { name: 'drift', inputs: ['pipeline-inputs.inputs'], batch: { size: 2 } },
+      ],
+      output: { steps: ['mul10', 'add10.inputs.INPUT'] },
+    });
+    expect(problems(app)).toEqual([]);
+  });
+
   it('takes external inputs and triggers from other pipelines in every reference form', () => {
     const { env, app } = setup();
     const [s1, s2] = models(env, 'tfsimple1', 'tfsimple2');
