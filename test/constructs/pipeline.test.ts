@@ -83,7 +83,7 @@ describe('Pipeline', () => {
     expect(problems(app)).toEqual([]);
   });
 
-  it('renames tensors of its own inputs, reads whole inputs and a model's inputs', () => {
+  it('renames tensors of its own inputs, reads whole inputs and model inputs', () => {
     const { env, app } = setup();
     const [mul, add, drift] = models(env, 'mul10', 'add10', 'drift');
     const p = new Pipeline(env, 'pipeline-inputs', { output: { steps: [mul, add.inputs('INPUT')] } });
@@ -92,8 +92,16 @@ describe('Pipeline', () => {
     p.addStep(drift, { inputs: [p.inputs()], batch: { size: 2 } });
     expect(synthOne(env, 'Pipeline', 'pipeline-inputs').spec).toEqual({
       steps: [
-        { name: 'mul10', inputs: ['pipeline-inputs.inputs.INPUT0'], tensorMap: { 'pipeline-inputs.inputs.INPUT0': 'INPUT' } },
-        { name: 'add10', inputs: ['pipeline-inputs.inputs.INPUT1'], tensorMap: { 'pipeline-inputs.inputs.INPUT1': 'INPUT' } },
+        {
+          name: 'mul10',
+          inputs: ['pipeline-inputs.inputs.INPUT0'],
+          tensorMap: { 'pipeline-inputs.inputs.INPUT0': 'INPUT' },
+        },
+        {
+          name: 'add10',
+          inputs: ['pipeline-inputs.inputs.INPUT1'],
+          tensorMap: { 'pipeline-inputs.inputs.INPUT1': 'INPUT' },
+        },
         { name: 'drift', inputs: ['pipeline-inputs.inputs'], batch: { size: 2 } },
       ],
       output: { steps: ['mul10', 'add10.inputs.INPUT'] },
