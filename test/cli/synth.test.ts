@@ -1,10 +1,12 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { appSource, models, TempProject } from '../synth/temp-project.ts';
 
-// Each case spawns the real CLI (node bin/mlops.js) in a throw-away project, as a user runs it.
+// Each case spawns the real CLI (node bin/mlops.js) in a throw-away project, as a user runs it;
+// a spawn takes a second or two, several when the machine is busy.
+vi.setConfig({ testTimeout: 90_000 });
 
 function project(): TempProject {
   return new TempProject()
