@@ -3,7 +3,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { RouteUpdate } from '../../src/runtime/protocol/control.ts';
+import { subscribeRoutes } from '../../src/runtime/protocol/route-client.ts';
+import { RouteTable } from '../../src/runtime/protocol/route-table.ts';
 import {
   freePort,
   logTail,
@@ -37,9 +42,17 @@ interface Status {
 interface AgentProc {
   proc: ManagedProcess;
   httpPort: number;
+  grpcPort: number;
   adminPort: number;
   mlserver: MlserverInstance;
 }
+
+interface InferResponse {
+  model_name: string;
+  outputs: { name: string; contents: { int64_contents: number[] } }[];
+}
+type Unary = (req: unknown, cb: (err: grpc.ServiceError | null, res: InferResponse) => void) => void;
+type InferenceClient = grpc.Client & { ModelInfer: Unary };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,8 +80,9 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
         String(schedulerPort),
         '--health-port',
         String(healthPort),
+        // Agents reconnect within their 2 s back-off; wait for both before placing anything.
         '--wait-for-servers-ms',
-        '3000',
+        '10000',
       ],
       { logFile, cwd: repoRoot },
     );
@@ -81,8 +95,8 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
   };
 
   const startAgent = async (idx: number, mlserver: MlserverInstance): Promise<AgentProc> => {
-    const [httpPort, adminPort] = [await freePort(), await freePort()];
-    const logFile = join(dir, `agent-${idx}.log`);
+    const [httpPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    const logFile = join(dir, `agent-${idx}-${logs.length}.log`);
     logs.push(logFile);
     const proc = startProcess(
       `agent-${idx}`,
@@ -98,6 +112,10 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
         `127.0.0.1:${schedulerPort}`,
         '--inference-url',
         mlserver.httpUrl,
+        '--inference-grpc',
+        mlserver.grpcAddress,
+        '--grpc-port',
+        String(grpcPort),
         '--models-dir',
         mlserver.modelsDir,
         '--cache-dir',
@@ -130,7 +148,7 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
       async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok,
       30_000,
     );
-    return { proc, httpPort, adminPort, mlserver };
+    return { proc, httpPort, grpcPort, adminPort, mlserver };
   };
 
   const status = async (): Promise<Status> =>
@@ -235,10 +253,75 @@ ${['iris', ...MODELS].map((m) => model(m, `file://${join(dir, 'artifacts', 'iris
   it('places, loads and serves a model declared in YAML', async () => {
     const [idx] = await waitFor('iris available', () => availableOn('iris'));
     const r = await infer(agents[idx], 'iris');
-    expect(r.status).toBe(200);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.model_name).toBe('iris_1');
     expect(r.body.outputs?.[0].data).toEqual([0, 1, 2]);
   }, 90_000);
+
+  it('serves gRPC through the agent (model name rewritten to the internal one)', async () => {
+    const [idx] = await waitFor('iris available', () => availableOn('iris'));
+    const def = protoLoader.loadSync(join(repoRoot, 'proto/inference.proto'), {
+      keepCase: true,
+      longs: Number,
+      defaults: true,
+    });
+    const pkg = grpc.loadPackageDefinition(def) as unknown as {
+      inference: { GRPCInferenceService: new (a: string, c: grpc.ChannelCredentials) => InferenceClient };
+    };
+    const client = new pkg.inference.GRPCInferenceService(
+      `127.0.0.1:${agents[idx].grpcPort}`,
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      const call = (model: string) =>
+        new Promise<InferResponse>((resolve, reject) =>
+          client.ModelInfer(
+            {
+              model_name: model,
+              inputs: [
+                { name: 'predict', datatype: 'FP64', shape: [3, 4], contents: { fp64_contents: FLOWERS } },
+              ],
+            },
+            (err, res) => (err ? reject(err) : resolve(res)),
+          ),
+        );
+      const res = await call('iris');
+      expect(res.model_name).toBe('iris_1');
+      expect(res.outputs[0].contents.int64_contents).toEqual([0, 1, 2]);
+      await expect(call('nosuchmodel')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    } finally {
+      client.close();
+    }
+  }, 60_000);
+
+  it('publishes the route table to gateways as a stream', async () => {
+    const [idx] = await waitFor('iris available', () => availableOn('iris'));
+    const table = new RouteTable();
+    const updates: RouteUpdate[] = [];
+    const sub = subscribeRoutes(`127.0.0.1:${schedulerPort}`, 'e2e', (u) => {
+      updates.push(u);
+      table.apply(u);
+    });
+    try {
+      await waitFor('snapshot', async () => table.models.has('iris'));
+      expect(updates[0].full).toBe(true);
+      expect(table.models.get('iris')?.versions[0]).toMatchObject({
+        version: 1,
+        internalName: 'iris_1',
+        endpoints: [
+          {
+            serverName: 'mlserver',
+            replicaIdx: idx,
+            host: '127.0.0.1',
+            httpPort: agents[idx].httpPort,
+            grpcPort: agents[idx].grpcPort,
+          },
+        ],
+      });
+    } finally {
+      sub.close();
+    }
+  }, 30_000);
 
   it('serves 5 registered models with memory for 2: all answer, evictions are counted', async () => {
     for (const m of MODELS) await waitFor(`${m} available`, () => availableOn(m));
@@ -317,5 +400,19 @@ spec:
     const r = await infer(agents[other], 'iris');
     expect(r.status).toBe(200);
     expect(r.body.outputs?.[0].data).toEqual([0, 1, 2]);
+    // The killed replica comes back (same inference server) for the next test.
+    agents[idx] = await startAgent(idx, agents[idx].mlserver);
+  }, 60_000);
+
+  it('drain: /terminate returns once the models serve on another replica', async () => {
+    const [idx] = await waitFor('iris available', () => availableOn('iris'));
+    const other = 1 - idx;
+    await waitFor('replacement connected', async () => (await status()).servers[0]?.replicas.length === 2);
+    const res = await fetch(`http://127.0.0.1:${agents[idx].adminPort}/terminate`);
+    expect(await res.json()).toEqual({ drained: true });
+    // By the time the drain returns, iris is available on the other replica.
+    expect(await availableOn('iris')).toContain(other);
+    expect((await infer(agents[other], 'iris')).body.outputs?.[0].data).toEqual([0, 1, 2]);
+    expect((await fetch(`http://127.0.0.1:${agents[idx].adminPort}/ready`)).status).toBe(503);
   }, 60_000);
 });

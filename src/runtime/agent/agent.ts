@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type {
@@ -9,6 +10,7 @@ import type {
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
 import { ArtifactCache } from './artifacts.ts';
+import { createGrpcProxy } from './grpc-proxy.ts';
 import { AgentMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
 import { createRestProxy } from './proxy.ts';
@@ -30,6 +32,10 @@ export interface AgentOptions {
   schedulerAddress: string;
   /** REST base URL of the inference server (MLServer or Triton). */
   inferenceUrl: string;
+  /** `host:port` of the inference server's gRPC endpoint; enables the gRPC proxy. */
+  inferenceGrpc?: string;
+  /** gRPC proxy port (0 = any free one). */
+  grpcPort?: number;
   /** The inference server's model repository folder. */
   modelsDir: string;
   cacheDir: string;
@@ -62,11 +68,13 @@ export class Agent {
   private readonly modelServer: ModelServer;
   private readonly queues = new Map<string, Promise<void>>();
   private proxy?: http.Server;
+  private grpcProxy?: http2.Http2Server;
   private admin?: http.Server;
   private scalingTimer?: NodeJS.Timeout;
   private serverReady = false;
   draining = false;
   httpPort = 0;
+  grpcPort = 0;
   adminPort = 0;
 
   constructor(private readonly opts: AgentOptions) {
@@ -97,6 +105,15 @@ export class Agent {
       log,
     });
     this.httpPort = await listen(this.proxy, this.opts.httpPort);
+    if (this.opts.inferenceGrpc) {
+      this.grpcProxy = createGrpcProxy({
+        manager: this.manager,
+        upstream: this.opts.inferenceGrpc,
+        metrics: this.metrics,
+        log,
+      });
+      this.grpcPort = await listen(this.grpcProxy, this.opts.grpcPort ?? 0);
+    }
     this.admin = http.createServer((req, res) => this.handleAdmin(req, res));
     this.adminPort = await listen(this.admin, this.opts.adminPort);
     // Register only once the inference server answers, so the first loads can succeed.
@@ -125,7 +142,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.scalingTimer) clearInterval(this.scalingTimer);
     this.scheduler.close();
-    await Promise.all([close(this.proxy), close(this.admin)]);
+    await Promise.all([close(this.proxy), close(this.admin), closeHttp2(this.grpcProxy)]);
   }
 
   /** Stops taking new models and waits until the scheduler has moved this replica's models. */
@@ -154,7 +171,7 @@ export class Agent {
       replicaConfig: {
         inferenceHost: this.opts.advertiseHost,
         inferenceHttpPort: this.opts.advertiseHttpPort ?? this.httpPort,
-        inferenceGrpcPort: this.opts.advertiseGrpcPort ?? 0,
+        inferenceGrpcPort: this.opts.advertiseGrpcPort ?? this.grpcPort,
         memoryBytes: this.opts.memoryBytes,
         capabilities: this.opts.capabilities,
         overCommitPercentage: this.opts.overCommitPercentage,
@@ -291,7 +308,15 @@ export class Agent {
   }
 }
 
-function listen(server: http.Server, port: number): Promise<number> {
+function closeHttp2(server?: http2.Http2Server): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    setTimeout(resolve, 1000).unref();
+  });
+}
+
+function listen(server: http.Server | http2.Http2Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => resolve((server.address() as AddressInfo).port));

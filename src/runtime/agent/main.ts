@@ -9,6 +9,7 @@ const USAGE = `usage: mlops-runtime agent [options]   (each option also reads th
   --replica N                 replica index (default: from POD_NAME "<server>-<N>")
   --scheduler HOST:PORT       scheduler gRPC address                 MLOPS_SCHEDULER_ADDRESS
   --inference-url URL         inference server REST URL (default http://127.0.0.1:9000)
+  --inference-grpc HOST:PORT  inference server gRPC address (default 127.0.0.1:9500; "" = no gRPC proxy)
   --models-dir DIR            the inference server's model repository (default /mnt/agent/models)
   --cache-dir DIR             artifact download cache (default /mnt/agent/cache)
   --memory QTY                inference server memory, e.g. 2Gi       MEMORY_REQUEST
@@ -16,7 +17,8 @@ const USAGE = `usage: mlops-runtime agent [options]   (each option also reads th
                                                                      SELDON_OVERCOMMIT_PERCENTAGE
   --capabilities a,b          what the server can run                SELDON_SERVER_CAPABILITIES
   --host HOST                 host gateways use for this pod (default: POD_NAME or hostname)
-  --http-port N               inference proxy port (default 9001)
+  --http-port N               REST inference proxy port (default 9001)
+  --grpc-port N               gRPC inference proxy port (default 9501)
   --admin-port N              /live /ready /terminate /metrics (default 9008)
   --min-residency-ms N        anti-thrash: keep a loaded model at least this long (default 1000)
   --unload-grace-ms N         wait before unloading so in-flight requests finish (default 2000)
@@ -38,6 +40,7 @@ export async function main(argv: string[]): Promise<void> {
       replica: { type: 'string' },
       scheduler: { type: 'string', default: env.MLOPS_SCHEDULER_ADDRESS },
       'inference-url': { type: 'string', default: env.MLOPS_INFERENCE_URL ?? 'http://127.0.0.1:9000' },
+      'inference-grpc': { type: 'string', default: env.MLOPS_INFERENCE_GRPC ?? '127.0.0.1:9500' },
       'models-dir': { type: 'string', default: env.MLOPS_MODELS_DIR ?? '/mnt/agent/models' },
       'cache-dir': { type: 'string', default: env.MLOPS_CACHE_DIR ?? '/mnt/agent/cache' },
       memory: { type: 'string', default: env.MEMORY_REQUEST },
@@ -45,6 +48,7 @@ export async function main(argv: string[]): Promise<void> {
       capabilities: { type: 'string', default: env.SELDON_SERVER_CAPABILITIES ?? '' },
       host: { type: 'string', default: env.POD_NAME ?? hostname() },
       'http-port': { type: 'string', default: '9001' },
+      'grpc-port': { type: 'string', default: '9501' },
       'admin-port': { type: 'string', default: '9008' },
       'min-residency-ms': { type: 'string', default: '1000' },
       'unload-grace-ms': { type: 'string', default: '2000' },
@@ -85,6 +89,8 @@ export async function main(argv: string[]): Promise<void> {
     namespace: env.POD_NAMESPACE,
     schedulerAddress: values.scheduler as string,
     inferenceUrl: values['inference-url'] as string,
+    inferenceGrpc: values['inference-grpc'] || undefined,
+    grpcPort: Number(values['grpc-port']),
     modelsDir: values['models-dir'] as string,
     cacheDir: values['cache-dir'] as string,
     memoryBytes,
