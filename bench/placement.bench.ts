@@ -1,7 +1,17 @@
 // Placement and over-commit benchmark: decision time against a linear-scan floor, packing quality
 // against the memory lower bound, LRU hit rate against Belady's offline optimum.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import pino from 'pino';
+import { ArtifactCache } from '../src/runtime/agent/artifacts.ts';
 import { MemoryLru } from '../src/runtime/agent/lru.ts';
+import { AgentMetrics } from '../src/runtime/agent/metrics.ts';
+import { ModelManager } from '../src/runtime/agent/model-manager.ts';
+import { RepositoryClient } from '../src/runtime/agent/repository-client.ts';
+import type { ModelDefinition } from '../src/runtime/protocol/control.ts';
 import { place } from '../src/runtime/scheduler/placement/place.ts';
 import type {
   PlacementRequest,
@@ -9,6 +19,8 @@ import type {
   ReplicaView,
   ServerView,
 } from '../src/runtime/scheduler/placement/types.ts';
+import { trainIrisModel } from '../test/e2e/harness/iris.ts';
+import { startMlserver } from '../test/e2e/harness/mlserver.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -263,18 +275,21 @@ lines.push(
   '',
 );
 
-// Warm up the JIT on a throw-away run, then measure.
+// Warm up the JIT on a throw-away run, then take the median of 5 runs (the machine is shared).
+const RUNS = 5;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 runPlacement('spread', models);
 runPlacement('best-fit', models);
 linearFloor(models);
-const floorMs = linearFloor(models);
+const floorMs = median(Array.from({ length: RUNS }, () => linearFloor(models)));
 const lb = lowerBound(models);
 lines.push(
   '| Policy | Total | Per decision | vs floor | Pods used | Lower bound | Used / bound | Unplaced |',
 );
 lines.push('|---|---|---|---|---|---|---|---|');
 for (const policy of ['spread', 'best-fit'] as PolicyName[]) {
-  const r = runPlacement(policy, models);
+  const runs = Array.from({ length: RUNS }, () => runPlacement(policy, models));
+  const r = { ...runs[0], ms: median(runs.map((x) => x.ms)) };
   lines.push(
     `| ${policy} | ${r.ms.toFixed(1)} ms | ${((r.ms * 1000) / models.length).toFixed(2)} µs | ${(r.ms / floorMs).toFixed(2)}× | ${r.used} | ${lb} | ${(r.used / lb).toFixed(3)} | ${r.failed} |`,
   );
@@ -282,7 +297,7 @@ for (const policy of ['spread', 'best-fit'] as PolicyName[]) {
 lines.push(
   `| floor: one linear pass over all ${replicaCount} replicas per model | ${floorMs.toFixed(1)} ms | ${((floorMs * 1000) / models.length).toFixed(2)} µs | 1.00× | — | — | — | — |`,
   '',
-  'Targets: ≤ 10 µs per decision; best-fit within 1.25× of the lower bound ⌈Σ memory × replicas / capacity⌉ (per capability family).',
+  `Median of ${RUNS} runs. A decision includes committing its result (memory and model bookkeeping). Targets: ≤ 10 µs per decision; best-fit within 1.25× of the lower bound ⌈Σ memory × replicas / capacity⌉ (per capability family).`,
   '',
 );
 
@@ -304,5 +319,85 @@ for (const [s, slots] of [
   const b = beladyHits(trace, slots, N) / REQUESTS;
   lines.push(`| ${s} | ${N} | ${slots} | ${l.toFixed(3)} | ${b.toFixed(3)} | ${(l / b).toFixed(3)} |`);
 }
-lines.push('', `${REQUESTS.toLocaleString('en-US')} requests each; target LRU ≥ 0.8 × optimum.`);
+lines.push('', `${REQUESTS.toLocaleString('en-US')} requests each; target LRU ≥ 0.8 × optimum.`, '');
+
+// Reload latency on real MLServer: two iris models, memory for one, so every switch evicts one
+// and reloads the other from the local disk cache. Baseline: the same request on a model that is
+// already in memory.
+async function reloadLatency(): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-reload-'));
+  const server = await startMlserver({ modelsDir: join(dir, 'models') });
+  try {
+    await trainIrisModel(join(dir, 'artifacts'), 'iris');
+    const manager = new ModelManager({
+      cache: new ArtifactCache(join(dir, 'cache'), server.modelsDir),
+      server: new RepositoryClient(server.httpUrl),
+      metrics: new AgentMetrics(),
+      log: pino({ level: 'silent' }),
+      memoryBytes: 100,
+      minResidencyMs: 0,
+    });
+    const def = (name: string): ModelDefinition => ({
+      name,
+      namespace: '',
+      version: 1,
+      storageUri: pathToFileURL(join(dir, 'artifacts', 'iris')).href,
+      artifactVersion: 0,
+      requirements: [],
+      memoryBytes: 60,
+      server: '',
+      parameters: [],
+      secretName: '',
+    });
+    await manager.load(def('a'));
+    await manager.load(def('b'));
+    const infer = (name: string) =>
+      fetch(`${server.httpUrl}/v2/models/${name}/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [{ name: 'predict', shape: [1, 4], datatype: 'FP64', data: [5.1, 3.5, 1.4, 0.2] }],
+        }),
+      }).then((r) => r.arrayBuffer());
+    const timed = async (name: string) => {
+      const t0 = performance.now();
+      await manager.acquire(name);
+      await infer(name);
+      manager.release(name);
+      return performance.now() - t0;
+    };
+    const reload: number[] = [];
+    const hit: number[] = [];
+    for (let i = 0; i < 22; i++) {
+      const ms = await timed(i % 2 === 0 ? 'a_1' : 'b_1');
+      if (i >= 2) reload.push(ms);
+      hit.push(await timed(i % 2 === 0 ? 'a_1' : 'b_1'));
+    }
+    const q = (xs: number[], p: number) =>
+      [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+    return [
+      '### Reload latency of an evicted model (real MLServer, iris, local disk cache)',
+      '',
+      '| Request | p50 | p95 | Samples |',
+      '|---|---|---|---|',
+      `| evicted model: evict the other, reload, infer | ${q(reload, 0.5).toFixed(1)} ms | ${q(reload, 0.95).toFixed(1)} ms | ${reload.length} |`,
+      `| baseline: model in memory, infer | ${q(hit, 0.5).toFixed(1)} ms | ${q(hit, 0.95).toFixed(1)} ms | ${hit.length} |`,
+      '',
+      "Seldon's documented lower bound for such a reload is ~100 ms.",
+    ];
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+try {
+  lines.push(...(await reloadLatency()));
+} catch (err) {
+  lines.push(
+    '### Reload latency of an evicted model',
+    '',
+    `not measured: ${(err as Error).message.split('\n')[0]}`,
+  );
+}
 process.stdout.write(`${lines.join('\n')}\n`);
