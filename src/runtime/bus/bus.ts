@@ -18,6 +18,8 @@ export interface BusRecord {
   key: string;
   value: Buffer;
   headers: Headers;
+  /** When the record was appended (ms since the epoch). */
+  timestamp: number;
 }
 
 export interface OutRecord {
@@ -39,6 +41,11 @@ export interface ConsumeOptions {
   process(records: BusRecord[]): Promise<OutRecord[]> | OutRecord[];
   /** Lowest offset of `topic`/`partition` still needed in memory, if any. */
   retained?(topic: string, partition: number): number | undefined;
+  /**
+   * Outputs of processed records could not be committed (they will be delivered again): a handler
+   * whose memory already reflects them must rebuild its state.
+   */
+  onAbort?(): void;
 }
 
 export interface Consumer {
@@ -53,6 +60,8 @@ export interface Bus {
   ensureTopics(topics: string[]): Promise<void>;
   publish(records: OutRecord[]): Promise<void>;
   consume(opts: ConsumeOptions): Promise<Consumer>;
+  /** Committed records of `topic` appended since `sinceMs`, up to its current end (state restore). */
+  readSince(topic: string, sinceMs: number): Promise<BusRecord[]>;
   close(): Promise<void>;
 }
 

@@ -31,6 +31,10 @@ export class MemoryBus implements Bus {
     return (this.topics.get(topic) ?? []).flat();
   }
 
+  async readSince(topic: string, sinceMs: number): Promise<BusRecord[]> {
+    return this.read(topic).filter((r) => r.timestamp >= sinceMs);
+  }
+
   private log(topic: string): BusRecord[][] {
     let log = this.topics.get(topic);
     if (!log) {
@@ -54,6 +58,7 @@ export class MemoryBus implements Bus {
         key: r.key,
         value: r.value,
         headers: { ...(r.headers ?? {}) },
+        timestamp: Date.now(),
       });
     }
     for (const l of this.listeners) l();
@@ -111,6 +116,7 @@ export class MemoryBus implements Bus {
               commitPosition();
             } catch {
               // Like an aborted transaction: the batch will be delivered again.
+              opts.onAbort?.();
               again = true;
               await new Promise((r) => setTimeout(r, 50));
             }

@@ -11,7 +11,14 @@ import {
   selectTensor,
 } from './payload.ts';
 import type { PipelinePlan, StepPlan, TopicRef } from './plan.ts';
-import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_VISITS, type TopicNaming, topicIo } from './topics.ts';
+import {
+  dataflowStateTopic,
+  HEADER_ERRORS,
+  HEADER_PIPELINE,
+  HEADER_VISITS,
+  type TopicNaming,
+  topicIo,
+} from './topics.ts';
 
 const STRIPPED_HEADERS = ['x-seldon-alibi-type', 'x-seldon-alibi-method'];
 
@@ -23,10 +30,11 @@ interface Listener {
 }
 
 interface StepRuntime {
+  index: number;
   plan: StepPlan;
   /** Null for a plain chain step (one source, no triggers): nothing to wait for. */
   join: StepJoin | null;
-  batch: { parts: Joined[]; payloads: Payload[] };
+  batch: { parts: Joined[]; payloads: Payload[]; doneKeys: string[] };
 }
 
 /**
@@ -36,11 +44,16 @@ interface StepRuntime {
  * are forwarded to the output so a synchronous caller receives them.
  */
 export class PipelineEngine {
-  private readonly held = new Held();
-  private readonly steps: StepRuntime[];
-  private readonly listeners = new Map<string, Listener[]>();
+  private held = new Held();
+  private steps: StepRuntime[] = [];
+  private listeners = new Map<string, Listener[]>();
+  /** Join/batch keys already emitted (doneKey → time), restored from the state topic on start. */
+  private done = new Map<string, number>();
+  private readonly horizonMs: number;
   private consumer?: Consumer;
   private timer?: NodeJS.Timeout;
+  private restarting?: Promise<void>;
+  private stopped = false;
 
   constructor(
     readonly plan: PipelinePlan,
@@ -49,7 +62,22 @@ export class PipelineEngine {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    this.steps = plan.steps.map((s) => ({
+    const windows = plan.steps.map((st) => st.windowMs);
+    this.horizonMs = 2 * Math.max(0, ...windows) + 60_000;
+    this.reset();
+  }
+
+  private get stateful(): boolean {
+    return this.steps.some((s) => s.join || s.plan.batchSize > 0);
+  }
+
+  /** Fresh in-memory state: after a restart it is rebuilt by replaying from the committed offsets. */
+  private reset(): void {
+    this.held = new Held();
+    this.done = new Map();
+    this.listeners = new Map();
+    this.steps = this.plan.steps.map((s, index) => ({
+      index,
       plan: s,
       join:
         s.sources.length > 1 || s.triggers.length > 0
@@ -62,7 +90,7 @@ export class PipelineEngine {
               this.held,
             )
           : null,
-      batch: { parts: [], payloads: [] },
+      batch: { parts: [], payloads: [], doneKeys: [] },
     }));
     for (const step of this.steps) {
       step.plan.sources.forEach((ref, index) => {
@@ -84,30 +112,69 @@ export class PipelineEngine {
     return `${this.naming.namespace}-${this.naming.prefix}-dataflow-${this.plan.name}`;
   }
 
+  get stateTopic(): string {
+    return dataflowStateTopic(this.naming, this.plan.name);
+  }
+
   async start(): Promise<void> {
     await this.bus.ensureTopics([
       ...this.plan.topics,
       this.plan.outputTopic,
+      this.stateTopic,
       ...this.plan.steps.map((s) => s.sink),
     ]);
+    await this.startConsumer();
+    if (this.stateful) {
+      const windows = this.steps.filter((s) => s.join).map((s) => s.plan.windowMs);
+      const every = Math.max(5, Math.min(100, Math.floor(Math.min(1000, ...windows) / 4)));
+      this.timer = setInterval(() => this.sweep(), every);
+      this.timer.unref();
+    }
+  }
+
+  private async startConsumer(): Promise<void> {
+    if (this.stateful) {
+      for (const r of await this.bus.readSince(this.stateTopic, this.now() - this.horizonMs)) {
+        this.done.set(r.key, r.timestamp);
+      }
+    }
     this.consumer = await this.bus.consume({
       group: this.group,
       topics: this.plan.topics,
       fromBeginning: false,
       process: (records) => this.process(records),
       retained: (topic, partition) => this.held.lowest(topic, partition),
+      onAbort: () => this.restart(),
     });
     await this.consumer.ready();
-    const windows = this.steps.filter((s) => s.join).map((s) => s.plan.windowMs);
-    if (windows.length) {
-      const every = Math.max(5, Math.min(100, Math.floor(Math.min(...windows) / 4)));
-      this.timer = setInterval(() => this.sweep(), every);
-      this.timer.unref();
-    }
+  }
+
+  /**
+   * Outputs already reflected in memory were not committed: drop all in-memory state and replay
+   * from the committed offsets (which never pass records held in that state).
+   */
+  private restart(): void {
+    if (this.restarting || this.stopped) return;
+    this.logger.warn(
+      { pipeline: this.plan.name },
+      'commit failed; rebuilding state from the committed position',
+    );
+    this.restarting = (async () => {
+      await new Promise((r) => setImmediate(r));
+      await this.consumer?.close();
+      this.reset();
+      if (!this.stopped) await this.startConsumer();
+    })()
+      .catch((err) => this.logger.error({ err }, 'restarting the pipeline consumer failed'))
+      .finally(() => {
+        this.restarting = undefined;
+      });
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.restarting;
     await this.consumer?.close();
   }
 
@@ -164,13 +231,16 @@ export class PipelineEngine {
         headers: r.headers,
         pos: { topic: r.topic, partition: r.partition, offset: r.offset },
       };
+      const joinKey = this.plan.allowCycles ? `${r.key}#${visits(r.headers)[l.step.plan.name] ?? 0}` : r.key;
+      const doneKey = `${l.step.index}\u0000${joinKey}`;
+      // Already emitted before a restart (or a late record of an `any` join): nothing to add.
+      if (this.done.has(doneKey)) continue;
       if (!l.step.join) {
-        this.emit(l.step, { key: r.key, data: [part], triggers: [], partition: r.partition }, out);
+        this.emit(l.step, { key: r.key, data: [part], triggers: [], partition: r.partition }, out, doneKey);
         continue;
       }
-      const joinKey = this.plan.allowCycles ? `${r.key}#${visits(r.headers)[l.step.plan.name] ?? 0}` : r.key;
       const joined = l.step.join.offer(joinKey, l.role, l.index, part, now);
-      if (joined) this.emit(l.step, { ...joined, key: r.key }, out);
+      if (joined) this.emit(l.step, { ...joined, key: r.key }, out, doneKey);
     }
   }
 
@@ -179,15 +249,32 @@ export class PipelineEngine {
     const out: OutRecord[] = [];
     for (const step of this.steps) {
       for (const joined of step.join?.expire(now) ?? []) {
-        this.emit(step, { ...joined, key: joined.key.replace(/#\d+$/, '') }, out);
+        const doneKey = `${step.index}\u0000${joined.key}`;
+        const key = this.plan.allowCycles ? joined.key.replace(/#\d+$/, '') : joined.key;
+        this.emit(step, { ...joined, key }, out, doneKey);
       }
+    }
+    for (const [key, at] of this.done) {
+      if (now - at < this.horizonMs) break;
+      this.done.delete(key);
     }
     if (out.length && this.consumer) {
       this.consumer.emit(out).catch((err) => this.logger.error({ err }, 'publishing joined records failed'));
     }
   }
 
-  private emit(step: StepRuntime, joined: Joined, out: OutRecord[]): void {
+  /** Remembers that a stateful step emitted for a key, in the same transaction as the output. */
+  private markDone(keys: string[], out: OutRecord[]): void {
+    const now = this.now();
+    for (const key of keys) {
+      this.done.set(key, now);
+      out.push({ topic: this.stateTopic, key, value: Buffer.alloc(0), partition: 0 });
+    }
+  }
+
+  private emit(step: StepRuntime, joined: Joined, out: OutRecord[], doneKey: string): void {
+    const stateful = step.join !== null || step.plan.batchSize > 0;
+    if (stateful && step.plan.batchSize === 0) this.markDone([doneKey], out);
     const headers = mergeHeaders(joined.data.length ? joined.data : joined.triggers);
     headers[HEADER_PIPELINE] = this.plan.name;
     if (this.plan.allowCycles) {
@@ -214,11 +301,12 @@ export class PipelineEngine {
     if (step.plan.batchSize > 0) {
       step.batch.parts.push(joined);
       step.batch.payloads.push(payload);
+      step.batch.doneKeys.push(doneKey);
       for (const p of joined.data) this.held.add(p.pos);
       if (step.batch.payloads.length < step.plan.batchSize) return;
-      const parts = step.batch.parts;
-      const payloads = step.batch.payloads;
-      step.batch = { parts: [], payloads: [] };
+      const { parts, payloads, doneKeys } = step.batch;
+      step.batch = { parts: [], payloads: [], doneKeys: [] };
+      this.markDone(doneKeys, out);
       for (const j of parts) for (const p of j.data) this.held.remove(p.pos);
       try {
         payload = batchPayloads(payloads);

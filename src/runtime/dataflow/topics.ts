@@ -20,6 +20,11 @@ export function errorsTopic(n: TopicNaming): string {
   return `${n.prefix}.${n.namespace}.errors.errors`;
 }
 
+/** Where a pipeline's engine records which joins and batches it has emitted (restored on restart). */
+export function dataflowStateTopic(n: TopicNaming, pipeline: string): string {
+  return `${n.prefix}.${n.namespace}.dataflow.${pipeline}.state`;
+}
+
 /** Whether records on the topic are requests (`*.inputs`) or responses (`*.outputs`). */
 export function topicIo(topic: string): TopicIo {
   return topic.endsWith('.inputs') ? 'inputs' : 'outputs';

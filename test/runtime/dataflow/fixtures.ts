@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { Bus } from '../../../src/runtime/bus/bus.ts';
 import { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
 import { PipelineEngine } from '../../../src/runtime/dataflow/engine.ts';
 import type { ModelClient } from '../../../src/runtime/dataflow/model-client.ts';
@@ -53,13 +54,13 @@ export const tensor = (
 });
 
 /** One pipeline on an in-process bus with model gateway and pipeline gateway. */
-export async function runPipeline(
+export async function runPipeline<B extends Bus = MemoryBus>(
   name: string,
   spec: PipelineSpec,
   models: Record<string, FakeModel>,
-  opts: { timeoutMs?: number; bus?: MemoryBus } = {},
+  opts: { timeoutMs?: number; bus?: B } = {},
 ) {
-  const bus = opts.bus ?? new MemoryBus(2);
+  const bus = opts.bus ?? (new MemoryBus(2) as unknown as B);
   const plan = planPipeline(name, spec, DEFAULT_NAMING);
   const engine = new PipelineEngine(plan, bus, DEFAULT_NAMING, silent);
   const client = new FakeModels(models);

@@ -1,0 +1,357 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  type Admin,
+  Kafka,
+  type Consumer as KafkaConsumer,
+  type KafkaMessage,
+  type Producer as KafkaProducer,
+  logLevel,
+  Partitioners,
+} from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Bus, BusRecord, ConsumeOptions, Consumer, Headers, OutRecord } from './bus.ts';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId?: string;
+  /** Partitions and replication factor of topics this bus creates. */
+  partitions?: number;
+  replicationFactor?: number;
+  /** Distinguishes this process's transactional producers; stable across restarts fences zombies. */
+  instanceId?: string;
+  logger: Logger;
+}
+
+/**
+ * The bus on a real Kafka cluster (kafkajs): an idempotent producer (acks=all) for `publish`,
+ * and per consumer a transactional producer that writes the batch's outputs and the group's
+ * offsets in one transaction (read_committed consumers never see aborted outputs).
+ */
+export class KafkaBus implements Bus {
+  private readonly kafka: Kafka;
+  private producer?: Promise<KafkaProducer>;
+  private admin?: Promise<Admin>;
+  private readonly known = new Set<string>();
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(private readonly opts: KafkaBusOptions) {
+    const log = opts.logger.child({ lib: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: opts.clientId ?? 'mlops-runtime',
+      brokers: opts.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => {
+        const { message, ...extra } = entry.log;
+        if (entry.level <= logLevel.ERROR) log.error(extra, message);
+        else log.warn(extra, message);
+      },
+      retry: { initialRetryTime: 200, retries: 20, maxRetryTime: 5000 },
+    });
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.admin;
+  }
+
+  private idempotentProducer(): Promise<KafkaProducer> {
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      return producer;
+    })();
+    return this.producer;
+  }
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    const missing = [...new Set(topics)].filter((t) => !this.known.has(t));
+    if (missing.length === 0) return;
+    const admin = await this.connectedAdmin();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: this.opts.partitions ?? 1,
+        replicationFactor: this.opts.replicationFactor ?? 1,
+      })),
+    });
+    for (const t of missing) this.known.add(t);
+  }
+
+  async publish(records: OutRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const producer = await this.idempotentProducer();
+    await producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(records) });
+  }
+
+  async consume(opts: ConsumeOptions): Promise<Consumer> {
+    const consumer = this.kafka.consumer({
+      groupId: opts.group,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+    });
+    const transactionalId = `${opts.group}-${this.opts.instanceId ?? hostname()}`;
+    const makeProducer = () =>
+      this.kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+    const log = this.opts.logger.child({ group: opts.group });
+    const running = new ConsumerRun(consumer, makeProducer, opts, await this.startOffsets(opts), log);
+    await running.start();
+    this.consumers.add(running);
+    const close = running.close.bind(running);
+    running.close = async () => {
+      this.consumers.delete(running);
+      await close();
+    };
+    return running;
+  }
+
+  /** End offsets of partitions the group has not committed yet, when it should start at the end. */
+  private async startOffsets(opts: ConsumeOptions): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (opts.fromBeginning) return out;
+    await this.ensureTopics(opts.topics);
+    const admin = await this.connectedAdmin();
+    const committed = await admin.fetchOffsets({ groupId: opts.group, topics: opts.topics });
+    for (const t of committed) {
+      const ends = await retry(() => admin.fetchTopicOffsets(t.topic));
+      for (const p of t.partitions) {
+        if (p.offset !== '-1') continue;
+        const end = ends.find((e) => e.partition === p.partition);
+        if (end) out.set(`${t.topic}\u0000${p.partition}`, end.high);
+      }
+    }
+    return out;
+  }
+
+  async readSince(topic: string, sinceMs: number): Promise<BusRecord[]> {
+    await this.ensureTopics([topic]);
+    const admin = await this.connectedAdmin();
+    const starts = await retry(() => admin.fetchTopicOffsetsByTimestamp(topic, sinceMs));
+    const ends = await retry(() => admin.fetchTopicOffsets(topic));
+    const wanted = new Map<number, { from: string; high: number }>();
+    for (const e of ends) {
+      const from = starts.find((s) => s.partition === e.partition)?.offset ?? e.high;
+      if (Number(from) >= 0 && Number(from) < Number(e.high))
+        wanted.set(e.partition, { from, high: Number(e.high) });
+    }
+    if (wanted.size === 0) return [];
+    const groupId = `restore-${topic}-${randomUUID()}`;
+    const consumer = this.kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
+    const records: BusRecord[] = [];
+    const reached = new Set<number>();
+    let lastActivity = Date.now();
+    await consumer.connect();
+    try {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        lastActivity = Date.now();
+        for (const [partition, w] of wanted) consumer.seek({ topic, partition, offset: w.from });
+      });
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          lastActivity = Date.now();
+          for (const m of batch.messages) {
+            records.push(toRecord(topic, batch.partition, m));
+            if (Number(m.offset) + 1 >= (wanted.get(batch.partition)?.high ?? 0))
+              reached.add(batch.partition);
+          }
+        },
+      });
+      // Transaction markers take the last offsets, so the end is also reached when nothing more arrives.
+      while (reached.size < wanted.size && Date.now() - lastActivity < 1000) await sleep(50);
+    } finally {
+      await consumer.disconnect();
+      await admin.deleteGroups([groupId]).catch(() => {});
+    }
+    return records.filter((r) => r.timestamp >= sinceMs);
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.consumers]) await c.close();
+    if (this.producer) await (await this.producer).disconnect();
+    if (this.admin) await (await this.admin).disconnect();
+  }
+}
+
+class ConsumerRun implements Consumer {
+  /** Next offset to process per topic/partition. */
+  private readonly next = new Map<string, number>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private joined!: Promise<void>;
+
+  private tx: KafkaProducer;
+  private txBroken = false;
+
+  constructor(
+    private readonly consumer: KafkaConsumer,
+    private readonly makeProducer: () => KafkaProducer,
+    private readonly opts: ConsumeOptions,
+    private readonly seekTo: Map<string, string>,
+    private readonly logger: Logger,
+  ) {
+    this.tx = makeProducer();
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.consumer.connect(), this.tx.connect()]);
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.logger.warn({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
+    });
+    this.joined = new Promise((resolve) => {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+        this.next.clear();
+        // A new group starts where the topics end now, not at whatever the first fetch sees.
+        for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+          for (const partition of partitions) {
+            const offset = this.seekTo.get(`${topic}\u0000${partition}`);
+            if (offset !== undefined) this.consumer.seek({ topic, partition, offset });
+          }
+        }
+        this.seekTo.clear();
+        resolve();
+      });
+    });
+    await this.consumer.subscribe({
+      topics: this.opts.topics,
+      fromBeginning: this.opts.fromBeginning ?? false,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (batch.messages.length === 0) return;
+        const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+        const outputs = await this.opts.process(records);
+        const last = records[records.length - 1].offset;
+        this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
+        await this.transact(outputs);
+        resolveOffset(String(last));
+        await heartbeat();
+      },
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.joined;
+  }
+
+  emit(records: OutRecord[]): Promise<void> {
+    return this.transact(records);
+  }
+
+  /** Publishes `outputs` and commits every processed position (held back by retained offsets) atomically. */
+  private transact(outputs: OutRecord[]): Promise<void> {
+    const run = this.chain.then(async () => {
+      if (this.txBroken) {
+        // A producer whose transaction failed may be fenced or stuck: start a fresh one (same id).
+        await this.tx.disconnect().catch(() => {});
+        this.tx = this.makeProducer();
+        await this.tx.connect();
+        this.txBroken = false;
+      }
+      let transaction: Awaited<ReturnType<KafkaProducer['transaction']>>;
+      try {
+        transaction = await this.tx.transaction();
+      } catch (err) {
+        this.txBroken = true;
+        this.opts.onAbort?.();
+        throw err;
+      }
+      try {
+        if (outputs.length)
+          await transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) });
+        const topics = new Map<string, { partition: number; offset: string }[]>();
+        for (const [key, next] of this.next) {
+          const [topic, p] = key.split('\u0000');
+          const held = this.opts.retained?.(topic, Number(p));
+          const offset = held === undefined ? next : Math.min(next, held);
+          const list = topics.get(topic) ?? [];
+          list.push({ partition: Number(p), offset: String(offset) });
+          topics.set(topic, list);
+        }
+        if (topics.size) {
+          await transaction.sendOffsets({
+            consumerGroupId: this.opts.group,
+            topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+          });
+        }
+        await transaction.commit();
+      } catch (err) {
+        this.logger.warn(
+          { err: (err as Error).message },
+          'transaction failed; the batch will be processed again',
+        );
+        await transaction.abort().catch(() => {});
+        this.txBroken = true;
+        this.opts.onAbort?.();
+        throw err;
+      }
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.chain;
+    await this.tx.disconnect();
+  }
+}
+
+/** Metadata lags just after a topic is created or a broker restarts: try a few times. */
+async function retry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function toRecord(topic: string, partition: number, m: KafkaMessage): BusRecord {
+  const headers: Headers = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    const value = Array.isArray(v) ? v[v.length - 1] : v;
+    headers[k] = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  }
+  return {
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key ? m.key.toString('utf8') : '',
+    value: m.value ?? Buffer.alloc(0),
+    headers,
+    timestamp: Number(m.timestamp),
+  };
+}
+
+function toTopicMessages(records: OutRecord[]) {
+  const byTopic = new Map<string, { key: string; value: Buffer; headers?: Headers; partition?: number }[]>();
+  for (const r of records) {
+    const list = byTopic.get(r.topic) ?? [];
+    list.push({ key: r.key, value: r.value, headers: r.headers, partition: r.partition });
+    byTopic.set(r.topic, list);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
