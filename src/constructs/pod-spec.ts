@@ -5,14 +5,35 @@
 
 export interface EnvVar {
   readonly name: string;
+  /**
+   * Literal value.
+   * @default - empty, or `valueFrom`
+   */
   readonly value?: string;
+  /**
+   * Where the value comes from (field, resource, ConfigMap or Secret key), as in core/v1.
+   * @default - the literal `value`
+   */
   readonly valueFrom?: Record<string, unknown>;
 }
 
+/** A core/v1 Container; only `name` is required in a Server, which is merged by name. */
 export interface ContainerSpec {
   readonly name: string;
+  /**
+   * Container image.
+   * @default - the configuration's image for a container of this name
+   */
   readonly image?: string;
+  /**
+   * Environment variables, merged by name.
+   * @default - none
+   */
   readonly env?: EnvVar[];
+  /**
+   * Resource requests and limits.
+   * @default - none
+   */
   readonly resources?: {
     readonly requests?: Record<string, string | number>;
     readonly limits?: Record<string, string | number>;
@@ -23,7 +44,15 @@ export interface ContainerSpec {
 
 /** A Kubernetes PodSpec (fields as in core/v1); containers are merged by name. */
 export interface PodSpec {
+  /**
+   * Containers (required in a ServerConfig).
+   * @default - none
+   */
   readonly containers?: ContainerSpec[];
+  /**
+   * Init containers.
+   * @default - none
+   */
   readonly initContainers?: ContainerSpec[];
   readonly [key: string]: unknown;
 }
