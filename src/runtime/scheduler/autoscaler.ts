@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ModelScalingTriggerMessage } from '../protocol/control.ts';
 import type { DesiredStateSource } from '../sources/types.ts';
+import type { SchedulerMetrics } from './metrics.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export interface AutoscalerOptions {
@@ -14,6 +15,7 @@ export interface AutoscalerOptions {
   /** How often servers are checked. */
   periodMs?: number;
   now?: () => number;
+  metrics?: SchedulerMetrics;
 }
 
 /**
@@ -125,6 +127,7 @@ export class Autoscaler {
     reason: string,
   ): void {
     this.opts.log.info({ kind, name, from, to, reason }, 'scaling decision');
+    this.opts.metrics?.scalingDecisions.inc({ kind, direction: to > from ? 'up' : 'down' });
     this.opts.source
       .scale(kind, namespace, name, to)
       .catch((err: Error) => this.opts.log.warn({ kind, name, err: err.message }, 'scaling write failed'));

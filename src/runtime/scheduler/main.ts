@@ -5,6 +5,7 @@ import { DirectorySource } from '../sources/directory.ts';
 import type { DesiredStateSource } from '../sources/types.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startControlServer } from './grpc-server.ts';
+import { SchedulerMetrics } from './metrics.ts';
 import { Scheduler } from './scheduler.ts';
 import { connectSource } from './source-binding.ts';
 
@@ -13,7 +14,7 @@ const USAGE = `usage: mlops-runtime scheduler [options]
   --kubernetes               cluster mode: watch the custom resources, write their status
   --namespace NS             namespace to watch in cluster mode (default: all; env POD_NAMESPACE)
   --port N                   gRPC port for agents and gateways (default 9004)
-  --health-port N            /live, /ready, /status (default 9999)
+  --health-port N            /live, /ready, /status, /metrics (default 9999)
   --wait-for-servers-ms N    after a restart, wait this long for expected agents (default 10000)
   --batch-ms N               batch window for route and operation updates (default 10)
   --model-autoscaling        act on agents' scale-up/scale-down triggers (default on)
@@ -58,8 +59,10 @@ export async function main(argv: string[]): Promise<void> {
   } else {
     source = new DirectorySource(values.manifests as string, log);
   }
+  const metrics = new SchedulerMetrics();
   const scheduler = new Scheduler({
     log,
+    metrics,
     status: {
       modelStatus: (ns, name, s) =>
         void source
@@ -73,6 +76,7 @@ export async function main(argv: string[]): Promise<void> {
     waitForServersMs: Number(values['wait-for-servers-ms']),
     batchMs: Number(values['batch-ms']),
   });
+  metrics.observe(scheduler);
   const autoscaler = new Autoscaler({
     scheduler,
     source,
@@ -80,6 +84,7 @@ export async function main(argv: string[]): Promise<void> {
     cooldownMs: Number(values['scaling-cooldown-ms']),
     models: values['model-autoscaling'],
     servers: values['server-autoscaling'],
+    metrics,
   });
   const control = await startControlServer({
     scheduler,
@@ -92,6 +97,13 @@ export async function main(argv: string[]): Promise<void> {
     if (path === '/live') return void res.writeHead(200).end('ok');
     if (path === '/ready')
       return void res.writeHead(scheduler.ready ? 200 : 503).end(scheduler.ready ? 'ready' : 'starting');
+    if (path === '/metrics') {
+      metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
     if (path === '/status') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify(scheduler.describe(), null, 2));

@@ -18,6 +18,7 @@ import type {
   RouteUpdate,
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
+import type { SchedulerMetrics } from './metrics.ts';
 import { definitionOf, type Scaling, sameDefinition, scalingOf } from './model-spec.ts';
 import {
   canTransition,
@@ -57,6 +58,7 @@ export interface SchedulerOptions {
    * and call `flush()`. */
   autoFlush?: boolean;
   batchMs?: number;
+  metrics?: SchedulerMetrics;
 }
 
 export class ModelVersion {
@@ -464,6 +466,7 @@ export class Scheduler {
     const desired = model.scaling.replicas;
     const currentServer = [...model.versions].reverse().find((v) => v.server !== '')?.server;
     const d = lv.definition;
+    const started = performance.now();
     const result = place(
       {
         name: model.name,
@@ -477,6 +480,9 @@ export class Scheduler {
       },
       this.serverList,
     );
+    const metrics = this.opts.metrics;
+    metrics?.placementSeconds.observe((performance.now() - started) / 1000);
+    metrics?.placements.inc({ result: !result.ok ? 'failed' : result.partial ? 'partial' : 'placed' });
     if (!result.ok) {
       lv.scheduleFailure = result.reason;
       this.log.warn(
@@ -673,6 +679,7 @@ export class Scheduler {
       0;
     if (empty) return;
     update.revision = ++this.revision;
+    this.opts.metrics?.routeUpdates.inc();
     for (const l of this.routeListeners) l(update);
   }
 
