@@ -35,7 +35,9 @@ export interface ContainerSpec {
    * @default - none
    */
   readonly resources?: {
+    /** @default - none */
     readonly requests?: Record<string, string | number>;
+    /** @default - none */
     readonly limits?: Record<string, string | number>;
     readonly [key: string]: unknown;
   };
