@@ -157,7 +157,8 @@ export class Server extends MlopsResource implements IServer {
 
     const own = props.capabilities;
     const base = props.serverConfig.capabilities;
-    this.capabilities = own ?? (base ? [...base, ...(props.extraCapabilities ?? [])] : undefined);
+    // An empty list is not written, so Seldon falls back to the configuration's capabilities.
+    this.capabilities = own?.length ? own : base ? [...base, ...(props.extraCapabilities ?? [])] : undefined;
     for (const field of ['capabilities', 'extraCapabilities'] as const) {
       (props[field] ?? []).forEach((c, i) => {
         if (!c.trim() || c.includes(',')) {

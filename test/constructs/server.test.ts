@@ -110,6 +110,9 @@ describe('Server', () => {
     expect(own.capabilities).toEqual(['x']);
     expect(extra.capabilities).toEqual([...(ServerConfig.TRITON.capabilities ?? []), 'gpu']);
     expect(unknown.capabilities).toBeUndefined();
+    const empty = new Server(env, 'd', { serverConfig: ServerConfig.MLSERVER, capabilities: [] });
+    expect(empty.capabilities).toEqual(ServerConfig.MLSERVER.capabilities);
+    expect(synthOne(env, 'Server', 'd').spec).toEqual({ serverConfig: 'mlserver' });
   });
 
   it('knows the built-in capacity when memory is not declared, and reads a pod spec request', () => {
