@@ -51,7 +51,8 @@ export class Experiment extends MlopsResource {
 
   constructor(scope: Construct, id: string, props: ExperimentProps) {
     super(scope, id, 'Experiment', props.name);
-    this.candidates = props.candidates;
+    // Tolerate untyped callers (e.g. plain JavaScript): a missing list is reported, not thrown.
+    this.candidates = props.candidates ?? [];
     this.default = props.default;
     this.mirror = props.mirror;
     addRule(this, (context) => [...this.ownProblems(), ...this.sharedDefaultProblems(context)]);

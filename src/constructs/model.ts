@@ -267,7 +267,7 @@ export class Model extends MlopsResource implements IModel {
 
   /** Replicas that must fit for the model to be available: minReplicas if set, else replicas. */
   get requiredReplicas(): number {
-    return this.props.minReplicas || (this.props.replicas ?? 1);
+    return this.minReplicas || (this.replicas ?? 1);
   }
 
   inputs(tensor?: string): TensorRef {

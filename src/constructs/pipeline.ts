@@ -255,7 +255,7 @@ export class Pipeline extends MlopsResource implements IPipeline {
       ...compact({
         input: p.input
           ? compact({
-              externalInputs: p.input.externalInputs.map(renderReference),
+              externalInputs: (p.input.externalInputs ?? []).map(renderReference),
               externalTriggers: p.input.externalTriggers?.map(renderReference),
               joinType: p.input.joinType,
               triggersJoinType: p.input.triggersJoinType,
@@ -265,7 +265,7 @@ export class Pipeline extends MlopsResource implements IPipeline {
           : undefined,
         output: p.output
           ? compact({
-              steps: p.output.steps.map(renderReference),
+              steps: (p.output.steps ?? []).map(renderReference),
               stepsJoin: p.output.stepsJoin,
               joinWindowMs: p.output.joinWindowMs,
               tensorMap: renderTensorMap(p.output.tensorMap),
@@ -338,7 +338,7 @@ export class Pipeline extends MlopsResource implements IPipeline {
     });
     if (p.output) {
       problems.push(
-        ...p.output.steps.flatMap((r, j) => this.stepRefProblems(`output.steps[${j}]`, r, stepNames)),
+        ...(p.output.steps ?? []).flatMap((r, j) => this.stepRefProblems(`output.steps[${j}]`, r, stepNames)),
       );
       problems.push(...this.tensorMapProblems('output.tensorMap', p.output.tensorMap, stepNames));
       problems.push(...joinProblem('output.stepsJoin', p.output.stepsJoin));
@@ -414,7 +414,8 @@ export class Pipeline extends MlopsResource implements IPipeline {
 
   private inputProblems(input: PipelineInput): Problem[] {
     const problems: Problem[] = [];
-    if (input.externalInputs.length === 0) {
+    const externalInputs = input.externalInputs ?? [];
+    if (externalInputs.length === 0) {
       problems.push({
         field: 'input.externalInputs',
         value: [],
@@ -425,7 +426,7 @@ export class Pipeline extends MlopsResource implements IPipeline {
     const check = (field: string, ref: ExternalReference) => {
       problems.push(...this.externalRefProblems(field, ref));
     };
-    input.externalInputs.forEach((r, i) => {
+    externalInputs.forEach((r, i) => {
       check(`input.externalInputs[${i}]`, r);
     });
     (input.externalTriggers ?? []).forEach((r, i) => {

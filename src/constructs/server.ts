@@ -124,6 +124,15 @@ export interface ServerProps {
   readonly disableAutoUpdate?: boolean;
 }
 
+/** Stands in for a missing configuration so one synth still reports every other problem. */
+const UNKNOWN_CONFIG: IServerConfig = {
+  name: '',
+  capabilities: undefined,
+  inferenceContainer: undefined,
+  defaultMemoryBytes: undefined,
+  defaultOverCommitPercentage: undefined,
+};
+
 export interface ServerAttributes {
   /**
    * Capabilities it advertises.
@@ -150,13 +159,20 @@ export class Server extends MlopsResource implements IServer {
   constructor(scope: Construct, id: string, props: ServerProps) {
     super(scope, id, 'Server', props.name);
     this.props = props;
-    this.serverConfig = props.serverConfig;
+    this.serverConfig = props.serverConfig ?? UNKNOWN_CONFIG;
+    if (!props.serverConfig) {
+      addProblem(this, {
+        field: 'serverConfig',
+        message: 'is required',
+        fix: 'use ServerConfig.MLSERVER, ServerConfig.TRITON or your own ServerConfig',
+      });
+    }
     checkScaling(this, props);
     // Autoscaling can take the server up to maxReplicas; otherwise it runs `replicas`.
     this.maxReplicaCount = Math.max(props.replicas ?? 1, props.maxReplicas ?? 0);
 
     const own = props.capabilities;
-    const base = props.serverConfig.capabilities;
+    const base = this.serverConfig.capabilities;
     // An empty list is not written, so Seldon falls back to the configuration's capabilities.
     this.capabilities = own?.length ? own : base ? [...base, ...(props.extraCapabilities ?? [])] : undefined;
     for (const field of ['capabilities', 'extraCapabilities'] as const) {
@@ -185,16 +201,16 @@ export class Server extends MlopsResource implements IServer {
     this.podSpec = this.applyMemory(podSpec);
     this.podSpec = this.applyOverCommit(this.podSpec);
 
-    const inference = props.serverConfig.inferenceContainer;
+    const inference = this.serverConfig.inferenceContainer;
     const requested = inference
       ? findContainer(this.podSpec, inference)?.resources?.requests?.memory
       : undefined;
     this.memoryBytes =
-      requested === undefined ? props.serverConfig.defaultMemoryBytes : memoryBytes(String(requested));
+      requested === undefined ? this.serverConfig.defaultMemoryBytes : memoryBytes(String(requested));
     const overCommit = Number(envValue(findContainer(this.podSpec, AGENT_CONTAINER), OVERCOMMIT_ENV));
     this.overCommitPercentage = Number.isFinite(overCommit)
       ? overCommit
-      : props.serverConfig.defaultOverCommitPercentage;
+      : this.serverConfig.defaultOverCommitPercentage;
   }
 
   private applyMemory(podSpec: PodSpec | undefined): PodSpec | undefined {
@@ -206,12 +222,12 @@ export class Server extends MlopsResource implements IServer {
       addProblem(this, { field: 'memory', value: text, message: problem, fix: `use ${QUANTITY_HINT}` });
       return podSpec;
     }
-    const container = this.props.serverConfig.inferenceContainer;
+    const container = this.serverConfig.inferenceContainer;
     if (!container) {
       addProblem(this, {
         field: 'memory',
         value: text,
-        message: `the server configuration "${this.props.serverConfig.name}" does not say which container serves inference`,
+        message: `the server configuration "${this.serverConfig.name}" does not say which container serves inference`,
         fix: 'pass `inferenceContainer` to ServerConfig.fromName, or set the memory request in podSpec',
       });
       return podSpec;
@@ -243,7 +259,7 @@ export class Server extends MlopsResource implements IServer {
     const p = this.props;
     const strategy = p.deploymentStrategy;
     const spec: ServerSpec = {
-      serverConfig: p.serverConfig.name,
+      serverConfig: this.serverConfig.name,
       ...compact({
         capabilities: p.capabilities ? [...p.capabilities] : undefined,
         extraCapabilities: p.extraCapabilities ? [...p.extraCapabilities] : undefined,

@@ -360,6 +360,20 @@ describe('pipelines', () => {
     ]);
   });
 
+  it('reports missing required lists from untyped callers instead of throwing', () => {
+    const { app, env } = setup();
+    const untyped = {} as never;
+    new Pipeline(env, 'p', { steps: [{ model: model(env, 'a') }], input: untyped, output: untyped });
+    new Experiment(env, 'e', untyped);
+    new Server(env, 's', untyped);
+    expect(problems(app)).toEqual([
+      'prod/e candidates: an experiment needs at least one candidate',
+      'prod/p input.externalInputs: an input block needs at least one external input',
+      'prod/s serverConfig: is required',
+    ]);
+    expect(() => env.toJson()).toThrow(/Validation failed/);
+  });
+
   it('reports maxStepRevisits without allowCycles', () => {
     const { app, env } = setup();
     new Pipeline(env, 'p', { steps: [{ model: model(env, 'a') }], maxStepRevisits: 3 });
