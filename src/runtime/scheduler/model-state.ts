@@ -29,11 +29,6 @@ export interface ReplicaStatus {
   updatedAt: number;
 }
 
-/** States in which the replica holds (or is about to hold) memory on its server. */
-export function holdsMemory(s: ReplicaState): boolean {
-  return s !== 'LoadFailed';
-}
-
 /** Legal transitions; anything else is a stale or duplicate report and is ignored. */
 const NEXT: Record<ReplicaState, readonly ReplicaState[]> = {
   LoadRequested: ['Loading', 'UnloadRequested'],

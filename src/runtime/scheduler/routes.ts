@@ -1,4 +1,12 @@
-import type { Endpoint, ModelRoute, VersionRoute } from '../protocol/control.ts';
+import type { ExperimentResource, PipelineResource } from '../../spec/types.ts';
+import type {
+  Endpoint,
+  ExperimentRoute,
+  ModelRoute,
+  PipelineRoute,
+  RouteUpdate,
+  VersionRoute,
+} from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
 import type { ModelEntry } from './scheduler.ts';
 import type { ServerEntry } from './servers.ts';
@@ -35,6 +43,114 @@ export function modelRoute(
   return { name: model.name, namespace: model.resource?.metadata.namespace ?? '', versions };
 }
 
-export function routeKey(route: ModelRoute): string {
-  return JSON.stringify(route);
+/**
+ * The route table as published to gateways: keeps what was last sent and turns each batch of
+ * changes into one incremental `RouteUpdate` holding only what differs (nothing is sent when
+ * nothing differs). New subscribers start from `snapshot()`.
+ */
+export class RoutePublisher {
+  private readonly models = new Map<string, string>();
+  private readonly experiments = new Map<string, ExperimentRoute>();
+  private readonly pipelines = new Map<string, PipelineRoute>();
+  private readonly listeners = new Set<(u: RouteUpdate) => void>();
+  private revision = 0;
+
+  constructor(private readonly onPublish: () => void = () => {}) {}
+
+  subscribe(listener: (u: RouteUpdate) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): RouteUpdate {
+    return {
+      ...emptyUpdate(this.revision),
+      full: true,
+      models: [...this.models.values()].map((s) => JSON.parse(s) as ModelRoute),
+      experiments: [...this.experiments.values()],
+      pipelines: [...this.pipelines.values()],
+    };
+  }
+
+  /** Publishes the changed entries (undefined = gone). */
+  publish(changed: {
+    models: ReadonlyMap<string, ModelRoute | undefined>;
+    experiments: ReadonlyMap<string, ExperimentResource | undefined>;
+    pipelines: ReadonlyMap<string, PipelineResource | undefined>;
+  }): void {
+    const update = emptyUpdate(0);
+    for (const [name, route] of changed.models) {
+      const before = this.models.get(name);
+      if (!route) {
+        if (before !== undefined) {
+          this.models.delete(name);
+          update.removedModels.push(name);
+        }
+        continue;
+      }
+      const text = JSON.stringify(route);
+      if (text === before) continue;
+      this.models.set(name, text);
+      update.models.push(route);
+    }
+    for (const [name, e] of changed.experiments) {
+      if (!e) {
+        if (this.experiments.delete(name)) update.removedExperiments.push(name);
+        continue;
+      }
+      const route: ExperimentRoute = {
+        name,
+        namespace: e.metadata.namespace ?? '',
+        default: e.spec.default ?? '',
+        candidates: e.spec.candidates.map((c) => ({ name: c.name, weight: c.weight })),
+        mirror: e.spec.mirror ? { name: e.spec.mirror.name, percent: e.spec.mirror.percent } : undefined,
+        resourceType: e.spec.resourceType ?? 'model',
+      };
+      this.experiments.set(name, route);
+      update.experiments.push(route);
+    }
+    for (const [name, p] of changed.pipelines) {
+      const before = this.pipelines.get(name);
+      if (!p) {
+        if (before) {
+          this.pipelines.delete(name);
+          update.removedPipelines.push(name);
+        }
+        continue;
+      }
+      const route: PipelineRoute = {
+        name,
+        namespace: p.metadata.namespace ?? '',
+        version: p.metadata.generation ?? 1,
+        modelsReady: p.spec.steps.every((s) => this.models.has(s.name)),
+      };
+      if (before && JSON.stringify(before) === JSON.stringify(route)) continue;
+      this.pipelines.set(name, route);
+      update.pipelines.push(route);
+    }
+    const size =
+      update.models.length +
+      update.removedModels.length +
+      update.experiments.length +
+      update.removedExperiments.length +
+      update.pipelines.length +
+      update.removedPipelines.length;
+    if (size === 0) return;
+    update.revision = ++this.revision;
+    this.onPublish();
+    for (const l of this.listeners) l(update);
+  }
+}
+
+function emptyUpdate(revision: number): RouteUpdate {
+  return {
+    revision,
+    full: false,
+    models: [],
+    removedModels: [],
+    experiments: [],
+    removedExperiments: [],
+    pipelines: [],
+    removedPipelines: [],
+  };
 }

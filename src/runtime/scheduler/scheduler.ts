@@ -9,12 +9,11 @@ import type {
 } from '../../spec/types.ts';
 import type {
   AgentSubscribeRequest,
-  ExperimentRoute,
   LoadedModel,
   ModelDefinition,
   ModelEvent,
   ModelOperation,
-  PipelineRoute,
+  ModelRoute,
   RouteUpdate,
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
@@ -29,7 +28,7 @@ import {
 } from './model-state.ts';
 import { place } from './placement/place.ts';
 import type { PolicyName } from './placement/types.ts';
-import { modelRoute, routeKey } from './routes.ts';
+import { modelRoute, RoutePublisher } from './routes.ts';
 import { ServerEntry, ServerReplica } from './servers.ts';
 import { modelStatusOf, serverStatusOf } from './status.ts';
 
@@ -106,17 +105,13 @@ export class Scheduler {
   private readonly dirtyExperiments = new Set<string>();
   private readonly dirtyPipelines = new Set<string>();
   private readonly dirtyServers = new Set<string>();
-  private readonly published = new Map<string, string>();
-  private readonly publishedExperiments = new Map<string, ExperimentRoute>();
-  private readonly publishedPipelines = new Map<string, PipelineRoute>();
   private readonly sentStatus = new Map<string, string>();
-  private readonly routeListeners = new Set<(u: RouteUpdate) => void>();
   private readonly afterFlush = new Set<() => void>();
-  private revision = 0;
   private synced = false;
   private readyAt = Number.POSITIVE_INFINITY;
   private flushQueued = false;
   private readyTimer?: NodeJS.Timeout;
+  private readonly routes: RoutePublisher;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly autoFlush: boolean;
@@ -127,6 +122,7 @@ export class Scheduler {
     this.now = opts.now ?? Date.now;
     this.autoFlush = opts.autoFlush ?? true;
     this.waitForServersMs = opts.waitForServersMs ?? 10_000;
+    this.routes = new RoutePublisher(() => opts.metrics?.routeUpdates.inc());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -392,21 +388,11 @@ export class Scheduler {
   // Route table.
 
   onRoutes(listener: (u: RouteUpdate) => void): () => void {
-    this.routeListeners.add(listener);
-    return () => this.routeListeners.delete(listener);
+    return this.routes.subscribe(listener);
   }
 
   routeSnapshot(): RouteUpdate {
-    return {
-      revision: this.revision,
-      full: true,
-      models: [...this.published.values()].map((s) => JSON.parse(s)),
-      removedModels: [],
-      experiments: [...this.publishedExperiments.values()],
-      removedExperiments: [],
-      pipelines: [...this.publishedPipelines.values()],
-      removedPipelines: [],
-    };
+    return this.routes.snapshot();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -601,86 +587,23 @@ export class Scheduler {
   }
 
   private publishRoutes(models: string[]): void {
-    const update: RouteUpdate = {
-      revision: 0,
-      full: false,
-      models: [],
-      removedModels: [],
-      experiments: [],
-      removedExperiments: [],
-      pipelines: [],
-      removedPipelines: [],
-    };
+    const modelRoutes = new Map<string, ModelRoute | undefined>();
     for (const name of models) {
       const model = this.models.get(name);
-      const route = model ? modelRoute(model, this.servers) : undefined;
-      const before = this.published.get(name);
-      if (!route) {
-        if (before !== undefined) {
-          this.published.delete(name);
-          update.removedModels.push(name);
-        }
-        continue;
-      }
-      const text = routeKey(route);
-      if (text === before) continue;
-      this.published.set(name, text);
-      update.models.push(route);
+      modelRoutes.set(name, model ? modelRoute(model, this.servers) : undefined);
     }
-    for (const name of [...this.dirtyExperiments].sort()) {
-      const e = this.experiments.get(name);
-      if (!e) {
-        if (this.publishedExperiments.delete(name)) update.removedExperiments.push(name);
-        continue;
-      }
-      const route: ExperimentRoute = {
-        name,
-        namespace: e.metadata.namespace ?? '',
-        default: e.spec.default ?? '',
-        candidates: e.spec.candidates.map((c) => ({ name: c.name, weight: c.weight })),
-        mirror: e.spec.mirror ? { name: e.spec.mirror.name, percent: e.spec.mirror.percent } : undefined,
-        resourceType: e.spec.resourceType ?? 'model',
-      };
-      this.publishedExperiments.set(name, route);
-      update.experiments.push(route);
-    }
-    this.dirtyExperiments.clear();
     // Pipelines depend on their models' readiness: re-evaluate them all when models changed.
-    const pipelineNames = models.length > 0 ? [...this.pipelines.keys()] : [];
-    for (const name of new Set([...pipelineNames, ...this.dirtyPipelines])) {
-      const p = this.pipelines.get(name);
-      const before = this.publishedPipelines.get(name);
-      if (!p) {
-        if (before) {
-          this.publishedPipelines.delete(name);
-          update.removedPipelines.push(name);
-        }
-        continue;
-      }
-      const route: PipelineRoute = {
-        name,
-        namespace: p.metadata.namespace ?? '',
-        version: p.metadata.generation ?? 1,
-        modelsReady: p.spec.steps.every((s) => this.published.has(s.name)),
-      };
-      if (before && JSON.stringify(before) === JSON.stringify(route)) continue;
-      this.publishedPipelines.set(name, route);
-      update.pipelines.push(route);
-    }
+    const pipelineNames = new Set([
+      ...(models.length > 0 ? this.pipelines.keys() : []),
+      ...this.dirtyPipelines,
+    ]);
+    this.routes.publish({
+      models: modelRoutes,
+      experiments: new Map([...this.dirtyExperiments].sort().map((n) => [n, this.experiments.get(n)])),
+      pipelines: new Map([...pipelineNames].sort().map((n) => [n, this.pipelines.get(n)])),
+    });
+    this.dirtyExperiments.clear();
     this.dirtyPipelines.clear();
-    update.pipelines.sort((a, b) => (a.name < b.name ? -1 : 1));
-    const empty =
-      update.models.length +
-        update.removedModels.length +
-        update.experiments.length +
-        update.removedExperiments.length +
-        update.pipelines.length +
-        update.removedPipelines.length ===
-      0;
-    if (empty) return;
-    update.revision = ++this.revision;
-    this.opts.metrics?.routeUpdates.inc();
-    for (const l of this.routeListeners) l(update);
   }
 
   private writeModelStatus(name: string): void {

@@ -35,10 +35,6 @@ export class ServerReplica implements ReplicaView {
     if (versions.size === 0) this.models.delete(model);
     this.committedBytes -= bytes;
   }
-
-  get modelCount(): number {
-    return this.models.size;
-  }
 }
 
 export interface ServerDesired {
