@@ -80,3 +80,26 @@ describe('toolchain messages', () => {
     expect(message).toMatch(/npm run provision/);
   });
 });
+
+describe('servers outlive no test process', () => {
+  it('a server dies within seconds when its test process is SIGKILLed', async () => {
+    const pidFile = join(dir, 'orphan.pid');
+    const script = `
+      import { startProcess } from ${JSON.stringify(new URL('./process.ts', import.meta.url).pathname)};
+      import { writeFileSync } from 'node:fs';
+      const p = startProcess('orphan', 'sleep', ['60'], { logFile: ${JSON.stringify(join(dir, 'orphan.log'))} });
+      writeFileSync(${JSON.stringify(pidFile)}, String(p.pid));
+      setInterval(() => {}, 1000);
+    `;
+    const { spawn } = await import('node:child_process');
+    const runner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+    const server = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(server)).toBe(true);
+    runner.kill('SIGKILL');
+    for (let i = 0; i < 50 && alive(server); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(server)).toBe(false);
+  }, 20_000);
+});

@@ -41,6 +41,17 @@ function installCleanup(): void {
   }
 }
 
+/**
+ * Exit handlers do not run when the test process is SIGKILLed (e.g. a worker killed on timeout),
+ * so a tiny detached watchdog kills the server's group once this process is gone.
+ */
+function watchParent(pgid: number): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 -${pgid} 2>/dev/null; do sleep 1; done; kill -KILL -${pgid} 2>/dev/null`;
+  const watchdog = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  watchdog.on('error', () => {});
+  watchdog.unref();
+}
+
 export function startProcess(
   name: string,
   command: string,
@@ -61,6 +72,7 @@ export function startProcess(
     closeSync(fd);
   }
   running.add(child);
+  if (child.pid !== undefined) watchParent(child.pid);
   let done = false;
   const exited = new Promise<number | string>((resolve) => {
     child.once('error', (err) => {
