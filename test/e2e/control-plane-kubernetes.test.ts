@@ -82,7 +82,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
   const startAgent = async (idx: number, mlserver: MlserverInstance) => {
-    const [httpPort, adminPort] = [await freePort(), await freePort()];
+    const [httpPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
     const logFile = join(dir, `agent-${idx}.log`);
     logs.push(logFile);
     const proc = startProcess(
@@ -95,6 +95,10 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
         `127.0.0.1:${schedulerPort}`,
         '--inference-url',
         mlserver.httpUrl,
+        '--inference-grpc',
+        mlserver.grpcAddress,
+        '--grpc-port',
+        String(grpcPort),
         '--models-dir',
         mlserver.modelsDir,
         '--cache-dir',
