@@ -3,6 +3,7 @@ import { CliError } from './errors.ts';
 
 // Each sub-command lives in its own module and adds itself to the program.
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
+  () => import('./import.ts'),
   () => import('./validate.ts'),
   () => import('./graph.ts'),
   () => import('./diff.ts'),

@@ -10,9 +10,12 @@ const bad = loadManifests([join(fixtures, 'validate/bad')]);
 const checks = (text: string, opts = {}) =>
   validateManifests(parseManifests(text, 'x.yaml'), opts).map((f) => `${f.path} ${f.check}`);
 
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are edited in place by each case
+type Loose = Record<string, any>;
+
 /** A compliant Deployment; `patch` edits its container or pod spec. */
-function deployment(patch: (pod: Record<string, any>, c: Record<string, any>) => void): string {
-  const c: Record<string, any> = {
+function deployment(patch: (pod: Loose, c: Loose) => void): string {
+  const c: Loose = {
     name: 'app',
     image: 'registry.example.com/app:1.0.0',
     resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '64Mi' } },
@@ -20,7 +23,7 @@ function deployment(patch: (pod: Record<string, any>, c: Record<string, any>) =>
     livenessProbe: { tcpSocket: { port: 80 } },
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
   };
-  const pod: Record<string, any> = {
+  const pod: Loose = {
     securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
     containers: [c],
   };

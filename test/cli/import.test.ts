@@ -1,0 +1,67 @@
+// The round trip on our own fixtures: import → type-check → synth gives the same objects back.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compareManifests } from '../../src/review/compare.ts';
+import { loadManifests } from '../../src/review/manifests.ts';
+import { mlops } from '../review/cli.ts';
+import { fixtures } from '../review/golden.ts';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'cli-import-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const input = join(fixtures, 'import/serving.yaml');
+const app = join(work, 'app.ts');
+
+describe('mlops import', () => {
+  it('writes an app that synthesizes back to the same objects', () => {
+    const imp = mlops(['import', input, '-o', app]);
+    expect(imp).toMatchObject({ code: 0, stderr: '' });
+    const out = join(work, 'out');
+    const syn = mlops(['synth', '--app', app, '--out', out, '--target', 'seldon']);
+    expect(syn.code, syn.stderr).toBe(0);
+    const diff = compareManifests(loadManifests([input]), loadManifests([out]));
+    expect(diff.objects).toEqual([]);
+    expect(diff.summary.unchanged).toBe(13);
+  });
+
+  it('writes code that is already formatted and type-checks', () => {
+    const copy = join(work, 'formatted.ts');
+    cpSync(app, copy);
+    const biome = spawnSync(join(repo, 'node_modules/.bin/biome'), ['format', '--write', copy], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect(biome.status, biome.stderr).toBe(0);
+    expect(readFileSync(copy, 'utf8')).toBe(readFileSync(app, 'utf8'));
+
+    // Type-check against the package as users import it ('cdk8s-mlops'), with the project's settings.
+    symlinkSync(join(repo, 'node_modules'), join(work, 'node_modules'));
+    writeFileSync(join(work, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(
+      join(work, 'tsconfig.json'),
+      JSON.stringify({
+        extends: join(repo, 'tsconfig.json'),
+        compilerOptions: { paths: { 'cdk8s-mlops': [join(repo, 'src/index.ts')] } },
+        files: ['app.ts'],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', work], {
+      encoding: 'utf8',
+    });
+    expect(tsc.status, tsc.stdout).toBe(0);
+  }, 120_000);
+
+  it('prints to standard output and refuses invalid input with exit 2', () => {
+    const r = mlops(['import', input]);
+    expect(r.stdout).toBe(readFileSync(app, 'utf8'));
+    const bad = mlops(['import', join(fixtures, 'import/invalid/references.yaml')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /import refused, 2 problems:\n.*references.yaml: Pipeline fraud-flow: spec.steps\[1\].inputs\[0\]/,
+    );
+  });
+});
