@@ -33,37 +33,39 @@ const env = process.env;
 
 /** \`mlops-runtime agent\`: the sidecar of a server pod. */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      server: { type: 'string', default: env.SELDON_SERVER_NAME },
-      replica: { type: 'string' },
-      scheduler: { type: 'string', default: env.MLOPS_SCHEDULER_ADDRESS },
-      'inference-url': { type: 'string', default: env.MLOPS_INFERENCE_URL ?? 'http://127.0.0.1:9000' },
-      'inference-grpc': { type: 'string', default: env.MLOPS_INFERENCE_GRPC ?? '127.0.0.1:9500' },
-      'models-dir': { type: 'string', default: env.MLOPS_MODELS_DIR ?? '/mnt/agent/models' },
-      'cache-dir': { type: 'string', default: env.MLOPS_CACHE_DIR ?? '/mnt/agent/cache' },
-      memory: { type: 'string', default: env.MEMORY_REQUEST },
-      'over-commit': { type: 'string', default: env.SELDON_OVERCOMMIT_PERCENTAGE ?? '10' },
-      capabilities: { type: 'string', default: env.SELDON_SERVER_CAPABILITIES ?? '' },
-      host: { type: 'string', default: env.POD_NAME ?? hostname() },
-      'http-port': { type: 'string', default: '9001' },
-      'grpc-port': { type: 'string', default: '9501' },
-      'admin-port': { type: 'string', default: '9008' },
-      'min-residency-ms': { type: 'string', default: '1000' },
-      'unload-grace-ms': { type: 'string', default: '2000' },
-      'lag-threshold': { type: 'string', default: env.SELDON_MODEL_INFERENCE_LAG_THRESHOLD ?? '30' },
-      'inactive-seconds': { type: 'string', default: env.SELDON_MODEL_INACTIVE_SECONDS_THRESHOLD ?? '600' },
-      'scaling-period-ms': {
-        type: 'string',
-        default: env.SELDON_SCALING_STATS_PERIOD_SECONDS
-          ? String(Number(env.SELDON_SCALING_STATS_PERIOD_SECONDS) * 1000)
-          : '20000',
+  const { values } = parseFlags(() =>
+    parseArgs({
+      args: argv,
+      options: {
+        server: { type: 'string', default: env.SELDON_SERVER_NAME },
+        replica: { type: 'string' },
+        scheduler: { type: 'string', default: env.MLOPS_SCHEDULER_ADDRESS },
+        'inference-url': { type: 'string', default: env.MLOPS_INFERENCE_URL ?? 'http://127.0.0.1:9000' },
+        'inference-grpc': { type: 'string', default: env.MLOPS_INFERENCE_GRPC ?? '127.0.0.1:9500' },
+        'models-dir': { type: 'string', default: env.MLOPS_MODELS_DIR ?? '/mnt/agent/models' },
+        'cache-dir': { type: 'string', default: env.MLOPS_CACHE_DIR ?? '/mnt/agent/cache' },
+        memory: { type: 'string', default: env.MEMORY_REQUEST },
+        'over-commit': { type: 'string', default: env.SELDON_OVERCOMMIT_PERCENTAGE ?? '10' },
+        capabilities: { type: 'string', default: env.SELDON_SERVER_CAPABILITIES ?? '' },
+        host: { type: 'string', default: env.POD_NAME ?? hostname() },
+        'http-port': { type: 'string', default: '9001' },
+        'grpc-port': { type: 'string', default: '9501' },
+        'admin-port': { type: 'string', default: '9008' },
+        'min-residency-ms': { type: 'string', default: '1000' },
+        'unload-grace-ms': { type: 'string', default: '2000' },
+        'lag-threshold': { type: 'string', default: env.SELDON_MODEL_INFERENCE_LAG_THRESHOLD ?? '30' },
+        'inactive-seconds': { type: 'string', default: env.SELDON_MODEL_INACTIVE_SECONDS_THRESHOLD ?? '600' },
+        'scaling-period-ms': {
+          type: 'string',
+          default: env.SELDON_SCALING_STATS_PERIOD_SECONDS
+            ? String(Number(env.SELDON_SCALING_STATS_PERIOD_SECONDS) * 1000)
+            : '20000',
+        },
+        'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
+        help: { type: 'boolean', default: false },
       },
-      'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+    }),
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -79,7 +81,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     problems.push(`--memory: ${(err as Error).message}`);
   }
-  if (problems.length > 0) throw new Error(`agent: ${problems.join('; ')}\n${USAGE}`);
+  if (problems.length > 0) exitWithUsage(`agent: ${problems.join('; ')}`);
   const { server, replica } = identity as { server: string; replica: number };
   const log = pino({ level: values['log-level'], base: { component: 'agent', server, replica } });
   const period = Number(values['scaling-period-ms']);
@@ -137,4 +139,18 @@ export function replicaIdentity(
     return '--replica N is required (or POD_NAME "<server>-<idx>" as a StatefulSet sets it)';
   }
   return { server: name, replica: Number(idx) };
+}
+
+/** Bad command line: say what is wrong and how to call it, without a stack trace. */
+function exitWithUsage(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseFlags<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    return exitWithUsage((err as Error).message);
+  }
 }

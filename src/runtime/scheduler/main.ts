@@ -26,31 +26,33 @@ const USAGE = `usage: mlops-runtime scheduler [options]
 
 /** `mlops-runtime scheduler`: desired state in, placements to agents, routes to gateways. */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    allowNegative: true,
-    options: {
-      manifests: { type: 'string', default: process.env.MLOPS_MANIFESTS },
-      kubernetes: { type: 'boolean', default: false },
-      namespace: { type: 'string', default: process.env.POD_NAMESPACE },
-      port: { type: 'string', default: process.env.MLOPS_SCHEDULER_PORT ?? '9004' },
-      'health-port': { type: 'string', default: '9999' },
-      'wait-for-servers-ms': { type: 'string', default: '10000' },
-      'batch-ms': { type: 'string', default: '10' },
-      'model-autoscaling': { type: 'boolean', default: true },
-      'server-autoscaling': { type: 'boolean', default: true },
-      'scaling-cooldown-ms': { type: 'string', default: '60000' },
-      'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseFlags(() =>
+    parseArgs({
+      args: argv,
+      allowNegative: true,
+      options: {
+        manifests: { type: 'string', default: process.env.MLOPS_MANIFESTS },
+        kubernetes: { type: 'boolean', default: false },
+        namespace: { type: 'string', default: process.env.POD_NAMESPACE },
+        port: { type: 'string', default: process.env.MLOPS_SCHEDULER_PORT ?? '9004' },
+        'health-port': { type: 'string', default: '9999' },
+        'wait-for-servers-ms': { type: 'string', default: '10000' },
+        'batch-ms': { type: 'string', default: '10' },
+        'model-autoscaling': { type: 'boolean', default: true },
+        'server-autoscaling': { type: 'boolean', default: true },
+        'scaling-cooldown-ms': { type: 'string', default: '60000' },
+        'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+        help: { type: 'boolean', default: false },
+      },
+    }),
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
   const log = pino({ level: values['log-level'], base: { component: 'scheduler' } });
   if (!values.manifests === !values.kubernetes) {
-    throw new Error(`scheduler: give exactly one of --manifests DIR or --kubernetes\n${USAGE}`);
+    exitWithUsage('scheduler: give exactly one of --manifests DIR or --kubernetes');
   }
   let source: DesiredStateSource;
   if (values.kubernetes) {
@@ -124,4 +126,18 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** Bad command line: say what is wrong and how to call it, without a stack trace. */
+function exitWithUsage(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseFlags<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    return exitWithUsage((err as Error).message);
+  }
 }
