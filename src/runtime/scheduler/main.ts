@@ -17,10 +17,8 @@ const USAGE = `usage: mlops-runtime scheduler [options]
   --health-port N            /live, /ready, /status, /metrics (default 9999)
   --wait-for-servers-ms N    after a restart, wait this long for expected agents (default 10000)
   --batch-ms N               batch window for route and operation updates (default 10)
-  --model-autoscaling        act on agents' scale-up/scale-down triggers (default on)
-  --no-model-autoscaling
-  --server-autoscaling       scale Servers to their models' needs (default on)
-  --no-server-autoscaling
+  --no-model-autoscaling     ignore agents' scale-up/scale-down triggers (on by default)
+  --no-server-autoscaling    do not scale Servers to their models' needs (on by default)
   --scaling-cooldown-ms N    minimum time between two scaling changes of one resource (default 60000)
   --log-level LEVEL          pino level (default info)`;
 
@@ -29,7 +27,6 @@ export async function main(argv: string[]): Promise<void> {
   const { values } = parseFlags(() =>
     parseArgs({
       args: argv,
-      allowNegative: true,
       options: {
         manifests: { type: 'string', default: process.env.MLOPS_MANIFESTS },
         kubernetes: { type: 'boolean', default: false },
@@ -38,8 +35,8 @@ export async function main(argv: string[]): Promise<void> {
         'health-port': { type: 'string', default: '9999' },
         'wait-for-servers-ms': { type: 'string', default: '10000' },
         'batch-ms': { type: 'string', default: '10' },
-        'model-autoscaling': { type: 'boolean', default: true },
-        'server-autoscaling': { type: 'boolean', default: true },
+        'no-model-autoscaling': { type: 'boolean', default: false },
+        'no-server-autoscaling': { type: 'boolean', default: false },
         'scaling-cooldown-ms': { type: 'string', default: '60000' },
         'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
         help: { type: 'boolean', default: false },
@@ -84,8 +81,8 @@ export async function main(argv: string[]): Promise<void> {
     source,
     log,
     cooldownMs: Number(values['scaling-cooldown-ms']),
-    models: values['model-autoscaling'],
-    servers: values['server-autoscaling'],
+    models: !values['no-model-autoscaling'],
+    servers: !values['no-server-autoscaling'],
     metrics,
   });
   const control = await startControlServer({
