@@ -1,6 +1,7 @@
 // One image, one entry point: `mlops-runtime <component> [options]`.
 const components: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
   gateway: () => import('./gateway/main.ts'),
+  dataflow: () => import('./dataflow/main.ts'),
   scheduler: () => import('./scheduler/main.ts'),
   agent: () => import('./agent/main.ts'),
 };

@@ -35,7 +35,10 @@ export interface ConsumeOptions {
   /** Consumer group: the committed position is shared by every consumer of the group. */
   group: string;
   topics: string[];
-  /** Where a group with no committed position starts: the beginning, or only new records. */
+  /**
+   * Where a brand-new group starts: the beginning, or only records written from now on. A group
+   * that has committed before resumes there (and reads partitions it never committed from 0).
+   */
   fromBeginning?: boolean;
   /** Records of one partition, in offset order. Returns what to publish atomically with them. */
   process(records: BusRecord[]): Promise<OutRecord[]> | OutRecord[];

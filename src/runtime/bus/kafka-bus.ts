@@ -94,13 +94,14 @@ export class KafkaBus implements Bus {
   }
 
   async consume(opts: ConsumeOptions): Promise<Consumer> {
-    const consumer = this.kafka.consumer({
-      groupId: opts.group,
-      readUncommitted: false,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
-    });
+    const makeConsumer = () =>
+      this.kafka.consumer({
+        groupId: opts.group,
+        readUncommitted: false,
+        maxWaitTimeInMs: 100,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3000,
+      });
     const transactionalId = `${opts.group}-${this.opts.instanceId ?? hostname()}`;
     const makeProducer = () =>
       this.kafka.producer({
@@ -110,7 +111,7 @@ export class KafkaBus implements Bus {
         createPartitioner: Partitioners.DefaultPartitioner,
       });
     const log = this.opts.logger.child({ group: opts.group });
-    const running = new ConsumerRun(consumer, makeProducer, opts, await this.startOffsets(opts), log);
+    const running = new ConsumerRun(makeConsumer, makeProducer, opts, await this.startOffsets(opts), log);
     await running.start();
     this.consumers.add(running);
     const close = running.close.bind(running);
@@ -121,20 +122,21 @@ export class KafkaBus implements Bus {
     return running;
   }
 
-  /** End offsets of partitions the group has not committed yet, when it should start at the end. */
+  /**
+   * Where a brand-new group starts when it should skip history: the current end of every
+   * partition. A group that has committed anything resumes from its commits, and partitions it
+   * never committed start at the beginning, so records written while it was away are not skipped.
+   */
   private async startOffsets(opts: ConsumeOptions): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (opts.fromBeginning) return out;
     await this.ensureTopics(opts.topics);
     const admin = await this.connectedAdmin();
-    const committed = await admin.fetchOffsets({ groupId: opts.group, topics: opts.topics });
+    const committed = await retry(() => admin.fetchOffsets({ groupId: opts.group, topics: opts.topics }));
+    if (committed.some((t) => t.partitions.some((p) => p.offset !== '-1'))) return out;
     for (const t of committed) {
       const ends = await retry(() => admin.fetchTopicOffsets(t.topic));
-      for (const p of t.partitions) {
-        if (p.offset !== '-1') continue;
-        const end = ends.find((e) => e.partition === p.partition);
-        if (end) out.set(`${t.topic}\u0000${p.partition}`, end.high);
-      }
+      for (const e of ends) out.set(`${t.topic}\u0000${e.partition}`, e.high);
     }
     return out;
   }
@@ -197,41 +199,52 @@ class ConsumerRun implements Consumer {
 
   private tx: KafkaProducer;
   private txBroken = false;
+  private consumer: KafkaConsumer;
+  private closed = false;
 
   constructor(
-    private readonly consumer: KafkaConsumer,
+    private readonly makeConsumer: () => KafkaConsumer,
     private readonly makeProducer: () => KafkaProducer,
     private readonly opts: ConsumeOptions,
     private readonly seekTo: Map<string, string>,
     private readonly logger: Logger,
   ) {
     this.tx = makeProducer();
+    this.consumer = makeConsumer();
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.consumer.connect(), this.tx.connect()]);
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.logger.warn({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
-    });
+    await this.tx.connect();
+    let joined!: () => void;
     this.joined = new Promise((resolve) => {
-      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-        this.next.clear();
-        // A new group starts where the topics end now, not at whatever the first fetch sees.
-        for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
-          for (const partition of partitions) {
-            const offset = this.seekTo.get(`${topic}\u0000${partition}`);
-            if (offset !== undefined) this.consumer.seek({ topic, partition, offset });
-          }
+      joined = resolve;
+    });
+    await this.run(joined);
+  }
+
+  private async run(onJoin: () => void): Promise<void> {
+    const consumer = this.consumer;
+    await consumer.connect();
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.logger.warn({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs gives up on some errors (e.g. no group coordinator while a broker restarts).
+      if (!e.payload.restart && !this.closed) setTimeout(() => this.recover(), 1000);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.next.clear();
+      // A new group starts where the topics end now, not at whatever the first fetch sees.
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        for (const partition of partitions) {
+          const offset = this.seekTo.get(`${topic}\u0000${partition}`);
+          if (offset !== undefined) consumer.seek({ topic, partition, offset });
         }
-        this.seekTo.clear();
-        resolve();
-      });
+      }
+      this.seekTo.clear();
+      onJoin();
     });
-    await this.consumer.subscribe({
-      topics: this.opts.topics,
-      fromBeginning: this.opts.fromBeginning ?? false,
-    });
-    await this.consumer.run({
+    // Start positions of a new group are set by seeks on join; anything uncommitted otherwise starts at the beginning.
+    await consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
@@ -244,6 +257,21 @@ class ConsumerRun implements Consumer {
         resolveOffset(String(last));
         await heartbeat();
       },
+    });
+  }
+
+  /** Replaces a consumer kafkajs stopped; a stateful handler rebuilds itself instead. */
+  private async recover(): Promise<void> {
+    if (this.closed) return;
+    if (this.opts.onAbort) {
+      this.opts.onAbort();
+      return;
+    }
+    await this.consumer.disconnect().catch(() => {});
+    this.consumer = this.makeConsumer();
+    await this.run(() => {}).catch((err) => {
+      this.logger.error({ err: (err as Error).message }, 'consumer restart failed; retrying');
+      setTimeout(() => this.recover(), 1000);
     });
   }
 
@@ -308,6 +336,7 @@ class ConsumerRun implements Consumer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.consumer.disconnect();
     await this.chain;
     await this.tx.disconnect();

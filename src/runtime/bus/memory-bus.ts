@@ -74,10 +74,12 @@ export class MemoryBus implements Bus {
     group.active = true;
     const g = group;
     const position = new Map<string, number>();
+    // Only a brand-new group skips history; a known one reads partitions it never committed from 0.
+    const fresh = g.committed.size === 0;
     for (const topic of opts.topics) {
       this.log(topic).forEach((part, p) => {
         const key = `${topic}\u0000${p}`;
-        position.set(key, g.committed.get(key) ?? (opts.fromBeginning ? 0 : part.length));
+        position.set(key, g.committed.get(key) ?? (opts.fromBeginning || !fresh ? 0 : part.length));
       });
     }
     let closed = false;

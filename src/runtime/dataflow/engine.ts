@@ -31,6 +31,11 @@ interface Listener {
 
 interface StepRuntime {
   index: number;
+  /**
+   * Whether emissions are recorded in the state topic: stateful steps, and steps reading a topic
+   * whose offsets a stateful step can hold back (a restart replays those records).
+   */
+  tracked: boolean;
   plan: StepPlan;
   /** Null for a plain chain step (one source, no triggers): nothing to wait for. */
   join: StepJoin | null;
@@ -91,7 +96,17 @@ export class PipelineEngine {
             )
           : null,
       batch: { parts: [], payloads: [], doneKeys: [] },
+      tracked: false,
     }));
+    const holdable = new Set(
+      this.steps
+        .filter((s) => s.join || s.plan.batchSize > 0)
+        .flatMap((s) => [...s.plan.sources, ...s.plan.triggers].map((r) => r.topic)),
+    );
+    for (const step of this.steps) {
+      step.tracked =
+        step.join !== null || step.plan.batchSize > 0 || step.plan.sources.some((r) => holdable.has(r.topic));
+    }
     for (const step of this.steps) {
       step.plan.sources.forEach((ref, index) => {
         this.listen(ref.topic, { step, role: 'data', index, ref });
@@ -234,7 +249,7 @@ export class PipelineEngine {
       const joinKey = this.plan.allowCycles ? `${r.key}#${visits(r.headers)[l.step.plan.name] ?? 0}` : r.key;
       const doneKey = `${l.step.index}\u0000${joinKey}`;
       // Already emitted before a restart (or a late record of an `any` join): nothing to add.
-      if (this.done.has(doneKey)) continue;
+      if (l.step.tracked && this.done.has(doneKey)) continue;
       if (!l.step.join) {
         this.emit(l.step, { key: r.key, data: [part], triggers: [], partition: r.partition }, out, doneKey);
         continue;
@@ -273,8 +288,7 @@ export class PipelineEngine {
   }
 
   private emit(step: StepRuntime, joined: Joined, out: OutRecord[], doneKey: string): void {
-    const stateful = step.join !== null || step.plan.batchSize > 0;
-    if (stateful && step.plan.batchSize === 0) this.markDone([doneKey], out);
+    if (step.tracked && step.plan.batchSize === 0) this.markDone([doneKey], out);
     const headers = mergeHeaders(joined.data.length ? joined.data : joined.triggers);
     headers[HEADER_PIPELINE] = this.plan.name;
     if (this.plan.allowCycles) {
