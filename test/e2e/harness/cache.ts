@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Where `npm run provision` puts everything; outside the repository so clones share it. */
+/** The synthesized output the dist checks read: `dist/`, or MLOPS_E2E_DIST to check another. */
+export function distDir(): string {
+  return process.env.MLOPS_E2E_DIST || join(repoRoot, 'dist');
+}
+
 export function cacheRoot(): string {
   return process.env.MLOPS_CACHE || join(homedir(), '.cache', 'cdk8s-mlops');
 }

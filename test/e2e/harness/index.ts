@@ -1,5 +1,5 @@
 // The end-to-end harness: start real components for a suite, stop them afterwards.
-export { cachePath, cacheRoot, pinnedVersion, repoRoot } from './cache.ts';
+export { cachePath, cacheRoot, distDir, pinnedVersion, repoRoot } from './cache.ts';
 export { trainIrisModel } from './iris.ts';
 export { type KafkaBroker, startKafka } from './kafka.ts';
 export {

@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { customResourceDefinitions } from '../../../src/constructs/crds.ts';
-import { repoRoot } from '../harness/cache.ts';
+import { distDir } from '../harness/cache.ts';
 import {
   type ApplyObject,
   type KubeApiserver,
@@ -148,7 +148,7 @@ describeE2E('kube-apiserver + etcd (built from the Go module proxy)', ['go'], ()
     await expect(apply(misspelt, true)).rejects.toThrow(/\.spec\.replicaz: field not declared in schema/);
   });
 
-  const found = objectsUnder(join(repoRoot, 'dist'));
+  const found = objectsUnder(distDir());
 
   it('accepts our CustomResourceDefinitions and those in dist/, and establishes them', async () => {
     const crds = [

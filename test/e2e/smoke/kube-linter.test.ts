@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../harness/cache.ts';
+import { distDir } from '../harness/cache.ts';
 import { kubeLinterUnavailableReason, runKubeLinter } from '../harness/kube-linter.ts';
 import { describeE2E, e2eRequired } from '../harness/toolchain.ts';
 
@@ -40,7 +40,7 @@ const suite = () => {
     expect(findings.every((f) => f.object === 'Deployment smoke/bare')).toBe(true);
   });
 
-  const dist = join(repoRoot, 'dist');
+  const dist = distDir();
   const apps = existsSync(dist) ? readdirSync(dist).map((d) => join(dist, d)) : [];
   const title = 'lints everything synthesized in dist/ and reports the findings';
   // An empty dist/ is only tolerated outside CI.
