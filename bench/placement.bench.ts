@@ -19,6 +19,7 @@ import type {
   ReplicaView,
   ServerView,
 } from '../src/runtime/scheduler/placement/types.ts';
+import { ServerEntry, ServerReplica } from '../src/runtime/scheduler/servers.ts';
 import { trainIrisModel } from '../test/e2e/harness/iris.ts';
 import { startMlserver } from '../test/e2e/harness/mlserver.ts';
 
@@ -38,47 +39,52 @@ function rng(seed: number): () => number {
 
 interface Group {
   caps: string[];
-  capacity: number;
+  memoryBytes: number;
   serverSizes: number[];
 }
+const OVER_COMMIT = 10;
 
 // 1,000 replicas: two capability families, servers of mixed sizes, 10 % over-commit.
 const GROUPS: Group[] = [
   {
     caps: ['mlserver', 'sklearn', 'xgboost', 'lightgbm'],
-    capacity: 8 * GiB * 1.1,
+    memoryBytes: 8 * GiB,
     serverSizes: [5, 10, 20, 40, 50, 75, 100, 100, 200],
   },
   {
     caps: ['triton', 'onnx', 'pytorch', 'tensorflow'],
-    capacity: 16 * GiB * 1.1,
+    memoryBytes: 16 * GiB,
     serverSizes: [10, 25, 40, 50, 75, 100, 100],
   },
 ];
 
-function buildCluster(policy: PolicyName): { servers: ServerView[]; replicas: ReplicaView[] } {
-  const servers: ServerView[] = [];
-  const replicas: ReplicaView[] = [];
+// The scheduler's own server and replica classes, as the store holds them.
+function buildCluster(policy: PolicyName): { servers: ServerEntry[]; replicas: ServerReplica[] } {
+  const servers: ServerEntry[] = [];
+  const replicas: ServerReplica[] = [];
   GROUPS.forEach((g, gi) => {
     g.serverSizes.forEach((size, si) => {
-      const name = `g${gi}-s${String(si).padStart(2, '0')}`;
-      const rs: ReplicaView[] = [];
+      const server = new ServerEntry(`g${gi}-s${String(si).padStart(2, '0')}`);
+      server.desired = { replicas: size, minReplicas: 0, maxReplicas: 0, policy };
       for (let i = 0; i < size; i++) {
-        rs.push({
-          serverName: name,
-          idx: i,
-          capacityBytes: Math.floor(g.capacity),
-          committedBytes: 0,
-          draining: false,
-          models: new Map(),
+        const r = new ServerReplica(server.name, i, {
+          inferenceHost: '',
+          inferenceHttpPort: 0,
+          inferenceGrpcPort: 0,
+          memoryBytes: g.memoryBytes,
+          capabilities: g.caps,
+          overCommitPercentage: OVER_COMMIT,
         });
+        server.addReplica(r);
+        replicas.push(r);
       }
-      replicas.push(...rs);
-      servers.push({ name, replicas: rs, capabilities: new Set(g.caps), expectedReplicas: size, policy });
+      servers.push(server);
     });
   });
   return { servers, replicas };
 }
+
+const capacityOf = (g: Group) => Math.floor(g.memoryBytes * (1 + OVER_COMMIT / 100));
 
 interface BenchModel extends PlacementRequest {
   group: number;
@@ -107,14 +113,15 @@ function buildModels(n: number): BenchModel[] {
   return models;
 }
 
-function commit(servers: Map<string, ServerView>, m: PlacementRequest, server: string, idxs: number[]): void {
+function commit(
+  servers: Map<string, ServerEntry>,
+  m: PlacementRequest,
+  server: string,
+  idxs: number[],
+): void {
   const s = servers.get(server);
   if (!s) throw new Error(`unknown server ${server}`);
-  for (const i of idxs) {
-    const rep = s.replicas[i];
-    rep.committedBytes += m.memoryBytes;
-    rep.models.set(m.name, new Set([m.version]));
-  }
+  for (const i of idxs) s.replicas[i].assign(m.name, m.version, m.memoryBytes);
 }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -157,7 +164,7 @@ function linearFloor(models: BenchModel[]): number {
 function lowerBound(models: BenchModel[]): number {
   return GROUPS.reduce((sum, g, gi) => {
     const total = models.filter((m) => m.group === gi).reduce((a, m) => a + m.memoryBytes * m.replicas, 0);
-    return sum + Math.ceil(total / Math.floor(g.capacity));
+    return sum + Math.ceil(total / capacityOf(g));
   }, 0);
 }
 

@@ -9,6 +9,9 @@ export class ServerReplica implements ReplicaView {
   readonly capabilities: ReadonlySet<string>;
   readonly capacityBytes: number;
 
+  /** Told when this replica's free memory changes (the owning server's cache). */
+  onChange: () => void = () => {};
+
   constructor(
     readonly serverName: string,
     readonly idx: number,
@@ -27,6 +30,7 @@ export class ServerReplica implements ReplicaView {
     if (versions.has(version)) return;
     versions.add(version);
     this.committedBytes += bytes;
+    this.onChange();
   }
 
   release(model: string, version: number, bytes: number): void {
@@ -34,6 +38,7 @@ export class ServerReplica implements ReplicaView {
     if (!versions?.delete(version)) return;
     if (versions.size === 0) this.models.delete(model);
     this.committedBytes -= bytes;
+    this.onChange();
   }
 }
 
@@ -51,8 +56,19 @@ export class ServerEntry implements ServerView {
   /** Undefined until the Server resource is seen (agents may connect first). */
   desired?: ServerDesired;
   namespace = '';
+  private maxFree: number | undefined;
 
   constructor(readonly name: string) {}
+
+  /** Cached until a replica's memory changes; draining pods count too (an upper bound). */
+  maxFreeBytes(): number {
+    if (this.maxFree === undefined) {
+      let m = 0;
+      for (const r of this.replicas) m = Math.max(m, r.capacityBytes - r.committedBytes);
+      this.maxFree = m;
+    }
+    return this.maxFree;
+  }
 
   get expectedReplicas(): number {
     return this.desired ? this.desired.replicas : -1;
@@ -68,12 +84,17 @@ export class ServerEntry implements ServerView {
 
   addReplica(r: ServerReplica): void {
     this.replicas = [...this.replicas.filter((x) => x.idx !== r.idx), r].sort((a, b) => a.idx - b.idx);
+    r.onChange = () => {
+      this.maxFree = undefined;
+    };
+    this.maxFree = undefined;
     this.recomputeCapabilities();
   }
 
   removeReplica(idx: number): ServerReplica | undefined {
     const r = this.replica(idx);
     this.replicas = this.replicas.filter((x) => x.idx !== idx);
+    this.maxFree = undefined;
     this.recomputeCapabilities();
     return r;
   }

@@ -22,6 +22,7 @@ import type {
   ReplicaView,
   ServerView,
 } from '../../../src/runtime/scheduler/placement/types.ts';
+import { ServerEntry, ServerReplica } from '../../../src/runtime/scheduler/servers.ts';
 
 function replica(serverName: string, idx: number, capacity: number, committed = 0): ReplicaView {
   return {
@@ -213,6 +214,49 @@ describe('place', () => {
           return fits
             .filter((r) => !chosen.includes(r))
             .every((r) => (policy === 'spread' ? free(r) <= worst : free(r) >= worst));
+        },
+      ),
+    );
+  });
+});
+
+describe('ServerEntry memory shortcut', () => {
+  it('property: skipping servers by their cached max free memory never changes the decision', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 6 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 1, max: 3 }),
+        (servers, mem, n) => {
+          const entries = servers.map((used, si) => {
+            const e = new ServerEntry(`s${si}`);
+            used.forEach((u, i) => {
+              const r = new ServerReplica(e.name, i, {
+                inferenceHost: '',
+                inferenceHttpPort: 0,
+                inferenceGrpcPort: 0,
+                memoryBytes: 100,
+                capabilities: ['sklearn'],
+                overCommitPercentage: 0,
+              });
+              e.addReplica(r);
+              r.assign('other', 1, u);
+            });
+            return e;
+          });
+          // The same servers without the shortcut.
+          const plain: ServerView[] = entries.map((e) => ({
+            name: e.name,
+            replicas: e.replicas,
+            capabilities: e.capabilities,
+            expectedReplicas: e.expectedReplicas,
+            policy: e.policy,
+          }));
+          const request = req({ memoryBytes: mem, replicas: n });
+          return JSON.stringify(place(request, entries)) === JSON.stringify(place(request, plain));
         },
       ),
     );

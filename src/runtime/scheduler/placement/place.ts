@@ -27,6 +27,10 @@ export function place(req: PlacementRequest, servers: readonly ServerView[]): Pl
   const want = Math.max(0, req.replicas);
   let partial: { server: string; replicas: number[] } | undefined;
   for (const server of candidates) {
+    // Shortcut: no pod of a full server passes the memory filter (unless it holds the version).
+    if (server.maxFreeBytes && req.currentServer !== server.name && server.maxFreeBytes() < req.memoryBytes) {
+      continue;
+    }
     const best = topEligible(req, server, want);
     if (best.length >= want) return { ok: true, server: server.name, replicas: best, partial: false };
     if (!partial && req.minReplicas > 0 && best.length >= req.minReplicas) {

@@ -23,6 +23,9 @@ export interface ServerView {
   /** Replicas the Server resource asks for; 0 means it is being deleted, -1 unknown. */
   readonly expectedReplicas: number;
   readonly policy: PolicyName;
+  /** Largest free memory among the replicas (an upper bound is enough): lets placement skip a
+   * full server without looking at its pods. */
+  maxFreeBytes?(): number;
 }
 
 export interface PlacementRequest {
