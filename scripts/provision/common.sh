@@ -3,6 +3,7 @@
 PROVISION_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$PROVISION_DIR/versions.env"
+COMPONENT="$(basename "$0" .sh)"
 MLOPS_CACHE="${MLOPS_CACHE:-$HOME/.cache/cdk8s-mlops}"
 mkdir -p "$MLOPS_CACHE"
 

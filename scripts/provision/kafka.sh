@@ -2,7 +2,7 @@
 # Apache Kafka broker jars from Maven Central (no tarball download), cached. The harness runs
 # them as a single KRaft node (broker + controller) with `java -cp "<libs>/*" kafka.Kafka`.
 set -euo pipefail
-COMPONENT=kafka
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 
 dest="$MLOPS_CACHE/kafka/$KAFKA_SCALA_VERSION-$KAFKA_VERSION"
@@ -43,6 +43,6 @@ rm -rf "$dest" && mkdir -p "$dest/libs"
 log "resolving org.apache.kafka:kafka_$KAFKA_SCALA_VERSION:$KAFKA_VERSION with Maven"
 mvn -B -q -f "$work/pom.xml" dependency:copy-dependencies \
   -DincludeScope=runtime -DoutputDirectory="$dest/libs" >&2
-ls "$dest/libs"/kafka_"$KAFKA_SCALA_VERSION"-"$KAFKA_VERSION".jar >/dev/null || die "broker jar missing after Maven resolution"
+[ -f "$dest/libs/kafka_$KAFKA_SCALA_VERSION-$KAFKA_VERSION.jar" ] || die "broker jar missing after Maven resolution"
 log "$(find "$dest/libs" -name '*.jar' | wc -l) jars in $dest/libs"
 echo "$want" >"$dest/.stamp"

@@ -4,7 +4,7 @@
 # recorded in <cache>/kube-linter/UNAVAILABLE and the script exits 0, so the other components
 # stay usable; the kube-linter suite reports that reason instead of running. Every run retries.
 set -euo pipefail
-COMPONENT=kube-linter
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 
 root="$MLOPS_CACHE/kube-linter"

@@ -5,7 +5,7 @@
 # are pinned at v0.0.0 and replaced by local paths in its own go.mod; a consumer module must
 # replace each of them with its published v0.<minor>.<patch> release.
 set -euo pipefail
-COMPONENT=kube
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 require_cmd go "install Go 1.24 or newer (https://go.dev/dl) to build kube-apiserver and etcd"
 # the harness makes a throwaway CA and serving certificate with openssl

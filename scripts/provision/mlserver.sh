@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # MLServer with its scikit-learn runtime in a Python virtualenv from PyPI, cached.
 set -euo pipefail
-COMPONENT=mlserver
+# shellcheck source=common.sh
 source "$(dirname "$0")/common.sh"
 
 apt_install_for python3 python3 python3-venv
