@@ -12,7 +12,8 @@ import { connectSource } from './source-binding.ts';
 const USAGE = `usage: mlops-runtime scheduler [options]
   --manifests DIR            local mode: desired state from the YAML files in DIR (re-read on change)
   --kubernetes               cluster mode: watch the custom resources, write their status
-  --namespace NS             namespace to watch in cluster mode (default: all; env POD_NAMESPACE)
+  --namespace NS             namespace to watch in cluster mode (env POD_NAMESPACE); one scheduler
+                             per namespace, as model names are unique only within one
   --port N                   gRPC port for agents and gateways (default 9004)
   --health-port N            /live, /ready, /status, /metrics (default 9999)
   --wait-for-servers-ms N    after a restart, wait this long for expected agents (default 10000)
@@ -52,6 +53,9 @@ export async function main(argv: string[]): Promise<void> {
     exitWithUsage('scheduler: give exactly one of --manifests DIR or --kubernetes');
   }
   let source: DesiredStateSource;
+  if (values.kubernetes && !values.namespace) {
+    exitWithUsage('scheduler: --kubernetes needs --namespace NS (or POD_NAMESPACE)');
+  }
   if (values.kubernetes) {
     const { KubernetesSource } = await import('../sources/kubernetes.ts');
     source = KubernetesSource.fromDefaultConfig(log, values.namespace);
