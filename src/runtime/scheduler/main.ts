@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (values.kubernetes) {
     const { KubernetesSource } = await import('../sources/kubernetes.ts');
-    source = KubernetesSource.fromDefaultConfig(log, values.namespace);
+    source = KubernetesSource.fromDefaultConfig(log, values.namespace as string);
   } else {
     source = new DirectorySource(values.manifests as string, log);
   }

@@ -28,7 +28,7 @@ const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /**
  * Desired state from the Kubernetes API: one informer (list + watch, re-listing after errors)
- * per kind, in one namespace or all. Status goes to the `status` subresource, replica changes to
+ * per kind, in one namespace. Status goes to the `status` subresource, replica changes to
  * the `scale` subresource (and, for a Server, to its StatefulSet's, since no operator sits between).
  */
 export class KubernetesSource implements DesiredStateSource {
@@ -39,13 +39,13 @@ export class KubernetesSource implements DesiredStateSource {
   constructor(
     private readonly kc: KubeConfig,
     private readonly log: Logger,
-    private readonly namespace?: string,
+    private readonly namespace: string,
   ) {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.apps = kc.makeApiClient(AppsV1Api);
   }
 
-  static fromDefaultConfig(log: Logger, namespace?: string): KubernetesSource {
+  static fromDefaultConfig(log: Logger, namespace: string): KubernetesSource {
     const kc = new KubeConfig();
     kc.loadFromDefault();
     return new KubernetesSource(kc, log, namespace);
@@ -56,19 +56,15 @@ export class KubernetesSource implements DesiredStateSource {
     const order: WatchedKind[] = ['Server', ...WATCHED_KINDS.filter((k) => k !== 'Server')];
     for (const kind of order) {
       const plural = PLURAL[kind];
-      const ns = this.namespace;
-      const path = ns
-        ? `/apis/${API_GROUP}/${VERSION}/namespaces/${ns}/${plural}`
-        : `/apis/${API_GROUP}/${VERSION}/${plural}`;
+      const namespace = this.namespace;
+      const path = `/apis/${API_GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
       const list = () =>
-        (ns
-          ? this.custom.listNamespacedCustomObject({
-              group: API_GROUP,
-              version: VERSION,
-              namespace: ns,
-              plural,
-            })
-          : this.custom.listClusterCustomObject({ group: API_GROUP, version: VERSION, plural })) as Promise<{
+        this.custom.listNamespacedCustomObject({
+          group: API_GROUP,
+          version: VERSION,
+          namespace,
+          plural,
+        }) as Promise<{
           items: KubernetesObject[];
           metadata: { resourceVersion?: string };
         }>;
