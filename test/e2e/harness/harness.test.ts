@@ -1,8 +1,10 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { provisioned, repoRoot } from './cache.ts';
 import { freePort } from './ports.ts';
 import { startProcess, waitUntilReady } from './process.ts';
 import { missingToolsMessage } from './toolchain.ts';
@@ -91,7 +93,6 @@ describe('servers outlive no test process', () => {
       writeFileSync(${JSON.stringify(pidFile)}, String(p.pid));
       setInterval(() => {}, 1000);
     `;
-    const { spawn } = await import('node:child_process');
     const runner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: 'ignore',
     });
@@ -102,4 +103,35 @@ describe('servers outlive no test process', () => {
     for (let i = 0; i < 50 && alive(server); i++) await new Promise((r) => setTimeout(r, 100));
     expect(alive(server)).toBe(false);
   }, 20_000);
+});
+
+describe('requireToolchain', () => {
+  // A child process whose PATH has no Go: the probe must see it missing.
+  const probe = (env: Record<string, string>) => {
+    const script = `
+      import { requireToolchain } from ${JSON.stringify(new URL('./toolchain.ts', import.meta.url).pathname)};
+      try { console.log(String(requireToolchain('go'))); } catch (e) { console.log('threw: ' + e.message); }
+    `;
+    return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      env: { HOME: process.env.HOME ?? '/', PATH: dir, ...env },
+      encoding: 'utf8',
+    }).stdout.trim();
+  };
+
+  it('returns false (skip) when a tool is missing and MLOPS_E2E is not required', () => {
+    expect(probe({})).toBe('false');
+  });
+
+  it('throws, naming what to install, when MLOPS_E2E=required', () => {
+    expect(probe({ MLOPS_E2E: 'required' })).toMatch(/^threw: MLOPS_E2E=required but missing go: install Go/);
+  });
+});
+
+describe('provisioned', () => {
+  it('names the provisioning command when a component is missing', () => {
+    expect(() => provisioned('kafka', join(dir, 'nothing-here'))).toThrow(
+      /kafka is not provisioned .*Run `npm run provision` \(or `bash scripts\/provision\/kafka.sh`\)/,
+    );
+  });
 });
