@@ -9,7 +9,13 @@ export const API_GROUP = 'mlops.seldon.io';
 export const API_VERSION = 'mlops.seldon.io/v1alpha1';
 
 export type MlopsKind = 'Model' | 'Server' | 'ServerConfig' | 'Pipeline' | 'Experiment';
-export const MLOPS_KINDS: readonly MlopsKind[] = ['Model', 'Server', 'ServerConfig', 'Pipeline', 'Experiment'];
+export const MLOPS_KINDS: readonly MlopsKind[] = [
+  'Model',
+  'Server',
+  'ServerConfig',
+  'Pipeline',
+  'Experiment',
+];
 
 export interface ObjectMeta {
   name: string;
