@@ -234,6 +234,26 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     expect(m.message).toContain(`artifact file://${join(dir, 'nope')} not found`);
   }, 60_000);
 
+  it('writes Experiment status from its candidates', async () => {
+    await serverSideApply(kube, {
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      kind: 'Experiment',
+      metadata: { name: 'ab', namespace: NS },
+      spec: {
+        default: 'iris',
+        candidates: [
+          { name: 'iris', weight: 50 },
+          { name: 'broken', weight: 50 },
+        ],
+      },
+    });
+    const c = await waitFor('experiment status', async () => {
+      const o = await get<{ status?: ModelResource['status'] }>('experiments', 'ab');
+      return o.status?.conditions?.find((x) => x.type === 'ExperimentReady');
+    });
+    expect(c).toMatchObject({ status: 'False', message: 'not ready: broken' });
+  }, 60_000);
+
   it('load raises the replicas and idleness lowers them, within min/max, seen in the resource', async () => {
     const served = await waitFor('iris endpoint', async () => {
       for (const a of agents) {

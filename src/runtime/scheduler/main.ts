@@ -75,6 +75,10 @@ export async function main(argv: string[]): Promise<void> {
         void source
           .writeServerStatus(ns, name, s)
           .catch((err) => log.warn({ server: name, err: err.message }, 'status write failed')),
+      experimentStatus: (ns, name, s) =>
+        void source
+          .writeExperimentStatus(ns, name, s)
+          .catch((err) => log.warn({ experiment: name, err: err.message }, 'status write failed')),
     },
     waitForServersMs: Number(values['wait-for-servers-ms']),
     batchMs: Number(values['batch-ms']),

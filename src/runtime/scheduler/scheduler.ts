@@ -6,6 +6,7 @@ import type {
   PipelineResource,
   ServerResource,
   ServerStatus,
+  StatusBase,
 } from '../../spec/types.ts';
 import type {
   AgentSubscribeRequest,
@@ -30,7 +31,7 @@ import { place } from './placement/place.ts';
 import type { PolicyName } from './placement/types.ts';
 import { modelRoute, RoutePublisher } from './routes.ts';
 import { ServerEntry, ServerReplica } from './servers.ts';
-import { modelStatusOf, serverStatusOf } from './status.ts';
+import { experimentStatusOf, modelStatusOf, serverStatusOf } from './status.ts';
 
 /** Annotation on a Server choosing its placement policy: `spread` (default) or `best-fit`. */
 export const PLACEMENT_POLICY_ANNOTATION = 'mlops.cdk8s.io/placement-policy';
@@ -44,6 +45,7 @@ export interface AgentLink {
 export interface StatusSink {
   modelStatus(namespace: string, name: string, status: ModelStatus): void;
   serverStatus(namespace: string, name: string, status: ServerStatus): void;
+  experimentStatus?(namespace: string, name: string, status: StatusBase): void;
 }
 
 export interface SchedulerOptions {
@@ -427,7 +429,9 @@ export class Scheduler {
       const model = this.models.get(name);
       if (model) this.updateState(model);
     }
+    const experiments = names.length > 0 ? [...this.experiments.keys()] : [...this.dirtyExperiments];
     this.publishRoutes(names);
+    for (const name of experiments.sort()) this.writeExperimentStatus(name);
     for (const name of names) {
       const model = this.models.get(name);
       if (model) this.dispatch(model);
@@ -616,6 +620,23 @@ export class Scheduler {
     if (this.sentStatus.get(key) === text) return;
     this.sentStatus.set(key, text);
     sink.modelStatus(model.resource.metadata.namespace ?? '', name, status);
+  }
+
+  private writeExperimentStatus(name: string): void {
+    const e = this.experiments.get(name);
+    const sink = this.opts.status;
+    if (!sink?.experimentStatus || !e) return;
+    const snapshot = this.routes.snapshot();
+    const status = experimentStatusOf(
+      e,
+      new Set(snapshot.models.map((m) => m.name)),
+      new Set(snapshot.pipelines.filter((p) => p.modelsReady).map((p) => p.name)),
+    );
+    const key = `Experiment/${name}`;
+    const text = JSON.stringify(status);
+    if (this.sentStatus.get(key) === text) return;
+    this.sentStatus.set(key, text);
+    sink.experimentStatus(e.metadata.namespace ?? '', name, status);
   }
 
   private writeServerStatus(name: string): void {

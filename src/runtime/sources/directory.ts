@@ -2,7 +2,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
-import { API_VERSION, type MlopsResource, type ModelStatus, type ServerStatus } from '../../spec/types.ts';
+import {
+  API_VERSION,
+  type MlopsResource,
+  type ModelStatus,
+  type ServerStatus,
+  type StatusBase,
+} from '../../spec/types.ts';
 import {
   type DesiredStateHandler,
   type DesiredStateSource,
@@ -21,6 +27,7 @@ const key = (kind: string, namespace: string, name: string) => `${kind}/${namesp
 export class DirectorySource implements DesiredStateSource {
   readonly modelStatus = new Map<string, ModelStatus>();
   readonly serverStatus = new Map<string, ServerStatus>();
+  readonly experimentStatus = new Map<string, StatusBase>();
   private readonly replicas = new Map<string, number>();
   private readonly files = new Map<string, { text: string; objects: MlopsResource[] }>();
   private delivered = new Map<string, string>();
@@ -51,6 +58,10 @@ export class DirectorySource implements DesiredStateSource {
 
   async writeServerStatus(namespace: string, name: string, status: ServerStatus): Promise<void> {
     this.serverStatus.set(key('Server', namespace, name), status);
+  }
+
+  async writeExperimentStatus(namespace: string, name: string, status: StatusBase): Promise<void> {
+    this.experimentStatus.set(key('Experiment', namespace, name), status);
   }
 
   /** Local mode has no API server: the new replica count overrides the file's until it changes. */

@@ -9,7 +9,13 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { API_GROUP, type MlopsResource, type ModelStatus, type ServerStatus } from '../../spec/types.ts';
+import {
+  API_GROUP,
+  type MlopsResource,
+  type ModelStatus,
+  type ServerStatus,
+  type StatusBase,
+} from '../../spec/types.ts';
 import {
   type DesiredStateHandler,
   type DesiredStateSource,
@@ -96,6 +102,10 @@ export class KubernetesSource implements DesiredStateSource {
 
   writeServerStatus(namespace: string, name: string, status: ServerStatus): Promise<void> {
     return this.patchStatus('servers', namespace, name, status);
+  }
+
+  writeExperimentStatus(namespace: string, name: string, status: StatusBase): Promise<void> {
+    return this.patchStatus('experiments', namespace, name, status);
   }
 
   async scale(kind: 'Model' | 'Server', namespace: string, name: string, replicas: number): Promise<void> {

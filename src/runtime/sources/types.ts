@@ -1,4 +1,4 @@
-import type { MlopsResource, ModelStatus, ServerStatus } from '../../spec/types.ts';
+import type { MlopsResource, ModelStatus, ServerStatus, StatusBase } from '../../spec/types.ts';
 
 export type WatchedKind = 'Model' | 'Server' | 'Pipeline' | 'Experiment';
 export const WATCHED_KINDS: readonly WatchedKind[] = ['Model', 'Server', 'Pipeline', 'Experiment'];
@@ -18,6 +18,7 @@ export interface DesiredStateSource {
   stop(): Promise<void>;
   writeModelStatus(namespace: string, name: string, status: ModelStatus): Promise<void>;
   writeServerStatus(namespace: string, name: string, status: ServerStatus): Promise<void>;
+  writeExperimentStatus(namespace: string, name: string, status: StatusBase): Promise<void>;
   /** Sets `spec.replicas` through the scale subresource (Kubernetes) or in memory (local). */
   scale(kind: 'Model' | 'Server', namespace: string, name: string, replicas: number): Promise<void>;
 }

@@ -13,6 +13,7 @@ import type {
   ServerResource,
   ServerSpec,
   ServerStatus,
+  StatusBase,
 } from '../../../src/spec/types.ts';
 
 export const GiB = 1024 ** 3;
@@ -111,11 +112,15 @@ export class FakeAgent implements AgentLink {
 export class MemoryStatus implements StatusSink {
   readonly models = new Map<string, ModelStatus>();
   readonly servers = new Map<string, ServerStatus>();
+  readonly experiments = new Map<string, StatusBase>();
   modelStatus(_ns: string, name: string, s: ModelStatus): void {
     this.models.set(name, s);
   }
   serverStatus(_ns: string, name: string, s: ServerStatus): void {
     this.servers.set(name, s);
+  }
+  experimentStatus(_ns: string, name: string, s: StatusBase): void {
+    this.experiments.set(name, s);
   }
 }
 

@@ -276,8 +276,19 @@ describe('Scheduler', () => {
     h.scheduler.flush();
     expect(h.table.experiments.get('ab')?.candidates).toHaveLength(2);
     expect(h.table.pipelines.get('p')).toMatchObject({ version: 2, modelsReady: false });
+    expect(h.status.experiments.get('ab')?.conditions?.[0]).toMatchObject({
+      type: 'ExperimentReady',
+      status: 'False',
+      message: 'not ready: iris, iris2',
+    });
     h.scheduler.upsertModel(model('iris'));
+    h.scheduler.upsertModel(model('iris2'));
     h.settle([a0]);
     expect(h.table.pipelines.get('p')?.modelsReady).toBe(true);
+    expect(h.status.experiments.get('ab')?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'ExperimentReady=True',
+      'CandidatesReady=True',
+      'Ready=True',
+    ]);
   });
 });
