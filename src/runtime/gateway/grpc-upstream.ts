@@ -85,7 +85,14 @@ export class GrpcUpstream {
     return new Promise((resolve, reject) => {
       let req: http2.ClientHttp2Stream;
       try {
-        req = session.request({ ...headers, ':method': 'POST', ':path': path });
+        // gRPC servers (C-core, Go) reset streams that lack `te: trailers`.
+        req = session.request({
+          'content-type': 'application/grpc',
+          ...headers,
+          te: 'trailers',
+          ':method': 'POST',
+          ':path': path,
+        });
       } catch (err) {
         reject(err);
         return;

@@ -1,0 +1,158 @@
+// A 3-step pipeline over Kafka (pipeline gateway → engine → model gateway ×3 → back) next to a raw
+// kafkajs produce→consume round trip on the same broker, same concurrency, same run. Models are an
+// in-process echo so the figures are the data plane's own cost.
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import pino from 'pino';
+import { KafkaBus } from '../src/runtime/bus/kafka-bus.ts';
+import { PipelineEngine } from '../src/runtime/dataflow/engine.ts';
+import type { ModelClient } from '../src/runtime/dataflow/model-client.ts';
+import { ModelGateway } from '../src/runtime/dataflow/model-gateway.ts';
+import { PipelineGateway } from '../src/runtime/dataflow/pipeline-gateway.ts';
+import { planPipeline } from '../src/runtime/dataflow/plan.ts';
+import { DEFAULT_NAMING } from '../src/runtime/dataflow/topics.ts';
+import { decodeRequest, encodeRequest, encodeResponse } from '../src/runtime/oip/messages.ts';
+import { startKafka } from '../test/e2e/harness/kafka.ts';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const CONCURRENCY = 32;
+const logger = pino({ level: 'silent' });
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(send: () => Promise<void>): Promise<Result> {
+  const warmEnd = Date.now() + 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < warmEnd) await send();
+    }),
+  );
+  const latencies: number[] = [];
+  const started = performance.now();
+  const end = started + DURATION_MS;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await send();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+const echo: ModelClient = {
+  async infer(model, request) {
+    const req = decodeRequest(request);
+    return encodeResponse({
+      modelName: model,
+      id: req.id,
+      outputs: req.inputs,
+      rawOutputContents: req.rawInputContents,
+    });
+  },
+  close() {},
+};
+
+const REQUEST = encodeRequest({
+  modelName: 'p3',
+  inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], contents: { fp32Contents: [1, 2, 3, 4] } }],
+});
+
+async function rawRoundTrip(brokers: string[]): Promise<Result> {
+  const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'bench.raw', numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: `bench-raw-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: ['bench.raw'], fromBeginning: false });
+  const waiters = new Map<string, () => void>();
+  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const key = message.key?.toString() ?? '';
+      waiters.get(key)?.();
+      waiters.delete(key);
+    },
+  });
+  await joined;
+  await new Promise((r) => setTimeout(r, 1000));
+  const result = await load(async () => {
+    const key = randomUUID();
+    const arrived = new Promise<void>((r) => waiters.set(key, r));
+    await producer.send({ topic: 'bench.raw', acks: -1, messages: [{ key, value: REQUEST }] });
+    await arrived;
+  });
+  await consumer.disconnect();
+  await producer.disconnect();
+  return result;
+}
+
+async function pipeline(brokers: string[]): Promise<Result> {
+  const bus = new KafkaBus({ brokers, logger, instanceId: 'bench' });
+  const spec = {
+    steps: [{ name: 's1' }, { name: 's2', inputs: ['s1'] }, { name: 's3', inputs: ['s2'] }],
+    output: { steps: ['s3'] },
+  };
+  const engine = new PipelineEngine(planPipeline('p3', spec, DEFAULT_NAMING), bus, DEFAULT_NAMING, logger);
+  const models = new ModelGateway(bus, DEFAULT_NAMING, ['s1', 's2', 's3'], echo, logger);
+  const gateway = new PipelineGateway(bus, DEFAULT_NAMING, ['p3'], logger, 60_000);
+  await engine.start();
+  await models.start();
+  await gateway.start();
+  const result = await load(async () => {
+    await gateway.infer('p3', REQUEST, {});
+  });
+  await gateway.stop();
+  await models.stop();
+  await engine.stop();
+  await bus.close();
+  return result;
+}
+
+const title = '## Pipeline: 3 steps over Kafka vs a raw kafkajs round trip';
+let kafka: Awaited<ReturnType<typeof startKafka>> | undefined;
+try {
+  kafka = await startKafka();
+} catch (err) {
+  process.stdout.write(`${title}\n\nnot run: ${(err as Error).message.split('\n')[0]}\n`);
+  process.exit(0);
+}
+try {
+  const raw = await rawRoundTrip(kafka.brokers);
+  const pipe = await pipeline(kafka.brokers);
+  const f = (n: number) => n.toFixed(1);
+  process.stdout.write(
+    [
+      title,
+      '',
+      `Closed loop, ${CONCURRENCY} concurrent callers, ${DURATION_MS / 1000} s after a 1 s warm-up, single local broker (KRaft), topics with 1 partition. The pipeline path is pipeline gateway → input topic → engine → 3 × (model input topic → model gateway → echo model → model output topic → engine) → output topic → pipeline gateway, every hop a Kafka transaction. The raw path is one idempotent produce (acks=all) and one consume.`,
+      '',
+      '| path | req/s | p50 ms | p99 ms |',
+      '|---|---|---|---|',
+      `| raw kafkajs produce → consume | ${raw.rps.toFixed(0)} | ${f(raw.p50)} | ${f(raw.p99)} |`,
+      `| 3-step pipeline, synchronous | ${pipe.rps.toFixed(0)} | ${f(pipe.p50)} | ${f(pipe.p99)} |`,
+      '',
+      `Throughput ratio pipeline / raw: **${(pipe.rps / raw.rps).toFixed(2)}** (target ≥ 0.5).`,
+      '',
+    ].join('\n'),
+  );
+} finally {
+  await kafka.stop();
+}
