@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
 import { compareManifests, hasDifferences } from '../review/compare.ts';
-import { LiveError, liveComparison } from '../review/live.ts';
 import { loadManifests, loadManifestsAtRef, type Manifest, ManifestError } from '../review/manifests.ts';
 import { type DiffFormat, renderDiff } from '../review/render-diff.ts';
 import { CliError } from './errors.ts';
@@ -70,6 +69,8 @@ async function sides(paths: string[], opts: DiffOptions): Promise<{ base: Manife
       const dir = paths[0] ?? 'dist';
       const head = loadManifests([dir]);
       if (opts.base) return { base: loadManifestsAtRef(opts.base, dir), head };
+      // Loaded on demand: the Kubernetes client is heavy and only --live needs it.
+      const { liveComparison } = await import('../review/live.ts');
       return await liveComparison(head, { kubeconfig: opts.kubeconfig, context: opts.context });
     }
     if (paths.length !== 2) {
@@ -77,8 +78,9 @@ async function sides(paths: string[], opts: DiffOptions): Promise<{ base: Manife
     }
     return { base: loadManifests([paths[0]]), head: loadManifests([paths[1]]) };
   } catch (err) {
-    if (err instanceof ManifestError || err instanceof LiveError)
+    if (err instanceof ManifestError || (err instanceof Error && err.name === 'LiveError')) {
       throw new CliError(err.message, 2, { cause: err });
+    }
     throw err;
   }
 }

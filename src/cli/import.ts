@@ -1,8 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { checkImport, ImportError } from '../review/import/check.ts';
-import { generateApp } from '../review/import/codegen.ts';
 import { loadManifests, ManifestError } from '../review/manifests.ts';
 import { CliError } from './errors.ts';
 
@@ -18,7 +16,10 @@ export function register(program: Command): void {
       'after',
       '\nObjects referenced but not in the input become `fromName` references.\n\nExample:\n  mlops import k8s/seldon/*.yaml -o apps/prod.ts && mlops synth --app apps/prod.ts --out dist/prod',
     )
-    .action((files: string[], opts: { out?: string }) => {
+    .action(async (files: string[], opts: { out?: string }) => {
+      // Loaded on demand: the checks pull in the construct library.
+      const { checkImport, ImportError } = await import('../review/import/check.ts');
+      const { generateApp } = await import('../review/import/codegen.ts');
       let source: string;
       try {
         const manifests = loadManifests(files);

@@ -1,7 +1,6 @@
 import { type Command, Option } from 'commander';
 import { loadManifests, ManifestError } from '../review/manifests.ts';
 import { renderFindingsJson, renderFindingsText } from '../review/validate/findings.ts';
-import { validateManifests } from '../review/validate/validate.ts';
 import { CliError } from './errors.ts';
 
 interface ValidateOptions {
@@ -26,7 +25,7 @@ export function register(program: Command): void {
       'after',
       '\nExit status: 0 no findings, 1 findings, 2 error.\n\nExamples:\n  mlops validate dist\n  mlops validate dist/prod --external Model/shared-embedder --format json',
     )
-    .action((paths: string[], opts: ValidateOptions) => {
+    .action(async (paths: string[], opts: ValidateOptions) => {
       let manifests: ReturnType<typeof loadManifests>;
       try {
         manifests = loadManifests(paths);
@@ -35,6 +34,8 @@ export function register(program: Command): void {
         throw err;
       }
       if (manifests.length === 0) throw new CliError(`no manifests found in ${paths.join(', ')}`, 2);
+      // Loaded on demand: the schemas are large and other commands do not need them.
+      const { validateManifests } = await import('../review/validate/validate.ts');
       const findings = validateManifests(manifests, {
         external: opts.external,
         ignoreMissingSchemas: opts.ignoreMissingSchemas,

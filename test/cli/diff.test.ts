@@ -32,7 +32,7 @@ describe('mlops diff', () => {
     writeFileSync(bad, 'kind: [');
     const r = mlops(['diff', base, bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/bad.yaml: document 1 is not valid YAML/);
+    expect(r.stderr).toMatch(/bad.yaml:1: document 1 is not valid YAML/);
     expect(mlops(['diff', base]).stderr).toMatch(/give two directories or files/);
     expect(mlops(['diff', '--base', 'HEAD', '--live']).code).toBe(2);
   });

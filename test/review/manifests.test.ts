@@ -23,7 +23,7 @@ describe('parseManifests', () => {
   });
 
   it('names the file and document of bad input', () => {
-    expect(() => parseManifests('a: [1', 'bad.yaml')).toThrow(/bad.yaml: document 1 is not valid YAML/);
+    expect(() => parseManifests('a: [1', 'bad.yaml')).toThrow(/bad.yaml:1: document 1 is not valid YAML/);
     expect(() => parseManifests('kind: ConfigMap\nmetadata: {name: a}', 'f.yaml')).toThrow(
       /f.yaml: document 1 has no apiVersion\/kind/,
     );
