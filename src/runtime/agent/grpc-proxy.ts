@@ -39,7 +39,13 @@ export function createGrpcProxy(opts: {
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('error', () => undefined);
-    stream.on('end', async () => {
+    stream.on('end', () => {
+      handle().catch((err: Error) => {
+        opts.log.warn({ err: err.message, path }, 'gRPC proxy request failed');
+        grpcError(stream, 13, err.message);
+      });
+    });
+    const handle = async () => {
       let body: Buffer = Buffer.concat(chunks);
       let internal: string | undefined;
       if (MODEL_METHODS.has(method)) {
@@ -67,7 +73,7 @@ export function createGrpcProxy(opts: {
           opts.metrics.requests.inc({ model: name, protocol: 'grpc', code });
         }
       });
-    });
+    };
   });
   server.on('close', () => session?.close());
   return server;
@@ -132,6 +138,10 @@ function stripPseudo(h: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
 
 function grpcError(stream: http2.ServerHttp2Stream, code: number, message: string): void {
   if (stream.destroyed) return;
+  if (stream.headersSent) {
+    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
   stream.respond(
     {
       ':status': 200,

@@ -23,7 +23,15 @@ export function createRestProxy(opts: {
 }): http.Server {
   const upstream = new URL(opts.upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  return http.createServer(async (req, res) => {
+  // A failure anywhere in one request (client gone, bad URL encoding) answers that request only.
+  return http.createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      opts.log.warn({ err: err.message, url: req.url }, 'proxy request failed');
+      fail(res, 400, `bad request: ${err.message}`);
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
     res.setHeader('x-request-id', requestId);
     const m = MODEL_PATH.exec(req.url?.split('?')[0] ?? '');
@@ -70,7 +78,7 @@ export function createRestProxy(opts: {
     } finally {
       opts.manager.release(internal);
     }
-  });
+  }
 
   function forward(req: http.IncomingMessage, path: string, body: Buffer): Promise<Upstream> {
     return new Promise((resolvePromise, reject) => {

@@ -140,3 +140,13 @@ describe('protobuf field 1 helpers', () => {
     expect(stringField1(appendField1(Buffer.alloc(0), long))).toBe(long);
   });
 });
+
+describe('REST proxy robustness', () => {
+  it('answers a malformed model path with 400 and keeps serving', async () => {
+    const bad = await infer('/v2/models/%E0%A4%A/infer');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toContain('bad request');
+    await load('a');
+    expect((await infer('/v2/models/a/infer')).status).toBe(200);
+  });
+});
