@@ -24,4 +24,15 @@ describe('mlops graph', () => {
       /no Pipeline nope in .*pipelines: risk\/fraud-review, staging\/fraud-review/,
     );
   });
+
+  it('draws a pipeline of an app by synthesizing it', () => {
+    const r = mlops(['graph', 'score', '--app', join(dir, 'app.ts')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('["scorer<br/>(outer join)"]');
+    expect(r.stdout).toContain('-.->|"ok"|');
+    expect(mlops(['graph', 'score', '--app', join(dir, 'missing.ts')])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/missing.ts: no such file/),
+    });
+  });
 });
