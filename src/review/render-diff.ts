@@ -131,7 +131,7 @@ export function renderMarkdown(r: DiffResult, options: MarkdownOptions = {}): st
   const warnings = [
     ...new Set(
       r.objects.flatMap((d) =>
-        d.warnings.map((w) => (w.includes(describeId(d.id)) ? w : `${describeId(d.id)}: ${w}`)),
+        d.warnings.map((w) => (w.startsWith('rename ') ? w : `${describeId(d.id)}: ${w}`)),
       ),
     ),
   ];
