@@ -77,6 +77,7 @@ describe('compareManifests', () => {
     expect(r.summary).toMatchObject({ added: 1, removed: 1 });
     for (const o of r.objects)
       expect(o.warnings).toEqual([expect.stringContaining('rename Model serving/old → new')]);
+    expect(renderMarkdown(r).match(/> :warning: rename/g)).toHaveLength(1);
   });
 
   it('does not call two different objects a rename', () => {
