@@ -1,6 +1,6 @@
 // The control plane against real MLServer: scheduler and agents as separate processes (as in a
 // cluster), desired state from a folder of YAML (local mode).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -199,7 +199,10 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
     const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return line ? Number(line.split(' ').at(-1)) : 0;
   };
-  const writeManifests = (extra = '') => {
+  let irisUri = '';
+  let extraManifests = '';
+  const writeManifests = (extra = extraManifests) => {
+    extraManifests = extra;
     const model = (name: string, uri: string) => `---
 apiVersion: mlops.seldon.io/v1alpha1
 kind: Model
@@ -223,7 +226,7 @@ metadata:
 spec:
   serverConfig: mlserver
   replicas: 2
-${['iris', ...MODELS].map((m) => model(m, `file://${join(dir, 'artifacts', 'iris')}`)).join('')}${extra}`,
+${model('iris', irisUri)}${MODELS.map((m) => model(m, `file://${join(dir, 'artifacts', 'iris')}`)).join('')}${extra}`,
     );
   };
 
@@ -238,6 +241,7 @@ ${['iris', ...MODELS].map((m) => model(m, `file://${join(dir, 'artifacts', 'iris
       startMlserver({ modelsDir: join(dir, 'models-0') }),
       startMlserver({ modelsDir: join(dir, 'models-1') }),
     ]);
+    irisUri = `file://${join(dir, 'artifacts', 'iris')}`;
     writeManifests();
     await startScheduler();
     agents.push(await startAgent(0, a), await startAgent(1, b));
@@ -364,6 +368,50 @@ spec:
     expect(m.versions.at(-1)?.reason).toContain(
       `artifact file://${join(dir, 'artifacts', 'missing')} not found`,
     );
+  }, 60_000);
+
+  it('a spec change rolls out version 2 while version 1 serves, then unloads version 1', async () => {
+    cpSync(join(dir, 'artifacts', 'iris'), join(dir, 'artifacts', 'iris-v2'), { recursive: true });
+    // What a gateway does: send each request to a version with an available replica.
+    const served: number[] = [];
+    const failed: string[] = [];
+    let running = true;
+    const traffic = (async () => {
+      while (running) {
+        const m = await modelStatus('iris');
+        for (const v of [...(m?.versions ?? [])].reverse()) {
+          const r = v.replicas.find((x) => x.state === 'Available');
+          if (!r) continue;
+          const res = await fetch(`http://127.0.0.1:${agents[r.idx].httpPort}/v2/models/iris/infer`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'seldon-internal-model': `iris_${v.version}` },
+            body: JSON.stringify({
+              inputs: [{ name: 'predict', shape: [3, 4], datatype: 'FP64', data: FLOWERS }],
+            }),
+          });
+          if (res.status === 200) served.push(v.version);
+          else failed.push(`${v.version}: ${res.status} ${await res.text()}`);
+          break;
+        }
+        await sleep(20);
+      }
+    })();
+    await sleep(300);
+    irisUri = `file://${join(dir, 'artifacts', 'iris-v2')}`;
+    writeManifests();
+    await waitFor('only version 2 left', async () => {
+      const m = await modelStatus('iris');
+      return (
+        m?.versions.length === 1 && m.versions[0].version === 2 && m.versions[0].state === 'ModelAvailable'
+      );
+    });
+    running = false;
+    await traffic;
+    expect(failed).toEqual([]);
+    expect(served).toContain(1);
+    expect(served.at(-1)).toBe(2);
+    const [idx] = (await availableOn('iris')) as number[];
+    expect((await infer(agents[idx], 'iris')).body.model_name).toBe('iris_2');
   }, 60_000);
 
   it('a scheduler restart unloads nothing', async () => {
