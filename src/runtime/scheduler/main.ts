@@ -1,6 +1,7 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { DirectorySource } from '../sources/directory.ts';
 import type { DesiredStateSource } from '../sources/types.ts';
 import { Autoscaler } from './autoscaler.ts';
@@ -52,50 +53,89 @@ export async function main(argv: string[]): Promise<void> {
   if (!values.manifests === !values.kubernetes) {
     exitWithUsage('scheduler: give exactly one of --manifests DIR or --kubernetes');
   }
-  let source: DesiredStateSource;
   if (values.kubernetes && !values.namespace) {
     exitWithUsage('scheduler: --kubernetes needs --namespace NS (or POD_NAMESPACE)');
   }
+  let source: DesiredStateSource;
   if (values.kubernetes) {
     const { KubernetesSource } = await import('../sources/kubernetes.ts');
     source = KubernetesSource.fromDefaultConfig(log, values.namespace as string);
   } else {
     source = new DirectorySource(values.manifests as string, log);
   }
+  const service = await startSchedulerService({
+    source,
+    log,
+    port: Number(values.port),
+    healthPort: Number(values['health-port']),
+    waitForServersMs: Number(values['wait-for-servers-ms']),
+    batchMs: Number(values['batch-ms']),
+    cooldownMs: Number(values['scaling-cooldown-ms']),
+    modelAutoscaling: !values['no-model-autoscaling'],
+    serverAutoscaling: !values['no-server-autoscaling'],
+  });
+  const stop = async () => {
+    await service.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+export interface SchedulerServiceOptions {
+  source: DesiredStateSource;
+  log: Logger;
+  /** gRPC port for agents and gateways (0 = any free port). */
+  port: number;
+  /** `/live`, `/ready`, `/status`, `/metrics` (0 = any free port). */
+  healthPort: number;
+  host?: string;
+  waitForServersMs?: number;
+  batchMs?: number;
+  cooldownMs?: number;
+  modelAutoscaling?: boolean;
+  serverAutoscaling?: boolean;
+}
+
+export interface SchedulerService {
+  scheduler: Scheduler;
+  port: number;
+  healthPort: number;
+  stop(): Promise<void>;
+}
+
+/** Runs a scheduler in this process (what `mlops-runtime scheduler` does, minus the command line). */
+export async function startSchedulerService(opts: SchedulerServiceOptions): Promise<SchedulerService> {
+  const { source, log } = opts;
+  const warn = (kind: string, name: string) => (err: Error) =>
+    log.warn({ [kind]: name, err: err.message }, 'status write failed');
   const metrics = new SchedulerMetrics();
   const scheduler = new Scheduler({
     log,
     metrics,
     status: {
-      modelStatus: (ns, name, s) =>
-        void source
-          .writeModelStatus(ns, name, s)
-          .catch((err) => log.warn({ model: name, err: err.message }, 'status write failed')),
-      serverStatus: (ns, name, s) =>
-        void source
-          .writeServerStatus(ns, name, s)
-          .catch((err) => log.warn({ server: name, err: err.message }, 'status write failed')),
+      modelStatus: (ns, name, s) => void source.writeModelStatus(ns, name, s).catch(warn('model', name)),
+      serverStatus: (ns, name, s) => void source.writeServerStatus(ns, name, s).catch(warn('server', name)),
       experimentStatus: (ns, name, s) =>
-        void source
-          .writeExperimentStatus(ns, name, s)
-          .catch((err) => log.warn({ experiment: name, err: err.message }, 'status write failed')),
+        void source.writeExperimentStatus(ns, name, s).catch(warn('experiment', name)),
     },
-    waitForServersMs: Number(values['wait-for-servers-ms']),
-    batchMs: Number(values['batch-ms']),
+    waitForServersMs: opts.waitForServersMs,
+    batchMs: opts.batchMs ?? 10,
   });
   metrics.observe(scheduler);
   const autoscaler = new Autoscaler({
     scheduler,
     source,
     log,
-    cooldownMs: Number(values['scaling-cooldown-ms']),
-    models: !values['no-model-autoscaling'],
-    servers: !values['no-server-autoscaling'],
+    cooldownMs: opts.cooldownMs ?? 60_000,
+    models: opts.modelAutoscaling ?? true,
+    servers: opts.serverAutoscaling ?? true,
     metrics,
   });
   const control = await startControlServer({
     scheduler,
-    port: Number(values.port),
+    port: opts.port,
+    host: opts.host,
     log,
     onScalingTrigger: (msg) => autoscaler.onTrigger(msg),
   });
@@ -117,20 +157,24 @@ export async function main(argv: string[]): Promise<void> {
     }
     res.writeHead(404).end();
   });
-  await new Promise<void>((r) => health.listen(Number(values['health-port']), r));
+  await new Promise<void>((r) => health.listen(opts.healthPort, opts.host, r));
+  const healthPort = (health.address() as AddressInfo).port;
   await connectSource(source, scheduler);
   autoscaler.start();
-  log.info({ port: control.port, healthPort: Number(values['health-port']) }, 'scheduler listening');
-  const stop = async () => {
-    autoscaler.stop();
-    await source.stop();
-    await control.stop();
-    health.close();
-    scheduler.close();
-    process.exit(0);
+  log.info({ port: control.port, healthPort }, 'scheduler listening');
+  return {
+    scheduler,
+    port: control.port,
+    healthPort,
+    async stop() {
+      autoscaler.stop();
+      await source.stop();
+      await control.stop();
+      health.closeAllConnections();
+      await new Promise((r) => health.close(r));
+      scheduler.close();
+    },
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
 }
 
 /** Bad command line: say what is wrong and how to call it, without a stack trace. */
