@@ -15,6 +15,39 @@ const rep = (state: ReplicaStatus['state'], idx = 0, reason = ''): ReplicaStatus
 });
 const base = { latest: true, deleted: false, desiredReplicas: 2, minReplicas: 0, previousAvailable: false };
 
+describe('replica transitions (every pair)', () => {
+  const legal = new Set([
+    'LoadRequested>Loading',
+    'LoadRequested>UnloadRequested',
+    'Loading>Available',
+    'Loading>LoadFailed',
+    'Loading>UnloadRequested',
+    'Available>UnloadRequested',
+    'LoadFailed>LoadRequested',
+    'LoadFailed>UnloadRequested',
+    'UnloadRequested>Unloading',
+    'UnloadRequested>LoadRequested',
+    'Unloading>UnloadFailed',
+    'UnloadFailed>UnloadRequested',
+  ]);
+  const states: ReplicaStatus['state'][] = [
+    'LoadRequested',
+    'Loading',
+    'Available',
+    'LoadFailed',
+    'UnloadRequested',
+    'Unloading',
+    'UnloadFailed',
+  ];
+  for (const from of states) {
+    for (const to of states) {
+      it(`${from} → ${to}: ${legal.has(`${from}>${to}`) ? 'allowed' : 'ignored'}`, () => {
+        expect(canTransition(from, to)).toBe(legal.has(`${from}>${to}`));
+      });
+    }
+  }
+});
+
 describe('replica transitions', () => {
   it('allows the load and unload paths and rejects stale reports', () => {
     expect(canTransition('LoadRequested', 'Loading')).toBe(true);

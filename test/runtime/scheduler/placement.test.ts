@@ -15,6 +15,7 @@ import {
   leastFreeMemory,
   mostFreeMemory,
   replicaIndex,
+  serverName,
 } from '../../../src/runtime/scheduler/placement/sorters.ts';
 import type {
   PlacementRequest,
@@ -106,6 +107,11 @@ describe('replica filters', () => {
 });
 
 describe('sorters', () => {
+  it('server-name orders servers by name', () => {
+    expect(serverName.compare(req(), server('a', []), server('b', []))).toBeLessThan(0);
+    expect(serverName.compare(req(), server('b', []), server('a', []))).toBeGreaterThan(0);
+    expect(serverName.compare(req(), server('a', []), server('a', []))).toBe(0);
+  });
   it('hosts-model puts the current server first', () => {
     const a = server('a', []);
     const b = server('b', []);
