@@ -66,6 +66,8 @@ export class ModelVersion {
   readonly replicas = new Map<string, ReplicaStatus>();
   server = '';
   scheduleFailure?: string;
+  /** The last placement found no room at all (not even partial). */
+  unplaced = false;
   state: ModelState = 'ModelProgressing';
   reason = '';
   available = 0;
@@ -358,12 +360,8 @@ export class Scheduler {
         const model = this.models.get(name);
         const lv = model?.latest;
         if (!model || model.deleted || !lv) return true;
-        if (
-          lv.scheduleFailure &&
-          ![...lv.replicas.values()].some((r) => r.wanted && r.state !== 'LoadFailed')
-        ) {
-          return true;
-        }
+        // Nowhere else to go: the pod may stop (its copy serves until then).
+        if (lv.unplaced) return true;
         return [...lv.replicas.values()].some(
           (r) => r.state === 'Available' && !(r.server === serverName && r.idx === idx),
         );
@@ -475,12 +473,14 @@ export class Scheduler {
     metrics?.placements.inc({ result: !result.ok ? 'failed' : result.partial ? 'partial' : 'placed' });
     if (!result.ok) {
       lv.scheduleFailure = result.reason;
+      lv.unplaced = true;
       this.log.warn(
         { model: model.name, version: lv.version, reason: result.reason },
         'model could not be placed',
       );
       return;
     }
+    lv.unplaced = false;
     lv.scheduleFailure = result.partial
       ? `partially placed: ${result.replicas.length} of ${desired} replicas on ${result.server}`
       : undefined;

@@ -115,6 +115,20 @@ describe('Scheduler', () => {
     expect(h.endpoints('iris')).toEqual([[1, ['mlserver-1']]]);
   });
 
+  it('drain resolves when the models have nowhere else to go', async () => {
+    const h = harness();
+    const a0 = new FakeAgent(h.scheduler, 'mlserver', 0).connect();
+    h.scheduler.upsertModel(model('iris'));
+    h.scheduler.markSynced();
+    h.settle([a0]);
+    const p = h.scheduler.drain('mlserver', 0, 5000);
+    h.scheduler.flush();
+    await expect(p).resolves.toBe(true);
+    // The only copy keeps serving until the pod actually goes.
+    expect(h.endpoints('iris')).toEqual([[1, ['mlserver-0']]]);
+    expect(h.status.models.get('iris')?.conditions?.[0].status).toBe('True');
+  });
+
   it('a restarted scheduler adopts what agents hold and unloads nothing', () => {
     const h = harness();
     const a0 = new FakeAgent(h.scheduler, 'mlserver', 0).connect();
