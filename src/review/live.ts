@@ -67,7 +67,7 @@ export async function liveComparison(
       const live = await readLive(client, m.object);
       if (!live) continue;
       const object = project(live, m.object) as KubeObject;
-      base.push({ object, file: 'cluster', doc: 0, id: identityOf(object) });
+      base.push({ object, file: 'cluster', doc: 0, id: identityOf(object, m.id.set) });
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker));

@@ -1,7 +1,7 @@
 // Loads Kubernetes manifests (multi-document YAML or JSON) from files, directories or a git ref.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../spec/types.ts';
 import { type Identity, identityKey, identityOf } from './identity.ts';
@@ -23,7 +23,7 @@ export class ManifestError extends Error {
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
 /** Parses every document of one file's text into manifests; `List` kinds are flattened. */
-export function parseManifests(text: string, file: string): Manifest[] {
+export function parseManifests(text: string, file: string, set = ''): Manifest[] {
   const out: Manifest[] = [];
   // Line numbers are computed only on error: `prettyErrors` slows every parse down.
   const docs = parseAllDocuments(text, { prettyErrors: false });
@@ -38,7 +38,8 @@ export function parseManifests(text: string, file: string): Manifest[] {
     }
     const value: unknown = doc.toJS({ maxAliasCount: 1000 });
     if (value === null || value === undefined) return;
-    for (const object of flatten(value, file, i)) out.push({ object, file, doc: i, id: identityOf(object) });
+    for (const object of flatten(value, file, i))
+      out.push({ object, file, doc: i, id: identityOf(object, set) });
   });
   return out;
 }
@@ -88,15 +89,26 @@ export function manifestFiles(path: string): string[] {
   return out;
 }
 
+/**
+ * The set of each file (relative to its root): a directory whose manifests all sit in
+ * subfolders is the `dist/<app>/` layout of `mlops synth`, one independent set per app folder.
+ */
+export function setsOf(names: string[]): (name: string) => string {
+  const appLayout = names.length > 0 && names.every((n) => n.includes('/'));
+  return (name) => (appLayout ? name.slice(0, name.indexOf('/')) : '');
+}
+
 /** Loads every manifest under the given files/directories. File names are relative to each root. */
 export function loadManifests(paths: string[]): Manifest[] {
   const out: Manifest[] = [];
   for (const root of paths) {
     const isDir = statSafe(root)?.isDirectory() ?? false;
-    for (const file of manifestFiles(root)) {
-      const name = isDir ? relative(root, file) : file;
-      out.push(...parseManifests(readFileSync(file, 'utf8'), name));
-    }
+    const files = manifestFiles(root);
+    const names = files.map((f) => (isDir ? relative(root, f).split(sep).join('/') : f));
+    const setOf = isDir ? setsOf(names) : () => '';
+    files.forEach((file, i) => {
+      out.push(...parseManifests(readFileSync(file, 'utf8'), names[i], setOf(names[i])));
+    });
   }
   return out;
 }
@@ -126,14 +138,16 @@ export function loadManifestsAtRef(ref: string, dir: string, cwd = process.cwd()
   const out: Manifest[] = [];
   let pos = 0;
   const dirPrefix = join(prefix, dir).replace(/\/?$/, '/');
+  const rel = (file: string) => (file.startsWith(dirPrefix) ? file.slice(dirPrefix.length) : file);
+  const setOf = setsOf(listed.map(rel));
   for (const file of listed) {
     const nl = batch.indexOf(10, pos);
     const header = batch.subarray(pos, nl).toString();
     const size = Number(header.split(' ')[2]);
     const text = batch.subarray(nl + 1, nl + 1 + size).toString('utf8');
     pos = nl + 1 + size + 1;
-    const name = file.startsWith(dirPrefix) ? file.slice(dirPrefix.length) : file;
-    out.push(...parseManifests(text, `${ref}:${name}`));
+    const name = rel(file);
+    out.push(...parseManifests(text, `${ref}:${name}`, setOf(name)));
   }
   return out;
 }

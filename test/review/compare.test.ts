@@ -103,6 +103,21 @@ describe('compareManifests', () => {
     ]);
   });
 
+  it('keeps app folders apart: the same object in two apps is two objects', () => {
+    const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: ${v}}\n`;
+    const base = [
+      ...parseManifests(cm('1'), 'prod/c.yaml', 'prod'),
+      ...parseManifests(cm('1'), 'dev/c.yaml', 'dev'),
+    ];
+    const head = [
+      ...parseManifests(cm('1'), 'prod/c.yaml', 'prod'),
+      ...parseManifests(cm('2'), 'dev/c.yaml', 'dev'),
+    ];
+    const r = compareManifests(base, head);
+    expect(r.objects.map((o) => [o.id.set, o.status])).toEqual([['dev', 'changed']]);
+    expect(renderText(r)).toContain('~ [dev] ConfigMap c');
+  });
+
   it('refuses a set that defines one object twice', () => {
     const twice = [
       ...y(model('a', '{storageUri: x}')),

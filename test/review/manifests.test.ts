@@ -51,6 +51,24 @@ describe('loadManifests', () => {
     ]);
   });
 
+  it('reads the dist/<app>/ layout as one set per app folder', () => {
+    const dir = join(tmp, 'dist');
+    const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\n`;
+    mkdirSync(join(dir, 'prod'), { recursive: true });
+    mkdirSync(join(dir, 'staging'), { recursive: true });
+    writeFileSync(join(dir, 'prod', 'cm.yaml'), cm('shared'));
+    writeFileSync(join(dir, 'staging', 'cm.yaml'), cm('shared'));
+    const ms = loadManifests([dir]);
+    expect(ms.map((m) => [m.file, m.id.set])).toEqual([
+      ['prod/cm.yaml', 'prod'],
+      ['staging/cm.yaml', 'staging'],
+    ]);
+    // A file at the top level means one flat set.
+    writeFileSync(join(dir, 'top.yaml'), cm('top'));
+    expect(new Set(loadManifests([dir]).map((m) => m.id.set))).toEqual(new Set(['']));
+    rmSync(join(dir, 'top.yaml'));
+  });
+
   it('reports a missing path', () => {
     expect(() => loadManifests([join(tmp, 'nope')])).toThrow(/no such file or directory/);
   });

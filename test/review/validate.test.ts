@@ -128,6 +128,20 @@ describe('validateManifests', () => {
     expect(checks(p(', annotations: {review.cdk8s-mlops.io/external: "Model/shared"}'))).toEqual([]);
   });
 
+  it('checks each app folder on its own: references resolve within the app, no cross-app duplicates', () => {
+    const model =
+      'apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata: {name: m, namespace: n}\nspec: {storageUri: s}\n';
+    const pipeline =
+      'apiVersion: mlops.seldon.io/v1alpha1\nkind: Pipeline\nmetadata: {name: p, namespace: n}\nspec: {steps: [{name: m}]}\n';
+    const set = [
+      ...parseManifests(model, 'a/m.yaml', 'a'),
+      ...parseManifests(model, 'b/m.yaml', 'b'),
+      ...parseManifests(pipeline, 'b/p.yaml', 'b'),
+      ...parseManifests(pipeline, 'c/p.yaml', 'c'),
+    ];
+    expect(validateManifests(set).map((f) => `${f.file} ${f.check}`)).toEqual(['c/p.yaml missing-model']);
+  });
+
   it('reports an object defined twice', () => {
     const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n';
     expect(checks(`${cm}---\n${cm}`)).toEqual(['metadata.name duplicate']);

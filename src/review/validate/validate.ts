@@ -1,4 +1,5 @@
 // `mlops validate`: schemas, references and policy over a set of manifests, no cluster needed.
+// References resolve within one set (one app folder of a synth output).
 import { describeId, identityKey } from '../identity.ts';
 import type { Manifest } from '../manifests.ts';
 import { compareFindings, type Finding } from './findings.ts';
@@ -17,10 +18,16 @@ export function validateManifests(manifests: Manifest[], options: ValidateOption
   const findings = [
     ...duplicates(manifests),
     ...checkSchemas(manifests, options),
-    ...checkReferences(manifests, options),
+    ...[...bySet(manifests).values()].flatMap((set) => checkReferences(set, options)),
     ...(options.skipPolicy ? [] : checkPolicy(manifests)),
   ];
   return findings.sort(compareFindings);
+}
+
+function bySet(manifests: Manifest[]): Map<string, Manifest[]> {
+  const sets = new Map<string, Manifest[]>();
+  for (const m of manifests) sets.set(m.id.set, [...(sets.get(m.id.set) ?? []), m]);
+  return sets;
 }
 
 function duplicates(manifests: Manifest[]): Finding[] {
@@ -33,7 +40,7 @@ function duplicates(manifests: Manifest[]): Finding[] {
     else {
       out.push({
         file: m.file,
-        object: describeId(m.id),
+        object: describeId({ ...m.id, set: '' }),
         path: 'metadata.name',
         rule: 'schema',
         check: 'duplicate',
