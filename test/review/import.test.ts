@@ -67,6 +67,21 @@ describe('import', () => {
     expect(app).toContain("externalInputs: [q.step(m).outputs('t')]");
   });
 
+  it('gives every chart and variable its own name', () => {
+    const m = (ns: string) =>
+      `apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata: {name: objects${ns ? `, namespace: ${ns}` : ''}}\nspec: {storageUri: s}\n`;
+    const objects = [...parseManifests(m(''), 'a.yaml'), ...parseManifests(m('objects'), 'b.yaml')].map(
+      (x) => x.object,
+    );
+    const app = generateApp(objects, { sources: ['a.yaml'] });
+    expect(app).toContain("const objects = new Chart(app, 'objects', { disableResourceNameHashes: true });");
+    expect(app).toContain(
+      "const objectsEnv = new Environment(app, 'objects-chart', { namespace: 'objects' });",
+    );
+    expect(app).toContain("new Model(objects, 'objects', { storageUri: 's' });");
+    expect(app).toContain("new Model(objectsEnv, 'objects', { storageUri: 's' });");
+  });
+
   it('refuses bad names, unknown fields and broken references, naming file, object and field', () => {
     expect(refused([join(dir, 'invalid/names.yaml')])).toEqual([
       `names.yaml: Model fraud.v1: metadata.name: "fraud.v1" is not a DNS-1123 label (lower-case letters, digits and '-', no dots or underscores); Seldon rejects it — rename it`,

@@ -143,12 +143,12 @@ export function generateApp(objects: KubeObject[], options: GenerateOptions): st
   const names = new Names();
   const namespaces = [...new Set([...decls.values()].map((d) => d.ns))].sort();
   const scopeVar = new Map<string, string>();
-  const scopeIds = new Set<string>();
+  const scopeIds = new Map<string, string>(); // namespace → chart id
   for (const ns of namespaces) {
     scopeVar.set(ns, names.take(ns ? [camel(ns), `${camel(ns)}Env`] : ['objects', 'defaultChart']));
     let id = ns || 'objects';
-    while (scopeIds.has(id)) id = `${id}-chart`;
-    scopeIds.add(id);
+    while ([...scopeIds.values()].includes(id)) id = `${id}-chart`;
+    scopeIds.set(ns, id);
   }
 
   // Construct ids: the name, unless two kinds share it within one scope.
@@ -187,7 +187,7 @@ export function generateApp(objects: KubeObject[], options: GenerateOptions): st
   // Scopes.
   body.push('const app = new MlopsApp();');
   for (const ns of namespaces) {
-    const id = ns || 'objects';
+    const id = scopeIds.get(ns) as string;
     if (ns) {
       imports.add('Environment');
       body.push(
