@@ -13,12 +13,7 @@ import { ModelManager } from '../src/runtime/agent/model-manager.ts';
 import { RepositoryClient } from '../src/runtime/agent/repository-client.ts';
 import type { ModelDefinition } from '../src/runtime/protocol/control.ts';
 import { place } from '../src/runtime/scheduler/placement/place.ts';
-import type {
-  PlacementRequest,
-  PolicyName,
-  ReplicaView,
-  ServerView,
-} from '../src/runtime/scheduler/placement/types.ts';
+import type { PlacementRequest, PolicyName } from '../src/runtime/scheduler/placement/types.ts';
 import { ServerEntry, ServerReplica } from '../src/runtime/scheduler/servers.ts';
 import { trainIrisModel } from '../test/e2e/harness/iris.ts';
 import { startMlserver } from '../test/e2e/harness/mlserver.ts';
