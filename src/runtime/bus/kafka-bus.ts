@@ -34,6 +34,8 @@ export class KafkaBus implements Bus {
   private admin?: Promise<Admin>;
   private readonly known = new Set<string>();
   private readonly consumers = new Set<Consumer>();
+  private outbox: { records: OutRecord[]; resolve(): void; reject(err: Error): void }[] = [];
+  private sending = false;
 
   constructor(private readonly opts: KafkaBusOptions) {
     const log = opts.logger.child({ lib: 'kafkajs' });
@@ -87,10 +89,34 @@ export class KafkaBus implements Bus {
     for (const t of missing) this.known.add(t);
   }
 
-  async publish(records: OutRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const producer = await this.idempotentProducer();
-    await producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(records) });
+  /**
+   * Records published while a send is in flight go out together in the next one: with one
+   * request in flight (idempotence) this keeps concurrent callers from queueing one by one.
+   */
+  publish(records: OutRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.outbox.push({ records, resolve, reject });
+      if (!this.sending) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true;
+    while (this.outbox.length) {
+      const group = this.outbox.splice(0);
+      try {
+        const producer = await this.idempotentProducer();
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: toTopicMessages(group.flatMap((g) => g.records)),
+        });
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err as Error);
+      }
+    }
+    this.sending = false;
   }
 
   async consume(opts: ConsumeOptions): Promise<Consumer> {
@@ -191,11 +217,17 @@ export class KafkaBus implements Bus {
   }
 }
 
+/** Outputs a consumer may have waiting for a commit before it stops fetching. */
+const MAX_UNCOMMITTED = 2000;
+
 class ConsumerRun implements Consumer {
   /** Next offset to process per topic/partition. */
   private readonly next = new Map<string, number>();
-  private chain: Promise<unknown> = Promise.resolve();
   private joined!: Promise<void>;
+  private pending: OutRecord[] = [];
+  private dirty = false;
+  private flushing?: Promise<void>;
+  private failed = false;
 
   private tx: KafkaProducer;
   private txBroken = false;
@@ -250,11 +282,15 @@ class ConsumerRun implements Consumer {
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         if (batch.messages.length === 0) return;
         const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+        if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
         const outputs = await this.opts.process(records);
         const last = records[records.length - 1].offset;
         this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
-        await this.transact(outputs);
+        const committed = this.transact(outputs);
         resolveOffset(String(last));
+        // Run at most one transaction ahead of the commits; failures are handled by recovery.
+        if (this.pending.length > MAX_UNCOMMITTED) await committed;
+        else committed.catch(() => {});
         await heartbeat();
       },
     });
@@ -268,6 +304,9 @@ class ConsumerRun implements Consumer {
       return;
     }
     await this.consumer.disconnect().catch(() => {});
+    await this.flushing?.catch(() => {});
+    this.next.clear();
+    this.failed = false;
     this.consumer = this.makeConsumer();
     await this.run(() => {}).catch((err) => {
       this.logger.error({ err: (err as Error).message }, 'consumer restart failed; retrying');
@@ -283,62 +322,86 @@ class ConsumerRun implements Consumer {
     return this.transact(records);
   }
 
-  /** Publishes `outputs` and commits every processed position (held back by retained offsets) atomically. */
+  /**
+   * Queues `outputs` for the next transaction, which also commits every processed position (held
+   * back by retained offsets). Transactions run one at a time; whatever accumulates meanwhile goes
+   * into the next one, so the cost of a transaction is shared by all batches waiting for it.
+   */
   private transact(outputs: OutRecord[]): Promise<void> {
-    const run = this.chain.then(async () => {
-      if (this.txBroken) {
-        // A producer whose transaction failed may be fenced or stuck: start a fresh one (same id).
-        await this.tx.disconnect().catch(() => {});
-        this.tx = this.makeProducer();
-        await this.tx.connect();
-        this.txBroken = false;
-      }
-      let transaction: Awaited<ReturnType<KafkaProducer['transaction']>>;
+    if (this.failed) return Promise.reject(new Error('an earlier commit failed; the consumer is recovering'));
+    for (const o of outputs) this.pending.push(o);
+    this.dirty = true;
+    this.flushing ??= this.flushLoop().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      const outputs = this.pending;
+      this.pending = [];
       try {
-        transaction = await this.tx.transaction();
-      } catch (err) {
-        this.txBroken = true;
-        this.opts.onAbort?.();
-        throw err;
-      }
-      try {
-        if (outputs.length)
-          await transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) });
-        const topics = new Map<string, { partition: number; offset: string }[]>();
-        for (const [key, next] of this.next) {
-          const [topic, p] = key.split('\u0000');
-          const held = this.opts.retained?.(topic, Number(p));
-          const offset = held === undefined ? next : Math.min(next, held);
-          const list = topics.get(topic) ?? [];
-          list.push({ partition: Number(p), offset: String(offset) });
-          topics.set(topic, list);
-        }
-        if (topics.size) {
-          await transaction.sendOffsets({
-            consumerGroupId: this.opts.group,
-            topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-          });
-        }
-        await transaction.commit();
+        await this.commit(outputs, this.offsets());
       } catch (err) {
         this.logger.warn(
           { err: (err as Error).message },
-          'transaction failed; the batch will be processed again',
+          'transaction failed; uncommitted records will be processed again',
         );
-        await transaction.abort().catch(() => {});
-        this.txBroken = true;
-        this.opts.onAbort?.();
+        // Later batches must not commit past the lost ones: stop here and replay from the commits.
+        this.failed = true;
+        this.pending = [];
+        this.dirty = false;
+        setImmediate(() => this.recover());
         throw err;
       }
-    });
-    this.chain = run.catch(() => {});
-    return run;
+    }
+  }
+
+  private offsets(): Map<string, { partition: number; offset: string }[]> {
+    const topics = new Map<string, { partition: number; offset: string }[]>();
+    for (const [key, next] of this.next) {
+      const [topic, p] = key.split('\u0000');
+      const held = this.opts.retained?.(topic, Number(p));
+      const offset = held === undefined ? next : Math.min(next, held);
+      const list = topics.get(topic) ?? [];
+      list.push({ partition: Number(p), offset: String(offset) });
+      topics.set(topic, list);
+    }
+    return topics;
+  }
+
+  private async commit(outputs: OutRecord[], topics: Map<string, { partition: number; offset: string }[]>) {
+    if (this.txBroken) {
+      // A producer whose transaction failed may be fenced or stuck: start a fresh one (same id).
+      await this.tx.disconnect().catch(() => {});
+      this.tx = this.makeProducer();
+      await this.tx.connect();
+      this.txBroken = false;
+    }
+    this.txBroken = true;
+    const transaction = await this.tx.transaction();
+    try {
+      if (outputs.length) await transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) });
+      if (topics.size) {
+        await transaction.sendOffsets({
+          consumerGroupId: this.opts.group,
+          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+      }
+      await transaction.commit();
+      this.txBroken = false;
+    } catch (err) {
+      await transaction.abort().catch(() => {});
+      throw err;
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.consumer.disconnect();
-    await this.chain;
+    await this.flushing?.catch(() => {});
     await this.tx.disconnect();
   }
 }

@@ -21,6 +21,9 @@ const USAGE = `usage: mlops-runtime dataflow [options]
   --timeout-ms N          synchronous pipeline call timeout (default 30000)
   --partitions N          partitions of topics this process creates (default 1)
   --replication-factor N  replication of topics this process creates (default 1)
+  --instance-id ID        names this process's transactional producers; keep it stable across
+                          restarts (e.g. a StatefulSet pod name) so a restarted process fences
+                          its predecessor (default: host name)
   --log-level LEVEL       pino level (default info)`;
 
 const ROLES = ['engine', 'model-gateway', 'pipeline-gateway'];
@@ -41,6 +44,7 @@ export async function main(argv: string[]): Promise<void> {
       'timeout-ms': { type: 'string', default: '30000' },
       partitions: { type: 'string', default: '1' },
       'replication-factor': { type: 'string', default: '1' },
+      'instance-id': { type: 'string' },
       'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -51,14 +55,11 @@ export async function main(argv: string[]): Promise<void> {
   }
   const roles = (values.roles ?? '').split(',').filter(Boolean);
   const unknown = roles.filter((r) => !ROLES.includes(r));
-  if (unknown.length)
-    throw new Error(`dataflow: unknown role ${unknown.join(', ')}; use ${ROLES.join(', ')}`);
-  if (!values.brokers) throw new Error(`dataflow: --brokers (or MLOPS_KAFKA_BROKERS) is required\n${USAGE}`);
-  if (!values.manifests) throw new Error(`dataflow: --manifests DIR is required\n${USAGE}`);
+  if (unknown.length) usageError(`dataflow: unknown role ${unknown.join(', ')}; use ${ROLES.join(', ')}`);
+  if (!values.brokers) usageError(`dataflow: --brokers (or MLOPS_KAFKA_BROKERS) is required\n${USAGE}`);
+  if (!values.manifests) usageError(`dataflow: --manifests DIR is required\n${USAGE}`);
   if (roles.includes('model-gateway') && !values.inference) {
-    throw new Error(
-      'dataflow: the model-gateway role needs --inference HOST:GRPC_PORT (the data-plane gateway)',
-    );
+    usageError('dataflow: the model-gateway role needs --inference HOST:GRPC_PORT (the data-plane gateway)');
   }
   const logger = pino({ level: values['log-level'], base: { component: 'dataflow' } });
   const naming = { prefix: values['topic-prefix'] ?? 'seldon', namespace: values.namespace ?? 'default' };
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<void> {
     logger,
     partitions: Number(values.partitions),
     replicationFactor: Number(values['replication-factor']),
+    instanceId: values['instance-id'],
   });
   const stops: (() => Promise<void>)[] = [];
   if (roles.includes('engine')) {
@@ -118,4 +120,10 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** Bad flags: say what is wrong and how to call the command, without a stack trace. */
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
 }

@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const logger = pino({ level: values['log-level'], base: { component: 'gateway' } });
   if (!values.scheduler && !values.routes) {
-    throw new Error(`gateway: give --scheduler HOST:PORT or --routes FILE\n${USAGE}`);
+    usageError(`gateway: give --scheduler HOST:PORT or --routes FILE\n${USAGE}`);
   }
   const table = new RouteTable();
   let received = false;
@@ -47,8 +47,13 @@ export async function main(argv: string[]): Promise<void> {
   );
   let subscription: { close(): void } | undefined;
   if (values.routes) {
-    const doc = YAML.parse(readFileSync(values.routes, 'utf8')) as { pipelineGateways?: StaticEndpoint[] };
-    table.apply(staticRouteUpdate(doc));
+    let doc: { pipelineGateways?: StaticEndpoint[] };
+    try {
+      doc = YAML.parse(readFileSync(values.routes, 'utf8'));
+      table.apply(staticRouteUpdate(doc));
+    } catch (err) {
+      usageError(`gateway: --routes ${values.routes}: ${(err as Error).message}`);
+    }
     if (doc?.pipelineGateways)
       pipelineGateways = pipelineGateways.concat(doc.pipelineGateways.map(endpointOf));
     received = true;
@@ -84,7 +89,12 @@ export async function main(argv: string[]): Promise<void> {
 
 function parseEndpoint(spec: string, i: number): Endpoint {
   const m = /^(.+):(\d+):(\d+)$/.exec(spec);
-  if (!m)
-    throw new Error(`--pipeline-gateway "${spec}": expected HOST:HTTP_PORT:GRPC_PORT, e.g. pgw:9010:9011`);
+  if (!m) usageError(`--pipeline-gateway "${spec}": expected HOST:HTTP_PORT:GRPC_PORT, e.g. pgw:9010:9011`);
   return endpointOf({ host: m[1], httpPort: Number(m[2]), grpcPort: Number(m[3]) }, i);
+}
+
+/** Bad flags: say what is wrong and how to call the command, without a stack trace. */
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
 }
