@@ -673,8 +673,10 @@ export class Scheduler {
       const lv = model.latest;
       const lvIdle =
         lv && [...lv.replicas.values()].every((r) => r.state === 'LoadRequested' || r.state === 'LoadFailed');
-      if (lv && def && sameDefinition(lv.definition, def) && lvIdle && lm.version >= lv.version) {
-        // Same spec as the version we just created: the agent's number wins so nothing reloads.
+      const newest = model.versions.every((v) => v === lv || v.version < lm.version);
+      if (lv && def && sameDefinition(lv.definition, def) && lvIdle && newest) {
+        // Same spec as the version we just created: the agent's number wins so nothing reloads
+        // (the resource's generation also moves on scaling changes, so it may be ahead).
         for (const r of lv.replicas.values()) {
           this.servers
             .get(r.server)

@@ -157,6 +157,22 @@ describe('Scheduler', () => {
     expect(h2.endpoints('wine')).toEqual([[1, ['mlserver-0']]]);
   });
 
+  it('adopts a held version whose number differs from the generation (scaling bumped it)', () => {
+    const h = harness();
+    h.scheduler.upsertServer(serverResource('mlserver', { replicas: 1 }));
+    h.scheduler.upsertModel(model('iris', { replicas: 1 }, 7));
+    h.scheduler.markSynced();
+    const held = { ...h.scheduler.models.get('iris')!.latest!.definition, version: 2 };
+    const a0 = new FakeAgent(h.scheduler, 'mlserver', 0).connect([held]);
+    h.scheduler.flush();
+    expect(a0.ops).toEqual([]);
+    expect(h.endpoints('iris')).toEqual([[2, ['mlserver-0']]]);
+    // The next spec change continues from the adopted number.
+    h.scheduler.upsertModel(model('iris', { storageUri: 'file:///new' }, 8));
+    h.scheduler.flush();
+    expect(a0.ops.map((o) => o.model.version)).toEqual([3]);
+  });
+
   it('waits for the expected agents before placing after a restart', () => {
     let t = 0;
     const status = harness().status;
