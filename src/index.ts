@@ -11,6 +11,7 @@ export { JoinType } from './constructs/pipeline.ts';
 export type { ContainerSpec, EnvVar, PodSpec } from './constructs/pod-spec.ts';
 export { type Memory, parseQuantity } from './constructs/quantity.ts';
 export * from './constructs/references.ts';
+export * from './constructs/runtime.ts';
 export * from './constructs/server.ts';
 export * from './constructs/server-config.ts';
 export * from './constructs/validation.ts';

@@ -16,6 +16,8 @@ import {
 } from './pod-spec.ts';
 import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
 import { ExternalResource, MlopsResource } from './resource.ts';
+import { linkServer } from './runtime/registry.ts';
+import type { ServerWorkloadView } from './runtime/server-workloads.ts';
 import { addProblem } from './validation.ts';
 
 /** What happens to a replica's volume claims when the StatefulSet is deleted or scaled down. */
@@ -211,6 +213,24 @@ export class Server extends MlopsResource implements IServer {
     this.overCommitPercentage = Number.isFinite(overCommit)
       ? overCommit
       : this.serverConfig.defaultOverCommitPercentage;
+    // With a Runtime in the namespace, the server also gets its StatefulSet and Services.
+    linkServer(this);
+  }
+
+  /** What the runtime's workloads for this server are built from. */
+  get workloadView(): ServerWorkloadView {
+    const p = this.props;
+    return {
+      name: this.name,
+      podSpec: this.podSpec,
+      replicas: p.replicas,
+      autoscaled: p.minReplicas !== undefined || p.maxReplicas !== undefined,
+      pvcRetention: p.pvcRetention,
+      agentOverride: p.imageOverrides?.agent as Record<string, unknown> | undefined,
+      capabilities: this.capabilities,
+      overCommitPercentage: this.overCommitPercentage,
+      inferenceContainer: this.serverConfig.inferenceContainer,
+    };
   }
 
   private applyMemory(podSpec: PodSpec | undefined): PodSpec | undefined {

@@ -1,0 +1,449 @@
+/**
+ * The runtime of one namespace as Kubernetes workloads: scheduler (with least-privilege RBAC),
+ * gateway, dataflow engine with its Kafka settings, NetworkPolicies and disruption budgets; and,
+ * for every Server of the namespace, its StatefulSet and Services.
+ */
+import { createHash } from 'node:crypto';
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { checkCount } from './checks.ts';
+import { Environment } from './environment.ts';
+import { kafkaTopics } from './names.ts';
+import { Pipeline } from './pipeline.ts';
+import { memoryProblem } from './quantity.ts';
+import { namespaceOf } from './resource.ts';
+import {
+  type ComponentContext,
+  dataflowObjects,
+  gatewayObjects,
+  schedulerObjects,
+} from './runtime/components.ts';
+import { DEFAULT_RUNTIME_IMAGE, imagePinProblem } from './runtime/images.ts';
+import { baselinePolicies, PORTS } from './runtime/network.ts';
+import { chartOf, registerRuntime } from './runtime/registry.ts';
+import { addServerWorkloads, type ServerRuntimeSettings } from './runtime/server-workloads.ts';
+import { apiObject, type ResourceSettings } from './runtime/workload.ts';
+import type { Server } from './server.ts';
+import { addProblem, addRule } from './validation.ts';
+
+export type { ResourceSettings } from './runtime/workload.ts';
+
+/** Strimzi `KafkaTopic` objects for the topics the dataflow engine uses. */
+export interface StrimziTopics {
+  /** Name of the Strimzi `Kafka` cluster (the `strimzi.io/cluster` label). */
+  readonly clusterName: string;
+}
+
+export interface KafkaSettings {
+  /** Bootstrap servers, `host:port` (port 9092 when left out). */
+  readonly bootstrapServers: string[];
+  /**
+   * Prefix of every topic.
+   * @default - the environment's `kafkaTopicPrefix` ('seldon')
+   */
+  readonly topicPrefix?: string;
+  /**
+   * Partitions of the topics the runtime creates.
+   * @default 1
+   */
+  readonly partitions?: number;
+  /**
+   * Replication factor of the topics the runtime creates (use 3 in production).
+   * @default 1
+   */
+  readonly replicationFactor?: number;
+  /**
+   * Declare the topics as Strimzi `KafkaTopic` objects (needs the Strimzi operator).
+   * @default - none: the dataflow engine creates the topics it needs
+   */
+  readonly strimziTopics?: StrimziTopics;
+}
+
+export interface GatewaySettings {
+  /**
+   * A fixed number of gateway pods, without an autoscaler.
+   * @default - autoscaled between `minReplicas` and `maxReplicas`
+   */
+  readonly replicas?: number;
+  /**
+   * Fewest pods of the autoscaled gateway.
+   * @default 1
+   */
+  readonly minReplicas?: number;
+  /**
+   * Most pods of the autoscaled gateway.
+   * @default 3
+   */
+  readonly maxReplicas?: number;
+  /**
+   * CPU use (percent of the request) the autoscaler aims for.
+   * @default 70
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * CPU and memory of each pod.
+   * @default - requests 250m / 256Mi, limits 2 / 512Mi
+   */
+  readonly resources?: ResourceSettings;
+}
+
+export interface ModelCacheProps {
+  /**
+   * Size of each server pod's model cache (downloaded artifacts and the model repository).
+   * @default '10Gi'
+   */
+  readonly size?: string;
+  /**
+   * A PersistentVolumeClaim per server pod, so a restarted pod keeps its artifacts.
+   * @default false - an emptyDir: pods start anywhere at once and re-download after a restart
+   */
+  readonly persistent?: boolean;
+  /**
+   * Storage class of persistent caches.
+   * @default - the cluster's default storage class
+   */
+  readonly storageClassName?: string;
+}
+
+export interface RuntimeProps {
+  /**
+   * Prefix of the runtime's object names (`<name>-scheduler`, `<name>-gateway`, ...) and its
+   * `app.kubernetes.io/instance` label.
+   * @default 'mlops'
+   */
+  readonly name?: string;
+  /**
+   * The runtime image (built from this package's Dockerfile).
+   * @default - `ghcr.io/cdk8s-mlops/mlops-runtime:<this package's version>`
+   */
+  readonly image?: string;
+  /**
+   * Image pull policy of the runtime containers.
+   * @default 'IfNotPresent'
+   */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * Kafka, for pipelines. Without it no dataflow engine is deployed, and Pipelines are an error.
+   * @default - no dataflow engine
+   */
+  readonly kafka?: KafkaSettings;
+  /**
+   * Gateway pods and autoscaling.
+   * @default - autoscaled from 1 to 3 pods at 70% CPU
+   */
+  readonly gateway?: GatewaySettings;
+  /**
+   * CPU and memory of the scheduler.
+   * @default - requests 100m / 256Mi, limits 1 / 512Mi
+   */
+  readonly schedulerResources?: ResourceSettings;
+  /**
+   * Dataflow engine pods and their CPU and memory.
+   * @default - 1 pod; requests 250m / 512Mi, limits 2 / 1Gi
+   */
+  readonly dataflow?: { readonly replicas?: number; readonly resources?: ResourceSettings };
+  /**
+   * CPU and memory of the agent sidecar of every server pod.
+   * @default - requests 100m / 256Mi, limits 1 / 512Mi
+   */
+  readonly agentResources?: ResourceSettings;
+  /**
+   * The model cache of every server pod.
+   * @default - a 10Gi emptyDir
+   */
+  readonly modelCache?: ModelCacheProps;
+}
+
+const rs = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ResourceSettings => ({
+  requests: { cpu, memory },
+  limits: { cpu: cpuLimit, memory: memoryLimit },
+});
+
+const DEFAULTS = {
+  scheduler: rs('100m', '256Mi', '1', '512Mi'),
+  gateway: rs('250m', '256Mi', '2', '512Mi'),
+  dataflow: rs('250m', '512Mi', '2', '1Gi'),
+  agent: rs('100m', '256Mi', '1', '512Mi'),
+};
+
+/**
+ * `new Runtime(env, 'runtime', { kafka: { bootstrapServers: ['kafka:9092'] } })`: one per
+ * namespace. Servers of the namespace, declared before or after it, get their workloads.
+ */
+export class Runtime extends Construct {
+  /** Prefix of the object names. */
+  readonly name: string;
+  readonly image: string;
+  /** `host:port` of the scheduler's gRPC Service, as agents and gateways dial it. */
+  readonly schedulerAddress: string;
+  /** `host:port` of the gateway's REST Service. */
+  readonly gatewayAddress: string;
+  private readonly serverSettings: ServerRuntimeSettings;
+  private readonly props: RuntimeProps;
+  private topicsMaterialized = false;
+
+  constructor(scope: Construct, id: string, props: RuntimeProps = {}) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name ?? 'mlops';
+    this.image = props.image ?? DEFAULT_RUNTIME_IMAGE;
+    this.check();
+    const ctx: ComponentContext = {
+      prefix: this.name,
+      instance: this.name,
+      image: this.image,
+      imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
+    };
+    const namespace = namespaceOf(this) ?? 'default';
+    baselinePolicies(new Construct(this, 'Network'), this.name, this.name);
+    this.schedulerAddress = schedulerObjects(
+      new Construct(this, 'Scheduler'),
+      ctx,
+      props.schedulerResources ?? DEFAULTS.scheduler,
+    );
+    const kafka = props.kafka;
+    let pipelineGateway: string | undefined;
+    const gatewayScope = new Construct(this, 'Gateway');
+    const gatewayGrpc = `${this.name}-gateway:${PORTS.gatewayGrpc}`;
+    if (kafka) pipelineGateway = this.addDataflow(ctx, kafka, namespace, gatewayGrpc);
+    const g = props.gateway ?? {};
+    gatewayObjects(
+      gatewayScope,
+      ctx,
+      g.resources ?? DEFAULTS.gateway,
+      {
+        replicas: g.replicas,
+        minReplicas: g.minReplicas ?? 1,
+        maxReplicas: g.maxReplicas ?? 3,
+        targetCpuUtilization: g.targetCpuUtilization ?? 70,
+      },
+      this.schedulerAddress,
+      pipelineGateway,
+    );
+    this.gatewayAddress = `${this.name}-gateway:${PORTS.gatewayHttp}`;
+    const cache = props.modelCache ?? {};
+    this.serverSettings = {
+      instance: this.name,
+      image: this.image,
+      schedulerAddress: this.schedulerAddress,
+      agentResources: props.agentResources ?? DEFAULTS.agent,
+      modelCache: {
+        size: cache.size ?? '10Gi',
+        persistent: cache.persistent ?? false,
+        storageClassName: cache.storageClassName,
+      },
+    };
+    const chart = chartOf(this);
+    if (!chart) {
+      addProblem(this, {
+        field: '(scope)',
+        message: 'a Runtime must be inside an Environment (or a cdk8s Chart): it serves one namespace',
+        fix: 'create it with `new Runtime(env, "runtime", {...})`',
+      });
+    } else if (!registerRuntime(chart, { attachServer: (s) => this.attachServer(s) })) {
+      addProblem(this, {
+        field: '(scope)',
+        message: `namespace "${namespace}" already has a Runtime; one runtime serves a whole namespace`,
+        fix: 'remove this Runtime, or put it in an Environment of another namespace',
+      });
+    }
+  }
+
+  private attachServer(server: Server): void {
+    addServerWorkloads(server, this.serverSettings);
+  }
+
+  /** Every Pipeline of this runtime's namespace, as the dataflow engine reads them. */
+  private pipelines(): Record<string, unknown>[] {
+    const chart = chartOf(this);
+    if (!chart) return [];
+    return chart.node
+      .findAll()
+      .filter((c): c is Pipeline => c instanceof Pipeline)
+      .map((p) => p.apiObject.toJson() as Record<string, unknown>)
+      .sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0));
+  }
+
+  private addDataflow(
+    ctx: ComponentContext,
+    kafka: KafkaSettings,
+    namespace: string,
+    inference: string,
+  ): string {
+    const scope = new Construct(this, 'Dataflow');
+    const prefix = kafka.topicPrefix ?? Environment.find(this)?.kafkaTopicPrefix ?? 'seldon';
+    const kafkaData = {
+      MLOPS_KAFKA_BROKERS: (kafka.bootstrapServers ?? []).join(','),
+      MLOPS_KAFKA_PARTITIONS: String(kafka.partitions ?? 1),
+      MLOPS_KAFKA_REPLICATION_FACTOR: String(kafka.replicationFactor ?? 1),
+      MLOPS_KAFKA_TOPIC_PREFIX: prefix,
+    };
+    const kafkaConfigMap = `${this.name}-kafka`;
+    const pipelinesConfigMap = `${this.name}-pipelines`;
+    apiObject(scope, 'KafkaSettings', 'v1', 'ConfigMap', kafkaConfigMap, { data: kafkaData });
+    const pipelineFiles = () =>
+      Object.fromEntries(this.pipelines().map((p) => [`${nameOf(p)}.yaml`, stringify(p, { lineWidth: 0 })]));
+    apiObject(scope, 'Pipelines', 'v1', 'ConfigMap', pipelinesConfigMap, {
+      data: Lazy.any({ produce: () => pipelineFiles() }),
+    });
+    const address = dataflowObjects(scope, ctx, {
+      replicas: this.props.dataflow?.replicas ?? 1,
+      resources: this.props.dataflow?.resources ?? DEFAULTS.dataflow,
+      namespace,
+      kafkaConfigMap,
+      kafkaPorts: kafkaPorts(kafka.bootstrapServers ?? []),
+      pipelinesConfigMap,
+      configHash: Lazy.any({
+        produce: () =>
+          createHash('sha256')
+            .update(JSON.stringify([kafkaData, pipelineFiles()]))
+            .digest('hex')
+            .slice(0, 16),
+      }),
+      inference,
+    });
+    if (kafka.strimziTopics) {
+      const strimzi = kafka.strimziTopics;
+      // Steps may be added to pipelines after the Runtime is declared: the topics are created
+      // once the app is complete, when it is validated, just before rendering.
+      addRule(this, () => {
+        if (!this.topicsMaterialized) {
+          this.topicsMaterialized = true;
+          this.addStrimziTopics(new Construct(scope, 'Topics'), strimzi, prefix, namespace, kafka);
+        }
+        return [];
+      });
+    }
+    return address;
+  }
+
+  private addStrimziTopics(
+    scope: Construct,
+    strimzi: StrimziTopics,
+    prefix: string,
+    namespace: string,
+    kafka: KafkaSettings,
+  ): void {
+    const topics = new Set<string>([`${prefix}.${namespace}.errors.errors`]);
+    for (const p of this.pipelines()) {
+      const name = nameOf(p);
+      for (const t of kafkaTopics(prefix, namespace, 'pipeline', name)) topics.add(t);
+      topics.add(`${prefix}.${namespace}.dataflow.${name}.state`);
+      const steps = ((p.spec as { steps?: { name: string }[] })?.steps ?? []).map((s) => s.name);
+      for (const step of steps) for (const t of kafkaTopics(prefix, namespace, 'model', step)) topics.add(t);
+    }
+    for (const topic of [...topics].sort()) {
+      new ApiObject(scope, topic, {
+        apiVersion: 'kafka.strimzi.io/v1beta2',
+        kind: 'KafkaTopic',
+        metadata: { name: topicObjectName(topic), labels: { 'strimzi.io/cluster': strimzi.clusterName } },
+        spec: { topicName: topic, partitions: kafka.partitions ?? 1, replicas: kafka.replicationFactor ?? 1 },
+      });
+    }
+  }
+
+  private check(): void {
+    const p = this.props;
+    const pin = imagePinProblem(this.image);
+    if (pin)
+      addProblem(this, {
+        field: 'image',
+        value: this.image,
+        message: pin,
+        fix: 'pin a version tag or a digest, e.g. "registry.example.com/mlops-runtime:0.1.0"',
+      });
+    const g = p.gateway ?? {};
+    for (const f of ['replicas', 'minReplicas', 'maxReplicas'] as const)
+      checkCount(this, `gateway.${f}`, g[f], 1);
+    if (g.replicas !== undefined && (g.minReplicas !== undefined || g.maxReplicas !== undefined)) {
+      addProblem(this, {
+        field: 'gateway.replicas',
+        value: g.replicas,
+        message: 'a fixed replica count and autoscaling bounds (minReplicas/maxReplicas) exclude each other',
+        fix: 'set either `replicas`, or `minReplicas` and `maxReplicas`',
+      });
+    }
+    if ((g.minReplicas ?? 1) > (g.maxReplicas ?? 3)) {
+      addProblem(this, {
+        field: 'gateway.minReplicas',
+        value: g.minReplicas ?? 1,
+        message: `is above maxReplicas (${g.maxReplicas ?? 3})`,
+        fix: 'use a minReplicas of at most maxReplicas',
+      });
+    }
+    const cpu = g.targetCpuUtilization;
+    if (cpu !== undefined && !(Number.isInteger(cpu) && cpu > 0 && cpu <= 100)) {
+      addProblem(this, {
+        field: 'gateway.targetCpuUtilization',
+        value: cpu,
+        message: 'is not a percentage',
+        fix: 'use a whole number from 1 to 100',
+      });
+    }
+    checkCount(this, 'dataflow.replicas', p.dataflow?.replicas, 1);
+    const cacheSize = p.modelCache?.size;
+    if (cacheSize !== undefined && memoryProblem(cacheSize)) {
+      addProblem(this, {
+        field: 'modelCache.size',
+        value: cacheSize,
+        message: memoryProblem(cacheSize) as string,
+        fix: 'use a quantity such as 10Gi',
+      });
+    }
+    const kafka = p.kafka;
+    if (kafka) {
+      const servers = kafka.bootstrapServers ?? [];
+      if (servers.length === 0) {
+        addProblem(this, {
+          field: 'kafka.bootstrapServers',
+          value: servers,
+          message: 'is empty',
+          fix: 'list at least one broker as host:port, e.g. "kafka-bootstrap.kafka:9092"',
+        });
+      }
+      servers.forEach((s, i) => {
+        if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s)) {
+          addProblem(this, {
+            field: `kafka.bootstrapServers[${i}]`,
+            value: s,
+            message: 'is not host:port',
+            fix: 'write it as host:port, e.g. "kafka-bootstrap.kafka:9092"',
+          });
+        }
+      });
+      checkCount(this, 'kafka.partitions', kafka.partitions, 1);
+      checkCount(this, 'kafka.replicationFactor', kafka.replicationFactor, 1);
+    } else {
+      addRule(this, () => {
+        const names = this.pipelines().map(nameOf);
+        if (names.length === 0) return [];
+        return [
+          {
+            field: 'kafka',
+            message: `pipelines run over Kafka, and this namespace has ${names.length} (${names.join(', ')}) but the Runtime has no Kafka settings`,
+            fix: 'set `kafka: { bootstrapServers: ["host:9092"] }`',
+          },
+        ];
+      });
+    }
+  }
+}
+
+function nameOf(manifest: Record<string, unknown>): string {
+  return (manifest.metadata as { name: string }).name;
+}
+
+function kafkaPorts(servers: readonly string[]): number[] {
+  const ports = servers.map((s) => Number(/:(\d+)$/.exec(s)?.[1] ?? 9092));
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+/** A KafkaTopic's object name: the topic name made a DNS-1123 subdomain (`spec.topicName` keeps it exact). */
+function topicObjectName(topic: string): string {
+  return topic
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .slice(0, 253);
+}

@@ -1,0 +1,268 @@
+/** The runtime's own workloads: scheduler (with its RBAC), gateway and dataflow engine. */
+import type { Construct } from 'constructs';
+import { dataflowPolicy, gatewayPolicy, PORTS, schedulerPolicy } from './network.ts';
+import {
+  apiObject,
+  disruptionBudget,
+  fieldEnv,
+  httpProbe,
+  type Json,
+  podLabels,
+  port,
+  type ResourceSettings,
+  RUNTIME_UID,
+  resources,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  selectorLabels,
+  service,
+  spreadOverNodes,
+  TMP_MOUNT,
+  TMP_VOLUME,
+} from './workload.ts';
+
+export interface ComponentContext {
+  readonly prefix: string;
+  readonly instance: string;
+  readonly image: string;
+  readonly imagePullPolicy: string;
+}
+
+interface PodOptions {
+  component: string;
+  args: string[];
+  ports: Json[];
+  readiness: Json;
+  liveness: Json;
+  resources: ResourceSettings;
+  env?: Json[];
+  envFrom?: Json[];
+  mounts?: Json[];
+  volumes?: Json[];
+  serviceAccountName?: string;
+  annotations?: Record<string, unknown>;
+}
+
+function podTemplate(ctx: ComponentContext, o: PodOptions): Json {
+  const selector = selectorLabels(o.component, ctx.instance);
+  return {
+    metadata: {
+      labels: podLabels(o.component, ctx.instance),
+      ...(o.annotations ? { annotations: o.annotations } : {}),
+    },
+    spec: {
+      // Only the scheduler talks to the Kubernetes API.
+      automountServiceAccountToken: o.serviceAccountName !== undefined,
+      ...(o.serviceAccountName ? { serviceAccountName: o.serviceAccountName } : {}),
+      affinity: spreadOverNodes(selector),
+      securityContext: restrictedPodSecurity(RUNTIME_UID),
+      containers: [
+        {
+          name: o.component,
+          image: ctx.image,
+          imagePullPolicy: ctx.imagePullPolicy,
+          args: o.args,
+          ...(o.env ? { env: o.env } : {}),
+          ...(o.envFrom ? { envFrom: o.envFrom } : {}),
+          ports: o.ports,
+          readinessProbe: o.readiness,
+          livenessProbe: o.liveness,
+          resources: resources(o.resources),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts: [...(o.mounts ?? []), TMP_MOUNT],
+        },
+      ],
+      volumes: [...(o.volumes ?? []), TMP_VOLUME],
+    },
+  };
+}
+
+export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: ResourceSettings): string {
+  const name = `${ctx.prefix}-scheduler`;
+  const selector = selectorLabels('scheduler', ctx.instance);
+  apiObject(scope, 'ServiceAccount', 'v1', 'ServiceAccount', name, { automountServiceAccountToken: false });
+  const group = 'mlops.seldon.io';
+  // Exactly what the Kubernetes source calls: informers (list + watch), merge patches of status
+  // and scale, and the StatefulSet scale of autoscaled Servers.
+  apiObject(scope, 'Role', 'rbac.authorization.k8s.io/v1', 'Role', name, {
+    rules: [
+      {
+        apiGroups: [group],
+        resources: ['experiments', 'models', 'pipelines', 'servers'],
+        verbs: ['list', 'watch'],
+      },
+      {
+        apiGroups: [group],
+        resources: ['experiments/status', 'models/status', 'servers/status'],
+        verbs: ['patch'],
+      },
+      { apiGroups: [group], resources: ['models/scale', 'servers/scale'], verbs: ['patch'] },
+      { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['patch'] },
+    ],
+  });
+  apiObject(scope, 'RoleBinding', 'rbac.authorization.k8s.io/v1', 'RoleBinding', name, {
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name }],
+  });
+  apiObject(scope, 'Deployment', 'apps/v1', 'Deployment', name, {
+    spec: {
+      // One scheduler per namespace: two would fight over placements.
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: selector },
+      template: podTemplate(ctx, {
+        component: 'scheduler',
+        args: [
+          'scheduler',
+          '--kubernetes',
+          '--port',
+          String(PORTS.scheduler),
+          '--health-port',
+          String(PORTS.schedulerHealth),
+        ],
+        env: [fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
+        ports: [port('grpc', PORTS.scheduler), port('health', PORTS.schedulerHealth)],
+        readiness: httpProbe('/ready', 'health'),
+        liveness: httpProbe('/live', 'health', { initialDelaySeconds: 5 }),
+        resources: res,
+        serviceAccountName: name,
+      }),
+    },
+  });
+  service(scope, 'Service', name, selector, [
+    { name: 'grpc', port: PORTS.scheduler, appProtocol: 'kubernetes.io/h2c' },
+  ]);
+  schedulerPolicy(scope, name, ctx.instance);
+  return `${name}:${PORTS.scheduler}`;
+}
+
+export interface GatewayScaling {
+  readonly replicas?: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly targetCpuUtilization: number;
+}
+
+export function gatewayObjects(
+  scope: Construct,
+  ctx: ComponentContext,
+  res: ResourceSettings,
+  scaling: GatewayScaling,
+  scheduler: string,
+  pipelineGateway: string | undefined,
+): string {
+  const name = `${ctx.prefix}-gateway`;
+  const selector = selectorLabels('gateway', ctx.instance);
+  const autoscaled = scaling.replicas === undefined;
+  apiObject(scope, 'Deployment', 'apps/v1', 'Deployment', name, {
+    spec: {
+      // With an autoscaler the replica count is its to set: leaving it out keeps GitOps from resetting it.
+      ...(autoscaled ? {} : { replicas: scaling.replicas }),
+      selector: { matchLabels: selector },
+      template: podTemplate(ctx, {
+        component: 'gateway',
+        args: [
+          'gateway',
+          '--http-port',
+          String(PORTS.gatewayHttp),
+          '--grpc-port',
+          String(PORTS.gatewayGrpc),
+          '--scheduler',
+          scheduler,
+          ...(pipelineGateway ? ['--pipeline-gateway', pipelineGateway] : []),
+        ],
+        ports: [port('http', PORTS.gatewayHttp), port('grpc', PORTS.gatewayGrpc)],
+        readiness: httpProbe('/v2/health/ready', 'http'),
+        liveness: httpProbe('/v2/health/live', 'http', { initialDelaySeconds: 5 }),
+        resources: res,
+      }),
+    },
+  });
+  service(scope, 'Service', name, selector, [
+    { name: 'http', port: PORTS.gatewayHttp },
+    { name: 'grpc', port: PORTS.gatewayGrpc, appProtocol: 'kubernetes.io/h2c' },
+  ]);
+  if (autoscaled) {
+    apiObject(scope, 'Autoscaler', 'autoscaling/v2', 'HorizontalPodAutoscaler', name, {
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+        minReplicas: scaling.minReplicas,
+        maxReplicas: scaling.maxReplicas,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: {
+              name: 'cpu',
+              target: { type: 'Utilization', averageUtilization: scaling.targetCpuUtilization },
+            },
+          },
+        ],
+      },
+    });
+  }
+  disruptionBudget(scope, 'DisruptionBudget', name, selector);
+  gatewayPolicy(scope, name, ctx.instance, pipelineGateway !== undefined);
+  return `${name}:${PORTS.gatewayGrpc}`;
+}
+
+export interface DataflowOptions {
+  readonly replicas: number;
+  readonly resources: ResourceSettings;
+  readonly namespace: string;
+  readonly kafkaConfigMap: string;
+  readonly kafkaPorts: number[];
+  readonly pipelinesConfigMap: string;
+  /** Changes whenever the pipelines or Kafka settings do, so the pods restart and re-read them. */
+  readonly configHash: unknown;
+  readonly inference: string;
+}
+
+export const PIPELINES_DIR = '/etc/mlops/pipelines';
+
+export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: DataflowOptions): string {
+  const name = `${ctx.prefix}-dataflow`;
+  const selector = selectorLabels('dataflow', ctx.instance);
+  apiObject(scope, 'Deployment', 'apps/v1', 'Deployment', name, {
+    spec: {
+      replicas: o.replicas,
+      selector: { matchLabels: selector },
+      template: podTemplate(ctx, {
+        component: 'dataflow',
+        args: [
+          'dataflow',
+          '--manifests',
+          PIPELINES_DIR,
+          '--namespace',
+          o.namespace,
+          '--topic-prefix',
+          '$(MLOPS_KAFKA_TOPIC_PREFIX)',
+          '--partitions',
+          '$(MLOPS_KAFKA_PARTITIONS)',
+          '--replication-factor',
+          '$(MLOPS_KAFKA_REPLICATION_FACTOR)',
+          '--inference',
+          o.inference,
+          '--http-port',
+          String(PORTS.dataflowHttp),
+          '--grpc-port',
+          String(PORTS.dataflowGrpc),
+        ],
+        // MLOPS_KAFKA_BROKERS and the settings above come from the Kafka ConfigMap.
+        envFrom: [{ configMapRef: { name: o.kafkaConfigMap } }],
+        ports: [port('http', PORTS.dataflowHttp), port('grpc', PORTS.dataflowGrpc)],
+        readiness: httpProbe('/v2/health/ready', 'http'),
+        liveness: httpProbe('/v2/health/live', 'http', { initialDelaySeconds: 10 }),
+        resources: o.resources,
+        mounts: [{ name: 'pipelines', mountPath: PIPELINES_DIR, readOnly: true }],
+        volumes: [{ name: 'pipelines', configMap: { name: o.pipelinesConfigMap } }],
+        annotations: { 'mlops.cdk8s.io/config-hash': o.configHash },
+      }),
+    },
+  });
+  service(scope, 'Service', name, selector, [
+    { name: 'http', port: PORTS.dataflowHttp },
+    { name: 'grpc', port: PORTS.dataflowGrpc, appProtocol: 'kubernetes.io/h2c' },
+  ]);
+  dataflowPolicy(scope, name, ctx.instance, o.kafkaPorts);
+  return `${name}:${PORTS.dataflowHttp}:${PORTS.dataflowGrpc}`;
+}

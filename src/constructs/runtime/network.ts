@@ -1,0 +1,101 @@
+/**
+ * NetworkPolicies: every runtime pod of a namespace denies all traffic by default; each
+ * component then allows exactly the flows it serves or needs.
+ */
+import type { Construct } from 'constructs';
+import { apiObject, INSTANCE_LABEL, type Json, PART_OF, PART_OF_LABEL, selectorLabels } from './workload.ts';
+
+export const PORTS = {
+  scheduler: 9004,
+  schedulerHealth: 9999,
+  gatewayHttp: 9000,
+  gatewayGrpc: 9001,
+  dataflowHttp: 9010,
+  dataflowGrpc: 9011,
+  agentHttp: 9001,
+  agentGrpc: 9501,
+  agentAdmin: 9008,
+} as const;
+
+const tcp = (...ports: number[]): Json[] => ports.map((port) => ({ protocol: 'TCP', port }));
+const from = (instance: string, ...components: string[]): Json[] =>
+  components.map((c) => ({ podSelector: { matchLabels: selectorLabels(c, instance) } }));
+/** Prometheus and other scrapers may live in any namespace. */
+const ANY_NAMESPACE: Json[] = [{ namespaceSelector: {} }];
+
+function policy(
+  scope: Construct,
+  id: string,
+  name: string,
+  podSelector: Record<string, string>,
+  spec: Json,
+): void {
+  const types = [...(spec.ingress ? ['Ingress'] : []), ...(spec.egress ? ['Egress'] : [])];
+  apiObject(scope, id, 'networking.k8s.io/v1', 'NetworkPolicy', name, {
+    spec: { podSelector: { matchLabels: podSelector }, policyTypes: types, ...spec },
+  });
+}
+
+/** Default deny for all runtime pods of the instance, plus DNS for all of them. */
+export function baselinePolicies(scope: Construct, prefix: string, instance: string): void {
+  const all = { [PART_OF_LABEL]: PART_OF, [INSTANCE_LABEL]: instance };
+  policy(scope, 'DenyAll', `${prefix}-default-deny`, all, { ingress: [], egress: [] });
+  policy(scope, 'AllowDns', `${prefix}-allow-dns`, all, {
+    egress: [{ ports: [...tcp(53), { protocol: 'UDP', port: 53 }] }],
+  });
+}
+
+export function schedulerPolicy(scope: Construct, name: string, instance: string): void {
+  policy(scope, 'NetworkPolicy', name, selectorLabels('scheduler', instance), {
+    ingress: [
+      { from: from(instance, 'server', 'gateway'), ports: tcp(PORTS.scheduler) },
+      { from: ANY_NAMESPACE, ports: tcp(PORTS.schedulerHealth) },
+    ],
+    // The Kubernetes API: its address depends on the cluster, its port is 443 or 6443.
+    egress: [{ ports: tcp(443, 6443) }],
+  });
+}
+
+export function gatewayPolicy(scope: Construct, name: string, instance: string, dataflow: boolean): void {
+  policy(scope, 'NetworkPolicy', name, selectorLabels('gateway', instance), {
+    // The inference ingress: clients anywhere.
+    ingress: [{ ports: tcp(PORTS.gatewayHttp, PORTS.gatewayGrpc) }],
+    egress: [
+      { to: from(instance, 'server'), ports: tcp(PORTS.agentHttp, PORTS.agentGrpc) },
+      { to: from(instance, 'scheduler'), ports: tcp(PORTS.scheduler) },
+      ...(dataflow
+        ? [{ to: from(instance, 'dataflow'), ports: tcp(PORTS.dataflowHttp, PORTS.dataflowGrpc) }]
+        : []),
+    ],
+  });
+}
+
+export function dataflowPolicy(scope: Construct, name: string, instance: string, kafkaPorts: number[]): void {
+  policy(scope, 'NetworkPolicy', name, selectorLabels('dataflow', instance), {
+    ingress: [{ from: from(instance, 'gateway'), ports: tcp(PORTS.dataflowHttp, PORTS.dataflowGrpc) }],
+    egress: [
+      { to: from(instance, 'gateway'), ports: tcp(PORTS.gatewayGrpc) },
+      // Brokers may be anywhere (another namespace, a managed service): only their ports are known.
+      { ports: tcp(...kafkaPorts) },
+    ],
+  });
+}
+
+export function serverNetworkPolicy(
+  scope: Construct,
+  name: string,
+  podSelector: Record<string, string>,
+  instance: string,
+): void {
+  policy(scope, 'NetworkPolicy', name, podSelector, {
+    ingress: [
+      { from: from(instance, 'gateway'), ports: tcp(PORTS.agentHttp, PORTS.agentGrpc) },
+      { from: ANY_NAMESPACE, ports: tcp(PORTS.agentAdmin) },
+    ],
+    egress: [
+      { to: from(instance, 'scheduler'), ports: tcp(PORTS.scheduler) },
+      // Artifact downloads (http(s):// storage URIs).
+      { ports: tcp(80, 443) },
+    ],
+  });
+}

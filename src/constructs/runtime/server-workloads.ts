@@ -1,0 +1,319 @@
+/**
+ * What a Server runs as in the runtime target: a StatefulSet (inference server + agent sidecar +
+ * model cache), the headless Service that gives each pod a DNS name, a PodDisruptionBudget and
+ * a NetworkPolicy.
+ */
+import { Construct } from 'constructs';
+import { AGENT_CONTAINER, type PodSpec } from '../pod-spec.ts';
+import { memoryBytes } from '../quantity.ts';
+import type { PvcRetention, Server } from '../server.ts';
+import { ServerConfig } from '../server-config.ts';
+import { addProblem } from '../validation.ts';
+import { MLSERVER_IMAGE, TRITON_IMAGE } from './images.ts';
+import { serverNetworkPolicy } from './network.ts';
+import { hardenContainer, mergeContainer, mergePodSpec } from './pod-merge.ts';
+import {
+  apiObject,
+  disruptionBudget,
+  fieldEnv,
+  httpProbe,
+  type Json,
+  podLabels,
+  port,
+  type ResourceSettings,
+  RUNTIME_UID,
+  resources,
+  restrictedPodSecurity,
+  SHARED_GID,
+  selectorLabels,
+  service,
+  spreadOverNodes,
+  TMP_MOUNT,
+  TMP_VOLUME,
+} from './workload.ts';
+
+/** Where the agent keeps downloaded artifacts and the server's model repository. */
+export const AGENT_DIR = '/mnt/agent';
+export const MODELS_DIR = `${AGENT_DIR}/models`;
+const CACHE_VOLUME = 'model-cache';
+/** Ports of the inference server inside the pod (the agent's defaults). */
+const SERVER_HTTP = 9000;
+const SERVER_GRPC = 9500;
+export const AGENT_PORTS = { http: 9001, grpc: 9501, admin: 9008 } as const;
+/** Pods get this long to move their models elsewhere before they are killed. */
+const DRAIN_SECONDS = 120;
+/** Label the scheduler reports as the Server's selector (`status.selector`). */
+export const SERVER_NAME_LABEL = 'seldon-server-name';
+
+/** The model cache of each server pod. */
+export interface ModelCacheSettings {
+  /** Size of the cache (artifacts plus the unpacked model repository). */
+  readonly size: string;
+  /** A PersistentVolumeClaim per pod instead of an emptyDir. */
+  readonly persistent: boolean;
+  /** Storage class of persistent caches; undefined: the cluster's default. */
+  readonly storageClassName?: string;
+}
+
+/** What server workloads take from the namespace's Runtime. */
+export interface ServerRuntimeSettings {
+  readonly instance: string;
+  readonly image: string;
+  readonly schedulerAddress: string;
+  readonly agentResources: ResourceSettings;
+  readonly modelCache: ModelCacheSettings;
+}
+
+/** What a Server declares that its workloads need. */
+export interface ServerWorkloadView {
+  readonly name: string;
+  readonly podSpec: PodSpec | undefined;
+  readonly replicas: number | undefined;
+  readonly autoscaled: boolean;
+  readonly pvcRetention: PvcRetention | undefined;
+  readonly agentOverride: Json | undefined;
+  readonly capabilities: readonly string[] | undefined;
+  readonly overCommitPercentage: number | undefined;
+  readonly inferenceContainer: string | undefined;
+}
+
+/** Seldon's built-in configurations request 1G for the server; limits add a quarter for the process. */
+const DEFAULT_MEMORY = '1G';
+
+function builtInServerContainer(config: string): Json | undefined {
+  const ports = [port('server-http', SERVER_HTTP), port('server-grpc', SERVER_GRPC)];
+  if (config === 'mlserver') {
+    const env = {
+      MLSERVER_HTTP_PORT: String(SERVER_HTTP),
+      MLSERVER_GRPC_PORT: String(SERVER_GRPC),
+      MLSERVER_METRICS_PORT: '8082',
+      MLSERVER_MODELS_DIR: MODELS_DIR,
+      MLSERVER_LOAD_MODELS_AT_STARTUP: 'false',
+      MLSERVER_PARALLEL_WORKERS: '1',
+    };
+    return {
+      name: 'mlserver',
+      image: MLSERVER_IMAGE,
+      env: Object.entries(env).map(([name, value]) => ({ name, value })),
+      ports: [...ports, port('server-metrics', 8082)],
+    };
+  }
+  if (config === 'triton') {
+    return {
+      name: 'triton',
+      image: TRITON_IMAGE,
+      command: ['tritonserver'],
+      args: [
+        `--model-repository=${MODELS_DIR}`,
+        `--http-port=${SERVER_HTTP}`,
+        `--grpc-port=${SERVER_GRPC}`,
+        '--metrics-port=8002',
+        '--model-control-mode=explicit',
+      ],
+      ports: [...ports, port('server-metrics', 8002)],
+      volumeMounts: [{ name: 'dshm', mountPath: '/dev/shm' }],
+    };
+  }
+  return undefined;
+}
+
+/** The configuration's pod spec (and claim templates), or undefined when it is not known here. */
+function configPod(server: Server): { pod: Json; claims: Json[] } | undefined {
+  const config = server.serverConfig;
+  if (config instanceof ServerConfig) {
+    const spec = config.apiObject.toJson().spec as { podSpec: Json; volumeClaimTemplates?: Json[] };
+    // rclone is Seldon's downloader: the agent fetches artifacts itself.
+    const containers = (spec.podSpec.containers ?? []).filter((c: Json) => c.name !== 'rclone');
+    return { pod: { ...spec.podSpec, containers }, claims: spec.volumeClaimTemplates ?? [] };
+  }
+  const container = builtInServerContainer(config.name);
+  if (!container) return undefined;
+  const volumes =
+    config.name === 'triton' ? [{ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }] : [];
+  return { pod: { containers: [container], volumes }, claims: [] };
+}
+
+function memoryLimit(request: string): string {
+  const bytes = memoryBytes(request) ?? 1e9;
+  return `${Math.ceil((bytes * 1.25) / 2 ** 20)}Mi`;
+}
+
+function inferenceDefaults(container: Json): Json {
+  const request = String(container.resources?.requests?.memory ?? DEFAULT_MEMORY);
+  const ports: Json[] = container.ports ?? [];
+  const httpPort = ports.find((p) => p.containerPort === SERVER_HTTP);
+  const probePort = httpPort?.name ?? 'server-http';
+  const mounts: Json[] = container.volumeMounts ?? [];
+  const mountsCache = mounts.some((m) => m.mountPath === AGENT_DIR);
+  // What the container declares wins over these defaults.
+  return {
+    readinessProbe: httpProbe('/v2/health/ready', probePort),
+    livenessProbe: httpProbe('/v2/health/live', probePort, { initialDelaySeconds: 10 }),
+    startupProbe: httpProbe('/v2/health/live', probePort, { failureThreshold: 30 }),
+    // Every container waits for the agent's drain, so the server keeps answering meanwhile.
+    lifecycle: { preStop: { httpGet: { path: '/terminate', port: AGENT_PORTS.admin } } },
+    ...container,
+    ports: httpPort ? ports : [...ports, port('server-http', SERVER_HTTP)],
+    resources: {
+      requests: { cpu: '1', ...(container.resources?.requests ?? {}), memory: request },
+      limits: { cpu: '2', memory: memoryLimit(request), ...(container.resources?.limits ?? {}) },
+    },
+    volumeMounts: [
+      ...mounts,
+      ...(mountsCache ? [] : [{ name: CACHE_VOLUME, mountPath: AGENT_DIR, readOnly: true }]),
+      ...(mounts.some((m) => m.mountPath === '/tmp') ? [] : [TMP_MOUNT]),
+    ],
+  };
+}
+
+function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSettings, inference: string): Json {
+  const env: Json[] = [
+    fieldEnv('POD_NAME', 'metadata.name'),
+    fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+    { name: 'SELDON_SERVER_NAME', value: view.name },
+    {
+      name: 'MEMORY_REQUEST',
+      valueFrom: { resourceFieldRef: { containerName: inference, resource: 'requests.memory' } },
+    },
+    { name: 'SELDON_OVERCOMMIT_PERCENTAGE', value: String(view.overCommitPercentage ?? 10) },
+    { name: 'MLOPS_SCHEDULER_ADDRESS', value: settings.schedulerAddress },
+  ];
+  if (view.capabilities?.length)
+    env.push({ name: 'SELDON_SERVER_CAPABILITIES', value: view.capabilities.join(',') });
+  const agent: Json = {
+    name: AGENT_CONTAINER,
+    image: settings.image,
+    imagePullPolicy: 'IfNotPresent',
+    args: [
+      'agent',
+      // Gateways reach the pod by this name: `<pod>.<headless service>` resolves in the namespace.
+      '--host',
+      `$(POD_NAME).${view.name}`,
+      '--inference-url',
+      `http://127.0.0.1:${SERVER_HTTP}`,
+      '--inference-grpc',
+      `127.0.0.1:${SERVER_GRPC}`,
+      '--models-dir',
+      MODELS_DIR,
+      '--cache-dir',
+      `${AGENT_DIR}/cache`,
+    ],
+    env,
+    ports: [
+      port('agent-http', AGENT_PORTS.http),
+      port('agent-grpc', AGENT_PORTS.grpc),
+      port('agent-admin', AGENT_PORTS.admin),
+    ],
+    readinessProbe: httpProbe('/ready', 'agent-admin'),
+    livenessProbe: httpProbe('/live', 'agent-admin'),
+    lifecycle: { preStop: { httpGet: { path: '/terminate', port: 'agent-admin' } } },
+    resources: resources(settings.agentResources),
+    volumeMounts: [{ name: CACHE_VOLUME, mountPath: AGENT_DIR }, TMP_MOUNT],
+  };
+  return view.agentOverride ? mergeContainer(agent, view.agentOverride) : agent;
+}
+
+/** Creates the server's runtime objects as children of the Server (construct id `Runtime`). */
+export function addServerWorkloads(server: Server, settings: ServerRuntimeSettings): void {
+  const view = server.workloadView;
+  const base = configPod(server);
+  if (!base) {
+    addProblem(server, {
+      field: 'serverConfig',
+      value: server.serverConfig.name,
+      message: `the runtime cannot build pods from the configuration "${server.serverConfig.name}" declared elsewhere: its pod spec is unknown here`,
+      fix: 'declare it in this app with `new ServerConfig(...)`, use ServerConfig.MLSERVER or ServerConfig.TRITON, or synthesize with `--target seldon` for a Seldon installation',
+    });
+    return;
+  }
+  const scope = new Construct(server, 'Runtime');
+  const name = view.name;
+  const selector = { ...selectorLabels('server', settings.instance), [SERVER_NAME_LABEL]: name };
+  const labels = { ...podLabels('server', settings.instance), [SERVER_NAME_LABEL]: name };
+  const merged = mergePodSpec(base.pod, view.podSpec as Json | undefined);
+  const inferenceName =
+    view.inferenceContainer ?? merged.containers.find((c: Json) => c.name !== AGENT_CONTAINER)?.name;
+  const containers: Json[] = merged.containers
+    .filter((c: Json) => c.name !== AGENT_CONTAINER)
+    .map((c: Json) => hardenContainer(inferenceDefaults(c)));
+  const userAgent = merged.containers.find((c: Json) => c.name === AGENT_CONTAINER);
+  const agent = agentContainer(
+    {
+      ...view,
+      agentOverride: userAgent ? withoutSeldonAgentFields(userAgent, view.agentOverride) : view.agentOverride,
+    },
+    settings,
+    inferenceName,
+  );
+  const cache = settings.modelCache;
+  const claims = [...base.claims];
+  const volumes: Json[] = [...(merged.volumes ?? []), TMP_VOLUME];
+  if (cache.persistent) {
+    claims.push({
+      metadata: { name: CACHE_VOLUME },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: cache.size } },
+        ...(cache.storageClassName ? { storageClassName: cache.storageClassName } : {}),
+      },
+    });
+  } else {
+    volumes.push({ name: CACHE_VOLUME, emptyDir: { sizeLimit: cache.size } });
+  }
+  const { containers: _c, initContainers, volumes: _v, securityContext, ...podRest } = merged;
+  const pod: Json = {
+    ...podRest,
+    automountServiceAccountToken: false,
+    terminationGracePeriodSeconds: podRest.terminationGracePeriodSeconds ?? DRAIN_SECONDS,
+    affinity: podRest.affinity ?? spreadOverNodes(selector),
+    securityContext: { ...restrictedPodSecurity(SHARED_GID), ...(securityContext ?? {}) },
+    containers: [...containers, hardenContainer(agent, RUNTIME_UID)],
+    ...(initContainers ? { initContainers: initContainers.map((c: Json) => hardenContainer(c)) } : {}),
+    volumes: volumes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+  const retention = view.pvcRetention;
+  apiObject(scope, 'StatefulSet', 'apps/v1', 'StatefulSet', name, {
+    metadata: { labels },
+    spec: {
+      // An autoscaled server's size belongs to the scheduler: GitOps must not reset it.
+      ...(view.autoscaled ? {} : { replicas: view.replicas ?? 1 }),
+      serviceName: name,
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: selector },
+      template: { metadata: { labels }, spec: pod },
+      ...(claims.length ? { volumeClaimTemplates: claims } : {}),
+      ...(retention && cache.persistent
+        ? {
+            persistentVolumeClaimRetentionPolicy: {
+              ...(retention.whenDeleted ? { whenDeleted: retention.whenDeleted } : {}),
+              ...(retention.whenScaled ? { whenScaled: retention.whenScaled } : {}),
+            },
+          }
+        : {}),
+    },
+  });
+  service(
+    scope,
+    'Service',
+    name,
+    selector,
+    [
+      { name: 'agent-http', port: AGENT_PORTS.http },
+      { name: 'agent-grpc', port: AGENT_PORTS.grpc, appProtocol: 'kubernetes.io/h2c' },
+    ],
+    { headless: true, labels },
+  );
+  disruptionBudget(scope, 'DisruptionBudget', name, selector);
+  serverNetworkPolicy(scope, name, selector, settings.instance);
+}
+
+/**
+ * A ServerConfig's own `agent` container (Seldon's agent) contributes only what ours reads:
+ * its environment and resources, not its image, ports or probes.
+ */
+function withoutSeldonAgentFields(agent: Json, override: Json | undefined): Json {
+  const kept: Json = { name: AGENT_CONTAINER };
+  if (agent.env) kept.env = agent.env;
+  if (agent.resources) kept.resources = agent.resources;
+  return override ? mergeContainer(kept, override) : kept;
+}
