@@ -162,7 +162,9 @@ describe('Scheduler', () => {
     h.scheduler.upsertServer(serverResource('mlserver', { replicas: 1 }));
     h.scheduler.upsertModel(model('iris', { replicas: 1 }, 7));
     h.scheduler.markSynced();
-    const held = { ...h.scheduler.models.get('iris')!.latest!.definition, version: 2 };
+    const desired = h.scheduler.models.get('iris')?.latest?.definition;
+    if (!desired) throw new Error('iris has no version');
+    const held = { ...desired, version: 2 };
     const a0 = new FakeAgent(h.scheduler, 'mlserver', 0).connect([held]);
     h.scheduler.flush();
     expect(a0.ops).toEqual([]);
