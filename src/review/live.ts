@@ -85,7 +85,9 @@ async function readLive(client: KubernetesObjectApi, o: KubeObject): Promise<Kub
       header as KubernetesObject & { metadata: { name: string } },
     )) as unknown as KubeObject;
   } catch (err) {
+    // Not found, or its kind is not served (yet): the object does not exist in the cluster.
     if (err instanceof ApiException && err.code === 404) return undefined;
+    if (err instanceof Error && err.message.startsWith('Unrecognized API version and kind')) return undefined;
     const what = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
     const detail = err instanceof ApiException ? `HTTP ${err.code}` : (err as Error).message;
     throw new LiveError(`cannot read ${what} from the cluster: ${detail}`);

@@ -68,11 +68,16 @@ describeE2E('mlops diff --live on a real kube-apiserver', ['go'], () => {
       .replace('not-a-real-token', 'another-fake-token-value');
     writeFileSync(
       join(dir, 'all.yaml'),
-      `${text}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: live-diff}\ndata: {a: b}\n`,
+      `${text}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: live-diff}\ndata: {a: b}\n` +
+        // A kind the cluster does not serve: its objects cannot exist there yet.
+        '---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: live-diff}\nspec: {size: 1}\n' +
+        '---\napiVersion: mlops.seldon.io/v1alpha1\nkind: Modle\nmetadata: {name: typo, namespace: live-diff}\nspec: {}\n',
     );
     const r = mlops(['diff', '--live', dir, '--kubeconfig', kube.kubeconfigPath]);
     expect(r.code).toBe(1);
-    expect(r.stdout.split('\n')[0]).toBe('1 added, 3 changed, 0 replaced, 0 removed (4 unchanged)');
+    expect(r.stdout.split('\n')[0]).toBe('3 added, 3 changed, 0 replaced, 0 removed (4 unchanged)');
+    expect(r.stdout).toContain('+ Widget live-diff/w');
+    expect(r.stdout).toContain('+ Modle live-diff/typo');
     expect(r.stdout).toContain('+ ConfigMap live-diff/extra');
     expect(r.stdout).toContain('* traffic iris 50% → 20%');
     expect(r.stdout).toContain('* traffic iris-v2 50% → 80%');
@@ -83,7 +88,7 @@ describeE2E('mlops diff --live on a real kube-apiserver', ['go'], () => {
     // The same through the API, with a context name that does not exist: a clear error.
     const { base, head } = await liveComparison(loadManifests([dir]), { kubeconfig: kube.kubeconfigPath });
     expect(compareManifests(base, head).summary).toEqual({
-      added: 1,
+      added: 3,
       changed: 3,
       removed: 0,
       replaced: 0,
