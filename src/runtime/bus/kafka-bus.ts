@@ -124,7 +124,7 @@ export class KafkaBus implements Bus {
       this.kafka.consumer({
         groupId: opts.group,
         readUncommitted: false,
-        maxWaitTimeInMs: 100,
+        maxWaitTimeInMs: 10,
         sessionTimeout: 30_000,
         heartbeatInterval: 3000,
       });

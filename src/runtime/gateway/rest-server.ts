@@ -164,8 +164,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        // Discard the rest so the 413 can still be sent on this connection.
+        req.removeAllListeners('data');
+        req.resume();
         reject(new OipError(`request body exceeds ${limit} bytes; send smaller batches`, 413));
-        req.destroy();
         return;
       }
       chunks.push(c);

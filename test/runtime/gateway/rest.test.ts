@@ -90,6 +90,22 @@ describe('REST gateway', () => {
     expect(health.status).toBe(200);
   });
 
+  it('refuses bodies over the size limit with a 413 and keeps serving', async () => {
+    const a = await upstream('a');
+    const gw = await startGateway({
+      routes: table({ models: { a: [ep(a.port)] } }),
+      host: '127.0.0.1',
+      maxBodyBytes: 1000,
+    });
+    cleanups.push(() => gw.close());
+    const big = { inputs: [{ name: 'x', shape: [500], datatype: 'FP32', data: new Array(500).fill(1.5) }] };
+    const res = await post(gw.httpPort, '/v2/models/a/infer', big);
+    expect(res.status).toBe(413);
+    expect(res.body.error).toBe('request body exceeds 1000 bytes; send smaller batches');
+    expect((await post(gw.httpPort, '/v2/models/a/infer', IRIS_REQUEST)).status).toBe(200);
+    expect(a.seen).toHaveLength(1);
+  });
+
   it('retries another replica on connect failure only', async () => {
     const dead = await closedPort();
     const ok = await upstream('ok');
