@@ -10,7 +10,14 @@ export interface FieldChange {
 }
 
 /** Keys that identify the items of a list, tried in order; the first one every item has (uniquely) wins. */
-const LIST_KEYS = ['name', 'mountPath', 'devicePath', 'containerPort', 'port', 'ip', 'type'];
+const LIST_KEYS = ['name', 'metadata.name', 'mountPath', 'devicePath', 'containerPort', 'port', 'ip', 'type'];
+
+/** The value of a list key in an item (`metadata.name` reads a nested field). */
+export function keyOf(item: unknown, key: string): unknown {
+  let v: unknown = item;
+  for (const part of key.split('.')) v = isObj(v) ? v[part] : undefined;
+  return v;
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -39,8 +46,8 @@ function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
   if (Array.isArray(a) && Array.isArray(b)) {
     const key = listKey(a, b);
     if (key) {
-      const am = new Map(a.map((x) => [String((x as Obj)[key]), x]));
-      const bm = new Map(b.map((x) => [String((x as Obj)[key]), x]));
+      const am = new Map(a.map((x) => [String(keyOf(x, key)), x]));
+      const bm = new Map(b.map((x) => [String(keyOf(x, key)), x]));
       // Items in after-order, then removed items in before-order: deterministic and readable.
       const ids = [...bm.keys(), ...[...am.keys()].filter((k) => !bm.has(k))];
       for (const id of ids) walk(am.get(id), bm.get(id), `${path}[${key}=${id}]`, out);
@@ -64,7 +71,7 @@ function listKey(a: unknown[], b: unknown[]): string | undefined {
     const ok = (list: unknown[]) => {
       const seen = new Set<unknown>();
       for (const x of list) {
-        const v = (x as Obj)[k];
+        const v = keyOf(x, k);
         if ((typeof v !== 'string' && typeof v !== 'number') || seen.has(v)) return false;
         seen.add(v);
       }

@@ -49,6 +49,16 @@ describe('diffValues', () => {
     expect(changes.map((c) => c.path)).toEqual(['m[mountPath=/a].readOnly']);
   });
 
+  it('matches volume claim templates by metadata.name', () => {
+    const vct = (size: string) => [
+      { metadata: { name: 'data' }, spec: { size } },
+      { metadata: { name: 'logs' }, spec: { size: '1' } },
+    ];
+    expect(diffValues({ v: vct('1') }, { v: [...vct('5')].reverse() })).toEqual([
+      { path: 'v[metadata.name=data].spec.size', op: 'change', before: '1', after: '5' },
+    ]);
+  });
+
   it('compares scalar lists as a whole and quotes odd keys', () => {
     expect(diffValues({ args: ['a', 'b'] }, { args: ['b', 'a'] })).toEqual([
       { path: 'args', op: 'change', before: ['a', 'b'], after: ['b', 'a'] },
