@@ -1,0 +1,496 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { loadManifests, ManifestError } from '../review/manifests.ts';
+import type { KubeObject } from '../spec/types.ts';
+import { resolveManifestDir } from './dev/manifest-dir.ts';
+import { ManifestView } from './dev/manifest-view.ts';
+import { findMlserver, MLSERVER_INSTALL_HINT } from './dev/mlserver-bin.ts';
+import {
+  type ModelState,
+  modelStates,
+  type SchedulerStatus,
+  settled,
+  stateChanges,
+} from './dev/model-states.ts';
+import { freePort, freePorts } from './dev/ports.ts';
+import { type Child, Supervisor } from './dev/supervisor.ts';
+import { type DevServer, type DevTopology, devTopology } from './dev/topology.ts';
+import { sampleRequest, tryCommands } from './dev/try-it.ts';
+import { CliError } from './errors.ts';
+
+interface DevOptions {
+  app?: string;
+  namespace?: string;
+  kafka?: string;
+  topicPrefix: string;
+  port?: string;
+  workDir?: string;
+  logLevel: string;
+  settleMs: string;
+}
+
+const RUNTIME_BIN = fileURLToPath(new URL('../../bin/mlops-runtime.js', import.meta.url));
+const MEMORY_DATAFLOW = fileURLToPath(new URL('./dev/memory-dataflow.ts', import.meta.url));
+const DEFAULT_GATEWAY_PORT = 9000;
+const MLSERVER_STARTUP_MS = 120_000;
+
+export function register(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      'run the runtime on this machine against dist/<app> (or DIR): scheduler, an agent and MLServer per server replica, gateway and dataflow',
+    )
+    .argument('[dir]', 'folder of synthesized YAML (default: dist/<app>)')
+    .option('--app <name>', 'the app folder under dist/ (default: the only one)')
+    .option('-n, --namespace <ns>', 'namespace to run, when the manifests declare several')
+    .option(
+      '--kafka <brokers>',
+      'run pipelines on this Kafka (default: $MLOPS_KAFKA_BROKERS, else an in-process bus)',
+    )
+    .option('--topic-prefix <prefix>', 'Kafka topic prefix', 'seldon')
+    .option('--port <n>', `gateway REST port (default ${DEFAULT_GATEWAY_PORT}, or a free one when taken)`)
+    .option(
+      '--work-dir <dir>',
+      'keep model caches and repositories here (default: a temporary folder, removed on exit)',
+    )
+    .option('--log-level <level>', 'log level of the components', 'info')
+    .option('--settle-ms <ms>', 'how long to wait for models before printing the try-it commands', '120000')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  npx mlops synth && npx mlops dev
+  npx mlops dev dist/prod --namespace prod --kafka 127.0.0.1:9092
+  npx mlops dev --app quickstart --port 8080`,
+    )
+    .action(async (dir: string | undefined, opts: DevOptions) => {
+      process.exitCode = await runDev(dir, opts);
+    });
+}
+
+/** Everything one `mlops dev` run allocates and prints. */
+class DevRun {
+  readonly supervisor: Supervisor;
+  private stopped?: Promise<number>;
+  private resolveDone!: (code: number) => void;
+  readonly done = new Promise<number>((r) => {
+    this.resolveDone = r;
+  });
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(width: number) {
+    this.supervisor = new Supervisor(
+      (line) => process.stdout.write(`${line}\n`),
+      (child, code) => this.died(child, code),
+      width,
+    );
+  }
+
+  say(text: string): void {
+    process.stdout.write(`${text}\n`);
+  }
+
+  onStop(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
+  get stopping(): boolean {
+    return this.stopped !== undefined;
+  }
+
+  private died(child: Child, code: number | string): void {
+    const tail = child.tail();
+    process.stderr.write(
+      `mlops dev: ${child.name} exited (${code}); its last lines:\n${tail.map((l) => `  ${l}`).join('\n') || '  (no output)'}\nstopping everything\n`,
+    );
+    void this.stop(1);
+  }
+
+  stop(code: number): Promise<number> {
+    this.stopped ??= (async () => {
+      for (const fn of this.cleanups) fn();
+      await this.supervisor.stopAll();
+      this.resolveDone(code);
+      return code;
+    })();
+    return this.stopped;
+  }
+}
+
+export async function runDev(dirArg: string | undefined, opts: DevOptions): Promise<number> {
+  const cwd = process.cwd();
+  let dir: string;
+  let objects: KubeObject[];
+  let topo: DevTopology;
+  try {
+    dir = resolveManifestDir(dirArg, opts.app, cwd);
+    objects = loadManifests([dir]).map((m) => m.object);
+    topo = devTopology(objects, opts.namespace, relative(cwd, dir) || '.');
+  } catch (err) {
+    if (err instanceof ManifestError || err instanceof Error) {
+      throw new CliError(`dev: ${err.message}`, 2, { cause: err });
+    }
+    throw err;
+  }
+  const gatewayPort = opts.port === undefined ? undefined : Number(opts.port);
+  if (
+    gatewayPort !== undefined &&
+    !(Number.isInteger(gatewayPort) && gatewayPort > 0 && gatewayPort < 65536)
+  ) {
+    throw new CliError(`dev: --port "${opts.port}" is not a TCP port; use e.g. --port 9000`, 2);
+  }
+  const kafka = opts.kafka ?? process.env.MLOPS_KAFKA_BROKERS;
+  let mlserver: ReturnType<typeof findMlserver>;
+  try {
+    mlserver = findMlserver();
+  } catch (err) {
+    throw new CliError(`dev: ${(err as Error).message}`, 2);
+  }
+
+  const served = topo.servers.filter((s) => s.mlserver);
+  const names = [
+    'scheduler',
+    'gateway',
+    'dataflow',
+    ...served.flatMap((s) =>
+      range(s.replicas).flatMap((i) => [`agent ${s.name}-${i}`, `mlserver ${s.name}-${i}`]),
+    ),
+  ];
+  const run = new DevRun(Math.max(...names.map((n) => n.length)));
+  const where = relative(cwd, dir) || '.';
+  run.say(`mlops dev: ${where} (namespace ${topo.namespace})`);
+  for (const w of topo.warnings) run.say(`warning: ${w}`);
+  if (served.length > 0 && !mlserver) {
+    run.say(
+      `warning: MLServer not found, so no model can be served; ${MLSERVER_INSTALL_HINT}. Running the rest without it.`,
+    );
+  }
+
+  const ownWorkDir = opts.workDir === undefined;
+  const workDir = opts.workDir ? resolve(opts.workDir) : mkdtempSync(join(tmpdir(), 'mlops-dev-'));
+  mkdirSync(workDir, { recursive: true });
+  if (ownWorkDir) run.onStop(() => rmSync(workDir, { recursive: true, force: true }));
+  const view = new ManifestView(dir, topo.namespace, workDir, (m) => run.say(`warning: ${m}`));
+  view.start(objects);
+  run.onStop(() => view.stop());
+
+  let interrupted = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted += 1;
+    if (interrupted > 1) {
+      run.supervisor.killAll();
+      process.exit(130);
+    }
+    run.say(`\nmlops dev: ${signal}, stopping every component…`);
+    void run.stop(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  run.onStop(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
+
+  try {
+    await start(run, topo, { opts, kafka, mlserver, workDir, viewDir: view.dir, gatewayPort });
+  } catch (err) {
+    if (!run.stopping) {
+      process.stderr.write(`mlops dev: ${(err as Error).message}\n`);
+      await run.stop(1);
+    }
+  }
+  return run.done;
+}
+
+interface StartContext {
+  opts: DevOptions;
+  kafka?: string;
+  mlserver?: { path: string; from: string };
+  workDir: string;
+  viewDir: string;
+  gatewayPort?: number;
+}
+
+async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise<void> {
+  const { opts } = ctx;
+  const logLevel = opts.logLevel;
+  const runtime = (name: string, component: string, args: string[], env?: NodeJS.ProcessEnv) =>
+    run.supervisor.start({
+      name,
+      command: process.execPath,
+      args: [RUNTIME_BIN, component, ...args, '--log-level', logLevel],
+      env,
+    });
+  const [schedPort, healthPort, gwGrpc, pgHttp, pgGrpc] = await freePorts(5);
+  const gwHttp = ctx.gatewayPort ?? (await freePort(DEFAULT_GATEWAY_PORT));
+
+  const scheduler = runtime('scheduler', 'scheduler', [
+    '--manifests',
+    ctx.viewDir,
+    '--port',
+    String(schedPort),
+    '--health-port',
+    String(healthPort),
+    // Each agent is a process started here: a Server scaled at run time would get no new one.
+    '--no-server-autoscaling',
+  ]);
+  const health = `http://127.0.0.1:${healthPort}`;
+  await waitFor(run, scheduler, 'the scheduler', 30_000, async () => (await fetch(`${health}/live`)).ok);
+
+  const pipelines = topo.pipelines.length > 0;
+  const gateway = runtime('gateway', 'gateway', [
+    '--scheduler',
+    `127.0.0.1:${schedPort}`,
+    '--http-port',
+    String(gwHttp),
+    '--grpc-port',
+    String(gwGrpc),
+    ...(pipelines ? ['--pipeline-gateway', `127.0.0.1:${pgHttp}:${pgGrpc}`] : []),
+  ]);
+  const dataflowArgs = [
+    '--manifests',
+    ctx.viewDir,
+    '--namespace',
+    topo.namespace,
+    '--topic-prefix',
+    opts.topicPrefix,
+    '--inference',
+    `127.0.0.1:${gwGrpc}`,
+    '--http-port',
+    String(pgHttp),
+    '--grpc-port',
+    String(pgGrpc),
+  ];
+  if (pipelines && ctx.kafka) {
+    runtime('dataflow', 'dataflow', ['--brokers', ctx.kafka, ...dataflowArgs]);
+  } else if (pipelines) {
+    run.supervisor.start({
+      name: 'dataflow',
+      command: process.execPath,
+      args: ['--import', tsxLoader(), MEMORY_DATAFLOW, ...dataflowArgs, '--log-level', logLevel],
+    });
+  }
+
+  // Promise.all at once: a replica failing while the gateway starts is handled, not unhandled.
+  const agents = Promise.all(
+    ctx.mlserver
+      ? topo.servers
+          .filter((s) => s.mlserver)
+          .flatMap((s) =>
+            range(s.replicas).map((i) => startReplica(run, s, i, ctx, schedPort, topo.namespace, runtime)),
+          )
+      : [],
+  );
+  const gatewayUrl = `http://127.0.0.1:${gwHttp}`;
+  await waitFor(
+    run,
+    gateway,
+    'the gateway',
+    30_000,
+    async () => (await fetch(`${gatewayUrl}/v2/health/ready`)).ok,
+  );
+  await agents;
+
+  const lines = [
+    '',
+    'mlops dev is running:',
+    `  gateway    ${gatewayUrl} (OIP REST)   127.0.0.1:${gwGrpc} (OIP gRPC)`,
+    `  scheduler  127.0.0.1:${schedPort} (gRPC)   ${health}/status`,
+  ];
+  if (pipelines) {
+    lines.push(
+      `  pipelines  ${topo.pipelines.map((p) => p.name).join(', ')} on ${ctx.kafka ? `Kafka ${ctx.kafka}` : 'an in-process bus'}`,
+    );
+    if (ctx.kafka) {
+      lines.push(
+        `  inspect    npx mlops inspect ${topo.pipelines[0].name} --kafka ${ctx.kafka} --namespace ${topo.namespace}`,
+      );
+    } else {
+      lines.push('             (mlops inspect needs Kafka: start with --kafka BROKERS to read the topics)');
+    }
+  }
+  for (const s of topo.servers) {
+    const how = !s.mlserver
+      ? 'not started'
+      : ctx.mlserver
+        ? `MLServer from ${ctx.mlserver.from}`
+        : 'MLServer missing';
+    lines.push(`  server     ${s.name} ×${s.replicas} (${how})`);
+  }
+  if (gatewayUrl !== `http://127.0.0.1:${DEFAULT_GATEWAY_PORT}`)
+    lines.push(`  export MLOPS_GATEWAY=${gatewayUrl}`);
+  lines.push('Press Ctrl-C to stop.', '');
+  run.say(lines.join('\n'));
+
+  await watchModels(run, topo, health, gatewayUrl, Number(opts.settleMs));
+}
+
+/** MLServer for one replica, then its agent once MLServer answers. */
+async function startReplica(
+  run: DevRun,
+  server: DevServer,
+  idx: number,
+  ctx: StartContext,
+  schedPort: number,
+  namespace: string,
+  runtime: (name: string, component: string, args: string[], env?: NodeJS.ProcessEnv) => Child,
+): Promise<void> {
+  const id = `${server.name}-${idx}`;
+  const dir = join(ctx.workDir, 'servers', id);
+  const modelsDir = join(dir, 'models');
+  mkdirSync(modelsDir, { recursive: true });
+  const [http, grpc, metrics, agentHttp, agentGrpc, agentAdmin] = await freePorts(6);
+  const mlserver = run.supervisor.start({
+    name: `mlserver ${id}`,
+    command: (ctx.mlserver as { path: string }).path,
+    args: ['start', modelsDir],
+    cwd: dir,
+    env: {
+      MLSERVER_HOST: '127.0.0.1',
+      MLSERVER_HTTP_PORT: String(http),
+      MLSERVER_GRPC_PORT: String(grpc),
+      MLSERVER_METRICS_PORT: String(metrics),
+      MLSERVER_MODEL_REPOSITORY_ROOT: modelsDir,
+      // The agent decides what is loaded, through the repository API.
+      MLSERVER_LOAD_MODELS_AT_STARTUP: 'false',
+      // Inference inside the server process: no worker pool per replica on a laptop.
+      MLSERVER_PARALLEL_WORKERS: '0',
+      PYTHONUNBUFFERED: '1',
+    },
+  });
+  const url = `http://127.0.0.1:${http}`;
+  await waitFor(
+    run,
+    mlserver,
+    `MLServer ${id}`,
+    MLSERVER_STARTUP_MS,
+    async () => (await fetch(`${url}/v2/health/ready`)).ok,
+  );
+  runtime(
+    `agent ${id}`,
+    'agent',
+    [
+      '--server',
+      server.name,
+      '--replica',
+      String(idx),
+      '--scheduler',
+      `127.0.0.1:${schedPort}`,
+      '--inference-url',
+      url,
+      '--inference-grpc',
+      `127.0.0.1:${grpc}`,
+      '--models-dir',
+      modelsDir,
+      '--cache-dir',
+      join(dir, 'cache'),
+      '--memory',
+      server.memory,
+      '--over-commit',
+      String(server.overCommit),
+      '--capabilities',
+      server.capabilities.join(','),
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      String(agentHttp),
+      '--grpc-port',
+      String(agentGrpc),
+      '--admin-port',
+      String(agentAdmin),
+    ],
+    { POD_NAMESPACE: namespace },
+  );
+}
+
+/** Reports model state changes until stopped; prints the try-it commands once models settle. */
+async function watchModels(
+  run: DevRun,
+  topo: DevTopology,
+  health: string,
+  gatewayUrl: string,
+  settleMs: number,
+): Promise<void> {
+  const declared = topo.models.map((m) => m.name);
+  let states = new Map<string, ModelState>();
+  let printed = declared.length === 0;
+  const deadline = Date.now() + settleMs;
+  while (!run.stopping) {
+    try {
+      const status = (await (await fetch(`${health}/status`)).json()) as SchedulerStatus;
+      const now = modelStates(status);
+      for (const line of stateChanges(states, now)) run.say(`mlops dev: ${line}`);
+      states = now;
+    } catch {
+      // the scheduler is restarting or stopping; its death is reported by the supervisor
+    }
+    if (!printed && (settled(declared, states) || Date.now() > deadline)) {
+      printed = true;
+      await printTryIt(run, declared, states, gatewayUrl);
+    }
+    await Promise.race([sleep(1000), run.done]);
+  }
+}
+
+async function printTryIt(
+  run: DevRun,
+  declared: string[],
+  states: Map<string, ModelState>,
+  gatewayUrl: string,
+): Promise<void> {
+  const available = declared.filter((m) => states.get(m)?.state === 'ModelAvailable');
+  const model = available[0] ?? declared[0];
+  let metadata: unknown;
+  try {
+    const res = await fetch(`${gatewayUrl}/v2/models/${model}`);
+    if (res.ok) metadata = await res.json();
+  } catch {
+    // no metadata: the sample request falls back to iris-like features
+  }
+  const lines = available.length
+    ? [`Try it (model ${model}; adjust the inputs to your model):`]
+    : [
+        `No model is available yet (${declared.map((m) => `${m}: ${states.get(m)?.state ?? 'unknown'}`).join(', ')}); once it is:`,
+      ];
+  for (const cmd of tryCommands(gatewayUrl, model, sampleRequest(metadata))) lines.push(`  ${cmd}`);
+  run.say(`\n${lines.join('\n')}\n`);
+}
+
+/** Polls `ready` until true; fails early when the child exits or the run stops. */
+async function waitFor(
+  run: DevRun,
+  child: Child,
+  what: string,
+  timeoutMs: number,
+  ready: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (run.stopping) throw new Error(`stopped while waiting for ${what}`);
+    if (!child.isRunning()) throw new Error(`${what} exited during startup`);
+    try {
+      if (await ready()) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(
+    `${what} was not ready within ${Math.round(timeoutMs / 1000)} s; its last lines:\n${child.tail().join('\n')}`,
+  );
+}
+
+/** File URL of tsx's loader, so a child Node process can run a TypeScript entry point. */
+function tsxLoader(): string {
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
