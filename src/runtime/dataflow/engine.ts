@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
 import { Held, type Joined, type Part, StepJoin } from './join.ts';
+import { engineRecords } from './metrics.ts';
 import {
   batchPayloads,
   concatPayloads,
@@ -195,6 +196,7 @@ export class PipelineEngine {
 
   /** Handles records of one partition; returns what to publish with them. */
   process(records: BusRecord[]): OutRecord[] {
+    engineRecords.inc({ pipeline: this.plan.name, direction: 'in' }, records.length);
     const out: OutRecord[] = [];
     const now = this.now();
     for (const r of records) {
@@ -213,6 +215,7 @@ export class PipelineEngine {
         );
       }
     }
+    engineRecords.inc({ pipeline: this.plan.name, direction: 'out' }, out.length);
     return out;
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Bus, BusRecord, Consumer, OutRecord } from '../bus/bus.ts';
+import { modelCalls } from './metrics.ts';
 import { ModelCallError, type ModelClient } from './model-client.ts';
 import { errorsTopic, HEADER_ERRORS, modelTopic, type TopicNaming } from './topics.ts';
 
@@ -54,6 +55,7 @@ export class ModelGateway {
     const model = modelOf(r.topic);
     try {
       const value = await this.client.infer(model, r.value, r.headers);
+      modelCalls.inc({ model, outcome: 'ok' });
       return {
         topic: modelTopic(this.naming, model, 'outputs'),
         key: r.key,
@@ -63,7 +65,11 @@ export class ModelGateway {
       };
     } catch (err) {
       // Unreachable model: fail the batch so it is delivered again instead of answering an error.
-      if (err instanceof ModelCallError && err.retryable) throw err;
+      if (err instanceof ModelCallError && err.retryable) {
+        modelCalls.inc({ model, outcome: 'retry' });
+        throw err;
+      }
+      modelCalls.inc({ model, outcome: 'error' });
       this.logger.debug({ err, model, key: r.key }, 'model call failed');
       return {
         topic: errorsTopic(this.naming),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Bus, BusRecord, Consumer, Headers } from '../bus/bus.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
+import { pipelineRequests, pipelineSeconds } from './metrics.ts';
 import {
   HEADER_ERRORS,
   HEADER_PIPELINE,
@@ -74,6 +75,21 @@ export class PipelineGateway {
 
   /** Publishes a ModelInferRequest for `pipeline` and waits for its ModelInferResponse. */
   async infer(pipeline: string, request: Buffer, headers: Headers): Promise<PipelineResult> {
+    const stop = pipelineSeconds.startTimer({ pipeline });
+    try {
+      const result = await this.call(pipeline, request, headers);
+      pipelineRequests.inc({ pipeline, outcome: 'ok' });
+      stop();
+      return result;
+    } catch (err) {
+      const status = (err as OipError).status;
+      const outcome = status === 504 ? 'timeout' : status === 400 ? 'model_error' : 'failed';
+      pipelineRequests.inc({ pipeline, outcome });
+      throw err;
+    }
+  }
+
+  private async call(pipeline: string, request: Buffer, headers: Headers): Promise<PipelineResult> {
     if (!this.has(pipeline))
       throw new OipError(`pipeline "${pipeline}" not found on this pipeline gateway`, 404);
     const key = randomUUID();

@@ -9,6 +9,7 @@ import { jsonRequestToMessage, messageToJsonResponse } from '../oip/convert.ts';
 import { errorBody, GrpcCode, OipError } from '../oip/errors.ts';
 import { decodeResponse, encodeMessage, encodeRequest, readNameField, types } from '../oip/messages.ts';
 import { parseInferRequest } from '../oip/validate.ts';
+import { registry } from './metrics.ts';
 import type { PipelineGateway } from './pipeline-gateway.ts';
 
 const PATH = /^\/v2\/(pipelines|models)\/([^/]+)\/(infer|ready)$/;
@@ -96,6 +97,10 @@ async function handleRest(
   const requestId = (req.headers['x-request-id'] as string | undefined) || randomUUID();
   const path = (req.url ?? '/').split('?', 1)[0];
   try {
+    if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+      return;
+    }
     if (
       req.method === 'GET' &&
       (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/ready')
