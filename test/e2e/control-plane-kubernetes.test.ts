@@ -3,9 +3,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+} from '@kubernetes/client-node';
+import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { customResourceDefinitions } from '../../src/constructs/crds.ts';
+import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
 import type { ModelResource, ServerResource } from '../../src/spec/types.ts';
 import {
   type ApplyObject,
@@ -32,6 +40,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
   let dir: string;
   let kube: KubeApiserver;
   let custom: CustomObjectsApi;
+  let kc: KubeConfig;
   let scheduler: ManagedProcess;
   const agents: { proc: ManagedProcess; httpPort: number; mlserver: MlserverInstance }[] = [];
   const logs: string[] = [];
@@ -143,7 +152,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
       startMlserver({ modelsDir: join(dir, 'models-1') }),
     ]);
     kube = k;
-    const kc = new KubeConfig();
+    kc = new KubeConfig();
     kc.loadFromFile(kube.kubeconfigPath);
     custom = kc.makeApiClient(CustomObjectsApi);
     for (const crd of customResourceDefinitions() as unknown as ApplyObject[])
@@ -298,4 +307,32 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     const still = await get<ModelResource>('models', 'iris');
     expect(still.spec.replicas).toBe(1);
   }, 120_000);
+
+  it('scales a Server through its scale subresource and its StatefulSet', async () => {
+    await serverSideApply(kube, {
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      kind: 'Server',
+      metadata: { name: 'spare', namespace: NS },
+      spec: { serverConfig: 'mlserver', replicas: 1 },
+    });
+    await serverSideApply(kube, {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'spare', namespace: NS },
+      spec: {
+        replicas: 1,
+        serviceName: 'spare',
+        selector: { matchLabels: { app: 'spare' } },
+        template: {
+          metadata: { labels: { app: 'spare' } },
+          spec: { containers: [{ name: 'server', image: 'example.invalid/server:1' }] },
+        },
+      },
+    });
+    const source = new KubernetesSource(kc, pino({ level: 'silent' }), NS);
+    await source.scale('Server', NS, 'spare', 3);
+    expect((await get<ServerResource>('servers', 'spare')).spec.replicas).toBe(3);
+    const sts = await kc.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name: 'spare', namespace: NS });
+    expect(sts.spec?.replicas).toBe(3);
+  }, 30_000);
 });
