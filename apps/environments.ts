@@ -3,7 +3,7 @@
  * sizes. Adding staging is one more line.
  */
 import { Size } from 'cdk8s';
-import { Environment, Experiment, MlopsApp, Model, Server, ServerConfig } from 'cdk8s-mlops';
+import { Environment, Experiment, MlopsApp, Model, Runtime, Server, ServerConfig } from 'cdk8s-mlops';
 
 interface StackProps {
   readonly namespace: string;
@@ -12,10 +12,13 @@ interface StackProps {
   readonly modelReplicas: number;
   /** Share of traffic for the candidate model, in percent. */
   readonly canaryPercent: number;
+  /** Most gateway pods the autoscaler may run. */
+  readonly maxGateways: number;
 }
 
 function servingStack(app: MlopsApp, id: string, props: StackProps): Environment {
   const env = new Environment(app, id, { namespace: props.namespace, labels: { environment: id } });
+  new Runtime(env, 'runtime', { gateway: { minReplicas: 1, maxReplicas: props.maxGateways } });
   new Server(env, 'mlserver', {
     serverConfig: ServerConfig.MLSERVER,
     replicas: props.serverReplicas,
@@ -47,6 +50,7 @@ servingStack(app, 'dev', {
   serverMemory: Size.gibibytes(1),
   modelReplicas: 1,
   canaryPercent: 50,
+  maxGateways: 2,
 });
 servingStack(app, 'prod', {
   namespace: 'ml-prod',
@@ -54,5 +58,6 @@ servingStack(app, 'prod', {
   serverMemory: Size.gibibytes(4),
   modelReplicas: 3,
   canaryPercent: 5,
+  maxGateways: 8,
 });
 app.synth();

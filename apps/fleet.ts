@@ -4,10 +4,16 @@
  * shadow model that sees a copy of a share of the traffic.
  */
 import { Size } from 'cdk8s';
-import { Environment, Experiment, MlopsApp, Model, Server, ServerConfig } from 'cdk8s-mlops';
+import { Environment, Experiment, MlopsApp, Model, Runtime, Server, ServerConfig } from 'cdk8s-mlops';
 
 const app = new MlopsApp();
 const env = new Environment(app, 'fleet', { namespace: 'ml-fleet' });
+
+// The gateway scales with traffic; server pods keep downloaded models across restarts.
+new Runtime(env, 'runtime', {
+  gateway: { minReplicas: 2, maxReplicas: 6 },
+  modelCache: { size: '50Gi', persistent: true },
+});
 
 new Server(env, 'mlserver', {
   serverConfig: ServerConfig.MLSERVER,

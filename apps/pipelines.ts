@@ -3,10 +3,15 @@
  * with the tensors renamed on the way in; a drift detector runs only when the request carries
  * a trigger tensor.
  */
-import { Environment, JoinType, MlopsApp, Model, Pipeline, Server, ServerConfig } from 'cdk8s-mlops';
+import { Environment, JoinType, MlopsApp, Model, Pipeline, Runtime, Server, ServerConfig } from 'cdk8s-mlops';
 
 const app = new MlopsApp();
 const env = new Environment(app, 'pipelines', { namespace: 'ml-pipelines' });
+
+// Pipelines run over Kafka: the dataflow engine gets the brokers and creates its topics.
+new Runtime(env, 'runtime', {
+  kafka: { bootstrapServers: ['kafka-bootstrap.kafka:9092'], partitions: 3, replicationFactor: 3 },
+});
 
 new Server(env, 'triton', { serverConfig: ServerConfig.TRITON, memory: '4Gi' });
 new Server(env, 'mlserver', { serverConfig: ServerConfig.MLSERVER, memory: '2Gi' });

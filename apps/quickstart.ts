@@ -4,10 +4,13 @@
  *   npx mlops synth --app apps/quickstart.ts   →   dist/quickstart/
  */
 import { Size } from 'cdk8s';
-import { Environment, MlopsApp, Model, Server, ServerConfig } from 'cdk8s-mlops';
+import { Environment, MlopsApp, Model, Runtime, Server, ServerConfig } from 'cdk8s-mlops';
 
 const app = new MlopsApp();
 const env = new Environment(app, 'quickstart', { namespace: 'seldon-quickstart' });
+
+// Scheduler, gateway and the server's pods; no pipelines here, so no Kafka.
+new Runtime(env, 'runtime');
 
 // Built-in MLServer configuration; each replica offers 2Gi to its models.
 const mlserver = new Server(env, 'mlserver', {

@@ -205,7 +205,7 @@ describe('Runtime', () => {
       metadata: { name: 'flow', namespace: 'prod' },
       spec: { steps: [{ name: 'iris' }] },
     });
-    const deploy = find(list, 'Deployment', 'mlops-dataflow');
+    const deploy = find(list, 'StatefulSet', 'mlops-dataflow');
     const pod = podOf(deploy);
     expectRestricted(pod, 'dataflow');
     expect(pod.automountServiceAccountToken).toBe(false);
@@ -228,7 +228,11 @@ describe('Runtime', () => {
       '9010',
       '--grpc-port',
       '9011',
+      '--instance-id',
+      '$(POD_NAME)',
     ]);
+    expect(c.env).toEqual([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
+    expect(deploy.spec.serviceName).toBe('mlops-dataflow');
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'mlops-kafka' } }]);
     expect(pod.volumes).toContainEqual({ name: 'pipelines', configMap: { name: 'mlops-pipelines' } });
     expect(c.volumeMounts).toContainEqual({
@@ -252,7 +256,7 @@ describe('Runtime', () => {
         const p = new Pipeline(env, 'flow', {});
         p.addStep(new Model(env, step, { storageUri: 'gs://m', requirements: ['sklearn'] }));
       });
-      return find(objects(app), 'Deployment', 'mlops-dataflow').spec.template.metadata.annotations[
+      return find(objects(app), 'StatefulSet', 'mlops-dataflow').spec.template.metadata.annotations[
         'mlops.cdk8s.io/config-hash'
       ];
     };
@@ -312,7 +316,7 @@ describe('Runtime', () => {
         ],
       },
     ]);
-    for (const d of list.filter((o) => o.kind === 'Deployment')) {
+    for (const d of list.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
       expect(d.spec.template.metadata.labels).toMatchObject(all);
     }
     const component = (c: string) => ({

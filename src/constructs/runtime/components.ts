@@ -222,9 +222,13 @@ export const PIPELINES_DIR = '/etc/mlops/pipelines';
 export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: DataflowOptions): string {
   const name = `${ctx.prefix}-dataflow`;
   const selector = selectorLabels('dataflow', ctx.instance);
-  apiObject(scope, 'Deployment', 'apps/v1', 'Deployment', name, {
+  // A StatefulSet: stable pod names name the transactional producers, so a restarted pod fences
+  // its predecessor and no output is committed twice.
+  apiObject(scope, 'StatefulSet', 'apps/v1', 'StatefulSet', name, {
     spec: {
       replicas: o.replicas,
+      serviceName: name,
+      podManagementPolicy: 'Parallel',
       selector: { matchLabels: selector },
       template: podTemplate(ctx, {
         component: 'dataflow',
@@ -246,7 +250,10 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
           String(PORTS.dataflowHttp),
           '--grpc-port',
           String(PORTS.dataflowGrpc),
+          '--instance-id',
+          '$(POD_NAME)',
         ],
+        env: [fieldEnv('POD_NAME', 'metadata.name')],
         // MLOPS_KAFKA_BROKERS and the settings above come from the Kafka ConfigMap.
         envFrom: [{ configMapRef: { name: o.kafkaConfigMap } }],
         ports: [port('http', PORTS.dataflowHttp), port('grpc', PORTS.dataflowGrpc)],
