@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Endpoint } from '../protocol/control.ts';
 import type { HttpUpstream } from './http-upstream.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { rewritePath, setTargetHeaders } from './rest-server.ts';
 import type { Target } from './router.ts';
 
 /**
@@ -24,15 +25,9 @@ export class Mirror {
   send(target: Target, method: string, url: string, headers: http.OutgoingHttpHeaders, body?: Buffer): void {
     this.run(() => {
       const endpoints = target.kind === 'model' ? target.endpoints : this.pipelineGateways();
-      const path = url.replace(
-        /^\/v2\/(models|pipelines)\/[^/?]+/,
-        target.kind === 'model' ? `/v2/models/${target.name}` : `/v2/pipelines/${target.name}`,
-      );
-      const copy = {
-        ...headers,
-        'seldon-model': target.kind === 'model' ? target.name : `${target.name}.pipeline`,
-        'seldon-internal-model': target.kind === 'model' ? target.internalName : `${target.name}.pipeline`,
-      };
+      const path = rewritePath(url, target);
+      const copy = { ...headers };
+      setTargetHeaders(copy, target);
       return this.upstream.send(endpoints, method, path, copy, body);
     });
   }

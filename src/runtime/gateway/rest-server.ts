@@ -137,14 +137,12 @@ export function setTargetHeaders(headers: Record<string, unknown>, target: Targe
 }
 
 /** Points the path at the chosen model (experiments may pick another candidate than the path names). */
-function rewritePath(url: string, target: Target): string {
-  if (target.kind === 'pipeline') {
-    return url.replace(
-      /^\/v2\/(models|pipelines)\/[^/?]+/,
-      `/v2/pipelines/${encodeURIComponent(target.name)}`,
-    );
-  }
-  return url.replace(/^\/v2\/(models|pipelines)\/[^/?]+/, `/v2/models/${encodeURIComponent(target.name)}`);
+export function rewritePath(url: string, target: Target): string {
+  const collection = target.kind === 'pipeline' ? 'pipelines' : 'models';
+  return url.replace(
+    /^\/v2\/(models|pipelines)\/[^/?]+/,
+    `/v2/${collection}/${encodeURIComponent(target.name)}`,
+  );
 }
 
 function combineRoutes(own: string, upstream: string | string[] | undefined): string {
