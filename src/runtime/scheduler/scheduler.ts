@@ -31,7 +31,13 @@ import { place } from './placement/place.ts';
 import type { PolicyName } from './placement/types.ts';
 import { modelRoute, RoutePublisher } from './routes.ts';
 import { ServerEntry, ServerReplica } from './servers.ts';
-import { experimentStatusOf, modelStatusOf, serverStatusOf } from './status.ts';
+import {
+  describeScheduler,
+  experimentStatusOf,
+  modelStatusOf,
+  type SchedulerSummary,
+  serverStatusOf,
+} from './status.ts';
 
 /** Annotation on a Server choosing its placement policy: `spread` (default) or `best-fit`. */
 export const PLACEMENT_POLICY_ANNOTATION = 'mlops.cdk8s.io/placement-policy';
@@ -781,44 +787,9 @@ export class Scheduler {
     else setImmediate(() => this.flush());
   }
 
-  /** A summary of servers and models for the health endpoint and logs. */
-  describe(): { servers: unknown[]; models: unknown[] } {
-    return {
-      servers: [...this.servers.values()]
-        .sort((a, b) => (a.name < b.name ? -1 : 1))
-        .map((s) => ({
-          name: s.name,
-          expectedReplicas: s.expectedReplicas,
-          policy: s.policy,
-          replicas: s.replicas.map((r) => ({
-            idx: r.idx,
-            capacityBytes: r.capacityBytes,
-            committedBytes: r.committedBytes,
-            draining: r.draining,
-            models: [...r.models.keys()].sort(),
-          })),
-        })),
-      models: [...this.models.values()]
-        .sort((a, b) => (a.name < b.name ? -1 : 1))
-        .map((m) => ({
-          name: m.name,
-          desiredReplicas: m.scaling.replicas,
-          deleted: m.deleted,
-          invalid: m.invalid,
-          versions: m.versions.map((v) => ({
-            version: v.version,
-            server: v.server,
-            state: v.state,
-            reason: v.reason || undefined,
-            replicas: [...v.replicas.values()].map((r) => ({
-              server: r.server,
-              idx: r.idx,
-              state: r.state,
-              reason: r.reason || undefined,
-            })),
-          })),
-        })),
-    };
+  /** A summary of servers and models for the health endpoint. */
+  describe(): SchedulerSummary {
+    return describeScheduler(this.servers, this.models);
   }
 
   close(): void {

@@ -101,3 +101,71 @@ export function experimentStatusOf(
   if (e.metadata.generation !== undefined) status.observedGeneration = e.metadata.generation;
   return status;
 }
+
+/** What `GET /status` returns: every server pod and model version with its state. */
+export interface SchedulerSummary {
+  servers: {
+    name: string;
+    expectedReplicas: number;
+    policy: string;
+    replicas: {
+      idx: number;
+      capacityBytes: number;
+      committedBytes: number;
+      draining: boolean;
+      models: string[];
+    }[];
+  }[];
+  models: {
+    name: string;
+    desiredReplicas: number;
+    deleted: boolean;
+    invalid?: string;
+    versions: {
+      version: number;
+      server: string;
+      state: string;
+      reason?: string;
+      replicas: { server: string; idx: number; state: string; reason?: string }[];
+    }[];
+  }[];
+}
+
+export function describeScheduler(
+  servers: ReadonlyMap<string, ServerEntry>,
+  models: ReadonlyMap<string, ModelEntry>,
+): SchedulerSummary {
+  const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
+  return {
+    servers: [...servers.values()].sort(byName).map((s) => ({
+      name: s.name,
+      expectedReplicas: s.expectedReplicas,
+      policy: s.policy,
+      replicas: s.replicas.map((r) => ({
+        idx: r.idx,
+        capacityBytes: r.capacityBytes,
+        committedBytes: r.committedBytes,
+        draining: r.draining,
+        models: [...r.models.keys()].sort(),
+      })),
+    })),
+    models: [...models.values()].sort(byName).map((m) => ({
+      name: m.name,
+      desiredReplicas: m.scaling.replicas,
+      deleted: m.deleted,
+      invalid: m.invalid,
+      versions: m.versions.map((v) => ({
+        version: v.version,
+        server: v.server,
+        state: v.state,
+        reason: v.reason || undefined,
+        replicas: [...v.replicas.values()].map((r) => ({
+          server: r.server,
+          idx: r.idx,
+          state: r.state,
+          reason: r.reason || undefined,
+        })),
+      })),
+    })),
+  };
+}
