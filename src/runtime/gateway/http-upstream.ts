@@ -1,4 +1,5 @@
-import http from 'node:http';
+import type http from 'node:http';
+import { type Dispatcher, Pool } from 'undici';
 import type { Endpoint } from '../protocol/control.ts';
 import { isConnectFailure, type LeastOutstanding } from './balancer.ts';
 
@@ -24,6 +25,7 @@ const HOP_BY_HOP = new Set([
   'content-length',
   'te',
   'trailer',
+  'expect',
 ]);
 
 export function forwardableHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
@@ -41,7 +43,7 @@ export const endpointKey = (e: Endpoint): string => `${e.host}:${e.httpPort}`;
  * replica and moving to another one only when the connection itself fails.
  */
 export class HttpUpstream {
-  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+  private readonly pools = new Map<string, Pool>();
 
   constructor(
     private readonly balancer: LeastOutstanding<Endpoint>,
@@ -77,7 +79,17 @@ export class HttpUpstream {
     throw new ConnectFailure(attempts);
   }
 
-  private once(
+  private pool(e: Endpoint): Pool {
+    const key = endpointKey(e);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(`http://${key}`, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private async once(
     e: Endpoint,
     method: string,
     path: string,
@@ -85,39 +97,31 @@ export class HttpUpstream {
     body: Buffer | undefined,
     timeoutMs: number,
   ): Promise<UpstreamResponse> {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: e.host,
-          port: e.httpPort,
-          method,
-          path,
-          headers,
-          agent: this.agent,
-          timeout: timeoutMs || undefined,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () =>
-        req.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })),
-      );
-      req.on('error', (err) =>
-        reject(isConnectFailure(err, req.reusedSocket) ? new RetryableError(err) : err),
-      );
-      if (body) req.setHeader('content-length', body.length);
-      req.end(body);
-    });
+    try {
+      const res = await this.pool(e).request({
+        method: method as Dispatcher.HttpMethod,
+        path,
+        headers: headers as Record<string, string>,
+        body,
+        headersTimeout: timeoutMs || undefined,
+        bodyTimeout: timeoutMs || undefined,
+      });
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers as http.IncomingHttpHeaders, body: bytes };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' });
+      }
+      if (isConnectFailure(err) || isConnectFailure((err as { cause?: unknown }).cause))
+        throw new RetryableError(err);
+      throw err;
+    }
   }
 
   close(): void {
-    this.agent.destroy();
+    for (const pool of this.pools.values()) void pool.destroy();
+    this.pools.clear();
   }
 }
 
