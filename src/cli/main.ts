@@ -8,6 +8,7 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./graph.ts'),
   () => import('./diff.ts'),
   () => import('./synth.ts'),
+  () => import('./inspect.ts'),
   () => import('./dev.ts'),
   () => import('./infer.ts'),
 ];
