@@ -68,6 +68,9 @@ describe('Server workloads', () => {
         { name: 'MLSERVER_GRPC_PORT', value: '9500' },
         { name: 'MLSERVER_MODELS_DIR', value: '/mnt/agent/models' },
         { name: 'MLSERVER_LOAD_MODELS_AT_STARTUP', value: 'false' },
+        // Writable places on a read-only root.
+        { name: 'MLSERVER_METRICS_DIR', value: '/tmp/.metrics' },
+        { name: 'MLSERVER_ENVIRONMENTS_DIR', value: '/tmp/.envs' },
       ]),
     );
     expect(mlserver.readinessProbe.httpGet).toEqual({ path: '/v2/health/ready', port: 'server-http' });
@@ -130,7 +133,7 @@ describe('Server workloads', () => {
     }
     expect(pod.volumes).toEqual([
       { name: 'model-cache', emptyDir: { sizeLimit: '10Gi' } },
-      { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
+      { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
     ]);
   });
 

@@ -29,7 +29,6 @@ import {
   service,
   spreadOverNodes,
   TMP_MOUNT,
-  TMP_VOLUME,
 } from './workload.ts';
 
 /** Where the agent keeps downloaded artifacts and the server's model repository. */
@@ -88,8 +87,12 @@ function builtInServerContainer(config: string): Json | undefined {
       MLSERVER_GRPC_PORT: String(SERVER_GRPC),
       MLSERVER_METRICS_PORT: '8082',
       MLSERVER_MODELS_DIR: MODELS_DIR,
+      MLSERVER_MODEL_REPOSITORY_ROOT: MODELS_DIR,
       MLSERVER_LOAD_MODELS_AT_STARTUP: 'false',
       MLSERVER_PARALLEL_WORKERS: '1',
+      // MLServer writes these under its working directory by default; the root is read-only.
+      MLSERVER_METRICS_DIR: '/tmp/.metrics',
+      MLSERVER_ENVIRONMENTS_DIR: '/tmp/.envs',
     };
     return {
       name: 'mlserver',
@@ -247,7 +250,8 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
   );
   const cache = settings.modelCache;
   const claims = [...base.claims];
-  const volumes: Json[] = [...(merged.volumes ?? []), TMP_VOLUME];
+  // Model environments may be unpacked into /tmp: more room than the runtime components get.
+  const volumes: Json[] = [...(merged.volumes ?? []), { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }];
   if (cache.persistent) {
     claims.push({
       metadata: { name: CACHE_VOLUME },
