@@ -45,11 +45,10 @@ export class LeastOutstanding<E> {
 }
 
 /** Errors that mean the request never reached the upstream, so another replica may be tried. */
-export function isConnectFailure(err: unknown, reusedSocket = false): boolean {
+export function isConnectFailure(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return true;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNABORTED') return true;
-  if (code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION') return true;
-  // A kept-alive socket the server had already closed: nothing was processed (Node's documented case).
-  return reusedSocket && code === 'ECONNRESET';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return true;
+  return code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION';
 }
