@@ -294,6 +294,7 @@ export class Runtime extends Construct {
       kafkaConfigMap,
       kafkaPorts: kafkaPorts(kafka.bootstrapServers ?? []),
       pipelinesConfigMap,
+      pipelineFiles: () => Object.keys(pipelineFiles()).sort(),
       configHash: Lazy.any({
         produce: () =>
           createHash('sha256')

@@ -235,11 +235,17 @@ describe('Runtime', () => {
     expect(deploy.spec.serviceName).toBe('mlops-dataflow');
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'mlops-kafka' } }]);
     expect(pod.volumes).toContainEqual({ name: 'pipelines', configMap: { name: 'mlops-pipelines' } });
-    expect(c.volumeMounts).toContainEqual({
-      name: 'pipelines',
-      mountPath: '/etc/mlops/pipelines',
-      readOnly: true,
-    });
+    // Each pipeline file on its own (no `..data` links of a whole ConfigMap volume to follow).
+    expect(c.volumeMounts).toEqual([
+      { name: 'pipelines-dir', mountPath: '/etc/mlops/pipelines' },
+      {
+        name: 'pipelines',
+        mountPath: '/etc/mlops/pipelines/flow.yaml',
+        subPath: 'flow.yaml',
+        readOnly: true,
+      },
+      { name: 'tmp', mountPath: '/tmp' },
+    ]);
     const hash = deploy.spec.template.metadata.annotations['mlops.cdk8s.io/config-hash'];
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
     const gateway = podOf(find(list, 'Deployment', 'mlops-gateway')).containers[0];

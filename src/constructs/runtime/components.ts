@@ -1,4 +1,5 @@
 /** The runtime's own workloads: scheduler (with its RBAC), gateway and dataflow engine. */
+import { Lazy } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { dataflowPolicy, gatewayPolicy, PORTS, schedulerPolicy } from './network.ts';
 import {
@@ -38,6 +39,8 @@ interface PodOptions {
   env?: Json[];
   envFrom?: Json[];
   mounts?: Json[];
+  /** Mounts known only once the app is complete. */
+  lateMounts?: () => Json[];
   volumes?: Json[];
   serviceAccountName?: string;
   annotations?: Record<string, unknown>;
@@ -69,7 +72,9 @@ function podTemplate(ctx: ComponentContext, o: PodOptions): Json {
           livenessProbe: o.liveness,
           resources: resources(o.resources),
           securityContext: restrictedContainerSecurity(),
-          volumeMounts: [...(o.mounts ?? []), TMP_MOUNT],
+          volumeMounts: o.lateMounts
+            ? Lazy.any({ produce: () => [...(o.mounts ?? []), ...(o.lateMounts?.() ?? []), TMP_MOUNT] })
+            : [...(o.mounts ?? []), TMP_MOUNT],
         },
       ],
       volumes: [...(o.volumes ?? []), TMP_VOLUME],
@@ -212,6 +217,8 @@ export interface DataflowOptions {
   readonly kafkaConfigMap: string;
   readonly kafkaPorts: number[];
   readonly pipelinesConfigMap: string;
+  /** Keys of the pipelines ConfigMap (file names), known once the app is complete. */
+  readonly pipelineFiles: () => string[];
   /** Changes whenever the pipelines or Kafka settings do, so the pods restart and re-read them. */
   readonly configHash: unknown;
   readonly inference: string;
@@ -260,8 +267,21 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
         readiness: httpProbe('/v2/health/ready', 'http'),
         liveness: httpProbe('/v2/health/live', 'http', { initialDelaySeconds: 10 }),
         resources: o.resources,
-        mounts: [{ name: 'pipelines', mountPath: PIPELINES_DIR, readOnly: true }],
-        volumes: [{ name: 'pipelines', configMap: { name: o.pipelinesConfigMap } }],
+        // One file per pipeline in an otherwise empty folder: a ConfigMap volume mounted as a
+        // whole also holds the kubelet's `..data` links, which a recursive reader would follow.
+        // Writable: the container runtime creates the file mount points inside it.
+        mounts: [{ name: 'pipelines-dir', mountPath: PIPELINES_DIR }],
+        lateMounts: () =>
+          o.pipelineFiles().map((file) => ({
+            name: 'pipelines',
+            mountPath: `${PIPELINES_DIR}/${file}`,
+            subPath: file,
+            readOnly: true,
+          })),
+        volumes: [
+          { name: 'pipelines', configMap: { name: o.pipelinesConfigMap } },
+          { name: 'pipelines-dir', emptyDir: { sizeLimit: '1Mi' } },
+        ],
         annotations: { 'mlops.cdk8s.io/config-hash': o.configHash },
       }),
     },
