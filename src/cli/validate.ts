@@ -18,12 +18,22 @@ export function register(program: Command): void {
     )
     .argument('[paths...]', 'directories or files of manifests', ['dist'])
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--external <names...>', 'objects declared elsewhere: name, Kind/name or Kind/namespace/name')
+    .option(
+      '--external <names>',
+      'objects declared elsewhere, comma-separated: name, Kind/name or Kind/namespace/name (repeatable)',
+      (value: string, previous: string[] = []) => [
+        ...previous,
+        ...value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ],
+    )
     .option('--ignore-missing-schemas', 'skip kinds with no known schema instead of reporting them')
     .option('--no-policy', 'skip the workload policy checks')
     .addHelpText(
       'after',
-      '\nExit status: 0 no findings, 1 findings, 2 error.\n\nExamples:\n  mlops validate dist\n  mlops validate dist/prod --external Model/shared-embedder --format json',
+      '\nExit status: 0 no findings, 1 findings, 2 error.\n\nExamples:\n  mlops validate dist\n  mlops validate dist/prod --external Model/shared-embedder,Pipeline/ingest --format json',
     )
     .action(async (paths: string[], opts: ValidateOptions) => {
       let manifests: ReturnType<typeof loadManifests>;
