@@ -54,6 +54,8 @@ export function renderJson(r: DiffResult): string {
     notes: d.notes,
     warnings: d.warnings,
     changes: d.changes,
+    // Whole objects only where there is no field diff to read (secret values masked).
+    ...(d.status === 'added' ? { object: d.after } : d.status === 'removed' ? { object: d.before } : {}),
   }));
   return `${JSON.stringify({ summary: r.summary, objects }, null, 2)}\n`;
 }
