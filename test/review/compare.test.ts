@@ -57,6 +57,8 @@ describe('compareManifests', () => {
     const added = compareManifests([], y(secret('pw: aHVudGVyMg==')));
     expect(renderMarkdown(added)).toContain('<secret: 7 bytes>');
     expect(renderMarkdown(added)).not.toContain('aHVudGVyMg');
+    expect(renderJson(added)).toContain('<secret: 7 bytes>');
+    expect(renderJson(added)).not.toContain('aHVudGVyMg');
   });
 
   it('counts stringData by its UTF-8 size', () => {
