@@ -75,6 +75,24 @@ describe('gRPC gateway', () => {
     });
   });
 
+  it('moves a call to another replica when the connection fails', async () => {
+    const live = await model('m');
+    const dead = await closedPort();
+    const gw = await startGateway({
+      routes: table({ models: { m: [ep(dead), ep(live.port)] } }),
+      host: '127.0.0.1',
+    });
+    cleanups.push(() => gw.close());
+    const client = grpcClient(gw.grpcPort);
+    cleanups.push(client.close);
+    for (let i = 0; i < 5; i++) {
+      expect((await client.call<{ model_name: string }>('ModelInfer', request('m'))).res.model_name).toBe(
+        'm',
+      );
+    }
+    expect(live.seen).toHaveLength(5);
+  });
+
   it('splits an experiment, rewriting the model name for the chosen candidate, and mirrors', async () => {
     const a = await model('a');
     const b = await model('b');
