@@ -439,3 +439,40 @@ describe('Runtime', () => {
     expect(agent.env).toContainEqual({ name: 'MLOPS_SCHEDULER_ADDRESS', value: 'rt-scheduler:9004' });
   });
 });
+
+describe('Strimzi topics against the dataflow engine', () => {
+  it('declare every topic the engine reads or writes: joins, triggers, external inputs', async () => {
+    const { planPipeline } = await import('../../src/runtime/dataflow/plan.ts');
+    const { dataflowStateTopic, modelTopic } = await import('../../src/runtime/dataflow/topics.ts');
+    const { app } = build(
+      { kafka: { bootstrapServers: ['k:9092'], strimziTopics: { clusterName: 'c' } } },
+      (env) => {
+        const model = (name: string) =>
+          new Model(env, name, { storageUri: `gs://m/${name}`, requirements: ['sklearn'] });
+        const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(model);
+        const first = new Pipeline(env, 'first', { inputTensors: ['x', 'go'], output: { steps: [c] } });
+        first.addStep(a, { inputs: [first.inputs('x')] });
+        first.addStep(b, { inputs: [first.inputs('x')], triggers: [first.inputs('go')] });
+        first.addStep(c, { inputs: [a.outputs(), b.outputs()] });
+        const second = new Pipeline(env, 'second', {
+          input: { externalInputs: [first.outputs(), first.step(b).outputs()] },
+          output: { steps: [d] },
+        });
+        second.addStep(d);
+      },
+    );
+    const list = synthesizeObjects(app).map((o) => o.manifest as Json);
+    const declared = new Set(list.filter((o) => o.kind === 'KafkaTopic').map((o) => o.spec.topicName));
+    const naming = { prefix: 'seldon', namespace: 'prod' };
+    const used = new Set<string>();
+    for (const p of list.filter((o) => o.kind === 'Pipeline')) {
+      const plan = planPipeline(p.metadata.name, p.spec, naming);
+      for (const t of [...plan.topics, plan.inputTopic, plan.outputTopic, plan.errorsTopic]) used.add(t);
+      for (const step of plan.steps) used.add(step.sink);
+      for (const step of p.spec.steps) used.add(modelTopic(naming, step.name, 'inputs'));
+      used.add(dataflowStateTopic(naming, p.metadata.name));
+    }
+    expect(used.size).toBeGreaterThan(10);
+    expect([...used].filter((t) => !declared.has(t))).toEqual([]);
+  });
+});
