@@ -226,6 +226,7 @@ export class Runtime extends Construct {
     this.serverSettings = {
       instance: this.name,
       image: this.image,
+      imagePullPolicy: ctx.imagePullPolicy,
       schedulerAddress: this.schedulerAddress,
       agentResources: props.agentResources ?? DEFAULTS.agent,
       modelCache: {

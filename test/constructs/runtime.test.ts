@@ -425,9 +425,12 @@ describe('Runtime', () => {
   });
 
   it('a custom image and name prefix the objects and the server sidecars', () => {
-    const { app } = build({ name: 'rt', image: 'registry.example.com/rt:1.2.3' }, (env) => {
-      new Server(env, 'mlserver', { serverConfig: ServerConfig.MLSERVER });
-    });
+    const { app } = build(
+      { name: 'rt', image: 'registry.example.com/rt:1.2.3', imagePullPolicy: 'Always' },
+      (env) => {
+        new Server(env, 'mlserver', { serverConfig: ServerConfig.MLSERVER });
+      },
+    );
     const list = objects(app);
     expect(podOf(find(list, 'Deployment', 'rt-scheduler')).containers[0].image).toBe(
       'registry.example.com/rt:1.2.3',
@@ -436,6 +439,7 @@ describe('Runtime', () => {
       (c: Json) => c.name === 'agent',
     );
     expect(agent.image).toBe('registry.example.com/rt:1.2.3');
+    expect(agent.imagePullPolicy).toBe('Always');
     expect(agent.env).toContainEqual({ name: 'MLOPS_SCHEDULER_ADDRESS', value: 'rt-scheduler:9004' });
   });
 });

@@ -58,6 +58,7 @@ export interface ModelCacheSettings {
 export interface ServerRuntimeSettings {
   readonly instance: string;
   readonly image: string;
+  readonly imagePullPolicy: string;
   readonly schedulerAddress: string;
   readonly agentResources: ResourceSettings;
   readonly modelCache: ModelCacheSettings;
@@ -186,7 +187,7 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
   const agent: Json = {
     name: AGENT_CONTAINER,
     image: settings.image,
-    imagePullPolicy: 'IfNotPresent',
+    imagePullPolicy: settings.imagePullPolicy,
     args: [
       'agent',
       // Gateways reach the pod by this name: `<pod>.<headless service>` resolves in the namespace.
