@@ -310,7 +310,7 @@ describe('supervisor', () => {
     await expect.poll(() => deaths.length).toBe(1);
     expect(deaths[0][0]).toBe('dies');
     expect(deaths[0][1]).toBe(3);
-    expect(deaths[0][2].sort()).toEqual(['boom', 'starting']);
+    expect(deaths[0][2].sort()).toEqual(['dies   | boom', 'dies   | starting']);
     expect(out).toContain('dies   | starting');
     // A child that started a grandchild: stopping the group ends both, and is not a death.
     const pidFile = join(tmp, 'grandchild.pid');

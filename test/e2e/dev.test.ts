@@ -62,9 +62,14 @@ interface DevProcess {
   exited: Promise<number | null>;
 }
 
-function startDev(cwd: string, args: string[]): DevProcess {
+function startDev(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): DevProcess {
   // Its own process group, so a failed test can still take every component down.
-  const child = spawn(process.execPath, [bin, 'dev', ...args], { cwd, detached: true, stdio: 'pipe' });
+  const child = spawn(process.execPath, [bin, 'dev', ...args], {
+    cwd,
+    detached: true,
+    stdio: 'pipe',
+    env: { ...process.env, ...env },
+  });
   let out = '';
   child.stdout?.on('data', (c) => {
     out += c;
@@ -187,6 +192,61 @@ describeE2E('mlops dev with real MLServer, in-process bus', ['python3'], () => {
     expect(dev.output()).toContain('SIGINT, stopping every component');
     await expect(fetch(`${gateway}/v2/health/live`)).rejects.toThrow();
   }, 240_000);
+});
+
+describeE2E('mlops dev without MLServer', [], () => {
+  let project: string;
+  let dev: DevProcess | undefined;
+
+  beforeAll(async () => {
+    project = mkdtempSync(join(tmpdir(), 'mlops-e2e-dev-bare-'));
+    writeFileSync(join(project, 'quick.ts'), APP);
+    await run(
+      process.execPath,
+      [bin, 'synth', '--app', join(project, 'quick.ts'), '--out', join(project, 'dist', 'quick')],
+      {
+        cwd: project,
+        env: { ...process.env, IRIS_URI: 'file:///nowhere/iris' },
+      },
+    );
+  }, 60_000);
+
+  afterAll(() => {
+    killGroup(dev);
+    if (project) rmSync(project, { recursive: true, force: true });
+  });
+
+  it('says how to install MLServer and keeps running; a component that dies is reported with its log', async () => {
+    const port = await freePort();
+    const workDir = join(project, 'work');
+    dev = startDev(project, ['--port', String(port), '--work-dir', workDir, '--settle-ms', '1000'], {
+      PATH: '/usr/bin:/bin',
+      MLSERVER_BIN: '',
+      MLOPS_CACHE: join(project, 'no-cache'),
+    });
+    await dev.waitFor(/mlops dev is running:/, 60_000);
+    expect(dev.output()).toContain(
+      'warning: MLServer not found, so no model can be served; install it with `pip install mlserver mlserver-sklearn`',
+    );
+    expect(dev.output()).toContain('or run `npm run provision` in this project');
+    expect(dev.output()).toContain('server     mlserver ×1 (MLServer missing)');
+    const res = await fetch(`http://127.0.0.1:${port}/v2/models/iris/infer`, {
+      method: 'POST',
+      body: REQUEST,
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    await dev.waitFor(/No model is available yet \(iris: /, 30_000);
+
+    // The scheduler dies: reported with its last lines, then everything stops with exit 1.
+    const { stdout } = await run('pgrep', ['-f', `scheduler --manifests ${workDir}/manifests`]);
+    process.kill(Number(stdout.trim().split('\n')[0]), 'SIGKILL');
+    expect(await dev.exited).toBe(1);
+    expect(dev.output()).toMatch(
+      /mlops dev: scheduler exited \(SIGKILL\); its last lines:\n( {2}scheduler +\| .*\n)* {2}scheduler +\| INFO {2}scheduler listening/,
+    );
+    expect(dev.output()).toContain('stopping everything');
+    await expect(fetch(`http://127.0.0.1:${port}/v2/health/live`)).rejects.toThrow();
+  }, 120_000);
 });
 
 describeE2E('mlops dev --kafka and mlops inspect on a real broker', ['python3', 'java'], () => {

@@ -14,7 +14,7 @@ export interface Child {
   readonly pid: number;
   readonly exited: Promise<number | string>;
   isRunning(): boolean;
-  /** The last lines it printed, for error reports. */
+  /** The last lines it printed (as shown), for error reports. */
   tail(): string[];
 }
 
@@ -43,9 +43,10 @@ export class Supervisor {
     });
     const lines: string[] = [];
     const print = (line: string) => {
-      lines.push(line);
+      const formatted = formatLogLine(spec.name, this.width, line);
+      lines.push(formatted);
       if (lines.length > TAIL_LINES) lines.shift();
-      this.out(formatLogLine(spec.name, this.width, line));
+      this.out(formatted);
     };
     for (const stream of [child.stdout, child.stderr]) {
       const splitter = new LineSplitter();
