@@ -1,0 +1,182 @@
+// End to end against a real kube-apiserver (RBAC on): the scheduler's synthesized ServiceAccount,
+// Role and RoleBinding are applied for real, a token is issued for that ServiceAccount, and the
+// scheduler's own Kubernetes source runs with it: every call it makes is allowed, and what it
+// does not need is forbidden.
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { App } from 'cdk8s';
+import pino from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Environment } from '../../src/constructs/environment.ts';
+import { Experiment } from '../../src/constructs/experiment.ts';
+import { Model } from '../../src/constructs/model.ts';
+import { Pipeline } from '../../src/constructs/pipeline.ts';
+import { Runtime } from '../../src/constructs/runtime.ts';
+import { Server } from '../../src/constructs/server.ts';
+import { ServerConfig } from '../../src/constructs/server-config.ts';
+import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
+import type { DesiredStateHandler } from '../../src/runtime/sources/types.ts';
+import type { MlopsResource } from '../../src/spec/types.ts';
+import { synthesizeObjects } from '../../src/synth/synthesize.ts';
+import {
+  type ApplyObject,
+  type KubeApiserver,
+  serverSideApply,
+  startKubeApiserver,
+} from '../e2e/harness/kube.ts';
+import { describeE2E } from '../e2e/harness/toolchain.ts';
+
+const NS = 'rbac';
+
+function appObjects(): ApplyObject[] {
+  const app = new App({ outdir: 'unused' });
+  const env = new Environment(app, 'rbac', { namespace: NS });
+  new Runtime(env, 'runtime', { kafka: { bootstrapServers: ['kafka:9092'] } });
+  new Server(env, 'mlserver', { serverConfig: ServerConfig.MLSERVER, minReplicas: 1, maxReplicas: 3 });
+  const iris = new Model(env, 'iris', {
+    storageUri: 'gs://m/iris',
+    requirements: ['sklearn'],
+    memory: '1Mi',
+  });
+  const iris2 = new Model(env, 'iris2', {
+    storageUri: 'gs://m/iris2',
+    requirements: ['sklearn'],
+    memory: '1Mi',
+  });
+  new Pipeline(env, 'flow', {}).addStep(iris);
+  new Experiment(env, 'ab', {
+    candidates: [
+      { target: iris, weight: 50 },
+      { target: iris2, weight: 50 },
+    ],
+  });
+  return synthesizeObjects(app).map((o) => o.manifest as unknown as ApplyObject);
+}
+
+describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
+  let kube: KubeApiserver;
+  let admin: KubeConfig;
+  let scheduler: KubeConfig;
+  const objects = appObjects();
+
+  beforeAll(async () => {
+    kube = await startKubeApiserver();
+    admin = new KubeConfig();
+    admin.loadFromFile(kube.kubeconfigPath);
+    const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+    for (const crd of crds) await serverSideApply(kube, crd);
+    const ext = admin.makeApiClient(ApiextensionsV1Api);
+    for (const crd of crds) {
+      for (let i = 0; i < 150; i++) {
+        const c = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+        if (c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await serverSideApply(kube, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    // Everything but the Strimzi-free CRDs is applied for real (no controllers run: nothing starts).
+    for (const o of objects.filter((x) => x.kind !== 'CustomResourceDefinition'))
+      await serverSideApply(kube, o);
+    const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+      name: 'mlops-scheduler',
+      namespace: NS,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    scheduler = new KubeConfig();
+    scheduler.loadFromOptions({
+      clusters: [{ name: 'e2e', server: kube.server, caData: Buffer.from(kube.caCert).toString('base64') }],
+      users: [{ name: 'scheduler', token: token.status?.token }],
+      contexts: [{ name: 'e2e', cluster: 'e2e', user: 'scheduler' }],
+      currentContext: 'e2e',
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await kube?.stop();
+  });
+
+  it('watches the four kinds, writes status and scales with the synthesized Role', async () => {
+    const source = new KubernetesSource(scheduler, pino({ level: 'silent' }), NS);
+    const seen = new Set<string>();
+    let synced = false;
+    const handler: DesiredStateHandler = {
+      upsert: (o: MlopsResource) => void seen.add(`${o.kind}/${o.metadata.name}`),
+      remove: () => undefined,
+      synced: () => {
+        synced = true;
+      },
+    };
+    await source.start(handler);
+    try {
+      expect(synced).toBe(true);
+      expect([...seen].sort()).toEqual([
+        'Experiment/ab',
+        'Model/iris',
+        'Model/iris2',
+        'Pipeline/flow',
+        'Server/mlserver',
+      ]);
+      const condition = {
+        type: 'Ready',
+        status: 'False' as const,
+        reason: 'ScheduleFailed',
+        message: 'no servers',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      };
+      await source.writeModelStatus(NS, 'iris', {
+        conditions: [condition],
+        replicas: 1,
+        selector: 'server=mlserver',
+      });
+      await source.writeServerStatus(NS, 'mlserver', {
+        conditions: [condition],
+        replicas: 0,
+        loadedModels: 0,
+        selector: 'seldon-server-name=mlserver',
+      });
+      await source.writeExperimentStatus(NS, 'ab', { conditions: [condition] });
+      // The Server's scale subresource and its StatefulSet's.
+      await source.scale('Server', NS, 'mlserver', 2);
+      await source.scale('Model', NS, 'iris', 2);
+    } finally {
+      await source.stop();
+    }
+    const custom = admin.makeApiClient(CustomObjectsApi);
+    const ref = { group: 'mlops.seldon.io', version: 'v1alpha1', namespace: NS };
+    const model = (await custom.getNamespacedCustomObject({ ...ref, plural: 'models', name: 'iris' })) as {
+      spec: { replicas: number };
+      status: { conditions: { reason: string }[] };
+    };
+    expect(model.status.conditions[0].reason).toBe('ScheduleFailed');
+    expect(model.spec.replicas).toBe(2);
+    const { AppsV1Api } = await import('@kubernetes/client-node');
+    const sts = await admin
+      .makeApiClient(AppsV1Api)
+      .readNamespacedStatefulSet({ name: 'mlserver', namespace: NS });
+    expect(sts.spec?.replicas).toBe(2);
+  }, 60_000);
+
+  it('grants nothing else: no reads of secrets, no writes to specs, nothing in other namespaces', async () => {
+    const custom = scheduler.makeApiClient(CustomObjectsApi);
+    const ref = { group: 'mlops.seldon.io', version: 'v1alpha1', namespace: NS };
+    const forbidden = expect.objectContaining({ code: 403 });
+    await expect(scheduler.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: NS })).rejects.toEqual(
+      forbidden,
+    );
+    await expect(
+      custom.deleteNamespacedCustomObject({ ...ref, plural: 'models', name: 'iris' }),
+    ).rejects.toEqual(forbidden);
+    await expect(
+      custom.patchNamespacedCustomObject({
+        ...ref,
+        plural: 'models',
+        name: 'iris',
+        body: [{ op: 'replace', path: '/spec/storageUri', value: 'x' }],
+      }),
+    ).rejects.toEqual(forbidden);
+    await expect(
+      custom.listNamespacedCustomObject({ ...ref, namespace: 'default', plural: 'models' }),
+    ).rejects.toEqual(forbidden);
+    await expect(custom.listNamespacedCustomObject({ ...ref, plural: 'serverconfigs' })).rejects.toEqual(
+      forbidden,
+    );
+  });
+});
