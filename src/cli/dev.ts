@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { loadManifests, ManifestError } from '../review/manifests.ts';
+import { loadManifests } from '../review/manifests.ts';
 import type { KubeObject } from '../spec/types.ts';
 import { resolveManifestDir } from './dev/manifest-dir.ts';
 import { ManifestView } from './dev/manifest-view.ts';
@@ -131,10 +131,8 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
     objects = loadManifests([dir]).map((m) => m.object);
     topo = devTopology(objects, opts.namespace, relative(cwd, dir) || '.');
   } catch (err) {
-    if (err instanceof ManifestError || err instanceof Error) {
-      throw new CliError(`dev: ${err.message}`, 2, { cause: err });
-    }
-    throw err;
+    // Bad folders, manifests and namespaces are usage errors, reported without a stack trace.
+    throw new CliError(`dev: ${(err as Error).message}`, 2, { cause: err });
   }
   const gatewayPort = opts.port === undefined ? undefined : Number(opts.port);
   if (
@@ -312,6 +310,11 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
     } else {
       lines.push('             (mlops inspect needs Kafka: start with --kafka BROKERS to read the topics)');
     }
+  }
+  if (topo.experiments.length > 0) {
+    lines.push(
+      `  experiments ${topo.experiments.join(', ')} (route key NAME.experiment, or the default model's name)`,
+    );
   }
   for (const s of topo.servers) {
     const how = !s.mlserver
