@@ -94,6 +94,7 @@ class DevRun {
     process.stdout.write(`${text}\n`);
   }
 
+  /** Runs once every component has stopped. */
   onStop(fn: () => void): void {
     this.cleanups.push(fn);
   }
@@ -112,8 +113,9 @@ class DevRun {
 
   stop(code: number): Promise<number> {
     this.stopped ??= (async () => {
-      for (const fn of this.cleanups) fn();
       await this.supervisor.stopAll();
+      // After the components: they may still use the work folder while stopping.
+      for (const fn of this.cleanups) fn();
       this.resolveDone(code);
       return code;
     })();
