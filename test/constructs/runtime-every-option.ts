@@ -36,9 +36,16 @@ export function everyOptionApp(): App {
           securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
           readinessProbe: { httpGet: { path: '/v2/health/ready', port: 9000 } },
           livenessProbe: { httpGet: { path: '/v2/health/live', port: 9000 } },
+          volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
         },
       ],
     },
+    volumeClaimTemplates: [
+      {
+        name: 'scratch',
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    ],
   });
   new Server(env, 'custom-server', {
     serverConfig: custom,

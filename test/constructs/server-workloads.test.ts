@@ -277,3 +277,43 @@ describe('Server workloads', () => {
     ]);
   });
 });
+
+describe('Server workloads: configurations', () => {
+  it('a configuration with only the agent has no inference server: a finding', () => {
+    const { app } = setupWith({}, (env) => {
+      const config = new ServerConfig(env, 'agent-only', {
+        podSpec: { containers: [{ name: 'agent', image: 'a:1' }] },
+      });
+      new Server(env, 'broken', { serverConfig: config });
+    });
+    expect(problems(app)).toContain(
+      'prod/broken serverConfig: the configuration has no inference server container besides the agent',
+    );
+  });
+
+  it("a configuration's own claim templates are kept, with the Server's retention policy", () => {
+    const { list } = setupWith({}, (env) => {
+      const config = new ServerConfig(env, 'with-claims', {
+        podSpec: { containers: [{ name: 'server', image: 'example.org/s:1' }] },
+        volumeClaimTemplates: [
+          {
+            name: 'scratch',
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+          },
+        ],
+      });
+      new Server(env, 'claims', {
+        serverConfig: config,
+        pvcRetention: { whenDeleted: PvcRetentionPolicy.DELETE },
+      });
+    });
+    const sts = find(list(), 'StatefulSet', 'claims');
+    expect(sts.spec.volumeClaimTemplates).toEqual([
+      {
+        metadata: { name: 'scratch' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    ]);
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete' });
+  });
+});

@@ -24,7 +24,6 @@ import {
   RUNTIME_UID,
   resources,
   restrictedPodSecurity,
-  SHARED_GID,
   selectorLabels,
   service,
   spreadOverNodes,
@@ -39,6 +38,8 @@ const CACHE_VOLUME = 'model-cache';
 const SERVER_HTTP = 9000;
 const SERVER_GRPC = 9500;
 export const AGENT_PORTS = { http: 9001, grpc: 9501, admin: 9008 } as const;
+/** UID the MLServer and Triton images run as. */
+const SERVER_UID = 1000;
 /** Pods get this long to move their models elsewhere before they are killed. */
 const DRAIN_SECONDS = 120;
 /** Label the scheduler reports as the Server's selector (`status.selector`). */
@@ -128,7 +129,12 @@ function configPod(server: Server): { pod: Json; claims: Json[] } | undefined {
     const spec = config.apiObject.toJson().spec as { podSpec: Json; volumeClaimTemplates?: Json[] };
     // rclone is Seldon's downloader: the agent fetches artifacts itself.
     const containers = (spec.podSpec.containers ?? []).filter((c: Json) => c.name !== 'rclone');
-    return { pod: { ...spec.podSpec, containers }, claims: spec.volumeClaimTemplates ?? [] };
+    // Seldon's claim templates are `{ name, spec }`; a StatefulSet's carry the name in metadata.
+    const claims = (spec.volumeClaimTemplates ?? []).map((c) => ({
+      metadata: { name: c.name },
+      spec: c.spec,
+    }));
+    return { pod: { ...spec.podSpec, containers }, claims };
   }
   const container = builtInServerContainer(config.name);
   if (!container) return undefined;
@@ -230,7 +236,6 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
     });
     return;
   }
-  const scope = new Construct(server, 'Runtime');
   const name = view.name;
   const selector = { ...selectorLabels('server', settings.instance), [SERVER_NAME_LABEL]: name };
   const labels = { ...podLabels('server', settings.instance), [SERVER_NAME_LABEL]: name };
@@ -240,6 +245,15 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
   const containers: Json[] = merged.containers
     .filter((c: Json) => c.name !== AGENT_CONTAINER)
     .map((c: Json) => hardenContainer(inferenceDefaults(c)));
+  if (!inferenceName) {
+    addProblem(server, {
+      field: 'serverConfig',
+      value: server.serverConfig.name,
+      message: 'the configuration has no inference server container besides the agent',
+      fix: 'add the inference server (e.g. an MLServer or Triton container) to the ServerConfig pod spec',
+    });
+    return;
+  }
   const userAgent = merged.containers.find((c: Json) => c.name === AGENT_CONTAINER);
   const agent = agentContainer(
     {
@@ -271,12 +285,13 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
     automountServiceAccountToken: false,
     terminationGracePeriodSeconds: podRest.terminationGracePeriodSeconds ?? DRAIN_SECONDS,
     affinity: podRest.affinity ?? spreadOverNodes(selector),
-    securityContext: { ...restrictedPodSecurity(SHARED_GID), ...(securityContext ?? {}) },
+    securityContext: { ...restrictedPodSecurity(SERVER_UID), ...(securityContext ?? {}) },
     containers: [...containers, hardenContainer(agent, RUNTIME_UID)],
     ...(initContainers ? { initContainers: initContainers.map((c: Json) => hardenContainer(c)) } : {}),
     volumes: volumes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
   const retention = view.pvcRetention;
+  const scope = new Construct(server, 'Runtime');
   apiObject(scope, 'StatefulSet', 'apps/v1', 'StatefulSet', name, {
     metadata: { labels },
     spec: {
@@ -287,7 +302,7 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
       selector: { matchLabels: selector },
       template: { metadata: { labels }, spec: pod },
       ...(claims.length ? { volumeClaimTemplates: claims } : {}),
-      ...(retention && cache.persistent
+      ...(retention && claims.length
         ? {
             persistentVolumeClaimRetentionPolicy: {
               ...(retention.whenDeleted ? { whenDeleted: retention.whenDeleted } : {}),
