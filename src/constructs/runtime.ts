@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { checkCount } from './checks.ts';
 import { Environment } from './environment.ts';
-import { kafkaTopics } from './names.ts';
+import { dnsLabelProblem, kafkaTopics, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
 import { memoryProblem } from './quantity.ts';
 import { namespaceOf } from './resource.ts';
@@ -347,6 +347,16 @@ export class Runtime extends Construct {
 
   private check(): void {
     const p = this.props;
+    // The longest object name is `<name>-default-deny`.
+    const problem = dnsLabelProblem(`${this.name}-default-deny`);
+    if (problem) {
+      addProblem(this, {
+        field: 'name',
+        value: this.name,
+        message: `prefixes the runtime's object names, and "${this.name}-default-deny" ${problem}`,
+        fix: `use a short DNS-1123 label, e.g. "${suggestDnsLabel(this.name).slice(0, 20) || 'mlops'}"`,
+      });
+    }
     const pin = imagePinProblem(this.image);
     if (pin)
       addProblem(this, {

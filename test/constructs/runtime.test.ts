@@ -403,7 +403,9 @@ describe('Runtime', () => {
       modelCache: { size: '10XB' },
     });
     new Runtime(env, 'again', {});
+    new Runtime(new Environment(app, 'other', { namespace: 'other' }), 'runtime', { name: 'My_Runtime' });
     expect(problems(app)).toEqual([
+      'other/runtime name: prefixes the runtime\'s object names, and "My_Runtime-default-deny" must consist of lower-case letters, digits and "-", and start and end with a letter or digit',
       'prod/again (scope): namespace "prod" already has a Runtime; one runtime serves a whole namespace',
       'prod/runtime gateway.replicas: a fixed replica count and autoscaling bounds (minReplicas/maxReplicas) exclude each other',
       'prod/runtime gateway.targetCpuUtilization: is not a percentage',
