@@ -11,6 +11,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Bus, BusRecord, ConsumeOptions, Consumer, Headers, OutRecord } from './bus.ts';
+import { CopartitionedAssigner } from './copartitioned-assigner.ts';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -124,6 +125,7 @@ export class KafkaBus implements Bus {
       this.kafka.consumer({
         groupId: opts.group,
         readUncommitted: false,
+        partitionAssigners: [CopartitionedAssigner],
         maxWaitTimeInMs: 10,
         sessionTimeout: 30_000,
         heartbeatInterval: 3000,
@@ -217,8 +219,8 @@ export class KafkaBus implements Bus {
   }
 }
 
-/** Outputs a consumer may have waiting for a commit before it stops fetching. */
-const MAX_UNCOMMITTED = 2000;
+/** Partitions processed at once by one consumer; their outputs share transactions. */
+const CONCURRENT_PARTITIONS = 8;
 
 class ConsumerRun implements Consumer {
   /** Next offset to process per topic/partition. */
@@ -228,6 +230,7 @@ class ConsumerRun implements Consumer {
   private dirty = false;
   private flushing?: Promise<void>;
   private failed = false;
+  private recovering?: Promise<void>;
 
   private tx: KafkaProducer;
   private txBroken = false;
@@ -279,6 +282,7 @@ class ConsumerRun implements Consumer {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         if (batch.messages.length === 0) return;
         const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
@@ -286,28 +290,34 @@ class ConsumerRun implements Consumer {
         const outputs = await this.opts.process(records);
         const last = records[records.length - 1].offset;
         this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
-        const committed = this.transact(outputs);
+        // Positions must never run ahead of commits: a rebalance restarts from the commits.
+        await this.transact(outputs);
         resolveOffset(String(last));
-        // Run at most one transaction ahead of the commits; failures are handled by recovery.
-        if (this.pending.length > MAX_UNCOMMITTED) await committed;
-        else committed.catch(() => {});
         await heartbeat();
       },
     });
   }
 
   /** Replaces a consumer kafkajs stopped; a stateful handler rebuilds itself instead. */
-  private async recover(): Promise<void> {
-    if (this.closed) return;
+  private recover(): void {
+    if (this.closed || this.recovering) return;
+    this.recovering = this.replaceConsumer().finally(() => {
+      this.recovering = undefined;
+    });
+  }
+
+  private async replaceConsumer(): Promise<void> {
     if (this.opts.onAbort) {
       this.opts.onAbort();
       return;
     }
     await this.consumer.disconnect().catch(() => {});
     await this.flushing?.catch(() => {});
+    if (this.closed) return;
     this.next.clear();
     this.failed = false;
     this.consumer = this.makeConsumer();
+    this.logger.warn('replacing the consumer; processing resumes from the committed offsets');
     await this.run(() => {}).catch((err) => {
       this.logger.error({ err: (err as Error).message }, 'consumer restart failed; retrying');
       setTimeout(() => this.recover(), 1000);
@@ -400,6 +410,7 @@ class ConsumerRun implements Consumer {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.recovering;
     await this.consumer.disconnect();
     await this.flushing?.catch(() => {});
     await this.tx.disconnect();
