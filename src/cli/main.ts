@@ -3,14 +3,14 @@ import { CliError } from './errors.ts';
 
 // Each sub-command lives in its own module and adds itself to the program.
 const commands: Array<() => Promise<{ register(program: Command): void }>> = [
-  () => import('./import.ts'),
-  () => import('./validate.ts'),
-  () => import('./graph.ts'),
-  () => import('./diff.ts'),
   () => import('./synth.ts'),
-  () => import('./inspect.ts'),
+  () => import('./validate.ts'),
+  () => import('./diff.ts'),
+  () => import('./graph.ts'),
+  () => import('./import.ts'),
   () => import('./dev.ts'),
   () => import('./infer.ts'),
+  () => import('./inspect.ts'),
 ];
 
 const program = new Command('mlops')
