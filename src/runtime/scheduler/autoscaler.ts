@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import type { MlopsResource } from '../../spec/types.ts';
 import type { ModelScalingTriggerMessage } from '../protocol/control.ts';
-import type { DesiredStateSource } from '../sources/types.ts';
+import type { DesiredStateSource, WatchedKind } from '../sources/types.ts';
+import { boundsDecision } from './bounds.ts';
 import type { SchedulerMetrics } from './metrics.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -12,7 +14,7 @@ export interface AutoscalerOptions {
   cooldownMs: number;
   models: boolean;
   servers: boolean;
-  /** How often servers are checked. */
+  /** How often servers are checked (and failed bounds corrections retried). */
   periodMs?: number;
   now?: () => number;
   metrics?: SchedulerMetrics;
@@ -24,9 +26,17 @@ export interface AutoscalerOptions {
  * only models that declare `minReplicas` or `maxReplicas` are autoscaled. Servers grow when a model
  * assigned to them wants more replicas than they have pods, and shrink when pods sit empty. Every
  * decision is logged with its reason; a cool-down per resource stops flapping.
+ *
+ * Independently of demand (and of the `models`/`servers` switches, which are about demand), every
+ * Model and Server that declares bounds is brought within [minReplicas, maxReplicas] whenever the
+ * scheduler receives it: when first seen, after its bounds change, after a hand edit of `replicas`.
+ * Such a correction neither waits for nor starts a cool-down: it is not flapping.
  */
 export class Autoscaler {
   private readonly lastChange = new Map<string, number>();
+  /** The last copy of each bounded resource received, and those whose correction failed. */
+  private readonly received = new Map<string, MlopsResource>();
+  private readonly retry = new Set<string>();
   private timer?: NodeJS.Timeout;
   private readonly now: () => number;
 
@@ -35,8 +45,10 @@ export class Autoscaler {
   }
 
   start(): void {
-    if (!this.opts.servers) return;
-    this.timer = setInterval(() => this.checkServers(), this.opts.periodMs ?? 2000);
+    this.timer = setInterval(() => {
+      this.retryCorrections();
+      if (this.opts.servers) this.checkServers();
+    }, this.opts.periodMs ?? 2000);
     this.timer.unref();
   }
 
@@ -66,7 +78,7 @@ export class Autoscaler {
       msg.trigger === 'SCALE_UP'
         ? `${msg.metrics.inFlight ?? '?'} requests in flight on ${msg.serverName}-${msg.replicaIdx}`
         : `idle for ${msg.metrics.idleSeconds ?? '?'} s on ${msg.serverName}-${msg.replicaIdx}`;
-    this.apply('Model', model.resource.metadata.namespace ?? '', model.name, replicas, target, reason);
+    void this.apply('Model', model.resource.metadata.namespace ?? '', model.name, replicas, target, reason);
     this.opts.scheduler.setModelReplicas(model.name, target);
     return target;
   }
@@ -105,8 +117,58 @@ export class Autoscaler {
         reason = `the ${empty} highest-index pods hold no model`;
       }
       if (target === d.replicas || !this.cooledDown(`Server/${server.name}`)) continue;
-      this.apply('Server', server.namespace, server.name, d.replicas, target, reason);
+      void this.apply('Server', server.namespace, server.name, d.replicas, target, reason);
       server.desired = { ...d, replicas: target };
+    }
+  }
+
+  /** Called with each Model or Server the source delivers, after the scheduler has taken it. */
+  onResource(res: MlopsResource): void {
+    if (res.kind !== 'Model' && res.kind !== 'Server') return;
+    const key = `${res.kind}/${res.metadata.name}`;
+    this.retry.delete(key);
+    const decision = boundsDecision(res.kind, res.spec);
+    if (decision.action === 'none') {
+      this.received.delete(key);
+      return;
+    }
+    if (decision.action === 'invalid') {
+      this.received.delete(key);
+      this.opts.log.warn(
+        { kind: res.kind, name: res.metadata.name, err: decision.reason },
+        'bounds not applied',
+      );
+      return;
+    }
+    this.received.set(key, res);
+    const { scheduler } = this.opts;
+    if (res.kind === 'Model') scheduler.setModelReplicas(res.metadata.name, decision.to);
+    else {
+      const server = scheduler.servers.get(res.metadata.name);
+      if (server?.desired) server.desired = { ...server.desired, replicas: decision.to };
+    }
+    this.apply(
+      res.kind,
+      res.metadata.namespace ?? '',
+      res.metadata.name,
+      decision.from,
+      decision.to,
+      decision.reason,
+    ).then((ok) => {
+      if (!ok && this.received.get(key) === res) this.retry.add(key);
+    });
+  }
+
+  /** The resource is gone: nothing left to correct. */
+  onRemove(kind: WatchedKind, name: string): void {
+    this.received.delete(`${kind}/${name}`);
+    this.retry.delete(`${kind}/${name}`);
+  }
+
+  private retryCorrections(): void {
+    for (const key of [...this.retry]) {
+      const res = this.received.get(key);
+      if (res) this.onResource(res);
     }
   }
 
@@ -125,11 +187,15 @@ export class Autoscaler {
     from: number,
     to: number,
     reason: string,
-  ): void {
+  ): Promise<boolean> {
     this.opts.log.info({ kind, name, from, to, reason }, 'scaling decision');
     this.opts.metrics?.scalingDecisions.inc({ kind, direction: to > from ? 'up' : 'down' });
-    this.opts.source
-      .scale(kind, namespace, name, to)
-      .catch((err: Error) => this.opts.log.warn({ kind, name, err: err.message }, 'scaling write failed'));
+    return this.opts.source.scale(kind, namespace, name, to).then(
+      () => true,
+      (err: Error) => {
+        this.opts.log.warn({ kind, name, err: err.message }, 'scaling write failed');
+        return false;
+      },
+    );
   }
 }

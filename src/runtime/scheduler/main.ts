@@ -159,7 +159,7 @@ export async function startSchedulerService(opts: SchedulerServiceOptions): Prom
   });
   await new Promise<void>((r) => health.listen(opts.healthPort, opts.host, r));
   const healthPort = (health.address() as AddressInfo).port;
-  await connectSource(source, scheduler);
+  await connectSource(source, scheduler, autoscaler);
   autoscaler.start();
   log.info({ port: control.port, healthPort }, 'scheduler listening');
   return {

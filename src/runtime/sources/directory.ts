@@ -28,7 +28,8 @@ export class DirectorySource implements DesiredStateSource {
   readonly modelStatus = new Map<string, ModelStatus>();
   readonly serverStatus = new Map<string, ServerStatus>();
   readonly experimentStatus = new Map<string, StatusBase>();
-  private readonly replicas = new Map<string, number>();
+  /** Scaling decisions, with the file's `replicas` they were taken over (an edit of it wins). */
+  private readonly replicas = new Map<string, { over: number | undefined; replicas: number }>();
   private readonly files = new Map<string, { text: string; objects: MlopsResource[] }>();
   private delivered = new Map<string, string>();
   private handler?: DesiredStateHandler;
@@ -64,10 +65,22 @@ export class DirectorySource implements DesiredStateSource {
     this.experimentStatus.set(key('Experiment', namespace, name), status);
   }
 
-  /** Local mode has no API server: the new replica count overrides the file's until it changes. */
+  /** Local mode has no API server: the new replica count overrides the file's until the file's
+   * `replicas` is edited (as a hand edit wins on an API server). Delivered on the next tick: a decision taken while an object is being delivered (a bounds
+   * correction) must not start a second delivery inside the first. */
   async scale(kind: 'Model' | 'Server', namespace: string, name: string, replicas: number): Promise<void> {
-    this.replicas.set(key(kind, namespace, name), replicas);
+    const k = key(kind, namespace, name);
+    this.replicas.set(k, { over: declaredReplicas(this.fileObject(k)), replicas });
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.deliver(true);
+  }
+
+  private fileObject(k: string): MlopsResource | undefined {
+    for (const { objects } of this.files.values()) {
+      const o = objects.find((x) => key(x.kind, x.metadata.namespace ?? '', x.metadata.name) === k);
+      if (o) return o;
+    }
+    return undefined;
   }
 
   /** Re-reads changed files and delivers the differences. */
@@ -128,8 +141,9 @@ export class DirectorySource implements DesiredStateSource {
     for (const { objects } of this.files.values()) {
       for (const o of objects) {
         const k = key(o.kind, o.metadata.namespace ?? '', o.metadata.name);
-        const replicas = this.replicas.get(k);
-        const spec = replicas === undefined ? o.spec : { ...o.spec, replicas };
+        const scaled = this.replicas.get(k);
+        if (scaled && scaled.over !== declaredReplicas(o)) this.replicas.delete(k);
+        const spec = scaled && this.replicas.has(k) ? { ...o.spec, replicas: scaled.replicas } : o.spec;
         current.set(k, { ...o, spec } as MlopsResource);
       }
     }
@@ -149,6 +163,10 @@ export class DirectorySource implements DesiredStateSource {
     }
     this.delivered = next;
   }
+}
+
+function declaredReplicas(o: MlopsResource | undefined): number | undefined {
+  return (o?.spec as { replicas?: number } | undefined)?.replicas;
 }
 
 function yamlFiles(dir: string): string[] {

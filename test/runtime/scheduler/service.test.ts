@@ -72,3 +72,42 @@ spec: {storageUri: "file://${join(dir, 'art')}", memory: 1Mi}
     }
   });
 });
+
+describe('startSchedulerService (bounds in local mode)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-scheduler-bounds-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('brings a Server from the manifests within its bounds when first seen and when they change', async () => {
+    const file = join(dir, 'server.yaml');
+    const server = (bounds: string) =>
+      `apiVersion: mlops.seldon.io/v1alpha1\nkind: Server\nmetadata: {name: mlserver}\nspec: {serverConfig: mlserver, ${bounds}}\n`;
+    writeFileSync(file, server('minReplicas: 2, maxReplicas: 4'));
+    const source = new DirectorySource(dir, log, 20);
+    const service = await startSchedulerService({
+      source,
+      log,
+      port: 0,
+      healthPort: 0,
+      host: '127.0.0.1',
+      waitForServersMs: 0,
+    });
+    const desired = () => service.scheduler.servers.get('mlserver')?.desired?.replicas;
+    const until = async (what: string, ok: () => boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    try {
+      // The source's own copy carries the decision: the scheduler keeps seeing 2 after re-reads.
+      await until('2 replicas', () => desired() === 2);
+      writeFileSync(file, server('replicas: 9, minReplicas: 3, maxReplicas: 5'));
+      await until('5 replicas', () => desired() === 5);
+      writeFileSync(file, server('replicas: 4, minReplicas: 1, maxReplicas: 5'));
+      await until('4 replicas', () => desired() === 4);
+    } finally {
+      await service.stop();
+    }
+  });
+});

@@ -99,6 +99,26 @@ spec: {serverConfig: mlserver}
   });
 });
 
+describe('DirectorySource scaling decisions', () => {
+  it('keep applying while the file changes elsewhere, and yield to an edit of its replicas', async () => {
+    const file = join(dir, 'a.yaml');
+    writeFileSync(file, `${model('iris', 'file:///a')}  replicas: 1\n`);
+    const src = new DirectorySource(dir, pino({ level: 'silent' }), 60_000);
+    const r = recorder();
+    await src.start(r.handler);
+    await src.scale('Model', '', 'iris', 3);
+    r.events.length = 0;
+    writeFileSync(file, `${model('iris', 'file:///b')}  replicas: 1\n`);
+    src.refresh();
+    expect(r.events).toEqual(['upsert Model/iris {"storageUri":"file:///b","replicas":3}']);
+    r.events.length = 0;
+    writeFileSync(file, `${model('iris', 'file:///b')}  replicas: 2\n`);
+    src.refresh();
+    expect(r.events).toEqual(['upsert Model/iris {"storageUri":"file:///b","replicas":2}']);
+    await src.stop();
+  });
+});
+
 describe('quantityBytes', () => {
   it('parses binary, decimal and exponent suffixes', () => {
     expect(quantityBytes('1Gi')).toBe(1024 ** 3);

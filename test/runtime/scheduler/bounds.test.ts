@@ -1,0 +1,189 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Autoscaler } from '../../../src/runtime/scheduler/autoscaler.ts';
+import { boundsDecision } from '../../../src/runtime/scheduler/bounds.ts';
+import { FakeAgent, harness, model, serverResource } from './fakes.ts';
+
+describe('boundsDecision', () => {
+  it('raises replicas below minReplicas to the minimum', () => {
+    expect(boundsDecision('Server', { replicas: 1, minReplicas: 3, maxReplicas: 5 })).toEqual({
+      action: 'scale',
+      from: 1,
+      to: 3,
+      reason: 'replicas 1 is below minReplicas 3',
+    });
+    expect(boundsDecision('Model', { replicas: 0, minReplicas: 2 })).toMatchObject({ from: 0, to: 2 });
+  });
+
+  it('counts a Server without replicas as the one pod its StatefulSet starts with', () => {
+    expect(boundsDecision('Server', { minReplicas: 2, maxReplicas: 4 })).toEqual({
+      action: 'scale',
+      from: 1,
+      to: 2,
+      reason: 'replicas unset (1 pod) is below minReplicas 2',
+    });
+    expect(boundsDecision('Server', { maxReplicas: 4 })).toEqual({ action: 'none' });
+    // A Model without replicas runs minReplicas: always within.
+    expect(boundsDecision('Model', { minReplicas: 2, maxReplicas: 4 })).toEqual({ action: 'none' });
+  });
+
+  it('lowers replicas above maxReplicas to the maximum', () => {
+    expect(boundsDecision('Model', { replicas: 7, minReplicas: 1, maxReplicas: 3 })).toEqual({
+      action: 'scale',
+      from: 7,
+      to: 3,
+      reason: 'replicas 7 is above maxReplicas 3',
+    });
+    expect(boundsDecision('Server', { replicas: 4, maxReplicas: 2 })).toMatchObject({ from: 4, to: 2 });
+  });
+
+  it('leaves replicas within the bounds, and resources without bounds, alone', () => {
+    for (const replicas of [2, 3, 4]) {
+      expect(boundsDecision('Server', { replicas, minReplicas: 2, maxReplicas: 4 })).toEqual({
+        action: 'none',
+      });
+    }
+    expect(boundsDecision('Server', { replicas: 9 })).toEqual({ action: 'none' });
+    expect(boundsDecision('Model', { replicas: 0 })).toEqual({ action: 'none' });
+    expect(boundsDecision('Model', undefined)).toEqual({ action: 'none' });
+  });
+
+  it('refuses contradictory bounds with the fields to fix', () => {
+    expect(boundsDecision('Server', { replicas: 3, minReplicas: 4, maxReplicas: 2 })).toEqual({
+      action: 'invalid',
+      reason: 'minReplicas 4 is above maxReplicas 2; fix spec.minReplicas or spec.maxReplicas',
+    });
+  });
+});
+
+function setup(opts: { failWrites?: number } = {}) {
+  let t = 0;
+  const h = harness({ now: () => t });
+  const scaled: string[] = [];
+  const logged: Record<string, unknown>[] = [];
+  let failures = opts.failWrites ?? 0;
+  const log = pino(
+    { level: 'info' },
+    { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  const auto = new Autoscaler({
+    scheduler: h.scheduler,
+    source: {
+      scale: async (kind, _ns, name, n) => {
+        if (failures-- > 0) throw new Error('apiserver unavailable');
+        scaled.push(`${kind}/${name}=${n}`);
+      },
+    },
+    log,
+    cooldownMs: 60_000,
+    models: true,
+    servers: true,
+    now: () => t,
+    periodMs: 10,
+  });
+  const serverSeen = (spec: Parameters<typeof serverResource>[1]) => {
+    const res = serverResource('mlserver', spec);
+    h.scheduler.upsertServer(res);
+    auto.onResource(res);
+  };
+  const modelSeen = (spec: Parameters<typeof model>[1]) => {
+    const res = model('iris', spec);
+    h.scheduler.upsertModel(res);
+    auto.onResource(res);
+  };
+  const decisions = () => logged.filter((l) => l.msg === 'scaling decision');
+  return { h, auto, scaled, decisions, serverSeen, modelSeen, advance: (ms: number) => (t += ms) };
+}
+
+const flushWrites = () => new Promise((r) => setImmediate(r));
+
+describe('Autoscaler (bounds)', () => {
+  it('raises a Server first seen below minReplicas and logs why', async () => {
+    const s = setup();
+    s.serverSeen({ minReplicas: 3, maxReplicas: 5 });
+    await flushWrites();
+    expect(s.scaled).toEqual(['Server/mlserver=3']);
+    expect(s.h.scheduler.servers.get('mlserver')?.desired?.replicas).toBe(3);
+    expect(s.decisions()).toEqual([
+      expect.objectContaining({
+        kind: 'Server',
+        name: 'mlserver',
+        from: 1,
+        to: 3,
+        reason: 'replicas unset (1 pod) is below minReplicas 3',
+      }),
+    ]);
+  });
+
+  it('lowers a Server scaled by hand above maxReplicas', async () => {
+    const s = setup();
+    s.serverSeen({ replicas: 6, minReplicas: 1, maxReplicas: 4 });
+    await flushWrites();
+    expect(s.scaled).toEqual(['Server/mlserver=4']);
+    expect(s.h.scheduler.servers.get('mlserver')?.desired?.replicas).toBe(4);
+  });
+
+  it('does nothing for a Server within its bounds', async () => {
+    const s = setup();
+    s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 4 });
+    await flushWrites();
+    expect(s.scaled).toEqual([]);
+    expect(s.decisions()).toEqual([]);
+  });
+
+  it('re-evaluates when the bounds change, ignoring the cool-down of demand-driven changes', async () => {
+    const s = setup();
+    s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 4 });
+    s.serverSeen({ replicas: 2, minReplicas: 3, maxReplicas: 4 });
+    await flushWrites();
+    s.serverSeen({ replicas: 3, minReplicas: 1, maxReplicas: 2 });
+    await flushWrites();
+    expect(s.scaled).toEqual(['Server/mlserver=3', 'Server/mlserver=2']);
+    expect(s.decisions().map((d) => d.reason)).toEqual([
+      'replicas 2 is below minReplicas 3',
+      'replicas 3 is above maxReplicas 2',
+    ]);
+  });
+
+  it('a bounds correction does not hold back the next demand-driven change', async () => {
+    const s = setup();
+    const agents = [0, 1, 2, 3].map((i) => new FakeAgent(s.h.scheduler, 'mlserver', i).connect());
+    s.serverSeen({ minReplicas: 2, maxReplicas: 4 });
+    s.modelSeen({ replicas: 3, requirements: [] });
+    s.h.scheduler.markSynced();
+    s.h.settle(agents);
+    s.auto.checkServers();
+    await flushWrites();
+    expect(s.scaled).toEqual(['Server/mlserver=2', 'Server/mlserver=3']);
+  });
+
+  it('corrects a Model edited outside its bounds, in the scheduler too', async () => {
+    const s = setup();
+    const agents = [0, 1, 2].map((i) => new FakeAgent(s.h.scheduler, 'mlserver', i).connect());
+    s.h.scheduler.markSynced();
+    s.modelSeen({ replicas: 1, minReplicas: 1, maxReplicas: 2 });
+    s.h.settle(agents);
+    s.modelSeen({ replicas: 3, minReplicas: 1, maxReplicas: 2 });
+    s.h.settle(agents);
+    await flushWrites();
+    expect(s.scaled).toEqual(['Model/iris=2']);
+    expect(s.h.endpoints('iris')?.[0][1]).toHaveLength(2);
+  });
+
+  it('retries a correction whose write failed, until a newer copy makes it moot', async () => {
+    const s = setup({ failWrites: 1 });
+    s.serverSeen({ minReplicas: 2 });
+    await flushWrites();
+    expect(s.scaled).toEqual([]);
+    s.auto.start();
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(s.scaled).toEqual(['Server/mlserver=2']);
+      s.serverSeen({ replicas: 2, minReplicas: 2 });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(s.scaled).toEqual(['Server/mlserver=2']);
+    } finally {
+      s.auto.stop();
+    }
+  });
+});
