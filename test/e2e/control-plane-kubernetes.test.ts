@@ -1,6 +1,6 @@
 // The control plane in cluster mode: desired state and status on a real kube-apiserver, models on
 // real MLServer, autoscaling through the custom resources' scale subresource.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,6 +9,8 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
 } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -335,4 +337,62 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     const sts = await kc.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name: 'spare', namespace: NS });
     expect(sts.spec?.replicas).toBe(3);
   }, 30_000);
+
+  it('brings an autoscaled Server within its bounds: first seen, edited by hand, bounds changed', async () => {
+    const apps = kc.makeApiClient(AppsV1Api);
+    // As synthesized for an autoscaled Server: no replicas, so Kubernetes makes it 1.
+    await serverSideApply(kube, {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'bounded', namespace: NS },
+      spec: {
+        serviceName: 'bounded',
+        selector: { matchLabels: { app: 'bounded' } },
+        template: {
+          metadata: { labels: { app: 'bounded' } },
+          spec: { containers: [{ name: 'server', image: 'example.invalid/server:1' }] },
+        },
+      },
+    });
+    const stsReplicas = async () =>
+      (await apps.readNamespacedStatefulSet({ name: 'bounded', namespace: NS })).spec?.replicas;
+    expect(await stsReplicas()).toBe(1);
+    await serverSideApply(kube, {
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      kind: 'Server',
+      metadata: { name: 'bounded', namespace: NS },
+      spec: { serverConfig: 'mlserver', minReplicas: 2, maxReplicas: 3 },
+    });
+    const within = (n: number) =>
+      waitFor(`bounded at ${n} (Server and StatefulSet)`, async () => {
+        const o = await get<ServerResource>('servers', 'bounded');
+        return o.spec.replicas === n && (await stsReplicas()) === n;
+      });
+    await within(2);
+    const edit = (spec: Record<string, number>) =>
+      custom.patchNamespacedCustomObject(
+        {
+          group: 'mlops.seldon.io',
+          version: 'v1alpha1',
+          namespace: NS,
+          plural: 'servers',
+          name: 'bounded',
+          body: { spec },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await edit({ replicas: 7 });
+    await within(3);
+    await edit({ minReplicas: 4, maxReplicas: 5 });
+    await within(4);
+    const decisions = readFileSync(join(dir, 'scheduler.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"scaling decision"') && l.includes('"name":"bounded"'))
+      .map((l) => JSON.parse(l) as { from: number; to: number; reason: string });
+    expect(decisions.map(({ from, to, reason }) => ({ from, to, reason }))).toEqual([
+      { from: 1, to: 2, reason: 'replicas unset (1 pod) is below minReplicas 2' },
+      { from: 7, to: 3, reason: 'replicas 7 is above maxReplicas 3' },
+      { from: 3, to: 4, reason: 'replicas 3 is below minReplicas 4' },
+    ]);
+  }, 60_000);
 });

@@ -37,6 +37,8 @@ export class Autoscaler {
   /** The last copy of each bounded resource received, and those whose correction failed. */
   private readonly received = new Map<string, MlopsResource>();
   private readonly retry = new Set<string>();
+  /** The generation of each resource whose correction was already decided. */
+  private readonly handled = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly now: () => number;
 
@@ -130,23 +132,32 @@ export class Autoscaler {
     const decision = boundsDecision(res.kind, res.spec);
     if (decision.action === 'none') {
       this.received.delete(key);
+      this.handled.delete(key);
       return;
     }
+    // A status write re-delivers a spec already handled (same generation): decide only once.
+    const generation = res.metadata.generation;
+    const handled = generation !== undefined && this.handled.get(key) === generation;
+    if (generation !== undefined) this.handled.set(key, generation);
     if (decision.action === 'invalid') {
       this.received.delete(key);
-      this.opts.log.warn(
-        { kind: res.kind, name: res.metadata.name, err: decision.reason },
-        'bounds not applied',
-      );
+      if (!handled) {
+        this.opts.log.warn(
+          { kind: res.kind, name: res.metadata.name, err: decision.reason },
+          'bounds not applied',
+        );
+      }
       return;
     }
     this.received.set(key, res);
+    // The scheduler has just taken the uncorrected copy: correct it there every time.
     const { scheduler } = this.opts;
     if (res.kind === 'Model') scheduler.setModelReplicas(res.metadata.name, decision.to);
     else {
       const server = scheduler.servers.get(res.metadata.name);
       if (server?.desired) server.desired = { ...server.desired, replicas: decision.to };
     }
+    if (handled) return;
     this.apply(
       res.kind,
       res.metadata.namespace ?? '',
@@ -155,14 +166,18 @@ export class Autoscaler {
       decision.to,
       decision.reason,
     ).then((ok) => {
-      if (!ok && this.received.get(key) === res) this.retry.add(key);
+      if (ok || this.received.get(key) !== res) return;
+      this.handled.delete(key);
+      this.retry.add(key);
     });
   }
 
   /** The resource is gone: nothing left to correct. */
   onRemove(kind: WatchedKind, name: string): void {
-    this.received.delete(`${kind}/${name}`);
-    this.retry.delete(`${kind}/${name}`);
+    const key = `${kind}/${name}`;
+    this.received.delete(key);
+    this.retry.delete(key);
+    this.handled.delete(key);
   }
 
   private retryCorrections(): void {

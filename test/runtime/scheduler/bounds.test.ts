@@ -170,6 +170,25 @@ describe('Autoscaler (bounds)', () => {
     expect(s.h.endpoints('iris')?.[0][1]).toHaveLength(2);
   });
 
+  it('decides once per generation: a status write re-delivering the old spec is not a new decision', async () => {
+    const s = setup();
+    const edited = (generation: number) => {
+      const res = serverResource('mlserver', { replicas: 7, minReplicas: 1, maxReplicas: 3 });
+      res.metadata.generation = generation;
+      s.h.scheduler.upsertServer(res);
+      s.auto.onResource(res);
+    };
+    edited(2);
+    edited(2);
+    await flushWrites();
+    expect(s.scaled).toEqual(['Server/mlserver=3']);
+    expect(s.h.scheduler.servers.get('mlserver')?.desired?.replicas).toBe(3);
+    edited(4); // edited by hand again
+    await flushWrites();
+    expect(s.scaled).toEqual(['Server/mlserver=3', 'Server/mlserver=3']);
+    expect(s.decisions()).toHaveLength(2);
+  });
+
   it('retries a correction whose write failed, until a newer copy makes it moot', async () => {
     const s = setup({ failWrites: 1 });
     s.serverSeen({ minReplicas: 2 });
