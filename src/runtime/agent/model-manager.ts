@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { ModelDefinition } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
 import type { ArtifactCache } from './artifacts.ts';
-import { MemoryLru } from './lru.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelServer } from './repository-client.ts';
+import { ModelResidency } from './residency.ts';
 
 export interface ModelManagerOptions {
   cache: ArtifactCache;
@@ -24,21 +24,22 @@ export interface ModelManagerOptions {
 
 /**
  * The models registered on this replica: prepares artifacts, loads and unloads them on the
- * inference server, and keeps at most `memoryBytes` of them in memory by evicting the least
- * recently used (they stay registered and come back on the next request).
+ * inference server, and keeps at most `memoryBytes` of them in memory by evicting those with the
+ * fewest recent requests per byte (they stay registered and come back on the next request).
  *
  * Every server-side change runs under one lock: loads, evictions and reloads never interleave,
  * so the memory accounting always matches the server.
  */
 export class ModelManager {
-  readonly lru: MemoryLru;
+  /** Which models are in memory and which to evict (see residency.ts for the policy). */
+  readonly lru: ModelResidency;
   private readonly defs = new Map<string, ModelDefinition>();
   private lock: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
 
   constructor(private readonly opts: ModelManagerOptions) {
     this.log = opts.log;
-    this.lru = new MemoryLru({
+    this.lru = new ModelResidency({
       capacityBytes: opts.memoryBytes,
       minResidencyMs: opts.minResidencyMs ?? 1000,
       now: opts.now,
@@ -133,7 +134,7 @@ export class ModelManager {
     this.lru.release(name);
   }
 
-  /** Loads `name` onto the server, evicting least recently used models first. */
+  /** Loads `name` onto the server, evicting the models `makeRoom` picks first. */
   private bringIn(name: string): Promise<void> {
     return this.locked(async () => {
       const deadline = performance.now() + (this.opts.reloadTimeoutMs ?? 30_000);

@@ -67,7 +67,7 @@ const value = async (metrics: AgentMetrics, name: string) =>
   (await metrics.registry.getSingleMetric(name)?.get())?.values.reduce((a, v) => a + v.value, 0) ?? 0;
 
 describe('ModelManager', () => {
-  it('over-commits: registers more than fits, evicts LRU, reloads on demand and counts both', async () => {
+  it('over-commits: registers more than fits, evicts the least used, reloads on demand and counts both', async () => {
     const server = new FakeServer();
     const { m, metrics } = manager(server);
     await m.load(def('a'));
@@ -82,6 +82,24 @@ describe('ModelManager', () => {
     expect(await value(metrics, 'mlops_agent_model_reloads_total')).toBe(1);
     expect(await value(metrics, 'mlops_agent_memory_in_use_bytes')).toBe(20);
     expect(await value(metrics, 'mlops_agent_memory_registered_bytes')).toBe(30);
+  });
+
+  it('keeps the model with more requests in memory when another needs room', async () => {
+    const server = new FakeServer();
+    const { m } = manager(server);
+    await m.load(def('a'));
+    await m.load(def('b'));
+    for (const name of ['a_1', 'a_1', 'a_1', 'b_1']) {
+      expect(await m.acquire(name)).toBe(true);
+      m.release(name);
+    }
+    await m.load(def('c'));
+    // `b` was used last but `a` has three requests: `b` goes.
+    expect(server.calls.slice(2)).toEqual(['unload b_1', 'load c_1']);
+    expect(await m.acquire('b_1')).toBe(true);
+    m.release('b_1');
+    // `c` was never requested: it goes before `a`.
+    expect(server.calls.slice(4)).toEqual(['unload c_1', 'load b_1']);
   });
 
   it('unload removes the model from server, memory and disk', async () => {
