@@ -21,6 +21,7 @@ const USAGE = `usage: mlops-runtime scheduler [options]
   --batch-ms N               batch window for route and operation updates (default 10)
   --no-model-autoscaling     ignore agents' scale-up/scale-down triggers (on by default)
   --no-server-autoscaling    do not scale Servers to their models' needs (on by default)
+                             (either way, replicas are kept within minReplicas/maxReplicas)
   --scaling-cooldown-ms N    minimum time between two scaling changes of one resource (default 60000)
   --log-level LEVEL          pino level (default info)`;
 
