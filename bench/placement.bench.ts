@@ -1,5 +1,6 @@
 // Placement and over-commit benchmark: decision time against a linear-scan floor, packing quality
-// against the memory lower bound, LRU hit rate against Belady's offline optimum.
+// against the memory lower bound, over-commit hit rates (the agent's eviction and plain LRU) against
+// Belady's offline optimum, reload latency against a request to a model in memory.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
