@@ -23,9 +23,9 @@ import {
   type KubeApiserver,
   serverSideApply,
   startKubeApiserver,
-} from '../e2e/harness/kube.ts';
-import { describeE2E } from '../e2e/harness/toolchain.ts';
-import { everyOptionApp } from './runtime-every-option.ts';
+} from './harness/kube.ts';
+import { describeE2E } from './harness/toolchain.ts';
+import { everyOptionApp } from '../constructs/runtime-every-option.ts';
 
 const NS = 'rbac';
 
