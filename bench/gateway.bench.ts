@@ -2,16 +2,19 @@
 // to the inference server, in the same run. The server, the gateway and this load generator are
 // separate processes sharing the machine's cores, so every figure is a floor.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
 import { encodeRequest, encodeResponse } from '../src/runtime/oip/messages.ts';
 
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+/** Direct, gateway and bare-proxy runs alternate this many times; medians are reported. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = 32;
 const here = fileURLToPath(import.meta.url);
 
@@ -67,6 +70,61 @@ function serveUpstream(httpPort: number, grpcPort: number): void {
     .listen(grpcPort, '127.0.0.1');
 }
 
+/**
+ * The floor for any Node proxy: a bare forwarder with the gateway's HTTP client and HTTP/2 session
+ * handling but no routing, validation, headers, metrics or retries.
+ */
+function serveBareProxy(httpPort: number, grpcPort: number, upHttp: number, upGrpc: number): void {
+  const pool = new Pool(`http://127.0.0.1:${upHttp}`, { connections: 128, keepAliveTimeout: 30_000 });
+  http
+    .createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const up = await pool.request({
+        method: 'POST',
+        path: req.url ?? '/',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+      });
+      const body = Buffer.from(await up.body.arrayBuffer());
+      res
+        .writeHead(up.statusCode, { 'content-type': 'application/json', 'content-length': body.length })
+        .end(body);
+    })
+    .listen(httpPort, '127.0.0.1');
+  let session: http2.ClientHttp2Session | undefined;
+  http2
+    .createServer()
+    .on('stream', (stream, headers) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        session ??= http2.connect(`http://127.0.0.1:${upGrpc}`);
+        const up = session.request({
+          ':method': 'POST',
+          ':path': headers[':path'],
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        const out: Buffer[] = [];
+        let trailers: http2.IncomingHttpHeaders = {};
+        up.on('trailers', (t) => {
+          trailers = t;
+        });
+        up.on('data', (c: Buffer) => out.push(c));
+        up.on('end', () => {
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+          stream.once('wantTrailers', () =>
+            stream.sendTrailers({ 'grpc-status': String(trailers['grpc-status']) }),
+          );
+          stream.end(Buffer.concat(out));
+        });
+        up.end(Buffer.concat(chunks));
+      });
+    })
+    .listen(grpcPort, '127.0.0.1');
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -91,10 +149,18 @@ interface Result {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU ms per 1,000 requests of each process during the measured window (when /proc is readable). */
+  cpu: { loadgen: number; upstream?: number; gateway?: number };
+}
+
+/** Processes whose CPU time is accounted during a run. */
+interface Processes {
+  upstream?: number;
+  gateway?: number;
 }
 
 /** Closed-loop load: CONCURRENCY callers, each sending the next request when the last returns. */
-async function load(send: () => Promise<boolean>): Promise<Result> {
+async function load(send: () => Promise<boolean>, pids: Processes): Promise<Result> {
   const latencies: number[] = [];
   let errors = 0;
   // Warm-up: connections, JIT.
@@ -104,6 +170,11 @@ async function load(send: () => Promise<boolean>): Promise<Result> {
       while (Date.now() < warmEnd) await send();
     }),
   );
+  const cpuBefore = {
+    self: process.cpuUsage(),
+    upstream: cpuMsOf(pids.upstream),
+    gateway: cpuMsOf(pids.gateway),
+  };
   const started = performance.now();
   const end = started + DURATION_MS;
   await Promise.all(
@@ -117,9 +188,20 @@ async function load(send: () => Promise<boolean>): Promise<Result> {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const self = process.cpuUsage(cpuBefore.self);
+  const perK = (ms: number | undefined) => (ms === undefined ? undefined : (ms * 1000) / latencies.length);
+  const delta = (before: number | undefined, pid: number | undefined) => {
+    const after = cpuMsOf(pid);
+    return before === undefined || after === undefined ? undefined : after - before;
+  };
+  const cpu = {
+    loadgen: perK((self.user + self.system) / 1000) as number,
+    upstream: perK(delta(cpuBefore.upstream, pids.upstream)),
+    gateway: pids.gateway === undefined ? undefined : perK(delta(cpuBefore.gateway, pids.gateway)),
+  };
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors };
+  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors, cpu };
 }
 
 function restSender(port: number): () => Promise<boolean> {
@@ -172,12 +254,34 @@ function grpcSender(port: number): { send: () => Promise<boolean>; close(): void
   };
 }
 
-function spawnNode(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+function spawnNode(args: string[], nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; undefined elsewhere. */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
 }
 
 async function main(): Promise<void> {
-  const [upHttp, upGrpc, gwHttp, gwGrpc] = [
+  const [upHttp, upGrpc, gwHttp, gwGrpc, bareHttp, bareGrpc] = [
+    await freePort(),
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -189,49 +293,172 @@ async function main(): Promise<void> {
     routes,
     JSON.stringify({ models: { iris: [{ host: '127.0.0.1', httpPort: upHttp, grpcPort: upGrpc }] } }),
   );
+  // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of the gateway and the bare proxy there.
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const upstream = spawnNode([here, '--upstream', String(upHttp), String(upGrpc)]);
-  const gateway = spawnNode([
-    join(here, '../../bin/mlops-runtime.js'),
-    'gateway',
-    '--routes',
-    routes,
-    '--http-port',
-    String(gwHttp),
-    '--grpc-port',
-    String(gwGrpc),
-    '--log-level',
-    'warn',
-  ]);
+  const gateway = spawnNode(
+    [
+      join(here, '../../bin/mlops-runtime.js'),
+      'gateway',
+      '--routes',
+      routes,
+      '--http-port',
+      String(gwHttp),
+      '--grpc-port',
+      String(gwGrpc),
+      '--log-level',
+      'warn',
+    ],
+    profiling,
+  );
+  const bare = spawnNode(
+    [here, '--bare-proxy', ...[bareHttp, bareGrpc, upHttp, upGrpc].map(String)],
+    profiling,
+  );
+  const direct = { upstream: upstream.pid };
+  const via = { upstream: upstream.pid, gateway: gateway.pid };
+  const viaBare = { upstream: upstream.pid, gateway: bare.pid };
   try {
     await waitFor(`http://127.0.0.1:${upHttp}/`);
     await waitFor(`http://127.0.0.1:${gwHttp}/v2/health/live`);
-    const rows: [string, Result, Result][] = [];
-    rows.push(['REST', await load(restSender(upHttp)), await load(restSender(gwHttp))]);
-    const directGrpc = grpcSender(upGrpc);
-    const viaGrpc = grpcSender(gwGrpc);
-    rows.push(['gRPC', await load(directGrpc.send), await load(viaGrpc.send)]);
-    directGrpc.close();
-    viaGrpc.close();
-    const f = (n: number) => n.toFixed(2);
-    const lines = [
-      '## Gateway: OIP infer through the gateway vs straight to the server',
-      '',
-      `Closed loop, ${CONCURRENCY} concurrent callers, ${DURATION_MS / 1000} s per run after a 0.5 s warm-up; a minimal Node OIP server stands in for the inference server; server, gateway and load generator share the cores.`,
-      '',
-      '| protocol | direct req/s | via gateway req/s | ratio (target ≥ 0.7) | direct p50 / p99 ms | via gateway p50 / p99 ms | added p50 ms (target ≤ 1) | added p99 ms | errors |',
-      '|---|---|---|---|---|---|---|---|---|',
-      ...rows.map(
-        ([name, d, g]) =>
-          `| ${name} | ${d.rps.toFixed(0)} | ${g.rps.toFixed(0)} | ${(g.rps / d.rps).toFixed(2)} | ${f(d.p50)} / ${f(d.p99)} | ${f(g.p50)} / ${f(g.p99)} | ${f(g.p50 - d.p50)} | ${f(g.p99 - d.p99)} | ${d.errors + g.errors} |`,
+    await waitFor(`http://127.0.0.1:${bareHttp}/`);
+    const pids = { direct, via, bare: viaBare };
+    const rows: Row[] = [];
+    rows.push(
+      await measure(
+        'REST',
+        { direct: restSender(upHttp), via: restSender(gwHttp), bare: restSender(bareHttp) },
+        pids,
       ),
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    );
+    const grpc = { direct: grpcSender(upGrpc), via: grpcSender(gwGrpc), bare: grpcSender(bareGrpc) };
+    rows.push(
+      await measure('gRPC', { direct: grpc.direct.send, via: grpc.via.send, bare: grpc.bare.send }, pids),
+    );
+    for (const c of Object.values(grpc)) c.close();
+    process.stdout.write(`${report(rows).join('\n')}\n`);
   } finally {
-    upstream.kill();
-    gateway.kill();
+    for (const child of [upstream, gateway, bare]) child.kill();
+    await Promise.all([exited(upstream), exited(gateway), exited(bare)]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--upstream') serveUpstream(Number(process.argv[3]), Number(process.argv[4]));
-else await main();
+type Path = 'direct' | 'via' | 'bare';
+
+interface Row {
+  name: string;
+  /** Per path, the median of each figure over the rounds. */
+  direct: Result;
+  via: Result;
+  /** Through the bare proxy: what one extra Node hop costs on these cores with no gateway logic. */
+  bare: Result;
+  /** Medians of the per-round comparisons (each round runs the paths back to back). */
+  ratio: number;
+  addedP50: number;
+  addedP99: number;
+  bareRatio: number;
+  bareAddedP50: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function medianResult(rs: Result[]): Result {
+  const m = (f: (r: Result) => number | undefined) => {
+    const xs = rs.map(f).filter((x): x is number => x !== undefined);
+    return xs.length === rs.length ? median(xs) : undefined;
+  };
+  return {
+    rps: median(rs.map((r) => r.rps)),
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+    errors: rs.reduce((n, r) => n + r.errors, 0),
+    cpu: {
+      loadgen: median(rs.map((r) => r.cpu.loadgen)),
+      upstream: m((r) => r.cpu.upstream),
+      gateway: m((r) => r.cpu.gateway),
+    },
+  };
+}
+
+/** Alternates the three paths ROUNDS times so load from elsewhere hits them alike. */
+async function measure(
+  name: string,
+  senders: Record<Path, () => Promise<boolean>>,
+  pids: Record<Path, Processes>,
+): Promise<Row> {
+  const runs: Record<Path, Result[]> = { direct: [], via: [], bare: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const path of ['direct', 'via', 'bare'] as const)
+      runs[path].push(await load(senders[path], pids[path]));
+  }
+  const per = (f: (d: Result, o: Result) => number, other: Path) =>
+    median(runs.direct.map((d, i) => f(d, runs[other][i])));
+  return {
+    name,
+    direct: medianResult(runs.direct),
+    via: medianResult(runs.via),
+    bare: medianResult(runs.bare),
+    ratio: per((d, g) => g.rps / d.rps, 'via'),
+    addedP50: per((d, g) => g.p50 - d.p50, 'via'),
+    addedP99: per((d, g) => g.p99 - d.p99, 'via'),
+    bareRatio: per((d, b) => b.rps / d.rps, 'bare'),
+    bareAddedP50: per((d, b) => b.p50 - d.p50, 'bare'),
+  };
+}
+
+function report(rows: Row[]): string[] {
+  const f = (n: number) => n.toFixed(2);
+  const met = (ok: boolean) => (ok ? 'met' : 'not met');
+  const ms = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(0));
+  const total = (r: Result) =>
+    r.cpu.upstream === undefined ? undefined : r.cpu.loadgen + r.cpu.upstream + (r.cpu.gateway ?? 0);
+  const ceiling = (d: Result, r: Result) => {
+    const [td, tr] = [total(d), total(r)];
+    return td === undefined || tr === undefined ? 'n/a' : (td / tr).toFixed(2);
+  };
+  return [
+    '## Gateway: OIP infer through the gateway vs straight to the server',
+    '',
+    `Closed loop, ${CONCURRENCY} concurrent callers, ${DURATION_MS / 1000} s per run after a 0.5 s warm-up, direct, gateway and bare-proxy runs alternating ${ROUNDS} times (medians; ratios and added latencies are medians of the per-round comparisons); a minimal Node OIP server stands in for the inference server and is the gateway's upstream; the same client, payload and concurrency drive every run. Server, gateway and load generator share the machine's cores.`,
+    '',
+    '| protocol | direct req/s | via gateway req/s | ratio (target ≥ 0.7) | direct p50 / p99 ms | via gateway p50 / p99 ms | added p50 ms (target ≤ 1) | added p99 ms | errors |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.direct.rps.toFixed(0)} | ${r.via.rps.toFixed(0)} | ${r.ratio.toFixed(2)} (${met(r.ratio >= 0.7)}) | ${f(r.direct.p50)} / ${f(r.direct.p99)} | ${f(r.via.p50)} / ${f(r.via.p99)} | ${f(r.addedP50)} (${met(r.addedP50 <= 1)}) | ${f(r.addedP99)} | ${r.direct.errors + r.via.errors} |`,
+    ),
+    '',
+    'The same runs through a bare Node forwarder (same HTTP client and HTTP/2 session handling, no routing, validation, headers, metrics or retries): the cost of one extra Node hop on these cores.',
+    '',
+    '| protocol | via bare proxy req/s | ratio to direct | added p50 ms | gateway / bare proxy throughput |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.bare.rps.toFixed(0)} | ${r.bareRatio.toFixed(2)} | ${f(r.bareAddedP50)} | ${(r.ratio / r.bareRatio).toFixed(2)} |`,
+    ),
+    '',
+    'CPU time per 1,000 requests (ms) in each measured window. With the cores saturated, throughput through a hop cannot exceed direct total / via-hop total times the direct throughput: the hop does the work of an HTTP server and of an HTTP client for every request, on the same cores as the two processes it is compared with. Closed-loop latency follows throughput (p50 ≈ callers / req/s), so the added p50 at saturation measures the same thing.',
+    '',
+    '| protocol | run | load generator | upstream | hop | total | CPU-bound ratio ceiling |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.flatMap(({ name, direct: d, via: g, bare: b }) => [
+      `| ${name} | direct | ${ms(d.cpu.loadgen)} | ${ms(d.cpu.upstream)} | – | ${ms(total(d))} | |`,
+      `| ${name} | via gateway | ${ms(g.cpu.loadgen)} | ${ms(g.cpu.upstream)} | ${ms(g.cpu.gateway)} | ${ms(total(g))} | ${ceiling(d, g)} |`,
+      `| ${name} | via bare proxy | ${ms(b.cpu.loadgen)} | ${ms(b.cpu.upstream)} | ${ms(b.cpu.gateway)} | ${ms(total(b))} | ${ceiling(d, b)} |`,
+    ]),
+  ];
+}
+
+const [mode, ...ports] = process.argv.slice(2);
+if (mode === '--upstream') serveUpstream(Number(ports[0]), Number(ports[1]));
+else if (mode === '--bare-proxy') {
+  const [a, b, c, d] = ports.map(Number);
+  serveBareProxy(a, b, c, d);
+  // Exit normally so a requested CPU profile is written.
+  process.once('SIGTERM', () => process.exit(0));
+} else await main();

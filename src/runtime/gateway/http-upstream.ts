@@ -30,7 +30,9 @@ const HOP_BY_HOP = new Set([
 
 export function forwardableHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) {
+  // `for...in` rather than `Object.entries`: no array per header on the hot path.
+  for (const k in headers) {
+    const v = headers[k];
     if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
   }
   return out;
