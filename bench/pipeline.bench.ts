@@ -16,7 +16,7 @@ import { startKafka } from '../test/e2e/harness/kafka.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 /** Concurrent callers per run; both paths are measured at every level. */
-const LEVELS = (process.env.BENCH_CONCURRENCY ?? '32,256').split(',').map(Number);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '32,256,512').split(',').map(Number);
 const logger = pino({ level: 'silent' });
 
 interface Result {
@@ -68,7 +68,14 @@ const REQUEST = encodeRequest({
   inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], contents: { fp32Contents: [1, 2, 3, 4] } }],
 });
 
-async function rawRoundTrip(brokers: string[]): Promise<Result[]> {
+interface RawResults {
+  /** One `producer.send` per message, as a caller would write it. */
+  single: Result[];
+  /** Messages of concurrent callers sent together while a send is in flight (as the pipeline gateway does). */
+  coalesced: Result[];
+}
+
+async function rawRoundTrip(brokers: string[]): Promise<RawResults> {
   const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -94,16 +101,47 @@ async function rawRoundTrip(brokers: string[]): Promise<Result[]> {
   });
   await joined;
   await new Promise((r) => setTimeout(r, 1000));
-  const results: Result[] = [];
+  const roundTrip = async (send: (key: string) => Promise<void>) => {
+    const key = randomUUID();
+    const arrived = new Promise<void>((r) => waiters.set(key, r));
+    await send(key);
+    await arrived;
+  };
+  let outbox: { key: string; done: () => void; failed: (err: Error) => void }[] = [];
+  let sending = false;
+  const drain = async () => {
+    sending = true;
+    while (outbox.length) {
+      const group = outbox;
+      outbox = [];
+      try {
+        await producer.send({
+          topic: 'bench.raw',
+          acks: -1,
+          messages: group.map((g) => ({ key: g.key, value: REQUEST })),
+        });
+        for (const g of group) g.done();
+      } catch (err) {
+        for (const g of group) g.failed(err as Error);
+      }
+    }
+    sending = false;
+  };
+  const coalescedSend = (key: string) =>
+    new Promise<void>((done, failed) => {
+      outbox.push({ key, done, failed });
+      if (!sending) void drain();
+    });
+  const results: RawResults = { single: [], coalesced: [] };
   for (const level of LEVELS) {
-    results.push(
-      await load(level, async () => {
-        const key = randomUUID();
-        const arrived = new Promise<void>((r) => waiters.set(key, r));
-        await producer.send({ topic: 'bench.raw', acks: -1, messages: [{ key, value: REQUEST }] });
-        await arrived;
-      }),
+    results.single.push(
+      await load(level, () =>
+        roundTrip(async (key) => {
+          await producer.send({ topic: 'bench.raw', acks: -1, messages: [{ key, value: REQUEST }] });
+        }),
+      ),
     );
+    results.coalesced.push(await load(level, () => roundTrip(coalescedSend)));
   }
   await consumer.disconnect();
   await producer.disconnect();
@@ -150,26 +188,24 @@ try {
   const pipe = await pipeline(kafka.brokers);
   const f = (n: number) => n.toFixed(1);
   const peak = (rs: Result[]) => Math.max(...rs.map((r) => r.rps));
-  const ratio = peak(pipe) / peak(raw);
+  const verdict = (r: number) => `**${r.toFixed(2)}** (target ≥ 0.5: ${r >= 0.5 ? 'met' : 'not met'})`;
+  const row = (path: string, rs: Result[]) =>
+    LEVELS.map((c, i) => `| ${path} | ${c} | ${rs[i].rps.toFixed(0)} | ${f(rs[i].p50)} | ${f(rs[i].p99)} |`);
   process.stdout.write(
     [
       title,
       '',
-      `Closed loop at ${LEVELS.join(' and ')} concurrent callers, ${DURATION_MS / 1000} s per run after a 1 s warm-up, single local broker (KRaft), topics with 1 partition. The pipeline path is pipeline gateway → input topic → engine → 3 × (model input topic → model gateway → echo model → model output topic → engine) → output topic → pipeline gateway, every hop after the first a Kafka transaction (exactly-once). The raw path is one kafkajs idempotent produce (acks=all) per message and one consume; it sends one produce request at a time, so it stops gaining from more callers, while the pipeline gateway coalesces concurrent requests and every hop commits whole batches.`,
+      `Closed loop at ${LEVELS.join(', ')} concurrent callers, ${DURATION_MS / 1000} s per run after a 1 s warm-up, single local broker (KRaft), topics with 1 partition. The pipeline path is pipeline gateway → input topic → engine → 3 × (model input topic → model gateway → echo model → model output topic → engine) → output topic → pipeline gateway: one idempotent publish, then 7 Kafka transactions in sequence (exactly-once), each committing a whole batch. The raw path is a kafkajs idempotent produce (acks=all) and a consume, either one send per message or with concurrent messages coalesced into one send.`,
       '',
       '| path | callers | req/s | p50 ms | p99 ms |',
       '|---|---|---|---|---|',
-      ...LEVELS.map(
-        (c, i) =>
-          `| raw kafkajs produce → consume | ${c} | ${raw[i].rps.toFixed(0)} | ${f(raw[i].p50)} | ${f(raw[i].p99)} |`,
-      ),
-      ...LEVELS.map(
-        (c, i) =>
-          `| 3-step pipeline, synchronous | ${c} | ${pipe[i].rps.toFixed(0)} | ${f(pipe[i].p50)} | ${f(pipe[i].p99)} |`,
-      ),
+      ...row('raw kafkajs produce → consume, one send per message', raw.single),
+      ...row('raw kafkajs produce → consume, coalesced sends', raw.coalesced),
+      ...row('3-step pipeline, synchronous', pipe),
       '',
-      `Same callers: ${LEVELS.map((c, i) => `${(pipe[i].rps / raw[i].rps).toFixed(2)} at ${c}`).join(', ')}.`,
-      `Best pipeline throughput / best raw throughput: **${ratio.toFixed(2)}** (target ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'not met'}).`,
+      `Same callers, pipeline / raw one send per message: ${LEVELS.map((c, i) => `${(pipe[i].rps / raw.single[i].rps).toFixed(2)} at ${c}`).join(', ')}; pipeline / raw coalesced: ${LEVELS.map((c, i) => `${(pipe[i].rps / raw.coalesced[i].rps).toFixed(2)} at ${c}`).join(', ')}.`,
+      '',
+      `Best pipeline throughput over the best of each raw variant (any number of callers): ${verdict(peak(pipe) / peak(raw.single))} against one send per message; ${verdict(peak(pipe) / peak(raw.coalesced))} against coalesced sends, which is what the broker can carry for a single produce→consume hop.`,
       '',
     ].join('\n'),
   );
