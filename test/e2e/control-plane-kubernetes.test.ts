@@ -395,4 +395,66 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
       { from: 3, to: 4, reason: 'replicas 3 is below minReplicas 4' },
     ]);
   }, 60_000);
+
+  it('sets the StatefulSet of a Server within its bounds to its replicas, also one created after the Server', async () => {
+    const apps = kc.makeApiClient(AppsV1Api);
+    // As synthesized for an autoscaled Server: no replicas, so Kubernetes makes it 1.
+    const statefulSet = (name: string): ApplyObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, namespace: NS },
+      spec: {
+        serviceName: name,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'server', image: 'example.invalid/server:1' }] },
+        },
+      },
+    });
+    const server = (
+      name: string,
+      bounds: Record<string, number> = { replicas: 2, minReplicas: 1 },
+    ): ApplyObject => ({
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      kind: 'Server',
+      metadata: { name, namespace: NS },
+      spec: { serverConfig: 'mlserver', maxReplicas: 3, ...bounds },
+    });
+    const stsReplicas = async (name: string) =>
+      (await apps.readNamespacedStatefulSet({ name, namespace: NS })).spec?.replicas;
+    const schedulerLog = () => readFileSync(join(dir, 'scheduler.log'), 'utf8').split('\n');
+
+    await serverSideApply(kube, statefulSet('declared'));
+    expect(await stsReplicas('declared')).toBe(1);
+    await serverSideApply(kube, server('declared'));
+    await waitFor('StatefulSet declared at 2', async () => (await stsReplicas('declared')) === 2);
+    // Applying the manifest again (as GitOps does) leaves the runtime's replicas alone.
+    await serverSideApply(kube, statefulSet('declared'));
+    expect(await stsReplicas('declared')).toBe(2);
+    expect((await get<ServerResource>('servers', 'declared')).spec.replicas).toBe(2);
+    const decisions = schedulerLog()
+      .filter((l) => l.includes('"scaling decision"') && l.includes('"name":"declared"'))
+      .map((l) => JSON.parse(l) as { from?: number; to: number; reason: string });
+    expect(decisions.map(({ from, to, reason }) => ({ from, to, reason }))).toEqual([
+      { from: undefined, to: 2, reason: 'StatefulSet follows Server replicas 2' },
+    ]);
+
+    // The Server first: its StatefulSet is set once it exists, whether the Server was within its
+    // bounds (early) or raised to its minimum (raised).
+    await serverSideApply(kube, server('early'));
+    await serverSideApply(kube, server('raised', { minReplicas: 2 }));
+    for (const name of ['early', 'raised']) {
+      await waitFor(`the missing StatefulSet of ${name} noticed`, async () =>
+        schedulerLog().some(
+          (l) => l.includes('no StatefulSet for this Server yet') && l.includes(`"${name}"`),
+        ),
+      );
+      await serverSideApply(kube, statefulSet(name));
+    }
+    await waitFor('StatefulSets early and raised at 2', async () => {
+      return (await stsReplicas('early')) === 2 && (await stsReplicas('raised')) === 2;
+    });
+    expect((await get<ServerResource>('servers', 'raised')).spec.replicas).toBe(2);
+  }, 60_000);
 });

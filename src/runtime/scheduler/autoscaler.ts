@@ -8,7 +8,7 @@ import type { Scheduler } from './scheduler.ts';
 
 export interface AutoscalerOptions {
   scheduler: Scheduler;
-  source: Pick<DesiredStateSource, 'scale'>;
+  source: Pick<DesiredStateSource, 'scale' | 'scaleServerPods'>;
   log: Logger;
   /** Minimum time between two changes of one resource (prevents flapping). */
   cooldownMs: number;
@@ -31,6 +31,11 @@ export interface AutoscalerOptions {
  * Model and Server that declares bounds is brought within [minReplicas, maxReplicas] whenever the
  * scheduler receives it: when first seen, after its bounds change, after a hand edit of `replicas`.
  * Such a correction neither waits for nor starts a cool-down: it is not flapping.
+ *
+ * A bounded Server's StatefulSet has no `replicas` of its own (synthesis leaves them to the
+ * runtime), so Kubernetes starts it with one pod. Once per Server generation, and when first seen
+ * (also after a restart), the StatefulSet is set to the Server's replicas even when those are within
+ * the bounds: otherwise the scheduler would wait for pods that never come.
  */
 export class Autoscaler {
   private readonly lastChange = new Map<string, number>();
@@ -39,6 +44,12 @@ export class Autoscaler {
   private readonly retry = new Set<string>();
   /** The generation of each resource whose correction was already decided. */
   private readonly handled = new Map<string, number>();
+  /** What each bounded Server's StatefulSet is to run, until written (retried while it fails or is
+   * missing). */
+  private readonly pods = new Map<string, PodsTarget>();
+  private readonly podWrites = new Map<string, Promise<void>>();
+  /** Replicas the scheduler wrote to a Server, whose new generation is still to come back. */
+  private readonly echo = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private readonly now: () => number;
 
@@ -49,6 +60,7 @@ export class Autoscaler {
   start(): void {
     this.timer = setInterval(() => {
       this.retryCorrections();
+      for (const key of this.pods.keys()) this.writePods(key);
       if (this.opts.servers) this.checkServers();
     }, this.opts.periodMs ?? 2000);
     this.timer.unref();
@@ -131,8 +143,7 @@ export class Autoscaler {
     this.retry.delete(key);
     const decision = boundsDecision(res.kind, res.spec);
     if (decision.action === 'none') {
-      this.received.delete(key);
-      this.handled.delete(key);
+      this.forget(key);
       return;
     }
     // A status write re-delivers a spec already handled (same generation): decide only once.
@@ -147,6 +158,12 @@ export class Autoscaler {
           'bounds not applied',
         );
       }
+      return;
+    }
+    if (decision.action === 'within') {
+      this.received.delete(key);
+      if (res.kind === 'Server' && !handled)
+        this.followServer(res.metadata.namespace ?? '', res.metadata.name, decision.replicas);
       return;
     }
     this.received.set(key, res);
@@ -174,10 +191,57 @@ export class Autoscaler {
 
   /** The resource is gone: nothing left to correct. */
   onRemove(kind: WatchedKind, name: string): void {
-    const key = `${kind}/${name}`;
+    this.forget(`${kind}/${name}`);
+  }
+
+  private forget(key: string): void {
     this.received.delete(key);
     this.retry.delete(key);
     this.handled.delete(key);
+    this.pods.delete(key);
+    this.echo.delete(key);
+  }
+
+  /** A new generation of a Server within its bounds: its StatefulSet runs what it says. */
+  private followServer(namespace: string, name: string, replicas: number): void {
+    const key = `Server/${name}`;
+    const echoed = this.echo.get(key);
+    this.echo.delete(key);
+    // The scheduler's own write coming back: its StatefulSet was set along with it.
+    if (echoed === replicas || !this.opts.source.scaleServerPods) return;
+    const reason = `StatefulSet follows Server replicas ${replicas}`;
+    this.opts.log.info({ kind: 'Server', name, to: replicas, reason }, 'scaling decision');
+    this.pods.set(key, { namespace, name, replicas, missing: false });
+    this.writePods(key);
+  }
+
+  /** One write per Server at a time; a newer target is written once the one in flight is done. */
+  private writePods(key: string): void {
+    const target = this.pods.get(key);
+    const { source, log } = this.opts;
+    if (!target || target.withServer || !source.scaleServerPods || this.podWrites.has(key)) return;
+    const write = source
+      .scaleServerPods(target.namespace, target.name, target.replicas)
+      .then(
+        (result) => {
+          if (result === 'scaled') {
+            if (this.pods.get(key) === target) this.pods.delete(key);
+          } else if (!target.missing) {
+            target.missing = true;
+            log.info(
+              { server: target.name, replicas: target.replicas },
+              'no StatefulSet for this Server yet: it is set once it exists',
+            );
+          }
+        },
+        (err: Error) =>
+          log.warn({ server: target.name, err: err.message }, 'StatefulSet scaling write failed'),
+      )
+      .finally(() => {
+        this.podWrites.delete(key);
+        if (this.pods.get(key) !== target) this.writePods(key);
+      });
+    this.podWrites.set(key, write);
   }
 
   private retryCorrections(): void {
@@ -205,12 +269,40 @@ export class Autoscaler {
   ): Promise<boolean> {
     this.opts.log.info({ kind, name, from, to, reason }, 'scaling decision');
     this.opts.metrics?.scalingDecisions.inc({ kind, direction: to > from ? 'up' : 'down' });
-    return this.opts.source.scale(kind, namespace, name, to).then(
-      () => true,
+    // A Server's scale write sets its StatefulSet too: it supersedes any follow-up still pending,
+    // and waits for one in flight so that the older value cannot land last.
+    const key = `${kind}/${name}`;
+    const inFlight = this.podWrites.get(key);
+    const target: PodsTarget = { namespace, name, replicas: to, missing: false, withServer: true };
+    if (kind === 'Server') {
+      this.echo.set(key, to);
+      this.pods.set(key, target);
+    }
+    const write = () => this.opts.source.scale(kind, namespace, name, to);
+    const current = () => this.pods.get(key) === target;
+    return (inFlight ? inFlight.then(write) : write()).then(
+      (outcome) => {
+        // No StatefulSet yet: set it once it exists, like a follow-up.
+        if (outcome === 'missing' && current()) target.withServer = false;
+        else if (current()) this.pods.delete(key);
+        return true;
+      },
       (err: Error) => {
+        if (current()) this.pods.delete(key);
+        if (this.echo.get(key) === to) this.echo.delete(key);
         this.opts.log.warn({ kind, name, err: err.message }, 'scaling write failed');
         return false;
       },
     );
   }
+}
+
+interface PodsTarget {
+  namespace: string;
+  name: string;
+  replicas: number;
+  /** `no StatefulSet yet` was logged (once per target). */
+  missing: boolean;
+  /** Being written by the Server's own scale write. */
+  withServer?: boolean;
 }

@@ -1,6 +1,7 @@
 /** What keeping a Model or Server within its declared [minReplicas, maxReplicas] asks for. */
 export type BoundsDecision =
   | { action: 'none' }
+  | { action: 'within'; replicas: number }
   | { action: 'scale'; from: number; to: number; reason: string }
   | { action: 'invalid'; reason: string };
 
@@ -11,7 +12,7 @@ export interface ReplicaBounds {
 }
 
 /**
- * Only resources that declare bounds are autoscaled (min and max both 0 or unset: left alone).
+ * Only resources that declare bounds are autoscaled (min and max both 0 or unset: `none`).
  * A Server without `replicas` counts as 1, since synthesis leaves `replicas` out of an autoscaled
  * Server's StatefulSet and Kubernetes then starts one pod. A Model without `replicas` runs
  * `minReplicas` (or 1), which is always within its bounds.
@@ -33,5 +34,5 @@ export function boundsDecision(kind: 'Model' | 'Server', spec: ReplicaBounds | u
   if (max > 0 && from > max) {
     return { action: 'scale', from, to: max, reason: `${shown} is above maxReplicas ${max}` };
   }
-  return { action: 'none' };
+  return { action: 'within', replicas: from };
 }

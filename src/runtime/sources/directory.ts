@@ -12,6 +12,7 @@ import {
 import {
   type DesiredStateHandler,
   type DesiredStateSource,
+  type ScaleOutcome,
   WATCHED_KINDS,
   type WatchedKind,
 } from './types.ts';
@@ -68,11 +69,17 @@ export class DirectorySource implements DesiredStateSource {
   /** Local mode has no API server: the new replica count overrides the file's until the file's
    * `replicas` is edited (as a hand edit wins on an API server). Delivered on the next tick: a decision taken while an object is being delivered (a bounds
    * correction) must not start a second delivery inside the first. */
-  async scale(kind: 'Model' | 'Server', namespace: string, name: string, replicas: number): Promise<void> {
+  async scale(
+    kind: 'Model' | 'Server',
+    namespace: string,
+    name: string,
+    replicas: number,
+  ): Promise<ScaleOutcome> {
     const k = key(kind, namespace, name);
     this.replicas.set(k, { over: declaredReplicas(this.fileObject(k)), replicas });
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.deliver(true);
+    return 'scaled';
   }
 
   private fileObject(k: string): MlopsResource | undefined {

@@ -19,6 +19,7 @@ import {
 import {
   type DesiredStateHandler,
   type DesiredStateSource,
+  type ScaleOutcome,
   WATCHED_KINDS,
   type WatchedKind,
 } from './types.ts';
@@ -35,7 +36,7 @@ const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /**
  * Desired state from the Kubernetes API: one informer (list + watch, re-listing after errors)
  * per kind, in one namespace. Status goes to the `status` subresource, replica changes to
- * the `scale` subresource (and, for a Server, to its StatefulSet's, since no operator sits between).
+ * the `scale` subresource (and, for a Server, to its StatefulSet's).
  */
 export class KubernetesSource implements DesiredStateSource {
   private readonly informers: Informer<KubernetesObject>[] = [];
@@ -108,7 +109,12 @@ export class KubernetesSource implements DesiredStateSource {
     return this.patchStatus('experiments', namespace, name, status);
   }
 
-  async scale(kind: 'Model' | 'Server', namespace: string, name: string, replicas: number): Promise<void> {
+  async scale(
+    kind: 'Model' | 'Server',
+    namespace: string,
+    name: string,
+    replicas: number,
+  ): Promise<ScaleOutcome> {
     await this.custom.patchNamespacedCustomObjectScale(
       {
         group: API_GROUP,
@@ -120,15 +126,20 @@ export class KubernetesSource implements DesiredStateSource {
       },
       MERGE_PATCH,
     );
-    if (kind !== 'Server') return;
+    return kind === 'Server' ? this.scaleServerPods(namespace, name, replicas) : 'scaled';
+  }
+
+  /** No operator sits between a Server and its StatefulSet: the scheduler scales both. */
+  async scaleServerPods(namespace: string, name: string, replicas: number): Promise<ScaleOutcome> {
     try {
       await this.apps.patchNamespacedStatefulSetScale(
         { name, namespace, body: { spec: { replicas } } },
         MERGE_PATCH,
       );
+      return 'scaled';
     } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-      this.log.warn({ server: name }, 'no StatefulSet of that name to scale');
+      if ((err as { code?: number }).code === 404) return 'missing';
+      throw err;
     }
   }
 

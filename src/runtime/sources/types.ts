@@ -1,5 +1,7 @@
 import type { MlopsResource, ModelStatus, ServerStatus, StatusBase } from '../../spec/types.ts';
 
+export type ScaleOutcome = 'scaled' | 'missing';
+
 export type WatchedKind = 'Model' | 'Server' | 'Pipeline' | 'Experiment';
 export const WATCHED_KINDS: readonly WatchedKind[] = ['Model', 'Server', 'Pipeline', 'Experiment'];
 
@@ -19,6 +21,15 @@ export interface DesiredStateSource {
   writeModelStatus(namespace: string, name: string, status: ModelStatus): Promise<void>;
   writeServerStatus(namespace: string, name: string, status: ServerStatus): Promise<void>;
   writeExperimentStatus(namespace: string, name: string, status: StatusBase): Promise<void>;
-  /** Sets `spec.replicas` through the scale subresource (Kubernetes) or in memory (local). */
-  scale(kind: 'Model' | 'Server', namespace: string, name: string, replicas: number): Promise<void>;
+  /**
+   * Sets `spec.replicas` through the scale subresource (Kubernetes) or in memory (local); for a
+   * Server, also the workload running its pods where the runtime owns one. `missing`: the resource
+   * was scaled but that workload does not exist (yet).
+   */
+  scale(kind: 'Model' | 'Server', namespace: string, name: string, replicas: number): Promise<ScaleOutcome>;
+  /**
+   * Sets the replicas of the workload running a Server's pods (its StatefulSet, through the scale
+   * subresource), for sources where the runtime owns one. `missing`: there is none (yet).
+   */
+  scaleServerPods?(namespace: string, name: string, replicas: number): Promise<ScaleOutcome>;
 }

@@ -13,6 +13,7 @@ function setup(spec: { replicas?: number; minReplicas?: number; maxReplicas?: nu
     source: {
       scale: async (kind, _ns, name, n) => {
         scaled.push(`${kind}/${name}=${n}`);
+        return 'scaled' as const;
       },
     },
     log: pino({ level: 'silent' }),

@@ -22,9 +22,12 @@ describe('boundsDecision', () => {
       to: 2,
       reason: 'replicas unset (1 pod) is below minReplicas 2',
     });
-    expect(boundsDecision('Server', { maxReplicas: 4 })).toEqual({ action: 'none' });
+    expect(boundsDecision('Server', { maxReplicas: 4 })).toEqual({ action: 'within', replicas: 1 });
     // A Model without replicas runs minReplicas: always within.
-    expect(boundsDecision('Model', { minReplicas: 2, maxReplicas: 4 })).toEqual({ action: 'none' });
+    expect(boundsDecision('Model', { minReplicas: 2, maxReplicas: 4 })).toEqual({
+      action: 'within',
+      replicas: 2,
+    });
   });
 
   it('lowers replicas above maxReplicas to the maximum', () => {
@@ -37,10 +40,11 @@ describe('boundsDecision', () => {
     expect(boundsDecision('Server', { replicas: 4, maxReplicas: 2 })).toMatchObject({ from: 4, to: 2 });
   });
 
-  it('leaves replicas within the bounds, and resources without bounds, alone', () => {
+  it('keeps replicas within the bounds, and leaves resources without bounds alone', () => {
     for (const replicas of [2, 3, 4]) {
       expect(boundsDecision('Server', { replicas, minReplicas: 2, maxReplicas: 4 })).toEqual({
-        action: 'none',
+        action: 'within',
+        replicas,
       });
     }
     expect(boundsDecision('Server', { replicas: 9 })).toEqual({ action: 'none' });
@@ -56,10 +60,16 @@ describe('boundsDecision', () => {
   });
 });
 
-function setup(opts: { failWrites?: number } = {}) {
+type PodsWrite = 'scaled' | 'missing' | 'fail';
+
+/** `pods`: how successive writes of a StatefulSet's scale answer (then `scaled`), whether by a
+ * Server's scale write or on their own; without it, the source has no StatefulSets (local mode). */
+function setup(opts: { failWrites?: number; pods?: PodsWrite[] } = {}) {
   let t = 0;
   const h = harness({ now: () => t });
   const scaled: string[] = [];
+  const podWrites: string[] = [];
+  const podAnswers = [...(opts.pods ?? [])];
   const logged: Record<string, unknown>[] = [];
   let failures = opts.failWrites ?? 0;
   const log = pino(
@@ -72,7 +82,21 @@ function setup(opts: { failWrites?: number } = {}) {
       scale: async (kind, _ns, name, n) => {
         if (failures-- > 0) throw new Error('apiserver unavailable');
         scaled.push(`${kind}/${name}=${n}`);
+        // A Server's scale write also writes its StatefulSet's, answered like scaleServerPods.
+        const answer = kind === 'Server' && opts.pods ? (podAnswers.shift() ?? 'scaled') : 'scaled';
+        if (answer === 'fail') throw new Error('apiserver unavailable');
+        return answer;
       },
+      ...(opts.pods
+        ? {
+            scaleServerPods: async (_ns: string, name: string, n: number) => {
+              podWrites.push(`${name}=${n}`);
+              const answer = podAnswers.shift() ?? 'scaled';
+              if (answer === 'fail') throw new Error('apiserver unavailable');
+              return answer;
+            },
+          }
+        : {}),
     },
     log,
     cooldownMs: 60_000,
@@ -81,8 +105,9 @@ function setup(opts: { failWrites?: number } = {}) {
     now: () => t,
     periodMs: 10,
   });
-  const serverSeen = (spec: Parameters<typeof serverResource>[1]) => {
+  const serverSeen = (spec: Parameters<typeof serverResource>[1], generation?: number) => {
     const res = serverResource('mlserver', spec);
+    if (generation !== undefined) res.metadata.generation = generation;
     h.scheduler.upsertServer(res);
     auto.onResource(res);
   };
@@ -92,7 +117,17 @@ function setup(opts: { failWrites?: number } = {}) {
     auto.onResource(res);
   };
   const decisions = () => logged.filter((l) => l.msg === 'scaling decision');
-  return { h, auto, scaled, decisions, serverSeen, modelSeen, advance: (ms: number) => (t += ms) };
+  return {
+    h,
+    auto,
+    scaled,
+    podWrites,
+    logged,
+    decisions,
+    serverSeen,
+    modelSeen,
+    advance: (ms: number) => (t += ms),
+  };
 }
 
 const flushWrites = () => new Promise((r) => setImmediate(r));
@@ -123,7 +158,7 @@ describe('Autoscaler (bounds)', () => {
     expect(s.h.scheduler.servers.get('mlserver')?.desired?.replicas).toBe(4);
   });
 
-  it('does nothing for a Server within its bounds', async () => {
+  it('writes nothing for a Server within its bounds where there are no StatefulSets (local)', async () => {
     const s = setup();
     s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 4 });
     await flushWrites();
@@ -204,5 +239,117 @@ describe('Autoscaler (bounds)', () => {
     } finally {
       s.auto.stop();
     }
+  });
+
+  it('sets the StatefulSet of a Server within its bounds to its replicas, once per generation', async () => {
+    const s = setup({ pods: [] });
+    s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 3 }, 1);
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=2']);
+    expect(s.scaled).toEqual([]);
+    expect(s.decisions()).toEqual([
+      expect.objectContaining({
+        kind: 'Server',
+        name: 'mlserver',
+        to: 2,
+        reason: 'StatefulSet follows Server replicas 2',
+      }),
+    ]);
+    s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 3 }, 1); // a status write
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=2']);
+    s.serverSeen({ replicas: 3, minReplicas: 1, maxReplicas: 3 }, 2);
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=2', 'mlserver=3']);
+    expect(s.decisions()).toHaveLength(2);
+    // A restarted scheduler sees it for the first time: the StatefulSet may have been recreated.
+    const restarted = setup({ pods: [] });
+    restarted.serverSeen({ replicas: 3, minReplicas: 1, maxReplicas: 3 }, 2);
+    await flushWrites();
+    expect(restarted.podWrites).toEqual(['mlserver=3']);
+  });
+
+  it('a Server without replicas within its bounds gets the one pod it counts as', async () => {
+    const s = setup({ pods: [] });
+    s.serverSeen({ minReplicas: 1, maxReplicas: 3 }, 1);
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=1']);
+    expect(s.decisions().map((d) => d.reason)).toEqual(['StatefulSet follows Server replicas 1']);
+  });
+
+  it('does not follow the Server generation its own scale write made (that write set the StatefulSet)', async () => {
+    const s = setup({ pods: [] });
+    s.serverSeen({ minReplicas: 2, maxReplicas: 4 }, 1);
+    await flushWrites();
+    s.serverSeen({ replicas: 2, minReplicas: 2, maxReplicas: 4 }, 2);
+    await flushWrites();
+    expect(s.scaled).toEqual(['Server/mlserver=2']);
+    expect(s.podWrites).toEqual([]);
+    expect(s.decisions()).toHaveLength(1);
+    // A later edit by hand within the bounds is followed.
+    s.serverSeen({ replicas: 3, minReplicas: 2, maxReplicas: 4 }, 3);
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=3']);
+  });
+
+  it('leaves the StatefulSet of a Server without bounds alone', async () => {
+    const s = setup({ pods: [] });
+    s.serverSeen({ replicas: 2 }, 1);
+    await flushWrites();
+    expect(s.podWrites).toEqual([]);
+    expect(s.decisions()).toEqual([]);
+  });
+
+  it('retries the StatefulSet write while it is missing or failing, then stops', async () => {
+    const s = setup({ pods: ['missing', 'missing', 'fail'] });
+    s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 3 }, 1);
+    s.auto.start();
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      s.auto.stop();
+    }
+    expect(s.podWrites).toEqual(['mlserver=2', 'mlserver=2', 'mlserver=2', 'mlserver=2']);
+    // One decision, and the missing StatefulSet reported once.
+    expect(s.decisions()).toHaveLength(1);
+    expect(s.logged.filter((l) => String(l.msg).startsWith('no StatefulSet'))).toHaveLength(1);
+    expect(s.logged.filter((l) => l.msg === 'StatefulSet scaling write failed')).toHaveLength(1);
+  });
+
+  it('a Server corrected before its StatefulSet exists: the StatefulSet is set once it does', async () => {
+    const s = setup({ pods: ['missing', 'missing'] });
+    s.serverSeen({ minReplicas: 2, maxReplicas: 4 }, 1);
+    s.auto.start();
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      s.serverSeen({ replicas: 2, minReplicas: 2, maxReplicas: 4 }, 2); // its own write coming back
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      s.auto.stop();
+    }
+    expect(s.scaled).toEqual(['Server/mlserver=2']);
+    expect(s.podWrites).toEqual(['mlserver=2', 'mlserver=2']);
+    expect(s.decisions()).toHaveLength(1);
+  });
+
+  it('writes a newer StatefulSet value once the write in flight is done', async () => {
+    const s = setup({ pods: [] });
+    s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 3 }, 1);
+    s.serverSeen({ replicas: 3, minReplicas: 1, maxReplicas: 3 }, 2);
+    expect(s.podWrites).toEqual(['mlserver=2']);
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=2', 'mlserver=3']);
+  });
+
+  it('a newer value waits for the StatefulSet write in flight, so the older one cannot land last', async () => {
+    const s = setup({ pods: [] });
+    s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 3 }, 1);
+    s.serverSeen({ replicas: 3, minReplicas: 1, maxReplicas: 3 }, 2);
+    s.serverSeen({ replicas: 5, minReplicas: 1, maxReplicas: 3 }, 3); // corrected to 3 by the Server's scale
+    expect(s.podWrites).toEqual(['mlserver=2']);
+    expect(s.scaled).toEqual([]);
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=2']);
+    expect(s.scaled).toEqual(['Server/mlserver=3']);
   });
 });
