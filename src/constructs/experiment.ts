@@ -55,6 +55,7 @@ export class Experiment extends MlopsResource {
     this.candidates = props.candidates ?? [];
     this.default = props.default;
     this.mirror = props.mirror;
+    this.noteReferences(...this.candidates.map((c) => c.target), this.default, this.mirror?.target);
     addRule(this, (context) => [...this.ownProblems(), ...this.sharedDefaultProblems(context)]);
   }
 

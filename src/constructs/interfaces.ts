@@ -44,6 +44,8 @@ export interface PipelineStepRef {
 /** What placement checks need to know about a server configuration. */
 export interface IServerConfig {
   readonly name: string;
+  /** True for `fromName()` configurations: installed elsewhere, not by this app or Seldon. */
+  readonly external?: boolean;
   /** Capabilities its servers advertise; undefined when unknown (then trusted). */
   readonly capabilities: readonly string[] | undefined;
   /** Name of the container that serves inference (carries the memory request). */

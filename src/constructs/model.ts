@@ -194,6 +194,7 @@ export class Model extends MlopsResource implements IModel {
     this.minReplicas = props.minReplicas;
     this.tensors = props.tensors ?? {};
     this.memoryBytes = undefined;
+    this.noteReferences(props.server, props.explainer?.target, props.llm?.target);
 
     if (!props.storageUri?.trim()) {
       addProblem(this, {

@@ -221,7 +221,11 @@ export class Pipeline extends MlopsResource implements IPipeline {
   constructor(scope: Construct, id: string, props: PipelineProps = {}) {
     super(scope, id, 'Pipeline', props.name);
     this.props = props;
-    for (const step of props.steps ?? []) this._steps.push(step);
+    for (const step of props.steps ?? []) this.addStep(step.model, step);
+    const input = props.input;
+    this.noteReferences(
+      ...[...(input?.externalInputs ?? []), ...(input?.externalTriggers ?? [])].map(referencedPipeline),
+    );
     checkTopicLength(this, 'pipeline', this.name);
     addRule(this, () => this.problems());
   }
@@ -233,7 +237,8 @@ export class Pipeline extends MlopsResource implements IPipeline {
 
   /** Adds a step calling `model`. */
   addStep(model: IModel, options: StepOptions = {}): void {
-    this._steps.push({ model, ...options });
+    this._steps.push({ ...options, model });
+    this.noteReferences(model);
   }
 
   inputs(tensor?: string): TensorRef {
@@ -633,4 +638,10 @@ class ExternalPipeline extends ExternalResource implements IPipeline {
   step(model: IModel): PipelineStepRef {
     return stepRef(this, model);
   }
+}
+
+/** The pipeline an external input or trigger reads from. */
+function referencedPipeline(ref: ExternalReference): IPipeline | IModel {
+  if (isTensorRef(ref)) return ref.owner;
+  return isStepRef(ref) ? ref.pipeline : ref;
 }

@@ -2,7 +2,7 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { MlopsKind } from '../spec/types.ts';
-import { API_VERSION } from '../spec/types.ts';
+import { API_VERSION, EXTERNAL_REFERENCES_ANNOTATION } from '../spec/types.ts';
 import { Environment } from './environment.ts';
 import { dnsLabelProblem, KAFKA_TOPIC_MAX_LENGTH, kafkaTopics, suggestDnsLabel } from './names.ts';
 import { addProblem, addRule, memoize, type Problem, type RuleContext, treeChanged } from './validation.ts';
@@ -48,6 +48,23 @@ export abstract class MlopsResource extends Construct {
 
   get namespace(): string | undefined {
     return this.apiObject.metadata.namespace ?? namespaceOf(this);
+  }
+
+  private readonly externalReferences = new Set<string>();
+
+  /**
+   * Records references to objects declared elsewhere (`fromName`) in an annotation, so that
+   * `mlops validate` on the synthesized manifests trusts them as this app's validation does.
+   */
+  protected noteReferences(
+    ...targets: ({ readonly kind: string; readonly name: string; readonly external?: boolean } | undefined)[]
+  ): void {
+    for (const t of targets) if (t?.external) this.externalReferences.add(`${t.kind}/${t.name}`);
+    if (this.externalReferences.size === 0) return;
+    this.apiObject.metadata.addAnnotation(
+      EXTERNAL_REFERENCES_ANNOTATION,
+      [...this.externalReferences].sort().join(','),
+    );
   }
 
   /** Two objects of one kind and name in a namespace would overwrite each other. */

@@ -122,6 +122,7 @@ export class ServerConfig extends MlopsResource implements IServerConfig {
   static fromName(name: string, attributes: ServerConfigAttributes = {}): IServerConfig {
     return Object.freeze({
       name,
+      external: true,
       capabilities: attributes.capabilities ? Object.freeze([...attributes.capabilities]) : undefined,
       inferenceContainer: attributes.inferenceContainer,
       defaultMemoryBytes: attributes.defaultMemoryBytes,

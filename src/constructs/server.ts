@@ -162,6 +162,7 @@ export class Server extends MlopsResource implements IServer {
     super(scope, id, 'Server', props.name);
     this.props = props;
     this.serverConfig = props.serverConfig ?? UNKNOWN_CONFIG;
+    this.noteReferences({ kind: 'ServerConfig', ...this.serverConfig });
     if (!props.serverConfig) {
       addProblem(this, {
         field: 'serverConfig',

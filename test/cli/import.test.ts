@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareManifests } from '../../src/review/compare.ts';
 import { loadManifests } from '../../src/review/manifests.ts';
+import { EXTERNAL_REFERENCES_ANNOTATION } from '../../src/spec/types.ts';
 import { mlops } from '../review/cli.ts';
 import { fixtures } from '../review/golden.ts';
 
@@ -24,8 +25,18 @@ describe('mlops import', () => {
     const syn = mlops(['synth', '--app', app, '--out', out, '--target', 'seldon']);
     expect(syn.code, syn.stderr).toBe(0);
     const diff = compareManifests(loadManifests([input]), loadManifests([out]));
-    expect(diff.objects).toEqual([]);
-    expect(diff.summary.unchanged).toBe(13);
+    // The only addition: objects that reference something the input does not declare (imported
+    // as `fromName`) say so in an annotation, so `mlops validate` trusts those references.
+    const changes = diff.objects.flatMap((o) => o.changes.map((c) => ({ object: o.id.name, ...c })));
+    expect(changes.length).toBeGreaterThan(0);
+    for (const c of changes) {
+      expect(c).toMatchObject({ op: 'add', path: 'metadata.annotations' });
+      expect(Object.keys(c.after as object)).toEqual([EXTERNAL_REFERENCES_ANNOTATION]);
+    }
+    expect(diff.summary.unchanged + diff.summary.changed).toBe(13);
+    // The input alone has dangling references; the synthesized set marks them external.
+    expect(mlops(['validate', input]).stdout).toContain('[reference/');
+    expect(mlops(['validate', out]).stdout).not.toContain('[reference/');
   });
 
   it('writes code that is already formatted and type-checks', () => {
