@@ -18,14 +18,9 @@ import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
 import type { DesiredStateHandler } from '../../src/runtime/sources/types.ts';
 import type { MlopsResource } from '../../src/spec/types.ts';
 import { synthesizeObjects } from '../../src/synth/synthesize.ts';
-import {
-  type ApplyObject,
-  type KubeApiserver,
-  serverSideApply,
-  startKubeApiserver,
-} from './harness/kube.ts';
-import { describeE2E } from './harness/toolchain.ts';
 import { everyOptionApp } from '../constructs/runtime-every-option.ts';
+import { type ApplyObject, type KubeApiserver, serverSideApply, startKubeApiserver } from './harness/kube.ts';
+import { describeE2E } from './harness/toolchain.ts';
 
 const NS = 'rbac';
 
