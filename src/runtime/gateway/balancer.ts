@@ -52,3 +52,42 @@ export function isConnectFailure(err: unknown): boolean {
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return true;
   return code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION';
 }
+
+export class ConnectFailure extends Error {
+  constructor(readonly attempts: string[]) {
+    super(`no replica reachable (tried ${attempts.join(', ')})`);
+  }
+}
+
+/**
+ * Sends to the least busy replica and moves to another one only when `send` fails before the
+ * request reached it (`retryable`); other errors go to the caller untouched.
+ */
+export async function sendWithRetries<E, T>(
+  balancer: LeastOutstanding<E>,
+  endpoints: readonly E[],
+  maxAttempts: number,
+  keyOf: (e: E) => string,
+  send: (endpoint: E, key: string) => Promise<T>,
+  retryable: (err: unknown, key: string) => boolean,
+): Promise<T> {
+  const tried = new Set<string>();
+  const attempts: string[] = [];
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const endpoint =
+      balancer.pick(endpoints, tried.size < endpoints.length ? tried : undefined) ?? endpoints[0];
+    if (!endpoint) break;
+    const key = keyOf(endpoint);
+    tried.add(key);
+    attempts.push(key);
+    const release = balancer.acquire(endpoint);
+    try {
+      return await send(endpoint, key);
+    } catch (err) {
+      if (!retryable(err, key)) throw err;
+    } finally {
+      release();
+    }
+  }
+  throw new ConnectFailure(attempts);
+}

@@ -1,7 +1,6 @@
 import http2 from 'node:http2';
 import type { Endpoint } from '../protocol/control.ts';
-import { isConnectFailure, type LeastOutstanding } from './balancer.ts';
-import { ConnectFailure } from './http-upstream.ts';
+import { isConnectFailure, type LeastOutstanding, sendWithRetries } from './balancer.ts';
 
 export interface GrpcUpstreamResponse {
   headers: http2.IncomingHttpHeaders;
@@ -29,27 +28,18 @@ export class GrpcUpstream {
     headers: http2.OutgoingHttpHeaders,
     body: Buffer,
   ): Promise<GrpcUpstreamResponse> {
-    const tried = new Set<string>();
-    const attempts: string[] = [];
-    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const endpoint =
-        this.balancer.pick(endpoints, tried.size < endpoints.length ? tried : undefined) ?? endpoints[0];
-      if (!endpoint) break;
-      const key = grpcEndpointKey(endpoint);
-      tried.add(key);
-      attempts.push(key);
-      const release = this.balancer.acquire(endpoint);
-      try {
-        const session = await this.session(key);
-        return await this.once(session, path, headers, body);
-      } catch (err) {
-        if (!isConnectFailure(err)) throw err;
+    return sendWithRetries(
+      this.balancer,
+      endpoints,
+      this.maxAttempts,
+      grpcEndpointKey,
+      async (_endpoint, key) => this.once(await this.session(key), path, headers, body),
+      (err, key) => {
+        if (!isConnectFailure(err)) return false;
         this.sessions.delete(key);
-      } finally {
-        release();
-      }
-    }
-    throw new ConnectFailure(attempts);
+        return true;
+      },
+    );
   }
 
   private session(key: string): Promise<http2.ClientHttp2Session> {

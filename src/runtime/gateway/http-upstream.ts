@@ -1,18 +1,12 @@
 import type http from 'node:http';
 import { type Dispatcher, Pool } from 'undici';
 import type { Endpoint } from '../protocol/control.ts';
-import { isConnectFailure, type LeastOutstanding } from './balancer.ts';
+import { isConnectFailure, type LeastOutstanding, sendWithRetries } from './balancer.ts';
 
 export interface UpstreamResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
-}
-
-export class ConnectFailure extends Error {
-  constructor(readonly attempts: string[]) {
-    super(`no replica reachable (tried ${attempts.join(', ')})`);
-  }
 }
 
 const HOP_BY_HOP = new Set([
@@ -60,25 +54,14 @@ export class HttpUpstream {
     body: Buffer | undefined,
     timeoutMs = 0,
   ): Promise<UpstreamResponse> {
-    const tried = new Set<string>();
-    const attempts: string[] = [];
-    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-      const endpoint =
-        this.balancer.pick(endpoints, tried.size < endpoints.length ? tried : undefined) ?? endpoints[0];
-      if (!endpoint) break;
-      const key = endpointKey(endpoint);
-      tried.add(key);
-      attempts.push(key);
-      const release = this.balancer.acquire(endpoint);
-      try {
-        return await this.once(endpoint, method, path, headers, body, timeoutMs);
-      } catch (err) {
-        if (!(err instanceof RetryableError)) throw err;
-      } finally {
-        release();
-      }
-    }
-    throw new ConnectFailure(attempts);
+    return sendWithRetries(
+      this.balancer,
+      endpoints,
+      this.maxAttempts,
+      endpointKey,
+      (endpoint) => this.once(endpoint, method, path, headers, body, timeoutMs),
+      (err) => err instanceof RetryableError,
+    );
   }
 
   private pool(e: Endpoint): Pool {
