@@ -1,5 +1,12 @@
 import http2 from 'node:http2';
 import type { Logger } from 'pino';
+import {
+  frameMessage,
+  onlyMessage,
+  overrideNameField,
+  readNameField,
+  sendGrpcStatus,
+} from '../oip/grpc-wire.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
 import { INTERNAL_MODEL_HEADER, resolve } from './proxy.ts';
@@ -42,29 +49,29 @@ export function createGrpcProxy(opts: {
     stream.on('end', () => {
       handle().catch((err: Error) => {
         opts.log.warn({ err: err.message, path }, 'gRPC proxy request failed');
-        grpcError(stream, 13, err.message);
+        sendGrpcStatus(stream, 13, err.message);
       });
     });
     const handle = async () => {
       let body: Buffer = Buffer.concat(chunks);
       let internal: string | undefined;
       if (MODEL_METHODS.has(method)) {
-        const message = singleMessage(body);
-        if (!message) return grpcError(stream, 3, 'expected exactly one uncompressed message');
-        const named = stringField1(message) ?? '';
+        const message = onlyMessage(body);
+        if (!message) return sendGrpcStatus(stream, 3, 'expected exactly one uncompressed message');
+        const named = readNameField(message) ?? '';
         internal = resolve(opts.manager, headers[INTERNAL_MODEL_HEADER] as string | undefined, named);
-        if (!internal) return grpcError(stream, 5, `model ${named} is not loaded on this replica`);
+        if (!internal) return sendGrpcStatus(stream, 5, `model ${named} is not loaded on this replica`);
         try {
           if (!(await opts.manager.acquire(internal)))
-            return grpcError(stream, 5, `model ${internal} is not registered`);
+            return sendGrpcStatus(stream, 5, `model ${internal} is not registered`);
         } catch (err) {
-          return grpcError(
+          return sendGrpcStatus(
             stream,
             14,
             `model ${internal} could not be brought into memory: ${(err as Error).message}`,
           );
         }
-        body = frame(appendField1(message, internal));
+        body = frameMessage(overrideNameField(message, internal));
       }
       const name = internal;
       forward(upstream(), headers, body, stream, (code) => {
@@ -124,7 +131,7 @@ function forward(
   });
   up.on('error', (err) => {
     finish('14');
-    if (!down.headersSent) grpcError(down, 14, `inference server unreachable: ${err.message}`);
+    if (!down.headersSent) sendGrpcStatus(down, 14, `inference server unreachable: ${err.message}`);
     else down.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   });
   up.end(body);
@@ -134,86 +141,4 @@ function stripPseudo(h: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
   const out: http2.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(h)) if (!k.startsWith(':') && v !== undefined) out[k] = v;
   return out;
-}
-
-function grpcError(stream: http2.ServerHttp2Stream, code: number, message: string): void {
-  if (stream.destroyed) return;
-  if (stream.headersSent) {
-    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-    return;
-  }
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-status': String(code),
-      'grpc-message': encodeURIComponent(message),
-    },
-    { endStream: true },
-  );
-}
-
-function singleMessage(body: Buffer): Buffer | undefined {
-  if (body.length < 5 || body[0] !== 0) return undefined;
-  const len = body.readUInt32BE(1);
-  return body.length === 5 + len ? body.subarray(5) : undefined;
-}
-
-function frame(message: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.length);
-  out[0] = 0;
-  out.writeUInt32BE(message.length, 1);
-  message.copy(out, 5);
-  return out;
-}
-
-function varint(buf: Buffer, pos: number): [number, number] {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= buf.length) throw new Error('truncated varint');
-    const b = buf[pos++];
-    value += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return [value, pos];
-    shift += 7;
-  }
-}
-
-/** The last value of field 1 (a string) of a protobuf message, walking only the top level. */
-export function stringField1(msg: Buffer): string | undefined {
-  let pos = 0;
-  let found: string | undefined;
-  try {
-    while (pos < msg.length) {
-      let tag: number;
-      [tag, pos] = varint(msg, pos);
-      const field = Math.floor(tag / 8);
-      const wire = tag & 7;
-      if (wire === 0) [, pos] = varint(msg, pos);
-      else if (wire === 1) pos += 8;
-      else if (wire === 5) pos += 4;
-      else if (wire === 2) {
-        let len: number;
-        [len, pos] = varint(msg, pos);
-        if (field === 1) found = msg.subarray(pos, pos + len).toString('utf8');
-        pos += len;
-      } else return found;
-    }
-  } catch {
-    return found;
-  }
-  return found;
-}
-
-/** Appends field 1 = `value`: decoders keep the last occurrence of a singular field. */
-export function appendField1(msg: Buffer, value: string): Buffer {
-  const bytes = Buffer.from(value, 'utf8');
-  const len: number[] = [];
-  let n = bytes.length;
-  while (n > 0x7f) {
-    len.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  len.push(n);
-  return Buffer.concat([msg, Buffer.from([0x0a, ...len]), bytes]);
 }

@@ -1,7 +1,7 @@
 import type { Headers } from '../bus/bus.ts';
 import { LeastOutstanding } from '../gateway/balancer.ts';
-import { firstMessage, frameMessage } from '../gateway/grpc-frames.ts';
 import { GrpcUpstream, grpcEndpointKey } from '../gateway/grpc-upstream.ts';
+import { firstMessage, frameMessage } from '../oip/grpc-wire.ts';
 import type { Endpoint } from '../protocol/control.ts';
 
 const UNAVAILABLE = 14;

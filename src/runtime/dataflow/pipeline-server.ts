@@ -4,10 +4,10 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Headers } from '../bus/bus.ts';
-import { firstMessage, frameMessage } from '../gateway/grpc-frames.ts';
 import { jsonRequestToMessage, messageToJsonResponse } from '../oip/convert.ts';
 import { errorBody, GrpcCode, OipError } from '../oip/errors.ts';
-import { decodeResponse, encodeMessage, encodeRequest, readNameField, types } from '../oip/messages.ts';
+import { firstMessage, frameMessage, readNameField, sendGrpcStatus } from '../oip/grpc-wire.ts';
+import { decodeResponse, encodeMessage, encodeRequest, types } from '../oip/messages.ts';
 import { parseInferRequest } from '../oip/validate.ts';
 import { registry } from './metrics.ts';
 import type { PipelineGateway } from './pipeline-gateway.ts';
@@ -48,7 +48,7 @@ export async function startPipelineServers(
     stream.on('error', () => {});
     handleGrpc(gateway, stream, headers, limit).catch((err) => {
       logger.error({ err }, 'pipeline gRPC call failed unexpectedly');
-      trailersOnly(stream, GrpcCode.INTERNAL, 'internal error');
+      sendGrpcStatus(stream, GrpcCode.INTERNAL, 'internal error');
     });
   });
   const host = opts.host ?? '0.0.0.0';
@@ -179,7 +179,7 @@ async function handleGrpc(
     });
   } catch (err) {
     const e = err instanceof OipError ? err : new OipError((err as Error).message, 500);
-    trailersOnly(stream, e.grpcCode, e.message);
+    sendGrpcStatus(stream, e.grpcCode, e.message);
   }
 }
 
@@ -191,19 +191,6 @@ function respond(stream: http2.ServerHttp2Stream, body: Buffer, headers: Record<
   );
   stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
   stream.end(body);
-}
-
-function trailersOnly(stream: http2.ServerHttp2Stream, code: number, message: string): void {
-  if (stream.destroyed || stream.closed || stream.headersSent) return;
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-status': String(code),
-      'grpc-message': encodeURIComponent(message),
-    },
-    { endStream: true },
-  );
 }
 
 function readBody(stream: NodeJS.ReadableStream & { destroy(): void }, limit: number): Promise<Buffer> {

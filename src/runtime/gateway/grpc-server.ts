@@ -2,9 +2,15 @@ import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import type { Logger } from 'pino';
 import { GrpcCode, OipError } from '../oip/errors.ts';
-import { encodeMessage, readNameField, types } from '../oip/messages.ts';
+import {
+  firstMessage,
+  frameMessage,
+  overrideNameField,
+  readNameField,
+  sendGrpcStatus,
+} from '../oip/grpc-wire.ts';
+import { encodeMessage, types } from '../oip/messages.ts';
 import type { Endpoint } from '../protocol/control.ts';
-import { firstMessage, frameMessage, overrideNameField } from './grpc-frames.ts';
 import type { GrpcUpstream } from './grpc-upstream.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
@@ -37,7 +43,7 @@ export function createGrpcGateway(opts: GrpcGatewayOptions): http2.Http2Server {
   server.on('stream', (stream, headers) => {
     handle(opts, stream, headers).catch((err) => {
       opts.logger.error({ err }, 'unexpected error handling a gRPC call');
-      sendStatus(stream, GrpcCode.INTERNAL, 'internal gateway error');
+      sendGrpcStatus(stream, GrpcCode.INTERNAL, 'internal gateway error');
     });
   });
   server.on('sessionError', (err) => opts.logger.debug({ err }, 'HTTP/2 session error'));
@@ -103,7 +109,7 @@ async function handle(
   } catch (err) {
     const e = asOipError(err);
     code = e.grpcCode;
-    sendStatus(stream, e.grpcCode, e.message);
+    sendGrpcStatus(stream, e.grpcCode, e.message);
   } finally {
     opts.metrics.requests.inc({ protocol: 'grpc', kind, code });
     opts.metrics.latency.observe({ protocol: 'grpc', kind }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -161,19 +167,6 @@ function respond(
   stream.respond(headers, { waitForTrailers: true });
   stream.once('wantTrailers', () => stream.sendTrailers(hasTrailers ? trailers : { 'grpc-status': '0' }));
   stream.end(body);
-}
-
-export function sendStatus(stream: http2.ServerHttp2Stream, code: number, message: string): void {
-  if (stream.destroyed || stream.closed || stream.headersSent) return;
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      'grpc-status': String(code),
-      'grpc-message': encodeURIComponent(message),
-    },
-    { endStream: true },
-  );
 }
 
 function readBody(stream: http2.ServerHttp2Stream, limit: number): Promise<Buffer> {

@@ -7,11 +7,11 @@ import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactCache } from '../../../src/runtime/agent/artifacts.ts';
-import { appendField1, stringField1 } from '../../../src/runtime/agent/grpc-proxy.ts';
 import { AgentMetrics } from '../../../src/runtime/agent/metrics.ts';
 import { ModelManager } from '../../../src/runtime/agent/model-manager.ts';
 import { createRestProxy } from '../../../src/runtime/agent/proxy.ts';
 import type { ModelServer } from '../../../src/runtime/agent/repository-client.ts';
+import { overrideNameField, readNameField } from '../../../src/runtime/oip/grpc-wire.ts';
 
 /** An inference server stand-in: answers infer calls for the models it has loaded, 404 otherwise. */
 function fakeUpstream() {
@@ -132,12 +132,12 @@ describe('protobuf field 1 helpers', () => {
   it('reads the last field 1 and appends one that wins', () => {
     // field 1 = "iris", field 2 = "v", field 3 varint 5
     const msg = Buffer.from([0x0a, 4, ...Buffer.from('iris'), 0x12, 1, 0x76, 0x18, 5]);
-    expect(stringField1(msg)).toBe('iris');
-    const rewritten = appendField1(msg, 'iris_3');
-    expect(stringField1(rewritten)).toBe('iris_3');
-    expect(stringField1(Buffer.from([0x18, 0x96, 0x01]))).toBeUndefined();
+    expect(readNameField(msg)).toBe('iris');
+    const rewritten = overrideNameField(msg, 'iris_3');
+    expect(readNameField(rewritten)).toBe('iris_3');
+    expect(readNameField(Buffer.from([0x18, 0x96, 0x01]))).toBeUndefined();
     const long = 'x'.repeat(200);
-    expect(stringField1(appendField1(Buffer.alloc(0), long))).toBe(long);
+    expect(readNameField(overrideNameField(Buffer.alloc(0), long))).toBe(long);
   });
 });
 
