@@ -1,8 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadManifests } from '../review/manifests.ts';
 import type { KubeObject } from '../spec/types.ts';
@@ -34,7 +33,6 @@ interface DevOptions {
 }
 
 const RUNTIME_BIN = fileURLToPath(new URL('../../bin/mlops-runtime.js', import.meta.url));
-const MEMORY_DATAFLOW = fileURLToPath(new URL('./dev/memory-dataflow.ts', import.meta.url));
 const DEFAULT_GATEWAY_PORT = 9000;
 const MLSERVER_STARTUP_MS = 120_000;
 
@@ -260,20 +258,15 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
     opts.topicPrefix,
     '--inference',
     `127.0.0.1:${gwGrpc}`,
+    '--host',
+    '127.0.0.1',
     '--http-port',
     String(pgHttp),
     '--grpc-port',
     String(pgGrpc),
+    ...(ctx.kafka ? ['--brokers', ctx.kafka] : ['--bus', 'memory']),
   ];
-  if (pipelines && ctx.kafka) {
-    runtime('dataflow', 'dataflow', ['--brokers', ctx.kafka, ...dataflowArgs]);
-  } else if (pipelines) {
-    run.supervisor.start({
-      name: 'dataflow',
-      command: process.execPath,
-      args: ['--import', tsxLoader(), MEMORY_DATAFLOW, ...dataflowArgs, '--log-level', logLevel],
-    });
-  }
+  if (pipelines) runtime('dataflow', 'dataflow', dataflowArgs);
 
   // Promise.all at once: a replica failing while the gateway starts is handled, not unhandled.
   const agents = Promise.all(
@@ -487,11 +480,6 @@ async function waitFor(
   throw new Error(
     `${what} was not ready within ${Math.round(timeoutMs / 1000)} s; its last lines:\n${child.tail().join('\n')}`,
   );
-}
-
-/** File URL of tsx's loader, so a child Node process can run a TypeScript entry point. */
-function tsxLoader(): string {
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 }
 
 function range(n: number): number[] {

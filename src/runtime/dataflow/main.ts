@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import type { Bus } from '../bus/bus.ts';
 import { KafkaBus } from '../bus/kafka-bus.ts';
+import { MemoryBus } from '../bus/memory-bus.ts';
 import { PipelineEngine } from './engine.ts';
 import { readPipelines } from './manifests.ts';
 import { GrpcModelClient } from './model-client.ts';
@@ -10,12 +12,15 @@ import { startPipelineServers } from './pipeline-server.ts';
 import { planPipeline } from './plan.ts';
 
 const USAGE = `usage: mlops-runtime dataflow [options]
+  --bus kafka|memory      Kafka (default), or an in-process bus for one machine: every role
+                          then runs in this process and nothing is persisted
   --brokers H:P[,H:P]     Kafka bootstrap servers (or MLOPS_KAFKA_BROKERS)
   --manifests DIR         folder of YAML holding the Pipeline resources to run
   --namespace NS          namespace in topic names and manifests (default "default")
   --topic-prefix P        topic prefix (default "seldon")
   --inference H:GRPC      where the model gateway sends inference (the data-plane gateway)
   --roles LIST            engine,model-gateway,pipeline-gateway (default: all three)
+  --host ADDR             address the pipeline gateway listens on (default all interfaces)
   --http-port N           pipeline gateway REST port (default 9010)
   --grpc-port N           pipeline gateway gRPC port (default 9011)
   --timeout-ms N          synchronous pipeline call timeout (default 30000)
@@ -33,7 +38,9 @@ export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
+      bus: { type: 'string', default: 'kafka' },
       brokers: { type: 'string', default: process.env.MLOPS_KAFKA_BROKERS },
+      host: { type: 'string' },
       manifests: { type: 'string' },
       namespace: { type: 'string', default: 'default' },
       'topic-prefix': { type: 'string', default: 'seldon' },
@@ -56,7 +63,14 @@ export async function main(argv: string[]): Promise<void> {
   const roles = (values.roles ?? '').split(',').filter(Boolean);
   const unknown = roles.filter((r) => !ROLES.includes(r));
   if (unknown.length) usageError(`dataflow: unknown role ${unknown.join(', ')}; use ${ROLES.join(', ')}`);
-  if (!values.brokers) usageError(`dataflow: --brokers (or MLOPS_KAFKA_BROKERS) is required\n${USAGE}`);
+  if (values.bus !== 'kafka' && values.bus !== 'memory')
+    usageError(`dataflow: --bus is kafka or memory\n${USAGE}`);
+  const memory = values.bus === 'memory';
+  if (memory && roles.length < ROLES.length) {
+    usageError('dataflow: with --bus memory every role runs in this process; leave out --roles');
+  }
+  if (!memory && !values.brokers)
+    usageError(`dataflow: --brokers (or MLOPS_KAFKA_BROKERS) is required\n${USAGE}`);
   if (!values.manifests) usageError(`dataflow: --manifests DIR is required\n${USAGE}`);
   if (roles.includes('model-gateway') && !values.inference) {
     usageError('dataflow: the model-gateway role needs --inference HOST:GRPC_PORT (the data-plane gateway)');
@@ -65,13 +79,15 @@ export async function main(argv: string[]): Promise<void> {
   const naming = { prefix: values['topic-prefix'] ?? 'seldon', namespace: values.namespace ?? 'default' };
   const pipelines = readPipelines(values.manifests, naming.namespace);
   const plans = pipelines.map((p) => planPipeline(p.metadata.name, p.spec, naming));
-  const bus = new KafkaBus({
-    brokers: values.brokers.split(','),
-    logger,
-    partitions: Number(values.partitions),
-    replicationFactor: Number(values['replication-factor']),
-    instanceId: values['instance-id'],
-  });
+  const bus: Bus = memory
+    ? new MemoryBus()
+    : new KafkaBus({
+        brokers: (values.brokers ?? '').split(','),
+        logger,
+        partitions: Number(values.partitions),
+        replicationFactor: Number(values['replication-factor']),
+        instanceId: values['instance-id'],
+      });
   const stops: (() => Promise<void>)[] = [];
   if (roles.includes('engine')) {
     for (const plan of plans) {
@@ -103,6 +119,7 @@ export async function main(argv: string[]): Promise<void> {
     );
     await gateway.start();
     const servers = await startPipelineServers(gateway, logger, {
+      host: values.host,
       httpPort: Number(values['http-port']),
       grpcPort: Number(values['grpc-port']),
     });
@@ -112,7 +129,7 @@ export async function main(argv: string[]): Promise<void> {
       await gateway.stop();
     });
   }
-  logger.info({ pipelines: plans.map((p) => p.name), roles }, 'dataflow running');
+  logger.info({ pipelines: plans.map((p) => p.name), roles, bus: values.bus }, 'dataflow running');
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch((err) => logger.error({ err }, 'stop failed'));
     await bus.close();
