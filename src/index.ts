@@ -9,12 +9,13 @@ export * from './constructs/pipeline.ts';
 // The construct enum (values 'inner' | 'outer' | 'any') wins over the plain spec type of the same name.
 export { JoinType } from './constructs/pipeline.ts';
 export type { ContainerSpec, EnvVar, PodSpec } from './constructs/pod-spec.ts';
-export { type Memory, parseQuantity } from './constructs/quantity.ts';
+export type { Memory } from './constructs/quantity.ts';
 export * from './constructs/references.ts';
 export * from './constructs/runtime.ts';
 export * from './constructs/server.ts';
 export * from './constructs/server-config.ts';
 export * from './constructs/validation.ts';
+export { parseQuantity } from './spec/quantity.ts';
 export * from './spec/types.ts';
 export {
   SYNTH_TARGETS,

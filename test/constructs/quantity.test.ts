@@ -1,12 +1,7 @@
 import { Size } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import {
-  formatBytes,
-  memoryBytes,
-  memoryProblem,
-  parseQuantity,
-  renderMemory,
-} from '../../src/constructs/quantity.ts';
+import { formatBytes, memoryBytes, memoryProblem, renderMemory } from '../../src/constructs/quantity.ts';
+import { parseQuantity } from '../../src/spec/quantity.ts';
 
 describe('parseQuantity', () => {
   it.each([
