@@ -1,8 +1,8 @@
 import type { Headers } from '../bus/bus.ts';
-import { LeastOutstanding } from '../gateway/balancer.ts';
-import { GrpcUpstream, grpcEndpointKey } from '../gateway/grpc-upstream.ts';
 import { firstMessage, frameMessage } from '../oip/grpc-wire.ts';
 import type { Endpoint } from '../protocol/control.ts';
+import { LeastOutstanding } from '../upstream/balancer.ts';
+import { GrpcUpstream, grpcEndpointKey } from '../upstream/grpc-upstream.ts';
 
 const UNAVAILABLE = 14;
 

@@ -11,7 +11,7 @@ import {
 } from '../oip/grpc-wire.ts';
 import { encodeMessage, types } from '../oip/messages.ts';
 import type { Endpoint } from '../protocol/control.ts';
-import type { GrpcUpstream } from './grpc-upstream.ts';
+import type { GrpcUpstream } from '../upstream/grpc-upstream.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
 import { asOipError, endpointsFor, setTargetHeaders } from './rest-server.ts';

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../protocol/control.ts';
-import type { HttpUpstream } from './http-upstream.ts';
+import type { HttpUpstream } from '../upstream/http-upstream.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { rewritePath, setTargetHeaders } from './rest-server.ts';
 import type { Target } from './router.ts';
