@@ -80,7 +80,12 @@ export function createRestProxy(opts: {
     }
   }
 
-  function forward(req: http.IncomingMessage, path: string, body: Buffer): Promise<Upstream> {
+  function forward(
+    req: http.IncomingMessage,
+    path: string,
+    body: Buffer,
+    retried = false,
+  ): Promise<Upstream> {
     return new Promise((resolvePromise, reject) => {
       const headers: http.OutgoingHttpHeaders = {
         ...req.headers,
@@ -108,7 +113,13 @@ export function createRestProxy(opts: {
           r.on('error', reject);
         },
       );
-      up.on('error', reject);
+      up.on('error', (err: NodeJS.ErrnoException) => {
+        // The server closed an idle keep-alive connection just as we reused it (uvicorn drops
+        // them after 5 s without saying so): nothing reached it, so send again on a new one.
+        if (up.reusedSocket && err.code === 'ECONNRESET' && !retried)
+          forward(req, path, body, true).then(resolvePromise, reject);
+        else reject(err);
+      });
       up.end(body);
     });
   }

@@ -17,8 +17,14 @@ import { overrideNameField, readNameField } from '../../../src/runtime/oip/grpc-
 function fakeUpstream() {
   const loaded = new Set<string>();
   const seen: string[] = [];
+  const served = new WeakMap<object, number>();
+  const opts = { resetReusedConnections: false };
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    const count = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, count);
+    // Like a server whose idle timeout fired as the request arrived: the connection is reset.
+    if (opts.resetReusedConnections && count > 1) return void req.socket.resetAndDestroy();
     const m = /^\/v2\/models\/([^/]+)\/infer$/.exec(req.url ?? '');
     if (m && loaded.has(m[1])) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -33,7 +39,7 @@ function fakeUpstream() {
     unload: async (n) => void loaded.delete(n),
     ready: async () => true,
   };
-  return { server, loaded, seen, control };
+  return { server, loaded, seen, control, opts };
 }
 
 let dir: string;
@@ -119,6 +125,13 @@ describe('REST proxy', () => {
     const r = await infer('/v2/models/a/infer');
     expect(r.status).toBe(200);
     expect(up.seen.filter((s) => s.endsWith('/a_1/infer'))).toHaveLength(2);
+  });
+
+  it('sends again on a new connection when the server reset a reused keep-alive one', async () => {
+    await load('a');
+    up.opts.resetReusedConnections = true;
+    for (let i = 0; i < 3; i++) expect((await infer('/v2/models/a/infer')).status).toBe(200);
+    expect(up.seen.filter((s) => s.endsWith('/a_1/infer'))).toHaveLength(5);
   });
 
   it('answers 404 with a reason for a model this replica does not hold', async () => {
