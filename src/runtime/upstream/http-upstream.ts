@@ -68,7 +68,9 @@ export class HttpUpstream {
     const key = endpointKey(e);
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(`http://${key}`, { connections: 128, pipelining: 1, keepAliveTimeout: 30_000 });
+      // Idle connections are dropped after 4 s unless the replica's Keep-Alive hint says longer:
+      // servers that close them silently (uvicorn: 5 s) would otherwise reset a reused one.
+      pool = new Pool(`http://${key}`, { connections: 128, pipelining: 1, keepAliveTimeout: 4_000 });
       this.pools.set(key, pool);
     }
     return pool;
