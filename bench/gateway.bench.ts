@@ -1,6 +1,7 @@
 // Gateway overhead: OIP infer over REST and gRPC through `mlops-runtime gateway` versus straight
-// to the inference server, in the same run. The server, the gateway and this load generator are
-// separate processes sharing the machine's cores, so every figure is a floor.
+// to the server, in the same run: first against MLServer serving a real model, then against a
+// minimal Node server that isolates the cost of the hop. The server, the gateway and this load
+// generator are separate processes sharing the machine's cores.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { encodeRequest, encodeResponse } from '../src/runtime/oip/messages.ts';
+import { startMlserver, trainIrisModel } from '../test/e2e/harness/index.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 /** Direct, gateway and bare-proxy runs alternate this many times; medians are reported. */
@@ -278,74 +280,144 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const [upHttp, upGrpc, gwHttp, gwGrpc, bareHttp, bareGrpc] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
-  const routes = join(dir, 'routes.json');
-  writeFileSync(
-    routes,
-    JSON.stringify({ models: { iris: [{ host: '127.0.0.1', httpPort: upHttp, grpcPort: upGrpc }] } }),
-  );
-  // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of the gateway and the bare proxy there.
-  const profileDir = process.env.BENCH_CPU_PROF;
-  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const upstream = spawnNode([here, '--upstream', String(upHttp), String(upGrpc)]);
-  const gateway = spawnNode(
+/** A gateway process with a static route from `iris` to one upstream. */
+async function startGateway(
+  dir: string,
+  upstream: { httpPort: number; grpcPort: number },
+  nodeArgs: string[],
+): Promise<{ child: ChildProcess; httpPort: number; grpcPort: number }> {
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const routes = join(dir, `routes-${upstream.httpPort}.json`);
+  writeFileSync(routes, JSON.stringify({ models: { iris: [{ host: '127.0.0.1', ...upstream }] } }));
+  const child = spawnNode(
     [
       join(here, '../../bin/mlops-runtime.js'),
       'gateway',
       '--routes',
       routes,
       '--http-port',
-      String(gwHttp),
+      String(httpPort),
       '--grpc-port',
-      String(gwGrpc),
+      String(grpcPort),
       '--log-level',
       'warn',
     ],
-    profiling,
+    nodeArgs,
   );
-  const bare = spawnNode(
-    [here, '--bare-proxy', ...[bareHttp, bareGrpc, upHttp, upGrpc].map(String)],
-    profiling,
-  );
-  const direct = { upstream: upstream.pid };
-  const via = { upstream: upstream.pid, gateway: gateway.pid };
-  const viaBare = { upstream: upstream.pid, gateway: bare.pid };
+  await waitFor(`http://127.0.0.1:${httpPort}/v2/health/live`);
+  return { child, httpPort, grpcPort };
+}
+
+/** Both protocols against one server: direct, through the gateway and, when given, a bare proxy. */
+async function compareProtocols(
+  server: { httpPort: number; grpcPort: number; pid?: number },
+  gateway: { httpPort: number; grpcPort: number; pid?: number },
+  bare?: { httpPort: number; grpcPort: number; pid?: number },
+): Promise<Row[]> {
+  const pids = {
+    direct: { upstream: server.pid },
+    via: { upstream: server.pid, gateway: gateway.pid },
+    bare: { upstream: server.pid, gateway: bare?.pid },
+  };
+  const rest = {
+    direct: restSender(server.httpPort),
+    via: restSender(gateway.httpPort),
+    bare: bare && restSender(bare.httpPort),
+  };
+  const rows = [await measure('REST', rest, pids)];
+  const grpc = {
+    direct: grpcSender(server.grpcPort),
+    via: grpcSender(gateway.grpcPort),
+    bare: bare && grpcSender(bare.grpcPort),
+  };
   try {
-    await waitFor(`http://127.0.0.1:${upHttp}/`);
-    await waitFor(`http://127.0.0.1:${gwHttp}/v2/health/live`);
-    await waitFor(`http://127.0.0.1:${bareHttp}/`);
-    const pids = { direct, via, bare: viaBare };
-    const rows: Row[] = [];
     rows.push(
-      await measure(
-        'REST',
-        { direct: restSender(upHttp), via: restSender(gwHttp), bare: restSender(bareHttp) },
-        pids,
-      ),
+      await measure('gRPC', { direct: grpc.direct.send, via: grpc.via.send, bare: grpc.bare?.send }, pids),
     );
-    const grpc = { direct: grpcSender(upGrpc), via: grpcSender(gwGrpc), bare: grpcSender(bareGrpc) };
-    rows.push(
-      await measure('gRPC', { direct: grpc.direct.send, via: grpc.via.send, bare: grpc.bare.send }, pids),
-    );
-    for (const c of Object.values(grpc)) c.close();
-    process.stdout.write(`${report(rows).join('\n')}\n`);
   } finally {
-    for (const child of [upstream, gateway, bare]) child.kill();
-    await Promise.all([exited(upstream), exited(gateway), exited(bare)]);
+    for (const c of Object.values(grpc)) c?.close();
+  }
+  return rows;
+}
+
+/** MLServer serving a scikit-learn iris classifier, loaded through its repository API. */
+async function startIrisServer(dir: string): Promise<{
+  httpPort: number;
+  grpcPort: number;
+  pid: number;
+  stop(): Promise<void>;
+}> {
+  const server = await startMlserver({ modelsDir: join(dir, 'models') });
+  try {
+    await trainIrisModel(join(dir, 'models'));
+    const res = await fetch(`${server.httpUrl}/v2/repository/models/iris/load`, { method: 'POST' });
+    if (!res.ok) throw new Error(`loading iris into MLServer: ${res.status} ${await res.text()}`);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return {
+    httpPort: Number(new URL(server.httpUrl).port),
+    grpcPort: Number(server.grpcAddress.split(':')[1]),
+    pid: server.pid,
+    stop: () => server.stop(),
+  };
+}
+
+async function main(): Promise<void> {
+  const [upHttp, upGrpc, bareHttp, bareGrpc] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+  // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of the gateways and the bare proxy there.
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const children: ChildProcess[] = [];
+  let mlserver: Awaited<ReturnType<typeof startIrisServer>> | undefined;
+  try {
+    mlserver = await startIrisServer(dir);
+    const irisGateway = await startGateway(dir, mlserver, profiling);
+    children.push(irisGateway.child);
+    const real = await compareProtocols(mlserver, { ...irisGateway, pid: irisGateway.child.pid });
+    irisGateway.child.kill();
+    await mlserver.stop();
+    mlserver = undefined;
+
+    const upstream = spawnNode([here, '--upstream', String(upHttp), String(upGrpc)]);
+    const bare = spawnNode(
+      [here, '--bare-proxy', ...[bareHttp, bareGrpc, upHttp, upGrpc].map(String)],
+      profiling,
+    );
+    children.push(upstream, bare);
+    await waitFor(`http://127.0.0.1:${upHttp}/`);
+    await waitFor(`http://127.0.0.1:${bareHttp}/`);
+    const standIn = { httpPort: upHttp, grpcPort: upGrpc, pid: upstream.pid };
+    const gateway = await startGateway(dir, standIn, profiling);
+    children.push(gateway.child);
+    const stand = await compareProtocols(
+      standIn,
+      { ...gateway, pid: gateway.child.pid },
+      { httpPort: bareHttp, grpcPort: bareGrpc, pid: bare.pid },
+    );
+    process.stdout.write(`${report(real, stand).join('\n')}\n`);
+  } finally {
+    for (const child of children) child.kill();
+    await Promise.all(children.map(exited));
+    await mlserver?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 type Path = 'direct' | 'via' | 'bare';
+
+interface Latency {
+  p50: number;
+  p99: number;
+  errors: number;
+}
 
 interface Row {
   name: string;
@@ -353,13 +425,15 @@ interface Row {
   direct: Result;
   via: Result;
   /** Through the bare proxy: what one extra Node hop costs on these cores with no gateway logic. */
-  bare: Result;
+  bare?: Result;
   /** Medians of the per-round comparisons (each round runs the paths back to back). */
   ratio: number;
+  bareRatio?: number;
+  /** Requests per second offered in the open-loop runs: half the gateway's closed-loop rate. */
+  rate: number;
+  open: { direct: Latency; via: Latency };
   addedP50: number;
   addedP99: number;
-  bareRatio: number;
-  bareAddedP50: number;
 }
 
 const median = (xs: number[]) => {
@@ -385,35 +459,92 @@ function medianResult(rs: Result[]): Result {
   };
 }
 
-/** Alternates the three paths ROUNDS times so load from elsewhere hits them alike. */
+/**
+ * Open loop: requests start on a fixed schedule whatever the answers do, and each latency is
+ * counted from its scheduled start, so a stall shows in the figures instead of slowing the load.
+ */
+async function openLoop(send: () => Promise<boolean>, rate: number): Promise<Latency> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const pending: Promise<void>[] = [];
+  const total = Math.floor((rate * DURATION_MS) / 1000);
+  const started = performance.now() + 100;
+  let sent = 0;
+  while (sent < total) {
+    const now = performance.now();
+    while (sent < total && started + (sent * 1000) / rate <= now) {
+      const due = started + (sent * 1000) / rate;
+      sent++;
+      pending.push(
+        send().then((ok) => {
+          latencies.push(performance.now() - due);
+          if (!ok) errors++;
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(pending);
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { p50: at(0.5), p99: at(0.99), errors };
+}
+
+/** Alternates the paths ROUNDS times so load from elsewhere hits them alike. */
 async function measure(
   name: string,
-  senders: Record<Path, () => Promise<boolean>>,
+  senders: { direct: () => Promise<boolean>; via: () => Promise<boolean>; bare?: () => Promise<boolean> },
   pids: Record<Path, Processes>,
 ): Promise<Row> {
+  const paths: Path[] = senders.bare ? ['direct', 'via', 'bare'] : ['direct', 'via'];
   const runs: Record<Path, Result[]> = { direct: [], via: [], bare: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const path of ['direct', 'via', 'bare'] as const)
-      runs[path].push(await load(senders[path], pids[path]));
+    for (const path of paths)
+      runs[path].push(await load(senders[path] as () => Promise<boolean>, pids[path]));
   }
   const per = (f: (d: Result, o: Result) => number, other: Path) =>
     median(runs.direct.map((d, i) => f(d, runs[other][i])));
+  const rate = Math.round(median(runs.via.map((r) => r.rps)) / 2);
+  const open: { direct: Latency[]; via: Latency[] } = { direct: [], via: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    open.direct.push(await openLoop(senders.direct, rate));
+    open.via.push(await openLoop(senders.via, rate));
+  }
+  const latency = (ls: Latency[]): Latency => ({
+    p50: median(ls.map((l) => l.p50)),
+    p99: median(ls.map((l) => l.p99)),
+    errors: ls.reduce((n, l) => n + l.errors, 0),
+  });
+  const added = (f: (l: Latency) => number) => median(open.direct.map((d, i) => f(open.via[i]) - f(d)));
   return {
     name,
     direct: medianResult(runs.direct),
     via: medianResult(runs.via),
-    bare: medianResult(runs.bare),
+    bare: senders.bare ? medianResult(runs.bare) : undefined,
     ratio: per((d, g) => g.rps / d.rps, 'via'),
-    addedP50: per((d, g) => g.p50 - d.p50, 'via'),
-    addedP99: per((d, g) => g.p99 - d.p99, 'via'),
-    bareRatio: per((d, b) => b.rps / d.rps, 'bare'),
-    bareAddedP50: per((d, b) => b.p50 - d.p50, 'bare'),
+    bareRatio: senders.bare ? per((d, b) => b.rps / d.rps, 'bare') : undefined,
+    rate,
+    open: { direct: latency(open.direct), via: latency(open.via) },
+    addedP50: added((l) => l.p50),
+    addedP99: added((l) => l.p99),
   };
 }
 
-function report(rows: Row[]): string[] {
+function targetTable(rows: Row[]): string[] {
   const f = (n: number) => n.toFixed(2);
   const met = (ok: boolean) => (ok ? 'met' : 'not met');
+  return [
+    '| protocol | direct req/s | via gateway req/s | ratio (target ≥ 0.7) | open-loop rate req/s | direct p50 / p99 ms | via gateway p50 / p99 ms | added p50 ms (target ≤ 1) | added p99 ms | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.direct.rps.toFixed(0)} | ${r.via.rps.toFixed(0)} | ${f(r.ratio)} (${met(r.ratio >= 0.7)}) | ${r.rate} | ${f(r.open.direct.p50)} / ${f(r.open.direct.p99)} | ${f(r.open.via.p50)} / ${f(r.open.via.p99)} | ${f(r.addedP50)} (${met(r.addedP50 <= 1)}) | ${f(r.addedP99)} | ${r.direct.errors + r.via.errors + r.open.direct.errors + r.open.via.errors} |`,
+    ),
+  ];
+}
+
+function report(real: Row[], stand: Row[]): string[] {
+  const f = (n: number) => n.toFixed(2);
   const ms = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(0));
   const total = (r: Result) =>
     r.cpu.upstream === undefined ? undefined : r.cpu.loadgen + r.cpu.upstream + (r.cpu.gateway ?? 0);
@@ -424,33 +555,45 @@ function report(rows: Row[]): string[] {
   return [
     '## Gateway: OIP infer through the gateway vs straight to the server',
     '',
-    `Closed loop, ${CONCURRENCY} concurrent callers, ${DURATION_MS / 1000} s per run after a 0.5 s warm-up, direct, gateway and bare-proxy runs alternating ${ROUNDS} times (medians; ratios and added latencies are medians of the per-round comparisons); a minimal Node OIP server stands in for the inference server and is the gateway's upstream; the same client, payload and concurrency drive every run. Server, gateway and load generator share the machine's cores.`,
+    `Throughput: closed loop, ${CONCURRENCY} concurrent callers, ${DURATION_MS / 1000} s per run after a 0.5 s warm-up. Latency: open loop at a fixed rate (half the gateway's closed-loop throughput, the same rate for both paths), ${DURATION_MS / 1000} s per run, each latency counted from the request's scheduled start. Direct and gateway runs alternate ${ROUNDS} times; figures are medians, ratios and added latencies medians of the per-round comparisons. The same client, payload (one iris flower) and routing drive every run. Server, gateway and load generator share the machine's 2 cores, so the gateway competes with the server it is measured against.`,
     '',
-    '| protocol | direct req/s | via gateway req/s | ratio (target ≥ 0.7) | direct p50 / p99 ms | via gateway p50 / p99 ms | added p50 ms (target ≤ 1) | added p99 ms | errors |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows.map(
+    '### Against MLServer serving a scikit-learn classifier',
+    '',
+    'MLServer (inference in its main process) with the iris model loaded through its repository API; the gateway routes `iris` to it.',
+    '',
+    ...targetTable(real),
+    '',
+    '### Against a minimal Node server (the hop cost when the server does almost nothing)',
+    '',
+    'A Node OIP server with fixed answers stands in for the server: it spends less CPU per request than the gateway, so on shared cores this measures the hop, not a deployment. A bare Node forwarder (same HTTP client and HTTP/2 session handling, no routing, validation, headers, metrics or retries) is the floor for any Node hop.',
+    '',
+    ...targetTable(stand),
+    '',
+    '| protocol | via bare proxy req/s | ratio to direct | gateway / bare proxy throughput |',
+    '|---|---|---|---|',
+    ...stand.map(
       (r) =>
-        `| ${r.name} | ${r.direct.rps.toFixed(0)} | ${r.via.rps.toFixed(0)} | ${r.ratio.toFixed(2)} (${met(r.ratio >= 0.7)}) | ${f(r.direct.p50)} / ${f(r.direct.p99)} | ${f(r.via.p50)} / ${f(r.via.p99)} | ${f(r.addedP50)} (${met(r.addedP50 <= 1)}) | ${f(r.addedP99)} | ${r.direct.errors + r.via.errors} |`,
+        `| ${r.name} | ${r.bare?.rps.toFixed(0)} | ${f(r.bareRatio ?? 0)} | ${f(r.ratio / (r.bareRatio ?? 1))} |`,
     ),
     '',
-    'The same runs through a bare Node forwarder (same HTTP client and HTTP/2 session handling, no routing, validation, headers, metrics or retries): the cost of one extra Node hop on these cores.',
+    'CPU time per 1,000 requests (ms) in each closed-loop window. With the cores saturated, throughput through a hop cannot exceed direct total / via-hop total times the direct throughput: the hop does the work of an HTTP server and of an HTTP client for every request, on the same cores as the two processes it is compared with.',
     '',
-    '| protocol | via bare proxy req/s | ratio to direct | added p50 ms | gateway / bare proxy throughput |',
-    '|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.name} | ${r.bare.rps.toFixed(0)} | ${r.bareRatio.toFixed(2)} | ${f(r.bareAddedP50)} | ${(r.ratio / r.bareRatio).toFixed(2)} |`,
+    '| server | protocol | run | load generator | server | hop | total | CPU-bound ratio ceiling |',
+    '|---|---|---|---|---|---|---|---|',
+    ...[
+      ['MLServer', real],
+      ['minimal Node', stand],
+    ].flatMap(([server, rows]) =>
+      (rows as Row[]).flatMap(({ name, direct: d, via: g, bare: b }) => [
+        `| ${server} | ${name} | direct | ${ms(d.cpu.loadgen)} | ${ms(d.cpu.upstream)} | – | ${ms(total(d))} | |`,
+        `| ${server} | ${name} | via gateway | ${ms(g.cpu.loadgen)} | ${ms(g.cpu.upstream)} | ${ms(g.cpu.gateway)} | ${ms(total(g))} | ${ceiling(d, g)} |`,
+        ...(b
+          ? [
+              `| ${server} | ${name} | via bare proxy | ${ms(b.cpu.loadgen)} | ${ms(b.cpu.upstream)} | ${ms(b.cpu.gateway)} | ${ms(total(b))} | ${ceiling(d, b)} |`,
+            ]
+          : []),
+      ]),
     ),
-    '',
-    'CPU time per 1,000 requests (ms) in each measured window. With the cores saturated, throughput through a hop cannot exceed direct total / via-hop total times the direct throughput: the hop does the work of an HTTP server and of an HTTP client for every request, on the same cores as the two processes it is compared with. Closed-loop latency follows throughput (p50 ≈ callers / req/s), so the added p50 at saturation measures the same thing.',
-    '',
-    '| protocol | run | load generator | upstream | hop | total | CPU-bound ratio ceiling |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.flatMap(({ name, direct: d, via: g, bare: b }) => [
-      `| ${name} | direct | ${ms(d.cpu.loadgen)} | ${ms(d.cpu.upstream)} | – | ${ms(total(d))} | |`,
-      `| ${name} | via gateway | ${ms(g.cpu.loadgen)} | ${ms(g.cpu.upstream)} | ${ms(g.cpu.gateway)} | ${ms(total(g))} | ${ceiling(d, g)} |`,
-      `| ${name} | via bare proxy | ${ms(b.cpu.loadgen)} | ${ms(b.cpu.upstream)} | ${ms(b.cpu.gateway)} | ${ms(total(b))} | ${ceiling(d, b)} |`,
-    ]),
   ];
 }
 

@@ -10,6 +10,8 @@ export interface MlserverInstance {
   /** host:port of the gRPC (OIP) endpoint. */
   grpcAddress: string;
   modelsDir: string;
+  /** The server's process (inference runs in it: no parallel workers). */
+  pid: number;
   stop(): Promise<void>;
   logFile: string;
 }
@@ -66,6 +68,7 @@ export async function startMlserver(opts: { modelsDir?: string } = {}): Promise<
     httpUrl,
     grpcAddress: `127.0.0.1:${grpcPort}`,
     modelsDir,
+    pid: proc.pid,
     logFile,
     async stop() {
       await proc.stop(10_000);
