@@ -113,21 +113,39 @@ export class ModelManager {
     if (!entry) return false;
     this.lru.acquire(name);
     try {
-      if (!entry.inMemory) {
-        const started = performance.now();
-        await this.bringIn(name);
-        const seconds = (performance.now() - started) / 1000;
-        this.opts.metrics.reloads.inc();
-        this.opts.metrics.reloadSeconds.observe(seconds);
-        this.log.info({ model: name, ms: Math.round(seconds * 1000) }, 'evicted model reloaded');
-        this.updateGauges();
-      }
+      if (!entry.inMemory) await this.reload(name);
       this.lru.touch(name);
       return true;
     } catch (err) {
       this.lru.release(name);
       throw err;
     }
+  }
+
+  /**
+   * The server lost a model it should hold (it restarted) while a request holds it: loads it
+   * again. The request stays acquired and is not counted a second time.
+   */
+  async reloadLost(name: string): Promise<void> {
+    const entry = this.lru.get(name);
+    if (!entry) return;
+    if (entry.inMemory) {
+      this.lru.markEvicted(name);
+      await this.reload(name);
+    } else {
+      // Another request found it lost first and is loading it: wait for that.
+      await this.bringIn(name);
+    }
+  }
+
+  private async reload(name: string): Promise<void> {
+    const started = performance.now();
+    await this.bringIn(name);
+    const seconds = (performance.now() - started) / 1000;
+    this.opts.metrics.reloads.inc();
+    this.opts.metrics.reloadSeconds.observe(seconds);
+    this.log.info({ model: name, ms: Math.round(seconds * 1000) }, 'evicted model reloaded');
+    this.updateGauges();
   }
 
   release(name: string): void {

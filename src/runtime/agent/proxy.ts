@@ -63,13 +63,8 @@ export function createRestProxy(opts: {
       if (r.status === 404) {
         // The server lost a model we hold (it restarted): load it again and retry once. (A 400 is
         // usually a bad request, so unlike Seldon it does not trigger a reload.)
-        const entry = opts.manager.lru.get(internal);
-        if (entry?.inMemory) {
-          opts.manager.lru.markEvicted(internal);
-          opts.manager.release(internal);
-          await opts.manager.acquire(internal);
-          r = await forward(req, path, body);
-        }
+        await opts.manager.reloadLost(internal);
+        r = await forward(req, path, body);
       }
       opts.metrics.requests.inc({ model: internal, protocol: 'rest', code: String(r.status) });
       send(res, r);

@@ -125,6 +125,8 @@ describe('REST proxy', () => {
     const r = await infer('/v2/models/a/infer');
     expect(r.status).toBe(200);
     expect(up.seen.filter((s) => s.endsWith('/a_1/infer'))).toHaveLength(2);
+    // One request, counted once for eviction, and no longer in flight.
+    expect(manager.lru.get('a_1')).toMatchObject({ scoredAt: 1, inFlight: 0, inMemory: true });
   });
 
   it('sends again on a new connection when the server reset a reused keep-alive one', async () => {
