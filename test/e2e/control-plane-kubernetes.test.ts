@@ -18,6 +18,7 @@ import { customResourceDefinitions } from '../../src/constructs/crds.ts';
 import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
 import type { ModelResource, ServerResource } from '../../src/spec/types.ts';
 import {
+  type AgentProcess,
   type ApplyObject,
   freePort,
   type KubeApiserver,
@@ -26,6 +27,7 @@ import {
   type MlserverInstance,
   repoRoot,
   serverSideApply,
+  startAgentProcess,
   startKubeApiserver,
   startMlserver,
   startProcess,
@@ -44,7 +46,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
   let custom: CustomObjectsApi;
   let kc: KubeConfig;
   let scheduler: ManagedProcess;
-  const agents: { proc: ManagedProcess; httpPort: number; mlserver: MlserverInstance }[] = [];
+  const agents: AgentProcess[] = [];
   const logs: string[] = [];
   let schedulerPort: number;
 
@@ -93,37 +95,17 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
   const startAgent = async (idx: number, mlserver: MlserverInstance) => {
-    const [httpPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
     const logFile = join(dir, `agent-${idx}.log`);
     logs.push(logFile);
-    const proc = startProcess(
-      `agent-${idx}`,
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        'agent',
-        '--scheduler',
-        `127.0.0.1:${schedulerPort}`,
-        '--inference-url',
-        mlserver.httpUrl,
-        '--inference-grpc',
-        mlserver.grpcAddress,
-        '--grpc-port',
-        String(grpcPort),
-        '--models-dir',
-        mlserver.modelsDir,
-        '--cache-dir',
-        join(dir, `cache-${idx}`),
+    const agent = await startAgentProcess({
+      name: `agent-${idx}`,
+      dir,
+      logFile,
+      scheduler: `127.0.0.1:${schedulerPort}`,
+      mlserver,
+      args: [
         '--memory',
         '100Mi',
-        '--capabilities',
-        'mlserver,sklearn',
-        '--host',
-        '127.0.0.1',
-        '--http-port',
-        String(httpPort),
-        '--admin-port',
-        String(adminPort),
         '--unload-grace-ms',
         '0',
         '--lag-threshold',
@@ -134,15 +116,9 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
         '500',
       ],
       // The pod name gives server and replica, as in a StatefulSet.
-      { logFile, cwd: repoRoot, env: { POD_NAME: `mlserver-${idx}`, POD_NAMESPACE: NS } },
-    );
-    await waitUntilReady(
-      proc,
-      `agent ${idx}`,
-      async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok,
-      30_000,
-    );
-    agents.push({ proc, httpPort, mlserver });
+      env: { POD_NAME: `mlserver-${idx}`, POD_NAMESPACE: NS },
+    });
+    agents.push(agent);
   };
 
   beforeAll(async () => {

@@ -10,11 +10,13 @@ import type { RouteUpdate } from '../../src/runtime/protocol/control.ts';
 import { subscribeRoutes } from '../../src/runtime/protocol/route-client.ts';
 import { RouteTable } from '../../src/runtime/protocol/route-table.ts';
 import {
+  type AgentProcess,
   freePort,
   logTail,
   type ManagedProcess,
   type MlserverInstance,
   repoRoot,
+  startAgentProcess,
   startMlserver,
   startProcess,
   trainIrisModel,
@@ -39,13 +41,7 @@ interface Status {
   }[];
 }
 
-interface AgentProc {
-  proc: ManagedProcess;
-  httpPort: number;
-  grpcPort: number;
-  adminPort: number;
-  mlserver: MlserverInstance;
-}
+type AgentProc = AgentProcess;
 
 interface InferResponse {
   model_name: string;
@@ -95,44 +91,24 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
   };
 
   const startAgent = async (idx: number, mlserver: MlserverInstance): Promise<AgentProc> => {
-    const [httpPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
     const logFile = join(dir, `agent-${idx}-${logs.length}.log`);
     logs.push(logFile);
-    const proc = startProcess(
-      `agent-${idx}`,
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        'agent',
+    return startAgentProcess({
+      name: `agent-${idx}`,
+      dir,
+      logFile,
+      scheduler: `127.0.0.1:${schedulerPort}`,
+      mlserver,
+      args: [
         '--server',
         'mlserver',
         '--replica',
         String(idx),
-        '--scheduler',
-        `127.0.0.1:${schedulerPort}`,
-        '--inference-url',
-        mlserver.httpUrl,
-        '--inference-grpc',
-        mlserver.grpcAddress,
-        '--grpc-port',
-        String(grpcPort),
-        '--models-dir',
-        mlserver.modelsDir,
-        '--cache-dir',
-        join(dir, `cache-${idx}`),
         // Room for 2 models of 20Mi in memory; registered models may take 3.5 × that.
         '--memory',
         '40Mi',
         '--over-commit',
         '250',
-        '--capabilities',
-        'mlserver,sklearn',
-        '--host',
-        '127.0.0.1',
-        '--http-port',
-        String(httpPort),
-        '--admin-port',
-        String(adminPort),
         '--min-residency-ms',
         '0',
         '--unload-grace-ms',
@@ -140,15 +116,7 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
         '--scaling-period-ms',
         '0',
       ],
-      { logFile, cwd: repoRoot },
-    );
-    await waitUntilReady(
-      proc,
-      `agent ${idx}`,
-      async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok,
-      30_000,
-    );
-    return { proc, httpPort, grpcPort, adminPort, mlserver };
+    });
   };
 
   const status = async (): Promise<Status> =>

@@ -1,4 +1,6 @@
 // The end-to-end harness: start real components for a suite, stop them afterwards.
+
+export { type AgentProcess, startAgentProcess } from './agent.ts';
 export { cachePath, cacheRoot, distDir, pinnedVersion, repoRoot } from './cache.ts';
 export { trainIrisModel } from './iris.ts';
 export { type KafkaBroker, startKafka } from './kafka.ts';

@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { repoRoot } from './cache.ts';
+import type { MlserverInstance } from './mlserver.ts';
+import { freePort } from './ports.ts';
+import { type ManagedProcess, startProcess, waitUntilReady } from './process.ts';
+
+export interface AgentProcess {
+  proc: ManagedProcess;
+  httpPort: number;
+  grpcPort: number;
+  adminPort: number;
+  mlserver: MlserverInstance;
+}
+
+/**
+ * Starts `mlops-runtime agent` in front of one MLServer, on free 127.0.0.1 ports, with its
+ * artifact cache under `dir`, and waits until it is ready. `args` add the suite's own flags
+ * (identity, memory, timings); `env` is passed on (a StatefulSet's POD_NAME, for one).
+ */
+export async function startAgentProcess(opts: {
+  name: string;
+  dir: string;
+  logFile: string;
+  scheduler: string;
+  mlserver: MlserverInstance;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<AgentProcess> {
+  const [httpPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const { mlserver } = opts;
+  const proc = startProcess(
+    opts.name,
+    process.execPath,
+    [
+      'bin/mlops-runtime.js',
+      'agent',
+      '--scheduler',
+      opts.scheduler,
+      '--inference-url',
+      mlserver.httpUrl,
+      '--inference-grpc',
+      mlserver.grpcAddress,
+      '--models-dir',
+      mlserver.modelsDir,
+      '--cache-dir',
+      join(opts.dir, `cache-${opts.name}`),
+      '--capabilities',
+      'mlserver,sklearn',
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      String(httpPort),
+      '--grpc-port',
+      String(grpcPort),
+      '--admin-port',
+      String(adminPort),
+      ...opts.args,
+    ],
+    { logFile: opts.logFile, cwd: repoRoot, env: opts.env },
+  );
+  await waitUntilReady(
+    proc,
+    opts.name,
+    async () => (await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok,
+    30_000,
+  );
+  return { proc, httpPort, grpcPort, adminPort, mlserver };
+}
