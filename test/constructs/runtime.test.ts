@@ -80,7 +80,7 @@ describe('Runtime', () => {
         verbs: ['patch'],
       },
       { apiGroups: ['mlops.seldon.io'], resources: ['models/scale', 'servers/scale'], verbs: ['patch'] },
-      { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['patch'] },
+      { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['get', 'patch'] },
     ]);
     const rules = role.rules.flatMap((r: Json) => [...r.verbs, ...r.resources, ...r.apiGroups]);
     expect(rules).not.toContain('*');

@@ -173,6 +173,8 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
         '5000',
         '--scaling-cooldown-ms',
         '1000',
+        '--statefulset-check-ms',
+        '1000',
       ],
       { logFile, cwd: repoRoot, env: { KUBECONFIG: kube.kubeconfigPath } },
     );
@@ -415,6 +417,23 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     expect(decisions.map(({ from, to, reason }) => ({ from, to, reason }))).toEqual([
       { from: undefined, to: 2, reason: 'StatefulSet follows Server replicas 2' },
     ]);
+    // Deleted and applied again (as GitOps does after a change to an immutable field): Kubernetes
+    // makes it 1 pod, and the scheduler sets it back to the Server's replicas.
+    await apps.deleteNamespacedStatefulSet({ name: 'declared', namespace: NS });
+    await waitFor('StatefulSet declared deleted', async () =>
+      apps.readNamespacedStatefulSet({ name: 'declared', namespace: NS }).then(
+        () => false,
+        () => true,
+      ),
+    );
+    await serverSideApply(kube, statefulSet('declared'));
+    await waitFor(
+      'recreated StatefulSet declared back at 2',
+      async () => (await stsReplicas('declared')) === 2,
+    );
+    expect(
+      schedulerLog().some((l) => l.includes('recreated or scaled by hand') && l.includes('"declared"')),
+    ).toBe(true);
 
     // The Server first: its StatefulSet is set once it exists, whether the Server was within its
     // bounds (early) or raised to its minimum (raised).

@@ -133,6 +133,8 @@ describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
       // The Server's scale subresource and its StatefulSet's.
       await source.scale('Server', NS, 'mlserver', 2);
       await source.scale('Model', NS, 'iris', 2);
+      // Read back through the scale subresource, as the drift check does.
+      expect(await source.serverPods(NS, 'mlserver')).toBe(2);
     } finally {
       await source.stop();
     }

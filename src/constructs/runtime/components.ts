@@ -102,7 +102,7 @@ export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: R
         verbs: ['patch'],
       },
       { apiGroups: [group], resources: ['models/scale', 'servers/scale'], verbs: ['patch'] },
-      { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['patch'] },
+      { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['get', 'patch'] },
     ],
   });
   apiObject(scope, 'RoleBinding', 'rbac.authorization.k8s.io/v1', 'RoleBinding', name, {

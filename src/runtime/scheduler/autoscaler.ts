@@ -8,7 +8,7 @@ import type { Scheduler } from './scheduler.ts';
 
 export interface AutoscalerOptions {
   scheduler: Scheduler;
-  source: Pick<DesiredStateSource, 'scale' | 'scaleServerPods'>;
+  source: Pick<DesiredStateSource, 'scale' | 'scaleServerPods' | 'serverPods'>;
   log: Logger;
   /** Minimum time between two changes of one resource (prevents flapping). */
   cooldownMs: number;
@@ -16,6 +16,8 @@ export interface AutoscalerOptions {
   servers: boolean;
   /** How often servers are checked (and failed bounds corrections retried). */
   periodMs?: number;
+  /** How often the StatefulSets of bounded Servers are compared with their Servers (0: never). */
+  podsCheckMs?: number;
   now?: () => number;
   metrics?: SchedulerMetrics;
 }
@@ -35,7 +37,9 @@ export interface AutoscalerOptions {
  * A bounded Server's StatefulSet has no `replicas` of its own (synthesis leaves them to the
  * runtime), so Kubernetes starts it with one pod. Once per Server generation, and when first seen
  * (also after a restart), the StatefulSet is set to the Server's replicas even when those are within
- * the bounds: otherwise the scheduler would wait for pods that never come.
+ * the bounds: otherwise the scheduler would wait for pods that never come. For the same reason a
+ * StatefulSet found running another number of pods than its Server says (recreated by GitOps after
+ * a change to an immutable field, or scaled by hand) is set back, checked every `podsCheckMs`.
  */
 export class Autoscaler {
   private readonly lastChange = new Map<string, number>();
@@ -51,6 +55,7 @@ export class Autoscaler {
   /** Replicas the scheduler wrote to a Server, whose new generation is still to come back. */
   private readonly echo = new Map<string, number>();
   private timer?: NodeJS.Timeout;
+  private podsTimer?: NodeJS.Timeout;
   private readonly now: () => number;
 
   constructor(private readonly opts: AutoscalerOptions) {
@@ -64,10 +69,55 @@ export class Autoscaler {
       if (this.opts.servers) this.checkServers();
     }, this.opts.periodMs ?? 2000);
     this.timer.unref();
+    const podsCheckMs = this.opts.podsCheckMs ?? 30_000;
+    if (podsCheckMs > 0 && this.opts.source.serverPods) {
+      let checking = false;
+      this.podsTimer = setInterval(() => {
+        if (checking) return;
+        checking = true;
+        void this.checkServerPods().finally(() => {
+          checking = false;
+        });
+      }, podsCheckMs);
+      this.podsTimer.unref();
+    }
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.podsTimer) clearInterval(this.podsTimer);
+  }
+
+  /** Sets back each bounded Server's StatefulSet that runs another number of pods than it says. */
+  async checkServerPods(): Promise<void> {
+    const { scheduler, source, log } = this.opts;
+    if (!source.serverPods) return;
+    for (const server of [...scheduler.servers.values()]) {
+      const d = server.desired;
+      if (!d || (d.minReplicas === 0 && d.maxReplicas === 0)) continue;
+      const key = `Server/${server.name}`;
+      // A write on its way (or a Server change still to come back) decides the number already.
+      const busy = () => this.pods.has(key) || this.podWrites.has(key) || this.echo.has(key);
+      if (busy()) continue;
+      let running: number | undefined;
+      try {
+        running = await source.serverPods(server.namespace, server.name);
+      } catch (err) {
+        log.warn({ server: server.name, err: (err as Error).message }, 'StatefulSet read failed');
+        continue;
+      }
+      const wanted = server.desired?.replicas;
+      if (running === undefined || wanted === undefined || running === wanted || busy()) continue;
+      const reason = `its StatefulSet runs ${running} pods, not the Server's ${wanted} (recreated or scaled by hand)`;
+      log.info({ kind: 'Server', name: server.name, from: running, to: wanted, reason }, 'scaling decision');
+      this.pods.set(key, {
+        namespace: server.namespace,
+        name: server.name,
+        replicas: wanted,
+        missing: false,
+      });
+      this.writePods(key);
+    }
   }
 
   /** Returns the new replica count when the trigger changed it. */

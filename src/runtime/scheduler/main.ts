@@ -23,6 +23,8 @@ const USAGE = `usage: mlops-runtime scheduler [options]
   --no-server-autoscaling    do not scale Servers to their models' needs (on by default)
                              (either way, replicas are kept within minReplicas/maxReplicas)
   --scaling-cooldown-ms N    minimum time between two scaling changes of one resource (default 60000)
+  --statefulset-check-ms N   how often autoscaled Servers' StatefulSets are compared with their
+                             Servers and set back when they differ (default 30000, 0: never)
   --log-level LEVEL          pino level (default info)`;
 
 /** `mlops-runtime scheduler`: desired state in, placements to agents, routes to gateways. */
@@ -41,6 +43,7 @@ export async function main(argv: string[]): Promise<void> {
         'no-model-autoscaling': { type: 'boolean', default: false },
         'no-server-autoscaling': { type: 'boolean', default: false },
         'scaling-cooldown-ms': { type: 'string', default: '60000' },
+        'statefulset-check-ms': { type: 'string', default: '30000' },
         'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
         help: { type: 'boolean', default: false },
       },
@@ -57,6 +60,20 @@ export async function main(argv: string[]): Promise<void> {
   if (values.kubernetes && !values.namespace) {
     exitWithUsage('scheduler: --kubernetes needs --namespace NS (or POD_NAMESPACE)');
   }
+  const numeric = [
+    'port',
+    'health-port',
+    'wait-for-servers-ms',
+    'batch-ms',
+    'scaling-cooldown-ms',
+    'statefulset-check-ms',
+  ] as const;
+  const notWhole = numeric.filter((flag) => !/^\d+$/.test(values[flag] as string));
+  if (notWhole.length > 0) {
+    exitWithUsage(
+      `scheduler: ${notWhole.map((f) => `--${f} must be a whole number, got "${values[f]}"`).join('; ')}`,
+    );
+  }
   let source: DesiredStateSource;
   if (values.kubernetes) {
     const { KubernetesSource } = await import('../sources/kubernetes.ts');
@@ -72,6 +89,7 @@ export async function main(argv: string[]): Promise<void> {
     waitForServersMs: Number(values['wait-for-servers-ms']),
     batchMs: Number(values['batch-ms']),
     cooldownMs: Number(values['scaling-cooldown-ms']),
+    podsCheckMs: Number(values['statefulset-check-ms']),
     modelAutoscaling: !values['no-model-autoscaling'],
     serverAutoscaling: !values['no-server-autoscaling'],
   });
@@ -94,6 +112,7 @@ export interface SchedulerServiceOptions {
   waitForServersMs?: number;
   batchMs?: number;
   cooldownMs?: number;
+  podsCheckMs?: number;
   modelAutoscaling?: boolean;
   serverAutoscaling?: boolean;
 }
@@ -129,6 +148,7 @@ export async function startSchedulerService(opts: SchedulerServiceOptions): Prom
     source,
     log,
     cooldownMs: opts.cooldownMs ?? 60_000,
+    podsCheckMs: opts.podsCheckMs,
     models: opts.modelAutoscaling ?? true,
     servers: opts.serverAutoscaling ?? true,
     metrics,

@@ -143,6 +143,15 @@ export class KubernetesSource implements DesiredStateSource {
     }
   }
 
+  async serverPods(namespace: string, name: string): Promise<number | undefined> {
+    try {
+      return (await this.apps.readNamespacedStatefulSetScale({ name, namespace })).spec?.replicas ?? 0;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
   private async patchStatus(plural: string, namespace: string, name: string, status: object): Promise<void> {
     // Conditions are replaced as a whole (merge patch on a list), which is what we want.
     await this.custom.patchNamespacedCustomObjectStatus(

@@ -32,4 +32,6 @@ export interface DesiredStateSource {
    * subresource), for sources where the runtime owns one. `missing`: there is none (yet).
    */
   scaleServerPods?(namespace: string, name: string, replicas: number): Promise<ScaleOutcome>;
+  /** The replicas a Server's workload is set to; undefined when it has none (yet). */
+  serverPods?(namespace: string, name: string): Promise<number | undefined>;
 }

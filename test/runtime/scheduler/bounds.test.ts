@@ -70,6 +70,8 @@ function setup(opts: { failWrites?: number; pods?: PodsWrite[] } = {}) {
   const scaled: string[] = [];
   const podWrites: string[] = [];
   const podAnswers = [...(opts.pods ?? [])];
+  /** The replicas each StatefulSet is set to, as the apiserver holds them. */
+  const statefulSets = new Map<string, number>();
   const logged: Record<string, unknown>[] = [];
   let failures = opts.failWrites ?? 0;
   const log = pino(
@@ -93,8 +95,10 @@ function setup(opts: { failWrites?: number; pods?: PodsWrite[] } = {}) {
               podWrites.push(`${name}=${n}`);
               const answer = podAnswers.shift() ?? 'scaled';
               if (answer === 'fail') throw new Error('apiserver unavailable');
+              if (answer === 'scaled') statefulSets.set(name, n);
               return answer;
             },
+            serverPods: async (_ns: string, name: string) => statefulSets.get(name),
           }
         : {}),
     },
@@ -122,6 +126,7 @@ function setup(opts: { failWrites?: number; pods?: PodsWrite[] } = {}) {
     auto,
     scaled,
     podWrites,
+    statefulSets,
     logged,
     decisions,
     serverSeen,
@@ -292,9 +297,49 @@ describe('Autoscaler (bounds)', () => {
     expect(s.podWrites).toEqual(['mlserver=3']);
   });
 
+  it('sets back a StatefulSet recreated or scaled by hand to what its Server says', async () => {
+    const s = setup({ pods: [] });
+    s.serverSeen({ replicas: 3, minReplicas: 1, maxReplicas: 4 }, 1);
+    await flushWrites();
+    expect(s.statefulSets.get('mlserver')).toBe(3);
+    await s.auto.checkServerPods();
+    expect(s.podWrites).toEqual(['mlserver=3']); // in step: nothing written
+    s.statefulSets.set('mlserver', 1); // recreated without replicas, so Kubernetes made it 1
+    await s.auto.checkServerPods();
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=3', 'mlserver=3']);
+    expect(s.statefulSets.get('mlserver')).toBe(3);
+    expect(s.decisions().at(-1)).toMatchObject({
+      kind: 'Server',
+      name: 'mlserver',
+      from: 1,
+      to: 3,
+      reason: "its StatefulSet runs 1 pods, not the Server's 3 (recreated or scaled by hand)",
+    });
+    s.statefulSets.delete('mlserver'); // deleted: nothing to set until it is back
+    await s.auto.checkServerPods();
+    await flushWrites();
+    expect(s.podWrites).toHaveLength(2);
+  });
+
+  it('does not compare a StatefulSet whose write is still on its way', async () => {
+    const s = setup({ pods: ['missing'] });
+    s.serverSeen({ replicas: 2, minReplicas: 1, maxReplicas: 4 }, 1);
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=2']); // missing: retried by the period, not here
+    s.statefulSets.set('mlserver', 1);
+    await s.auto.checkServerPods();
+    await flushWrites();
+    expect(s.podWrites).toEqual(['mlserver=2']);
+    expect(s.decisions()).toHaveLength(1);
+  });
+
   it('leaves the StatefulSet of a Server without bounds alone', async () => {
     const s = setup({ pods: [] });
     s.serverSeen({ replicas: 2 }, 1);
+    await flushWrites();
+    s.statefulSets.set('mlserver', 5); // its replicas are the manifest's, not the runtime's
+    await s.auto.checkServerPods();
     await flushWrites();
     expect(s.podWrites).toEqual([]);
     expect(s.decisions()).toEqual([]);
