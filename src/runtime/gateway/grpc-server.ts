@@ -11,8 +11,8 @@ import {
 } from '../oip/grpc-wire.ts';
 import { encodeMessage, types } from '../oip/messages.ts';
 import type { Endpoint } from '../protocol/control.ts';
-import type { GrpcUpstream } from '../upstream/grpc-upstream.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GrpcUpstream, GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
+import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
 import { asOipError, endpointsFor, setTargetHeaders } from './rest-server.ts';
 import type { Router, Target } from './router.ts';
@@ -20,6 +20,8 @@ import type { Router, Target } from './router.ts';
 export const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
 const ROUTED = new Set(['ModelInfer', 'ModelReady', 'ModelMetadata']);
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'te']);
+const EMPTY = Buffer.alloc(0);
+const OK_TRAILERS: http2.OutgoingHttpHeaders = Object.freeze({ 'grpc-status': '0' });
 
 export interface GrpcGatewayOptions {
   router: Router;
@@ -40,32 +42,72 @@ export interface GrpcGatewayOptions {
  */
 export function createGrpcGateway(opts: GrpcGatewayOptions): http2.Http2Server {
   const server = http2.createServer({ maxSessionMemory: 64 });
-  server.on('stream', (stream, headers) => {
-    handle(opts, stream, headers).catch((err) => {
-      opts.logger.error({ err }, 'unexpected error handling a gRPC call');
-      sendGrpcStatus(stream, GrpcCode.INTERNAL, 'internal gateway error');
-    });
-  });
+  const recorder = new RequestRecorder(opts.metrics, 'grpc');
+  server.on('stream', (stream, headers) => new GrpcCall(opts, recorder, stream, headers).start());
   server.on('sessionError', (err) => opts.logger.debug({ err }, 'HTTP/2 session error'));
   return server;
 }
 
-async function handle(
-  opts: GrpcGatewayOptions,
-  stream: http2.ServerHttp2Stream,
-  headers: http2.IncomingHttpHeaders,
-) {
-  const started = process.hrtime.bigint();
-  const path = String(headers[':path'] ?? '');
-  const method = path.startsWith(SERVICE_PREFIX) ? path.slice(SERVICE_PREFIX.length) : '';
-  let kind = 'local';
-  let code: number = GrpcCode.OK;
-  stream.on('error', () => {});
-  try {
-    const body = await readBody(stream, opts.maxBodyBytes);
+/**
+ * One call, driven by stream and upstream callbacks rather than promises: the hop's CPU time per
+ * request is what bounds the gateway's throughput, and an await chain per call is a large share.
+ */
+class GrpcCall {
+  private readonly started = performance.now();
+  private kind = 'local';
+  /** Until the request's end: an error or an oversized body before then ends the call. */
+  private reading = true;
+  private first: Buffer | undefined;
+  private chunks: Buffer[] | undefined;
+  private size = 0;
+  private requestId = '';
+  private route = '';
+
+  constructor(
+    private readonly opts: GrpcGatewayOptions,
+    private readonly recorder: RequestRecorder,
+    private readonly stream: http2.ServerHttp2Stream,
+    private readonly headers: http2.IncomingHttpHeaders,
+  ) {}
+
+  start(): void {
+    this.stream.on('error', (err) => {
+      if (!this.reading) return;
+      this.reading = false;
+      this.fail(err);
+    });
+    this.stream.on('data', (c: Buffer) => {
+      if (!this.reading) return;
+      this.size += c.length;
+      if (this.size > this.opts.maxBodyBytes) {
+        this.reading = false;
+        this.fail(new OipError(`message exceeds ${this.opts.maxBodyBytes} bytes`, 413));
+      } else if (this.first === undefined) this.first = c;
+      else if (this.chunks === undefined) this.chunks = [this.first, c];
+      else this.chunks.push(c);
+    });
+    this.stream.on('end', () => {
+      if (!this.reading) return;
+      this.reading = false;
+      const body = this.chunks ? Buffer.concat(this.chunks, this.size) : (this.first ?? EMPTY);
+      try {
+        this.dispatch(body);
+      } catch (err) {
+        this.fail(err);
+      }
+    });
+  }
+
+  private dispatch(body: Buffer): void {
+    const { opts, headers } = this;
+    const path = headers[':path'] ?? '';
+    const method = path.startsWith(SERVICE_PREFIX) ? path.slice(SERVICE_PREFIX.length) : '';
     const local = localAnswer(opts, method);
     if (local) {
-      respond(stream, { 'content-type': 'application/grpc' }, frameMessage(local), { 'grpc-status': '0' });
+      respond(this.stream, { 'content-type': 'application/grpc' }, frameMessage(local), {
+        'grpc-status': '0',
+      });
+      this.recorder.record(this.kind, GrpcCode.OK, this.started);
       return;
     }
     if (!ROUTED.has(method)) {
@@ -77,16 +119,17 @@ async function handle(
     }
     const message = firstMessage(body);
     if (!message) throw new OipError(`${method}: malformed or compressed gRPC message`, 400);
-    const requestId = headerValue(headers['x-request-id']) || randomUUID();
-    const routeKey = headerValue(headers['seldon-model']) || readNameField(message);
+    this.requestId = headerValue(headers['x-request-id']) || randomUUID();
+    const named = readNameField(message);
+    const routeKey = headerValue(headers['seldon-model']) || named;
     if (!routeKey)
       throw new OipError(`${method}: no model name in the request and no seldon-model header`, 400);
     const resolution = opts.router.resolve(routeKey, headerValue(headers['x-seldon-route']));
-    kind = resolution.target.kind;
+    this.kind = resolution.target.kind;
+    this.route = resolution.route;
     const out = forwardHeaders(headers);
-    out['x-request-id'] = requestId;
+    out['x-request-id'] = this.requestId;
     setTargetHeaders(out, resolution.target);
-    const payload = retarget(body, message, resolution.target);
     const mirror = resolution.mirror;
     if (mirror) {
       const mirrorHeaders = { ...out };
@@ -96,23 +139,45 @@ async function handle(
           endpointsFor(opts, { target: mirror, route: '' }),
           path,
           mirrorHeaders,
-          retarget(body, message, mirror),
+          retarget(body, message, named, mirror),
         ),
       );
     }
-    const res = await opts.upstream.call(endpointsFor(opts, resolution), path, out, payload);
-    const resHeaders = forwardHeaders(res.headers);
-    resHeaders['x-request-id'] = requestId;
-    resHeaders['x-seldon-route'] = resolution.route;
-    code = Number(res.trailers['grpc-status'] ?? res.headers['grpc-status'] ?? GrpcCode.OK);
-    respond(stream, resHeaders, res.body, forwardHeaders(res.trailers));
-  } catch (err) {
+    opts.upstream.forward(
+      endpointsFor(opts, resolution),
+      path,
+      out,
+      retarget(body, message, named, resolution.target),
+      (err, res) => this.answer(err, res),
+    );
+  }
+
+  private answer(err: unknown, res: GrpcUpstreamResponse | undefined): void {
+    if (err !== undefined || res === undefined) {
+      this.fail(err);
+      return;
+    }
+    try {
+      const resHeaders = forwardHeaders(res.headers);
+      resHeaders['x-request-id'] = this.requestId;
+      resHeaders['x-seldon-route'] = this.route;
+      const code = Number(res.trailers['grpc-status'] ?? res.headers['grpc-status'] ?? GrpcCode.OK);
+      respond(this.stream, resHeaders, res.body, endToEnd(res.trailers));
+      this.recorder.record(this.kind, code, this.started);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Ends the call with the error's gRPC status (trailers-only, or a reset once headers went out). */
+  private fail(err: unknown): void {
     const e = asOipError(err);
-    code = e.grpcCode;
-    sendGrpcStatus(stream, e.grpcCode, e.message);
-  } finally {
-    opts.metrics.requests.inc({ protocol: 'grpc', kind, code });
-    opts.metrics.latency.observe({ protocol: 'grpc', kind }, Number(process.hrtime.bigint() - started) / 1e9);
+    try {
+      sendGrpcStatus(this.stream, e.grpcCode, e.message);
+    } catch (sendErr) {
+      this.opts.logger.error({ err: sendErr }, 'could not send a gRPC status');
+    }
+    this.recorder.record(this.kind, e.grpcCode, this.started);
   }
 }
 
@@ -130,8 +195,8 @@ function localAnswer(opts: GrpcGatewayOptions, method: string): Buffer | undefin
 }
 
 /** Experiments may send a call to another model than the one it names: override field 1. */
-function retarget(body: Buffer, message: Buffer, target: Target): Buffer {
-  if (target.kind !== 'model' || readNameField(message) === target.name) return body;
+function retarget(body: Buffer, message: Buffer, named: string | undefined, target: Target): Buffer {
+  if (target.kind !== 'model' || named === target.name) return body;
   return frameMessage(overrideNameField(message, target.name));
 }
 
@@ -143,6 +208,15 @@ function forwardHeaders(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpH
     if (v !== undefined && k.charCodeAt(0) !== 58 /* ':' */ && !HOP_BY_HOP.has(k)) out[k] = v;
   }
   return out;
+}
+
+/** The headers themselves when none has to be dropped (the usual trailers), else a filtered copy. */
+function endToEnd(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
+  for (const k in headers) {
+    if (headers[k] === undefined || k.charCodeAt(0) === 58 || HOP_BY_HOP.has(k))
+      return forwardHeaders(headers);
+  }
+  return headers;
 }
 
 function respond(
@@ -165,25 +239,8 @@ function respond(
     return;
   }
   stream.respond(headers, { waitForTrailers: true });
-  stream.once('wantTrailers', () => stream.sendTrailers(hasTrailers ? trailers : { 'grpc-status': '0' }));
+  stream.on('wantTrailers', () => stream.sendTrailers(hasTrailers ? trailers : OK_TRAILERS));
   stream.end(body);
-}
-
-function readBody(stream: http2.ServerHttp2Stream, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new OipError(`message exceeds ${limit} bytes`, 413));
-        return;
-      }
-      chunks.push(c);
-    });
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

@@ -33,3 +33,35 @@ export function createMetrics(): GatewayMetrics {
     }),
   };
 }
+
+type RequestLabels = { protocol: string; kind: string; code: number };
+type LatencyLabels = { protocol: string; kind: string };
+
+/**
+ * Counts and times one protocol's requests. Label objects are built once per kind and code:
+ * a fresh object per request is garbage the gateway would collect at every request.
+ */
+export class RequestRecorder {
+  private readonly byKind = new Map<string, { latency: LatencyLabels; codes: Map<number, RequestLabels> }>();
+
+  constructor(
+    private readonly metrics: GatewayMetrics,
+    private readonly protocol: 'rest' | 'grpc',
+  ) {}
+
+  /** `startedMs` is the `performance.now()` at which the request arrived. */
+  record(kind: string, code: number, startedMs: number): void {
+    let labels = this.byKind.get(kind);
+    if (!labels) {
+      labels = { latency: { protocol: this.protocol, kind }, codes: new Map() };
+      this.byKind.set(kind, labels);
+    }
+    let requestLabels = labels.codes.get(code);
+    if (!requestLabels) {
+      requestLabels = { protocol: this.protocol, kind, code };
+      labels.codes.set(code, requestLabels);
+    }
+    this.metrics.requests.inc(requestLabels);
+    this.metrics.latency.observe(labels.latency, (performance.now() - startedMs) / 1000);
+  }
+}

@@ -2,21 +2,34 @@
  * Least-outstanding-requests balancing: each pick goes to the endpoint with the fewest requests in
  * flight through this gateway; ties rotate so idle replicas share the load evenly.
  */
-export class LeastOutstanding<E> {
+export class LeastOutstanding<E extends object> {
   private readonly inflight = new Map<string, number>();
+  /** Keys by endpoint object: endpoints are immutable values, and a key is needed several times per request. */
+  private readonly keys = new WeakMap<E, string>();
   private rotation = 0;
 
-  constructor(private readonly keyOf: (endpoint: E) => string) {}
+  constructor(private readonly key: (endpoint: E) => string) {}
 
-  pick(endpoints: readonly E[], exclude?: ReadonlySet<string>): E | undefined {
+  keyOf(endpoint: E): string {
+    let key = this.keys.get(endpoint);
+    if (key === undefined) {
+      key = this.key(endpoint);
+      this.keys.set(endpoint, key);
+    }
+    return key;
+  }
+
+  /** The endpoint with the fewest requests in flight, skipping the keys in `exclude`. */
+  pick(endpoints: readonly E[], exclude?: readonly string[]): E | undefined {
+    const n = endpoints.length;
+    if (n === 1 && exclude === undefined) return endpoints[0];
     let best: E | undefined;
     let bestCount = Number.POSITIVE_INFINITY;
-    const n = endpoints.length;
     const start = this.rotation++ % Math.max(n, 1);
     for (let i = 0; i < n; i++) {
       const e = endpoints[(start + i) % n];
       const key = this.keyOf(e);
-      if (exclude?.has(key)) continue;
+      if (exclude?.includes(key)) continue;
       const count = this.inflight.get(key) ?? 0;
       if (count < bestCount) {
         best = e;
@@ -26,17 +39,15 @@ export class LeastOutstanding<E> {
     return best;
   }
 
-  acquire(endpoint: E): () => void {
-    const key = this.keyOf(endpoint);
+  /** Counts a request in flight to the endpoint with this key; pair with `releaseKey`. */
+  acquireKey(key: string): void {
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.inflight.get(key) ?? 1) - 1;
-      if (left <= 0) this.inflight.delete(key);
-      else this.inflight.set(key, left);
-    };
+  }
+
+  releaseKey(key: string): void {
+    const left = (this.inflight.get(key) ?? 1) - 1;
+    if (left <= 0) this.inflight.delete(key);
+    else this.inflight.set(key, left);
   }
 
   outstanding(endpoint: E): number {
@@ -63,30 +74,27 @@ export class ConnectFailure extends Error {
  * Sends to the least busy replica and moves to another one only when `send` fails before the
  * request reached it (`retryable`); other errors go to the caller untouched.
  */
-export async function sendWithRetries<E, T>(
+export async function sendWithRetries<E extends object, T>(
   balancer: LeastOutstanding<E>,
   endpoints: readonly E[],
   maxAttempts: number,
-  keyOf: (e: E) => string,
   send: (endpoint: E, key: string) => Promise<T>,
   retryable: (err: unknown, key: string) => boolean,
 ): Promise<T> {
-  const tried = new Set<string>();
   const attempts: string[] = [];
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const endpoint =
-      balancer.pick(endpoints, tried.size < endpoints.length ? tried : undefined) ?? endpoints[0];
+    const exclude = attempts.length > 0 && attempts.length < endpoints.length ? attempts : undefined;
+    const endpoint = balancer.pick(endpoints, exclude) ?? endpoints[0];
     if (!endpoint) break;
-    const key = keyOf(endpoint);
-    tried.add(key);
+    const key = balancer.keyOf(endpoint);
     attempts.push(key);
-    const release = balancer.acquire(endpoint);
+    balancer.acquireKey(key);
     try {
       return await send(endpoint, key);
     } catch (err) {
       if (!retryable(err, key)) throw err;
     } finally {
-      release();
+      balancer.releaseKey(key);
     }
   }
   throw new ConnectFailure(attempts);

@@ -58,7 +58,6 @@ export class HttpUpstream {
       this.balancer,
       endpoints,
       this.maxAttempts,
-      endpointKey,
       (endpoint) => this.once(endpoint, method, path, headers, body, timeoutMs),
       (err) => err instanceof RetryableError,
     );
