@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import YAML from 'yaml';
 import type { Endpoint } from '../protocol/control.ts';
-import { subscribeRoutes } from '../protocol/route-client.ts';
 import { RouteTable } from '../protocol/route-table.ts';
 import { startGateway } from './gateway.ts';
 import { endpointOf, type StaticEndpoint, staticRouteUpdate } from './static-routes.ts';
@@ -58,6 +57,9 @@ export async function main(argv: string[]): Promise<void> {
       pipelineGateways = pipelineGateways.concat(doc.pipelineGateways.map(endpointOf));
     received = true;
   } else if (values.scheduler) {
+    // Loaded only when needed: the gRPC client library is a large share of the gateway's heap, and a
+    // larger heap makes every garbage collection, so every request, cost more.
+    const { subscribeRoutes } = await import('../protocol/route-client.ts');
     subscription = subscribeRoutes(
       values.scheduler,
       `gateway-${process.pid}`,

@@ -6,7 +6,7 @@ import { parseInferRequest } from '../oip/validate.ts';
 import type { Endpoint } from '../protocol/control.ts';
 import { ConnectFailure } from '../upstream/balancer.ts';
 import { forwardableHeaders, type HttpUpstream } from '../upstream/http-upstream.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
 import { type Resolution, type Router, routeKeyFromPath, type Target } from './router.ts';
 
@@ -29,8 +29,9 @@ const PIPELINE_PATH = /^\/v2\/pipelines\/([^/]+)(\/infer|\/ready)?$/;
 
 /** The OIP REST ingress: health and metadata answered locally, everything else routed. */
 export function createRestGateway(opts: RestGatewayOptions): http.Server {
+  const recorder = new RequestRecorder(opts.metrics, 'rest');
   const server = http.createServer((req, res) => {
-    handle(opts, req, res).catch((err) => {
+    handle(opts, recorder, req, res).catch((err) => {
       opts.logger.error({ err }, 'unexpected error handling a request');
       if (!res.headersSent) sendError(res, new OipError('internal gateway error', 500));
       else res.destroy();
@@ -40,8 +41,13 @@ export function createRestGateway(opts: RestGatewayOptions): http.Server {
   return server;
 }
 
-async function handle(opts: RestGatewayOptions, req: http.IncomingMessage, res: http.ServerResponse) {
-  const started = process.hrtime.bigint();
+async function handle(
+  opts: RestGatewayOptions,
+  recorder: RequestRecorder,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+) {
+  const started = performance.now();
   const requestId = headerValue(req.headers['x-request-id']) || randomUUID();
   res.setHeader('x-request-id', requestId);
   const url = req.url ?? '/';
@@ -74,7 +80,11 @@ async function handle(opts: RestGatewayOptions, req: http.IncomingMessage, res: 
     kind = resolution.target.kind;
     const headers = forwardableHeaders(req.headers);
     headers['x-request-id'] = requestId;
-    const upstreamPath = rewritePath(url, resolution.target);
+    // The path already names the chosen target unless an experiment picked another one.
+    const samePath =
+      (pipelinePath !== null) === (resolution.target.kind === 'pipeline') &&
+      (modelPath ?? pipelinePath)?.[1] === encodeURIComponent(resolution.target.name);
+    const upstreamPath = samePath ? url : rewritePath(url, resolution.target);
     setTargetHeaders(headers, resolution.target);
     if (resolution.mirror) opts.mirror.send(resolution.mirror, req.method ?? 'POST', url, headers, body);
     const upstream = await opts.upstream.send(
@@ -92,8 +102,7 @@ async function handle(opts: RestGatewayOptions, req: http.IncomingMessage, res: 
   } catch (err) {
     sendError(res, asOipError(err));
   } finally {
-    opts.metrics.requests.inc({ protocol: 'rest', kind, code: res.statusCode });
-    opts.metrics.latency.observe({ protocol: 'rest', kind }, Number(process.hrtime.bigint() - started) / 1e9);
+    recorder.record(kind, res.statusCode, started);
   }
 }
 

@@ -136,4 +136,39 @@ describe('gRPC gateway', () => {
     expect(shadow.seen).toHaveLength(21);
     expect(shadow.seen[0].request.model_name).toBe('shadow');
   });
+
+  it('creates a request id when the caller sends none, refuses oversized calls and counts every call', async () => {
+    const iris = await model('iris');
+    const gw = await startGateway({
+      routes: table({ models: { iris: [ep(iris.port)] } }),
+      host: '127.0.0.1',
+      maxBodyBytes: 200,
+    });
+    cleanups.push(() => gw.close());
+    const client = grpcClient(gw.grpcPort);
+    cleanups.push(client.close);
+    const { headers } = await client.call('ModelInfer', request('iris'));
+    const created = headers.get('x-request-id')[0];
+    expect(created).toMatch(/^[0-9a-f-]{36}$/);
+    expect(iris.seen[0].metadata.get('x-request-id')).toEqual([created]);
+    const big = {
+      ...request('iris'),
+      inputs: [
+        { name: 'x', datatype: 'FP32', shape: [1, 100], contents: { fp32_contents: Array(100).fill(1) } },
+      ],
+    };
+    await expect(client.call('ModelInfer', big)).rejects.toMatchObject({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details: 'message exceeds 200 bytes',
+    });
+    await expect(client.call('ModelInfer', request('nope'))).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
+    expect(iris.seen).toHaveLength(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/mlops_gateway_requests_total\{protocol="grpc",kind="model",code="0"\} 1\n/);
+    expect(metrics).toMatch(/mlops_gateway_requests_total\{protocol="grpc",kind="local",code="8"\} 1\n/);
+    expect(metrics).toMatch(/mlops_gateway_requests_total\{protocol="grpc",kind="local",code="5"\} 1\n/);
+    expect(metrics).toMatch(/mlops_gateway_request_seconds_count\{protocol="grpc",kind="model"\} 1\n/);
+  });
 });
