@@ -162,7 +162,7 @@ class GrpcCall {
       resHeaders['x-request-id'] = this.requestId;
       resHeaders['x-seldon-route'] = this.route;
       const code = Number(res.trailers['grpc-status'] ?? res.headers['grpc-status'] ?? GrpcCode.OK);
-      respond(this.stream, resHeaders, res.body, endToEnd(res.trailers));
+      respond(this.stream, resHeaders, res.body, forwardHeaders(res.trailers));
       this.recorder.record(this.kind, code, this.started);
     } catch (e) {
       this.fail(e);
@@ -208,15 +208,6 @@ function forwardHeaders(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpH
     if (v !== undefined && k.charCodeAt(0) !== 58 /* ':' */ && !HOP_BY_HOP.has(k)) out[k] = v;
   }
   return out;
-}
-
-/** The headers themselves when none has to be dropped (the usual trailers), else a filtered copy. */
-function endToEnd(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
-  for (const k in headers) {
-    if (headers[k] === undefined || k.charCodeAt(0) === 58 || HOP_BY_HOP.has(k))
-      return forwardHeaders(headers);
-  }
-  return headers;
 }
 
 function respond(
