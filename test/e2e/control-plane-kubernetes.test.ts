@@ -95,12 +95,10 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 
   const startAgent = async (idx: number, mlserver: MlserverInstance) => {
-    const logFile = join(dir, `agent-${idx}.log`);
-    logs.push(logFile);
     const agent = await startAgentProcess({
       name: `agent-${idx}`,
       dir,
-      logFile,
+      logs,
       scheduler: `127.0.0.1:${schedulerPort}`,
       mlserver,
       args: [

@@ -91,12 +91,10 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
   };
 
   const startAgent = async (idx: number, mlserver: MlserverInstance): Promise<AgentProc> => {
-    const logFile = join(dir, `agent-${idx}-${logs.length}.log`);
-    logs.push(logFile);
     return startAgentProcess({
       name: `agent-${idx}`,
       dir,
-      logFile,
+      logs,
       scheduler: `127.0.0.1:${schedulerPort}`,
       mlserver,
       args: [

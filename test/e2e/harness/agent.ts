@@ -14,13 +14,14 @@ export interface AgentProcess {
 
 /**
  * Starts `mlops-runtime agent` in front of one MLServer, on free 127.0.0.1 ports, with its
- * artifact cache under `dir`, and waits until it is ready. `args` add the suite's own flags
- * (identity, memory, timings); `env` is passed on (a StatefulSet's POD_NAME, for one).
+ * artifact cache and a new log file (added to `logs`) under `dir`, and waits until it is ready.
+ * `args` add the suite's own flags (identity, memory, timings); `env` is passed on (a
+ * StatefulSet's POD_NAME, for one).
  */
 export async function startAgentProcess(opts: {
   name: string;
   dir: string;
-  logFile: string;
+  logs: string[];
   scheduler: string;
   mlserver: MlserverInstance;
   args: string[];
@@ -28,6 +29,8 @@ export async function startAgentProcess(opts: {
 }): Promise<AgentProcess> {
   const [httpPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   const { mlserver } = opts;
+  const logFile = join(opts.dir, `${opts.name}-${opts.logs.length}.log`);
+  opts.logs.push(logFile);
   const proc = startProcess(
     opts.name,
     process.execPath,
@@ -56,7 +59,7 @@ export async function startAgentProcess(opts: {
       String(adminPort),
       ...opts.args,
     ],
-    { logFile: opts.logFile, cwd: repoRoot, env: opts.env },
+    { logFile, cwd: repoRoot, env: opts.env },
   );
   await waitUntilReady(
     proc,
