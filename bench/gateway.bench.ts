@@ -431,7 +431,7 @@ interface Row {
   bareRatio?: number;
   /** Requests per second offered in the open-loop runs: half the gateway's closed-loop rate. */
   rate: number;
-  open: { direct: Latency; via: Latency };
+  open: { direct: Latency; via: Latency; bare?: Latency };
   addedP50: number;
   addedP99: number;
 }
@@ -505,10 +505,11 @@ async function measure(
   const per = (f: (d: Result, o: Result) => number, other: Path) =>
     median(runs.direct.map((d, i) => f(d, runs[other][i])));
   const rate = Math.round(median(runs.via.map((r) => r.rps)) / 2);
-  const open: { direct: Latency[]; via: Latency[] } = { direct: [], via: [] };
+  const open: Record<Path, Latency[]> = { direct: [], via: [], bare: [] };
   for (let round = 0; round < ROUNDS; round++) {
     open.direct.push(await openLoop(senders.direct, rate));
     open.via.push(await openLoop(senders.via, rate));
+    if (senders.bare) open.bare.push(await openLoop(senders.bare, rate));
   }
   const latency = (ls: Latency[]): Latency => ({
     p50: median(ls.map((l) => l.p50)),
@@ -524,7 +525,11 @@ async function measure(
     ratio: per((d, g) => g.rps / d.rps, 'via'),
     bareRatio: senders.bare ? per((d, b) => b.rps / d.rps, 'bare') : undefined,
     rate,
-    open: { direct: latency(open.direct), via: latency(open.via) },
+    open: {
+      direct: latency(open.direct),
+      via: latency(open.via),
+      bare: senders.bare ? latency(open.bare) : undefined,
+    },
     addedP50: added((l) => l.p50),
     addedP99: added((l) => l.p99),
   };
@@ -569,11 +574,11 @@ function report(real: Row[], stand: Row[]): string[] {
     '',
     ...targetTable(stand),
     '',
-    '| protocol | via bare proxy req/s | ratio to direct | gateway / bare proxy throughput |',
-    '|---|---|---|---|',
+    '| protocol | via bare proxy req/s | ratio to direct | gateway / bare proxy throughput | bare proxy p50 / p99 ms at the open-loop rate |',
+    '|---|---|---|---|---|',
     ...stand.map(
       (r) =>
-        `| ${r.name} | ${r.bare?.rps.toFixed(0)} | ${f(r.bareRatio ?? 0)} | ${f(r.ratio / (r.bareRatio ?? 1))} |`,
+        `| ${r.name} | ${r.bare?.rps.toFixed(0)} | ${f(r.bareRatio ?? 0)} | ${f(r.ratio / (r.bareRatio ?? 1))} | ${f(r.open.bare?.p50 ?? 0)} / ${f(r.open.bare?.p99 ?? 0)} |`,
     ),
     '',
     'CPU time per 1,000 requests (ms) in each closed-loop window. With the cores saturated, throughput through a hop cannot exceed direct total / via-hop total times the direct throughput: the hop does the work of an HTTP server and of an HTTP client for every request, on the same cores as the two processes it is compared with.',
