@@ -10,20 +10,15 @@ import { stringify } from 'yaml';
 import { compareManifests } from '../src/review/compare.ts';
 import { loadManifests } from '../src/review/manifests.ts';
 import { renderMarkdown, renderText } from '../src/review/render-diff.ts';
+import { seededRandom } from '../test/support/seeded-random.ts';
 
 const OBJECTS = Number(process.env.BENCH_DIFF_OBJECTS ?? 5000);
 const CHANGED = Math.round(OBJECTS / 10);
 const RUNS = 3;
 const bin = fileURLToPath(new URL('../bin/mlops.js', import.meta.url));
 
-// Deterministic pseudo-random numbers (mulberry32), so every run diffs the same trees.
-let seed = 42;
-const rand = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+// Every run diffs the same trees.
+const rand = seededRandom(42);
 
 // biome-ignore lint/suspicious/noExplicitAny: generated data, edited freely
 type Obj = Record<string, any>;

@@ -5,17 +5,9 @@
 // miss, models are evicted until it fits and it is loaded (an inference server cannot answer for a
 // model it has not loaded, so no policy may bypass the cache). Sizes and capacity share one unit.
 import { ModelResidency } from '../src/runtime/agent/residency.ts';
+import { seededRandom as rng } from '../test/support/seeded-random.ts';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /**
  * `requests` model ids in 0..n-1, the i-th most popular drawn with probability ∝ 1 / i^s. With

@@ -3,17 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { type StaticRoutes, staticRouteUpdate } from '../../../src/runtime/gateway/static-routes.ts';
 import { RouteTable } from '../../../src/runtime/protocol/route-table.ts';
 
-/** Deterministic PRNG (mulberry32) so split tests are repeatable. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Split tests are repeatable: the same draws for a seed on every run. */
+export { seededRandom as seeded } from '../../support/seeded-random.ts';
 
 export function table(routes: StaticRoutes): RouteTable {
   const t = new RouteTable();
