@@ -1,6 +1,8 @@
 // The command lines the synthesized pods run must be ones the runtime accepts: each is handed to
 // the real `mlops-runtime` entry point with `--help`, which parses every flag strictly (an unknown
-// flag is an error) and then prints the usage instead of starting the component.
+// flag or a malformed number is an error) and then prints the usage instead of starting the
+// component. `$(VAR)` references are first expanded from the container's environment, as the
+// kubelet does.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { App } from 'cdk8s';
@@ -20,14 +22,28 @@ function runtimeContainers(): { workload: string; args: string[] }[] {
   const env = new Environment(app, 'prod', { namespace: 'prod' });
   new Runtime(env, 'runtime', { image: IMAGE, kafka: { bootstrapServers: ['kafka:9092'] } });
   new Server(env, 'mlserver', { serverConfig: ServerConfig.MLSERVER });
-  return synthesizeObjects(app)
-    .map((o) => o.manifest as Json)
+  const manifests = synthesizeObjects(app).map((o) => o.manifest as Json);
+  const configMaps = new Map<string, Record<string, string>>(
+    manifests.filter((m) => m.kind === 'ConfigMap').map((m) => [m.metadata.name, m.data ?? {}]),
+  );
+  return manifests
     .filter((m) => m.kind === 'Deployment' || m.kind === 'StatefulSet')
     .flatMap((m) =>
       m.spec.template.spec.containers
         .filter((c: Json) => c.image === IMAGE)
-        .map((c: Json) => ({ workload: `${m.kind}/${m.metadata.name}`, args: c.args as string[] })),
+        .map((c: Json) => ({ workload: `${m.kind}/${m.metadata.name}`, args: expand(c, configMaps) })),
     );
+}
+
+/** The arguments as the kubelet passes them: `$(VAR)` replaced from the container's environment. */
+function expand(container: Json, configMaps: Map<string, Record<string, string>>): string[] {
+  const vars: Record<string, string> = {};
+  for (const from of container.envFrom ?? [])
+    Object.assign(vars, configMaps.get(from.configMapRef?.name) ?? {});
+  for (const e of container.env ?? []) vars[e.name] = e.value ?? `${e.name.toLowerCase()}-from-the-pod`;
+  return (container.args as string[]).map((a) =>
+    a.replace(/\$\(([A-Z0-9_]+)\)/g, (ref, name: string) => vars[name] ?? ref),
+  );
 }
 
 describe('synthesized runtime command lines', () => {

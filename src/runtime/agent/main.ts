@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { parseFlags, usageError } from '../command-line.ts';
 import { quantityBytes } from '../sources/quantity.ts';
 import { Agent } from './agent.ts';
 
@@ -33,8 +33,10 @@ const env = process.env;
 
 /** \`mlops-runtime agent\`: the sidecar of a server pod. */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseFlags(() =>
-    parseArgs({
+  const { values } = parseFlags(
+    'agent',
+    USAGE,
+    {
       args: argv,
       options: {
         server: { type: 'string', default: env.SELDON_SERVER_NAME },
@@ -64,7 +66,19 @@ export async function main(argv: string[]): Promise<void> {
         'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
         help: { type: 'boolean', default: false },
       },
-    }),
+    },
+    [
+      'replica',
+      'over-commit',
+      'http-port',
+      'grpc-port',
+      'admin-port',
+      'min-residency-ms',
+      'unload-grace-ms',
+      'lag-threshold',
+      'inactive-seconds',
+      'scaling-period-ms',
+    ],
   );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -81,7 +95,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     problems.push(`--memory: ${(err as Error).message}`);
   }
-  if (problems.length > 0) exitWithUsage(`agent: ${problems.join('; ')}`);
+  if (problems.length > 0) usageError(`agent: ${problems.join('; ')}`, USAGE);
   const { server, replica } = identity as { server: string; replica: number };
   const log = pino({ level: values['log-level'], base: { component: 'agent', server, replica } });
   const period = Number(values['scaling-period-ms']);
@@ -139,18 +153,4 @@ export function replicaIdentity(
     return '--replica N is required (or POD_NAME "<server>-<idx>" as a StatefulSet sets it)';
   }
   return { server: name, replica: Number(idx) };
-}
-
-/** Bad command line: say what is wrong and how to call it, without a stack trace. */
-function exitWithUsage(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function parseFlags<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    return exitWithUsage((err as Error).message);
-  }
 }

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Bus } from '../bus/bus.ts';
 import { KafkaBus } from '../bus/kafka-bus.ts';
 import { MemoryBus } from '../bus/memory-bus.ts';
+import { parseFlags, usageError } from '../command-line.ts';
 import { PipelineEngine } from './engine.ts';
 import { readPipelines } from './manifests.ts';
 import { GrpcModelClient } from './model-client.ts';
@@ -35,27 +35,32 @@ const ROLES = ['engine', 'model-gateway', 'pipeline-gateway'];
 
 /** `mlops-runtime dataflow`: pipeline engine, model gateway and pipeline gateway over Kafka. */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      bus: { type: 'string', default: 'kafka' },
-      brokers: { type: 'string', default: process.env.MLOPS_KAFKA_BROKERS },
-      host: { type: 'string' },
-      manifests: { type: 'string' },
-      namespace: { type: 'string', default: 'default' },
-      'topic-prefix': { type: 'string', default: 'seldon' },
-      inference: { type: 'string' },
-      roles: { type: 'string', default: ROLES.join(',') },
-      'http-port': { type: 'string', default: '9010' },
-      'grpc-port': { type: 'string', default: '9011' },
-      'timeout-ms': { type: 'string', default: '30000' },
-      partitions: { type: 'string', default: '1' },
-      'replication-factor': { type: 'string', default: '1' },
-      'instance-id': { type: 'string' },
-      'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
-      help: { type: 'boolean', default: false },
+  const { values } = parseFlags(
+    'dataflow',
+    USAGE,
+    {
+      args: argv,
+      options: {
+        bus: { type: 'string', default: 'kafka' },
+        brokers: { type: 'string', default: process.env.MLOPS_KAFKA_BROKERS },
+        host: { type: 'string' },
+        manifests: { type: 'string' },
+        namespace: { type: 'string', default: 'default' },
+        'topic-prefix': { type: 'string', default: 'seldon' },
+        inference: { type: 'string' },
+        roles: { type: 'string', default: ROLES.join(',') },
+        'http-port': { type: 'string', default: '9010' },
+        'grpc-port': { type: 'string', default: '9011' },
+        'timeout-ms': { type: 'string', default: '30000' },
+        partitions: { type: 'string', default: '1' },
+        'replication-factor': { type: 'string', default: '1' },
+        'instance-id': { type: 'string' },
+        'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+        help: { type: 'boolean', default: false },
+      },
     },
-  });
+    ['http-port', 'grpc-port', 'timeout-ms', 'partitions', 'replication-factor'],
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -64,14 +69,14 @@ export async function main(argv: string[]): Promise<void> {
   const unknown = roles.filter((r) => !ROLES.includes(r));
   if (unknown.length) usageError(`dataflow: unknown role ${unknown.join(', ')}; use ${ROLES.join(', ')}`);
   if (values.bus !== 'kafka' && values.bus !== 'memory')
-    usageError(`dataflow: --bus is kafka or memory\n${USAGE}`);
+    usageError(`dataflow: --bus is kafka or memory`, USAGE);
   const memory = values.bus === 'memory';
   if (memory && roles.length < ROLES.length) {
     usageError('dataflow: with --bus memory every role runs in this process; leave out --roles');
   }
   if (!memory && !values.brokers)
-    usageError(`dataflow: --brokers (or MLOPS_KAFKA_BROKERS) is required\n${USAGE}`);
-  if (!values.manifests) usageError(`dataflow: --manifests DIR is required\n${USAGE}`);
+    usageError(`dataflow: --brokers (or MLOPS_KAFKA_BROKERS) is required`, USAGE);
+  if (!values.manifests) usageError(`dataflow: --manifests DIR is required`, USAGE);
   if (roles.includes('model-gateway') && !values.inference) {
     usageError('dataflow: the model-gateway role needs --inference HOST:GRPC_PORT (the data-plane gateway)');
   }
@@ -137,10 +142,4 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-}
-
-/** Bad flags: say what is wrong and how to call the command, without a stack trace. */
-function usageError(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import YAML from 'yaml';
+import { parseFlags, usageError } from '../command-line.ts';
 import type { Endpoint } from '../protocol/control.ts';
 import { RouteTable } from '../protocol/route-table.ts';
 import { startGateway } from './gateway.ts';
@@ -18,26 +18,31 @@ const USAGE = `usage: mlops-runtime gateway [options]
 
 /** `mlops-runtime gateway`: the OIP ingress (REST + gRPC) routing to model replicas and pipelines. */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'http-port': { type: 'string', default: process.env.MLOPS_GATEWAY_HTTP_PORT ?? '9000' },
-      'grpc-port': { type: 'string', default: process.env.MLOPS_GATEWAY_GRPC_PORT ?? '9001' },
-      scheduler: { type: 'string', default: process.env.MLOPS_SCHEDULER_ADDRESS },
-      routes: { type: 'string' },
-      'pipeline-gateway': { type: 'string', multiple: true, default: [] },
-      'max-body-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
-      'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
-      help: { type: 'boolean', default: false },
+  const { values } = parseFlags(
+    'gateway',
+    USAGE,
+    {
+      args: argv,
+      options: {
+        'http-port': { type: 'string', default: process.env.MLOPS_GATEWAY_HTTP_PORT ?? '9000' },
+        'grpc-port': { type: 'string', default: process.env.MLOPS_GATEWAY_GRPC_PORT ?? '9001' },
+        scheduler: { type: 'string', default: process.env.MLOPS_SCHEDULER_ADDRESS },
+        routes: { type: 'string' },
+        'pipeline-gateway': { type: 'string', multiple: true, default: [] },
+        'max-body-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
+        'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+        help: { type: 'boolean', default: false },
+      },
     },
-  });
+    ['http-port', 'grpc-port', 'max-body-bytes'],
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
   const logger = pino({ level: values['log-level'], base: { component: 'gateway' } });
   if (!values.scheduler && !values.routes) {
-    usageError(`gateway: give --scheduler HOST:PORT or --routes FILE\n${USAGE}`);
+    usageError(`gateway: give --scheduler HOST:PORT or --routes FILE`, USAGE);
   }
   const table = new RouteTable();
   let received = false;
@@ -93,10 +98,4 @@ function parseEndpoint(spec: string, i: number): Endpoint {
   const m = /^(.+):(\d+):(\d+)$/.exec(spec);
   if (!m) usageError(`--pipeline-gateway "${spec}": expected HOST:HTTP_PORT:GRPC_PORT, e.g. pgw:9010:9011`);
   return endpointOf({ host: m[1], httpPort: Number(m[2]), grpcPort: Number(m[3]) }, i);
-}
-
-/** Bad flags: say what is wrong and how to call the command, without a stack trace. */
-function usageError(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
 }

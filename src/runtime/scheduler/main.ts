@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
+import { parseFlags, usageError } from '../command-line.ts';
 import { DirectorySource } from '../sources/directory.ts';
 import type { DesiredStateSource } from '../sources/types.ts';
 import { Autoscaler } from './autoscaler.ts';
@@ -29,8 +29,10 @@ const USAGE = `usage: mlops-runtime scheduler [options]
 
 /** `mlops-runtime scheduler`: desired state in, placements to agents, routes to gateways. */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseFlags(() =>
-    parseArgs({
+  const { values } = parseFlags(
+    'scheduler',
+    USAGE,
+    {
       args: argv,
       options: {
         manifests: { type: 'string', default: process.env.MLOPS_MANIFESTS },
@@ -47,7 +49,8 @@ export async function main(argv: string[]): Promise<void> {
         'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
         help: { type: 'boolean', default: false },
       },
-    }),
+    },
+    ['port', 'health-port', 'wait-for-servers-ms', 'batch-ms', 'scaling-cooldown-ms', 'statefulset-check-ms'],
   );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -55,24 +58,10 @@ export async function main(argv: string[]): Promise<void> {
   }
   const log = pino({ level: values['log-level'], base: { component: 'scheduler' } });
   if (!values.manifests === !values.kubernetes) {
-    exitWithUsage('scheduler: give exactly one of --manifests DIR or --kubernetes');
+    usageError('scheduler: give exactly one of --manifests DIR or --kubernetes', USAGE);
   }
   if (values.kubernetes && !values.namespace) {
-    exitWithUsage('scheduler: --kubernetes needs --namespace NS (or POD_NAMESPACE)');
-  }
-  const numeric = [
-    'port',
-    'health-port',
-    'wait-for-servers-ms',
-    'batch-ms',
-    'scaling-cooldown-ms',
-    'statefulset-check-ms',
-  ] as const;
-  const notWhole = numeric.filter((flag) => !/^\d+$/.test(values[flag] as string));
-  if (notWhole.length > 0) {
-    exitWithUsage(
-      `scheduler: ${notWhole.map((f) => `--${f} must be a whole number, got "${values[f]}"`).join('; ')}`,
-    );
+    usageError('scheduler: --kubernetes needs --namespace NS (or POD_NAMESPACE)', USAGE);
   }
   let source: DesiredStateSource;
   if (values.kubernetes) {
@@ -196,18 +185,4 @@ export async function startSchedulerService(opts: SchedulerServiceOptions): Prom
       scheduler.close();
     },
   };
-}
-
-/** Bad command line: say what is wrong and how to call it, without a stack trace. */
-function exitWithUsage(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function parseFlags<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    return exitWithUsage((err as Error).message);
-  }
 }
