@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { compareManifests } from '../src/review/compare.ts';
+import { compareManifests } from '../src/review/diff/compare.ts';
+import { renderMarkdown, renderText } from '../src/review/diff/render-diff.ts';
 import { loadManifests } from '../src/review/manifests.ts';
-import { renderMarkdown, renderText } from '../src/review/render-diff.ts';
 import { seededRandom } from '../test/support/seeded-random.ts';
 
 const OBJECTS = Number(process.env.BENCH_DIFF_OBJECTS ?? 5000);

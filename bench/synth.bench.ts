@@ -7,13 +7,13 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
-import { MlopsApp } from '../src/constructs/app.ts';
 import { Environment } from '../src/constructs/environment.ts';
 import { Experiment } from '../src/constructs/experiment.ts';
 import { Model } from '../src/constructs/model.ts';
 import { Pipeline } from '../src/constructs/pipeline.ts';
 import { Server } from '../src/constructs/server.ts';
 import { ServerConfig } from '../src/constructs/server-config.ts';
+import { MlopsApp } from '../src/synth/app.ts';
 
 const SIZE = { models: 1000, servers: 50, pipelines: 200, steps: 5, experiments: 100 };
 const RUNS = 5;

@@ -1,4 +1,3 @@
-export * from './constructs/app.ts';
 export * from './constructs/crd-validation.ts';
 export * from './constructs/crds.ts';
 export * from './constructs/environment.ts';
@@ -17,6 +16,7 @@ export * from './constructs/server-config.ts';
 export * from './constructs/validation.ts';
 export { parseQuantity } from './spec/quantity.ts';
 export * from './spec/types.ts';
+export * from './synth/app.ts';
 export {
   SYNTH_TARGETS,
   SynthError,

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
-import { compareManifests, hasDifferences } from '../review/compare.ts';
+import { compareManifests, hasDifferences } from '../review/diff/compare.ts';
+import { type DiffFormat, renderDiff } from '../review/diff/render-diff.ts';
 import { loadManifests, loadManifestsAtRef, type Manifest, ManifestError } from '../review/manifests.ts';
-import { type DiffFormat, renderDiff } from '../review/render-diff.ts';
 import { CliError } from './errors.ts';
 
 interface DiffOptions {
@@ -70,7 +70,7 @@ async function sides(paths: string[], opts: DiffOptions): Promise<{ base: Manife
       const head = loadManifests([dir]);
       if (opts.base) return { base: loadManifestsAtRef(opts.base, dir), head };
       // Loaded on demand: the Kubernetes client is heavy and only --live needs it.
-      const { liveComparison } = await import('../review/live.ts');
+      const { liveComparison } = await import('../review/diff/live.ts');
       return await liveComparison(head, { kubeconfig: opts.kubeconfig, context: opts.context });
     }
     if (paths.length !== 2) {

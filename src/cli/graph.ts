@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
-import { renderDot, renderMermaid } from '../review/graph-render.ts';
+import { renderDot, renderMermaid } from '../review/graph/graph-render.ts';
+import { pipelineGraph } from '../review/graph/pipeline-graph.ts';
 import { loadManifests, ManifestError } from '../review/manifests.ts';
-import { pipelineGraph } from '../review/pipeline-graph.ts';
 import type { KubeObject, PipelineSpec } from '../spec/types.ts';
 import { CliError } from './errors.ts';
 

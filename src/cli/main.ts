@@ -8,9 +8,9 @@ const commands: Array<() => Promise<{ register(program: Command): void }>> = [
   () => import('./diff.ts'),
   () => import('./graph.ts'),
   () => import('./import.ts'),
-  () => import('./dev.ts'),
-  () => import('./infer.ts'),
-  () => import('./inspect.ts'),
+  () => import('./dev/command.ts'),
+  () => import('./infer/command.ts'),
+  () => import('./inspect/command.ts'),
 ];
 
 const program = new Command('mlops')

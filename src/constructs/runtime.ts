@@ -13,21 +13,21 @@ import { dnsLabelProblem, kafkaTopics, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
 import { memoryProblem } from './quantity.ts';
 import { namespaceOf } from './resource.ts';
+import type { Server } from './server.ts';
+import { addProblem, addRule } from './validation.ts';
 import {
   type ComponentContext,
   dataflowObjects,
   gatewayObjects,
   schedulerObjects,
-} from './runtime/components.ts';
-import { DEFAULT_RUNTIME_IMAGE, imagePinProblem } from './runtime/images.ts';
-import { baselinePolicies, PORTS } from './runtime/network.ts';
-import { chartOf, registerRuntime } from './runtime/registry.ts';
-import { addServerWorkloads, type ServerRuntimeSettings } from './runtime/server-workloads.ts';
-import { apiObject, type ResourceSettings } from './runtime/workload.ts';
-import type { Server } from './server.ts';
-import { addProblem, addRule } from './validation.ts';
+} from './workloads/components.ts';
+import { DEFAULT_RUNTIME_IMAGE, imagePinProblem } from './workloads/images.ts';
+import { baselinePolicies, PORTS } from './workloads/network.ts';
+import { chartOf, registerRuntime } from './workloads/registry.ts';
+import { addServerWorkloads, type ServerRuntimeSettings } from './workloads/server-workloads.ts';
+import { apiObject, type ResourceSettings } from './workloads/workload.ts';
 
-export type { ResourceSettings } from './runtime/workload.ts';
+export type { ResourceSettings } from './workloads/workload.ts';
 
 /** Strimzi `KafkaTopic` objects for the topics the dataflow engine uses. */
 export interface StrimziTopics {

@@ -16,9 +16,9 @@ import {
 } from './pod-spec.ts';
 import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
 import { ExternalResource, MlopsResource } from './resource.ts';
-import { linkServer } from './runtime/registry.ts';
-import type { ServerWorkloadView } from './runtime/server-workloads.ts';
 import { addProblem } from './validation.ts';
+import { linkServer } from './workloads/registry.ts';
+import type { ServerWorkloadView } from './workloads/server-workloads.ts';
 
 /** What happens to a replica's volume claims when the StatefulSet is deleted or scaled down. */
 export enum PvcRetentionPolicy {

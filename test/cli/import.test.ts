@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareManifests } from '../../src/review/compare.ts';
+import { compareManifests } from '../../src/review/diff/compare.ts';
 import { loadManifests } from '../../src/review/manifests.ts';
 import { EXTERNAL_REFERENCES_ANNOTATION } from '../../src/spec/types.ts';
 import { mlops } from '../review/cli.ts';

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseHeaderFlags } from '../../src/cli/dev/headers.ts';
-import { loadInferData } from '../../src/cli/dev/infer-data.ts';
-import { parseTarget } from '../../src/cli/dev/infer-target.ts';
-import { defaultStickyFile, StickyState } from '../../src/cli/dev/sticky-state.ts';
 import { CliError } from '../../src/cli/errors.ts';
-import { type InferOptions, runInfer } from '../../src/cli/infer.ts';
+import { type InferOptions, runInfer } from '../../src/cli/infer/command.ts';
+import { parseHeaderFlags } from '../../src/cli/infer/headers.ts';
+import { loadInferData } from '../../src/cli/infer/infer-data.ts';
+import { parseTarget } from '../../src/cli/infer/infer-target.ts';
+import { defaultStickyFile, StickyState } from '../../src/cli/infer/sticky-state.ts';
 
 const request = {
   inputs: [{ name: 'predict', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],

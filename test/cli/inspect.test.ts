@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, formatText, withTensor } from '../../src/cli/dev/inspect-format.ts';
-import { parseInspectPath, topicsFor } from '../../src/cli/dev/inspect-path.ts';
-import type { TopicRecord } from '../../src/cli/dev/topic-reader.ts';
 import { CliError } from '../../src/cli/errors.ts';
-import { runInspect } from '../../src/cli/inspect.ts';
+import { runInspect } from '../../src/cli/inspect/command.ts';
+import { decodeRecord, formatText, withTensor } from '../../src/cli/inspect/inspect-format.ts';
+import { parseInspectPath, topicsFor } from '../../src/cli/inspect/inspect-path.ts';
+import type { TopicRecord } from '../../src/cli/inspect/topic-reader.ts';
 import { encodeRequest, encodeResponse } from '../../src/runtime/oip/messages.ts';
 
 const naming = { prefix: 'seldon', namespace: 'prod' };

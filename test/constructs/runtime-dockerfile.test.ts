@@ -2,7 +2,7 @@
 // parse it and hold it to what the Runtime construct's pods assume.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RUNTIME_UID, SHARED_GID } from '../../src/constructs/runtime/workload.ts';
+import { RUNTIME_UID, SHARED_GID } from '../../src/constructs/workloads/workload.ts';
 
 const root = new URL('../../', import.meta.url);
 const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');

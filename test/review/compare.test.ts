@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareManifests } from '../../src/review/compare.ts';
+import { compareManifests } from '../../src/review/diff/compare.ts';
+import { renderJson, renderMarkdown, renderText } from '../../src/review/diff/render-diff.ts';
 import { loadManifests, parseManifests } from '../../src/review/manifests.ts';
-import { renderJson, renderMarkdown, renderText } from '../../src/review/render-diff.ts';
 import { expectGolden, fixtures } from './golden.ts';
 
 const y = (text: string) => parseManifests(text, 'inline.yaml');

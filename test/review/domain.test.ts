@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareManifests } from '../../src/review/compare.ts';
+import { compareManifests } from '../../src/review/diff/compare.ts';
 import { parseManifests } from '../../src/review/manifests.ts';
 
 const obj = (kind: string, spec: string, apiVersion = 'mlops.seldon.io/v1alpha1') =>

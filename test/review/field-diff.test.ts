@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffValues, equal } from '../../src/review/field-diff.ts';
+import { diffValues, equal } from '../../src/review/diff/field-diff.ts';
 
 describe('diffValues', () => {
   it('ignores map key order', () => {

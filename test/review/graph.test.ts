@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderDot, renderMermaid, renderMermaidDiff } from '../../src/review/graph-render.ts';
+import { renderDot, renderMermaid, renderMermaidDiff } from '../../src/review/graph/graph-render.ts';
+import { pipelineGraph } from '../../src/review/graph/pipeline-graph.ts';
 import { loadManifests } from '../../src/review/manifests.ts';
-import { pipelineGraph } from '../../src/review/pipeline-graph.ts';
 import type { PipelineSpec } from '../../src/spec/types.ts';
 import { expectGolden, fixtures } from './golden.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kubeConfig, project } from '../../src/review/live.ts';
+import { kubeConfig, project } from '../../src/review/diff/live.ts';
 import { parseQuantity, sameQuantity } from '../../src/review/quantity.ts';
 
 describe('project (live object onto the desired fields)', () => {

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApiObject, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { MlopsApp } from '../../src/constructs/app.ts';
 import { Environment } from '../../src/constructs/environment.ts';
 import { Model } from '../../src/constructs/model.ts';
+import { MlopsApp } from '../../src/synth/app.ts';
 import { AppLoadError, discoverApps, loadApp } from '../../src/synth/load-apps.ts';
 import { collectApps, isLoadingApps } from '../../src/synth/registry.ts';
 import { SynthError } from '../../src/synth/synthesize.ts';
 
-const appModule = pathToFileURL(join(import.meta.dirname, '..', '..', 'src', 'constructs', 'app.ts')).href;
+const appModule = pathToFileURL(join(import.meta.dirname, '..', '..', 'src', 'synth', 'app.ts')).href;
 const cdk8sModule = pathToFileURL(require.resolve('cdk8s')).href;
 
 function tempDir(): string {

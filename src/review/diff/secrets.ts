@@ -1,5 +1,5 @@
 // Secret values never leave this module: they are replaced by a marker with their size in bytes.
-import type { KubeObject } from '../spec/types.ts';
+import type { KubeObject } from '../../spec/types.ts';
 import type { FieldChange } from './field-diff.ts';
 
 export const isSecret = (o: KubeObject | undefined) => o?.kind === 'Secret' && o.apiVersion === 'v1';

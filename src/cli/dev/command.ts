@@ -3,23 +3,17 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadManifests } from '../review/manifests.ts';
-import type { KubeObject } from '../spec/types.ts';
-import { resolveManifestDir } from './dev/manifest-dir.ts';
-import { ManifestView } from './dev/manifest-view.ts';
-import { findMlserver, MLSERVER_INSTALL_HINT } from './dev/mlserver-bin.ts';
-import {
-  type ModelState,
-  modelStates,
-  type SchedulerStatus,
-  settled,
-  stateChanges,
-} from './dev/model-states.ts';
-import { freePort, freePorts } from './dev/ports.ts';
-import { type Child, Supervisor } from './dev/supervisor.ts';
-import { type DevServer, type DevTopology, devTopology } from './dev/topology.ts';
-import { sampleRequest, tryCommands } from './dev/try-it.ts';
-import { CliError } from './errors.ts';
+import { loadManifests } from '../../review/manifests.ts';
+import type { KubeObject } from '../../spec/types.ts';
+import { CliError } from '../errors.ts';
+import { resolveManifestDir } from './manifest-dir.ts';
+import { ManifestView } from './manifest-view.ts';
+import { findMlserver, MLSERVER_INSTALL_HINT } from './mlserver-bin.ts';
+import { type ModelState, modelStates, type SchedulerStatus, settled, stateChanges } from './model-states.ts';
+import { freePort, freePorts } from './ports.ts';
+import { type Child, Supervisor } from './supervisor.ts';
+import { type DevServer, type DevTopology, devTopology } from './topology.ts';
+import { sampleRequest, tryCommands } from './try-it.ts';
 
 interface DevOptions {
   app?: string;

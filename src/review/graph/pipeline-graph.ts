@@ -1,5 +1,5 @@
 // The data-flow graph of a Pipeline: steps, data and trigger edges, joins, external inputs.
-import type { JoinType, PipelineSpec } from '../spec/types.ts';
+import type { JoinType, PipelineSpec } from '../../spec/types.ts';
 
 export type NodeKind = 'inputs' | 'outputs' | 'step' | 'external';
 

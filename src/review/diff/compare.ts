@@ -1,9 +1,9 @@
 // Compares two sets of manifests by identity and produces the review model every renderer uses.
-import type { KubeObject } from '../spec/types.ts';
+import type { KubeObject } from '../../spec/types.ts';
+import { compareIds, describeId, type Identity } from '../identity.ts';
+import { indexManifests, type Manifest } from '../manifests.ts';
 import { domainNotes } from './domain.ts';
 import { diffValues, type FieldChange } from './field-diff.ts';
-import { compareIds, describeId, type Identity } from './identity.ts';
-import { indexManifests, type Manifest } from './manifests.ts';
 import { maskChanges, maskObject } from './secrets.ts';
 
 export type ObjectStatus = 'added' | 'removed' | 'changed' | 'replaced';

@@ -6,11 +6,11 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
 } from '@kubernetes/client-node';
-import type { KubeObject } from '../spec/types.ts';
+import type { KubeObject } from '../../spec/types.ts';
+import { identityOf } from '../identity.ts';
+import type { Manifest } from '../manifests.ts';
+import { sameQuantity } from '../quantity.ts';
 import { equal } from './field-diff.ts';
-import { identityOf } from './identity.ts';
-import type { Manifest } from './manifests.ts';
-import { sameQuantity } from './quantity.ts';
 
 export interface LiveOptions {
   kubeconfig?: string;

@@ -1,8 +1,8 @@
 // Reviewer-oriented lines for the changes that matter most in model serving: traffic shifts,
 // replicas and memory, model placement, pipeline topology.
-import type { ExperimentSpec, KubeObject, ModelSpec, PipelineSpec } from '../spec/types.ts';
+import type { ExperimentSpec, KubeObject, ModelSpec, PipelineSpec } from '../../spec/types.ts';
+import { edgeKey, type GraphEdge, pipelineGraph } from '../graph/pipeline-graph.ts';
 import type { FieldChange } from './field-diff.ts';
-import { edgeKey, type GraphEdge, pipelineGraph } from './pipeline-graph.ts';
 
 const MLOPS = 'mlops.seldon.io/';
 type Spec = Record<string, unknown>;

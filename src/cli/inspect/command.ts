@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
-import { type DecodedRecord, decodeRecord, formatText, withTensor } from './dev/inspect-format.ts';
-import { parseInspectPath, topicsFor } from './dev/inspect-path.ts';
-import { TopicReader } from './dev/topic-reader.ts';
-import { CliError } from './errors.ts';
+import { CliError } from '../errors.ts';
+import { type DecodedRecord, decodeRecord, formatText, withTensor } from './inspect-format.ts';
+import { parseInspectPath, topicsFor } from './inspect-path.ts';
+import { TopicReader } from './topic-reader.ts';
 
 interface InspectOptions {
   kafka?: string;

@@ -1,11 +1,11 @@
 // Renders a DiffResult as terminal text, a GitHub PR comment (markdown) or JSON.
 import { stringify } from 'yaml';
-import type { PipelineSpec } from '../spec/types.ts';
+import type { PipelineSpec } from '../../spec/types.ts';
+import { renderMermaidDiff } from '../graph/graph-render.ts';
+import { pipelineGraph } from '../graph/pipeline-graph.ts';
+import { describeId } from '../identity.ts';
 import type { DiffResult, ObjectDiff, ObjectStatus } from './compare.ts';
 import type { FieldChange } from './field-diff.ts';
-import { renderMermaidDiff } from './graph-render.ts';
-import { describeId } from './identity.ts';
-import { pipelineGraph } from './pipeline-graph.ts';
 
 export type DiffFormat = 'text' | 'markdown' | 'json';
 

@@ -1,8 +1,8 @@
 import { basename, extname, join } from 'node:path';
 import { App, type AppProps } from 'cdk8s';
-import { writeOutput } from '../synth/output.ts';
-import { isLoadingApps, registerApp } from '../synth/registry.ts';
-import { synthesizeApp } from '../synth/synthesize.ts';
+import { writeOutput } from './output.ts';
+import { isLoadingApps, registerApp } from './registry.ts';
+import { synthesizeApp } from './synthesize.ts';
 
 /**
  * The root of a cdk8s-mlops app: one app per file in `apps/`, synthesized to `dist/<app>/`.

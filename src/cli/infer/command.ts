@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseHeaderFlags } from './dev/headers.ts';
-import { loadInferData } from './dev/infer-data.ts';
-import { parseTarget } from './dev/infer-target.ts';
-import { defaultStickyFile, StickyState } from './dev/sticky-state.ts';
-import { CliError } from './errors.ts';
+import { CliError } from '../errors.ts';
+import { parseHeaderFlags } from './headers.ts';
+import { loadInferData } from './infer-data.ts';
+import { parseTarget } from './infer-target.ts';
+import { defaultStickyFile, StickyState } from './sticky-state.ts';
 
 export const DEFAULT_GATEWAY = 'http://127.0.0.1:9000';
 
