@@ -13,7 +13,6 @@ import { dnsLabelProblem, kafkaTopics, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
 import { memoryProblem } from './quantity.ts';
 import { namespaceOf } from './resource.ts';
-import type { Server } from './server.ts';
 import { addProblem, addRule } from './validation.ts';
 import {
   type ComponentContext,
@@ -24,8 +23,12 @@ import {
 import { DEFAULT_RUNTIME_IMAGE, imagePinProblem } from './workloads/images.ts';
 import { baselinePolicies, PORTS } from './workloads/network.ts';
 import { chartOf, registerRuntime } from './workloads/registry.ts';
-import { addServerWorkloads, type ServerRuntimeSettings } from './workloads/server-workloads.ts';
-import { apiObject, type ResourceSettings } from './workloads/workload.ts';
+import {
+  addServerWorkloads,
+  type ServerRuntimeSettings,
+  type WorkloadServer,
+} from './workloads/server-workloads.ts';
+import { configMap, type ResourceSettings } from './workloads/workload.ts';
 
 export type { ResourceSettings } from './workloads/workload.ts';
 
@@ -251,7 +254,7 @@ export class Runtime extends Construct {
     }
   }
 
-  private attachServer(server: Server): void {
+  private attachServer(server: WorkloadServer): void {
     addServerWorkloads(server, this.serverSettings);
   }
 
@@ -282,12 +285,10 @@ export class Runtime extends Construct {
     };
     const kafkaConfigMap = `${this.name}-kafka`;
     const pipelinesConfigMap = `${this.name}-pipelines`;
-    apiObject(scope, 'KafkaSettings', 'v1', 'ConfigMap', kafkaConfigMap, { data: kafkaData });
+    configMap(scope, 'KafkaSettings', kafkaConfigMap, kafkaData);
     const pipelineFiles = () =>
       Object.fromEntries(this.pipelines().map((p) => [`${nameOf(p)}.yaml`, stringify(p, { lineWidth: 0 })]));
-    apiObject(scope, 'Pipelines', 'v1', 'ConfigMap', pipelinesConfigMap, {
-      data: Lazy.any({ produce: () => pipelineFiles() }),
-    });
+    configMap(scope, 'Pipelines', pipelinesConfigMap, Lazy.any({ produce: () => pipelineFiles() }));
     const address = dataflowObjects(scope, ctx, {
       replicas: this.props.dataflow?.replicas ?? 1,
       resources: this.props.dataflow?.resources ?? DEFAULTS.dataflow,

@@ -1,13 +1,12 @@
 /** The runtime's own workloads: scheduler (with its RBAC), gateway and dataflow engine. */
 import { Lazy } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { k8s, ServiceAccount } from './kplus.ts';
 import { dataflowPolicy, gatewayPolicy, PORTS, schedulerPolicy } from './network.ts';
 import {
-  apiObject,
   disruptionBudget,
   fieldEnv,
   httpProbe,
-  type Json,
   podLabels,
   port,
   type ResourceSettings,
@@ -19,7 +18,7 @@ import {
   service,
   spreadOverNodes,
   TMP_MOUNT,
-  TMP_VOLUME,
+  tmpVolume,
 } from './workload.ts';
 
 export interface ComponentContext {
@@ -32,22 +31,23 @@ export interface ComponentContext {
 interface PodOptions {
   component: string;
   args: string[];
-  ports: Json[];
-  readiness: Json;
-  liveness: Json;
+  ports: k8s.ContainerPort[];
+  readiness: k8s.Probe;
+  liveness: k8s.Probe;
   resources: ResourceSettings;
-  env?: Json[];
-  envFrom?: Json[];
-  mounts?: Json[];
+  env?: k8s.EnvVar[];
+  envFrom?: k8s.EnvFromSource[];
+  mounts?: k8s.VolumeMount[];
   /** Mounts known only once the app is complete. */
-  lateMounts?: () => Json[];
-  volumes?: Json[];
+  lateMounts?: () => k8s.VolumeMount[];
+  volumes?: k8s.Volume[];
   serviceAccountName?: string;
-  annotations?: Record<string, unknown>;
+  annotations?: Record<string, string>;
 }
 
-function podTemplate(ctx: ComponentContext, o: PodOptions): Json {
+function podTemplate(ctx: ComponentContext, o: PodOptions): k8s.PodTemplateSpec {
   const selector = selectorLabels(o.component, ctx.instance);
+  const mounts = [...(o.mounts ?? []), TMP_MOUNT];
   return {
     metadata: {
       labels: podLabels(o.component, ctx.instance),
@@ -74,22 +74,25 @@ function podTemplate(ctx: ComponentContext, o: PodOptions): Json {
           securityContext: restrictedContainerSecurity(),
           volumeMounts: o.lateMounts
             ? Lazy.any({ produce: () => [...(o.mounts ?? []), ...(o.lateMounts?.() ?? []), TMP_MOUNT] })
-            : [...(o.mounts ?? []), TMP_MOUNT],
+            : mounts,
         },
       ],
-      volumes: [...(o.volumes ?? []), TMP_VOLUME],
+      volumes: [...(o.volumes ?? []), tmpVolume()],
     },
   };
 }
 
-export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: ResourceSettings): string {
-  const name = `${ctx.prefix}-scheduler`;
-  const selector = selectorLabels('scheduler', ctx.instance);
-  apiObject(scope, 'ServiceAccount', 'v1', 'ServiceAccount', name, { automountServiceAccountToken: false });
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/** The scheduler's ServiceAccount, and a Role (bound to it) with exactly what it calls. */
+function schedulerAccess(scope: Construct, name: string): void {
+  // Its pod mounts the token; the account itself does not hand one to every pod.
+  new ServiceAccount(scope, 'ServiceAccount', { metadata: { name }, automountToken: false });
   const group = 'mlops.seldon.io';
   // Exactly what the Kubernetes source calls: informers (list + watch), merge patches of status
   // and scale, and the StatefulSet scale of autoscaled Servers.
-  apiObject(scope, 'Role', 'rbac.authorization.k8s.io/v1', 'Role', name, {
+  new k8s.KubeRole(scope, 'Role', {
+    metadata: { name },
     rules: [
       {
         apiGroups: [group],
@@ -105,11 +108,19 @@ export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: R
       { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['get', 'patch'] },
     ],
   });
-  apiObject(scope, 'RoleBinding', 'rbac.authorization.k8s.io/v1', 'RoleBinding', name, {
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+  new k8s.KubeRoleBinding(scope, 'RoleBinding', {
+    metadata: { name },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name },
     subjects: [{ kind: 'ServiceAccount', name }],
   });
-  apiObject(scope, 'Deployment', 'apps/v1', 'Deployment', name, {
+}
+
+export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: ResourceSettings): string {
+  const name = `${ctx.prefix}-scheduler`;
+  const selector = selectorLabels('scheduler', ctx.instance);
+  schedulerAccess(scope, name);
+  new k8s.KubeDeployment(scope, 'Deployment', {
+    metadata: { name },
     spec: {
       // One scheduler per namespace: two would fight over placements.
       replicas: 1,
@@ -159,7 +170,8 @@ export function gatewayObjects(
   const name = `${ctx.prefix}-gateway`;
   const selector = selectorLabels('gateway', ctx.instance);
   const autoscaled = scaling.replicas === undefined;
-  apiObject(scope, 'Deployment', 'apps/v1', 'Deployment', name, {
+  new k8s.KubeDeployment(scope, 'Deployment', {
+    metadata: { name },
     spec: {
       // With an autoscaler the replica count is its to set: leaving it out keeps GitOps from resetting it.
       ...(autoscaled ? {} : { replicas: scaling.replicas }),
@@ -188,7 +200,8 @@ export function gatewayObjects(
     { name: 'grpc', port: PORTS.gatewayGrpc, appProtocol: 'kubernetes.io/h2c' },
   ]);
   if (autoscaled) {
-    apiObject(scope, 'Autoscaler', 'autoscaling/v2', 'HorizontalPodAutoscaler', name, {
+    new k8s.KubeHorizontalPodAutoscalerV2(scope, 'Autoscaler', {
+      metadata: { name },
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
         minReplicas: scaling.minReplicas,
@@ -220,7 +233,7 @@ export interface DataflowOptions {
   /** Keys of the pipelines ConfigMap (file names), known once the app is complete. */
   readonly pipelineFiles: () => string[];
   /** Changes whenever the pipelines or Kafka settings do, so the pods restart and re-read them. */
-  readonly configHash: unknown;
+  readonly configHash: string;
   readonly inference: string;
 }
 
@@ -231,7 +244,8 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
   const selector = selectorLabels('dataflow', ctx.instance);
   // A StatefulSet: stable pod names name the transactional producers, so a restarted pod fences
   // its predecessor and no output is committed twice.
-  apiObject(scope, 'StatefulSet', 'apps/v1', 'StatefulSet', name, {
+  new k8s.KubeStatefulSet(scope, 'StatefulSet', {
+    metadata: { name },
     spec: {
       replicas: o.replicas,
       serviceName: name,
@@ -280,7 +294,7 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
           })),
         volumes: [
           { name: 'pipelines', configMap: { name: o.pipelinesConfigMap } },
-          { name: 'pipelines-dir', emptyDir: { sizeLimit: '1Mi' } },
+          { name: 'pipelines-dir', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
         ],
         annotations: { 'mlops.cdk8s.io/config-hash': o.configHash },
       }),

@@ -3,7 +3,8 @@
  * component then allows exactly the flows it serves or needs.
  */
 import type { Construct } from 'constructs';
-import { apiObject, INSTANCE_LABEL, type Json, PART_OF, PART_OF_LABEL, selectorLabels } from './workload.ts';
+import { k8s } from './kplus.ts';
+import { INSTANCE_LABEL, PART_OF, PART_OF_LABEL, selectorLabels } from './workload.ts';
 
 export const PORTS = {
   scheduler: 9004,
@@ -17,22 +18,26 @@ export const PORTS = {
   agentAdmin: 9008,
 } as const;
 
-const tcp = (...ports: number[]): Json[] => ports.map((port) => ({ protocol: 'TCP', port }));
-const from = (instance: string, ...components: string[]): Json[] =>
+const tcp = (...ports: number[]): k8s.NetworkPolicyPort[] =>
+  ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }));
+const from = (instance: string, ...components: string[]): k8s.NetworkPolicyPeer[] =>
   components.map((c) => ({ podSelector: { matchLabels: selectorLabels(c, instance) } }));
 /** Prometheus and other scrapers may live in any namespace. */
-const ANY_NAMESPACE: Json[] = [{ namespaceSelector: {} }];
+const ANY_NAMESPACE: k8s.NetworkPolicyPeer[] = [{ namespaceSelector: {} }];
+
+type Rules = Pick<k8s.NetworkPolicySpec, 'ingress' | 'egress'>;
 
 function policy(
   scope: Construct,
   id: string,
   name: string,
   podSelector: Record<string, string>,
-  spec: Json,
+  rules: Rules,
 ): void {
-  const types = [...(spec.ingress ? ['Ingress'] : []), ...(spec.egress ? ['Egress'] : [])];
-  apiObject(scope, id, 'networking.k8s.io/v1', 'NetworkPolicy', name, {
-    spec: { podSelector: { matchLabels: podSelector }, policyTypes: types, ...spec },
+  const types = [...(rules.ingress ? ['Ingress'] : []), ...(rules.egress ? ['Egress'] : [])];
+  new k8s.KubeNetworkPolicy(scope, id, {
+    metadata: { name },
+    spec: { podSelector: { matchLabels: podSelector }, policyTypes: types, ...rules },
   });
 }
 
@@ -41,7 +46,7 @@ export function baselinePolicies(scope: Construct, prefix: string, instance: str
   const all = { [PART_OF_LABEL]: PART_OF, [INSTANCE_LABEL]: instance };
   policy(scope, 'DenyAll', `${prefix}-default-deny`, all, { ingress: [], egress: [] });
   policy(scope, 'AllowDns', `${prefix}-allow-dns`, all, {
-    egress: [{ ports: [...tcp(53), { protocol: 'UDP', port: 53 }] }],
+    egress: [{ ports: [...tcp(53), { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }] }],
   });
 }
 

@@ -4,14 +4,14 @@
  */
 import { Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
-import type { Server } from '../server.ts';
+import type { WorkloadServer } from './server-workloads.ts';
 
 export interface ServerWorkloadHost {
-  attachServer(server: Server): void;
+  attachServer(server: WorkloadServer): void;
 }
 
 const hosts = new WeakMap<Chart, ServerWorkloadHost>();
-const waiting = new WeakMap<Chart, Server[]>();
+const waiting = new WeakMap<Chart, WorkloadServer[]>();
 
 /** The chart (namespace) `scope` belongs to, if any. */
 export function chartOf(scope: IConstruct): Chart | undefined {
@@ -19,7 +19,7 @@ export function chartOf(scope: IConstruct): Chart | undefined {
 }
 
 /** Called by every Server: gets its workloads now if the namespace has a runtime, else later. */
-export function linkServer(server: Server): void {
+export function linkServer(server: WorkloadServer): void {
   const chart = chartOf(server);
   if (!chart) return;
   const host = hosts.get(chart);

@@ -3,18 +3,20 @@
  * model cache), the headless Service that gives each pod a DNS name, a PodDisruptionBudget and
  * a NetworkPolicy.
  */
-import { Construct } from 'constructs';
+import { ApiObject } from 'cdk8s';
+import { Construct, type IConstruct } from 'constructs';
+import type { IServerConfig } from '../interfaces.ts';
 import { AGENT_CONTAINER, type PodSpec } from '../pod-spec.ts';
 import { memoryBytes } from '../quantity.ts';
-import type { PvcRetention, Server } from '../server.ts';
 import { ServerConfig } from '../server-config.ts';
 import { addProblem } from '../validation.ts';
 import { MLSERVER_IMAGE, TRITON_IMAGE } from './images.ts';
+import { k8s } from './kplus.ts';
 import { serverNetworkPolicy } from './network.ts';
 import { hardenContainer, mergeContainer, mergePodSpec } from './pod-merge.ts';
 import {
-  apiObject,
   disruptionBudget,
+  drainHook,
   fieldEnv,
   httpProbe,
   type Json,
@@ -28,6 +30,7 @@ import {
   service,
   spreadOverNodes,
   TMP_MOUNT,
+  tmpVolume,
 } from './workload.ts';
 
 /** Where the agent keeps downloaded artifacts and the server's model repository. */
@@ -65,17 +68,29 @@ export interface ServerRuntimeSettings {
   readonly modelCache: ModelCacheSettings;
 }
 
+/** What happens to a server pod's volume claims when the StatefulSet is deleted or scaled down. */
+export interface ClaimRetention {
+  readonly whenDeleted?: 'Retain' | 'Delete';
+  readonly whenScaled?: 'Retain' | 'Delete';
+}
+
 /** What a Server declares that its workloads need. */
 export interface ServerWorkloadView {
   readonly name: string;
   readonly podSpec: PodSpec | undefined;
   readonly replicas: number | undefined;
   readonly autoscaled: boolean;
-  readonly pvcRetention: PvcRetention | undefined;
+  readonly pvcRetention: ClaimRetention | undefined;
   readonly agentOverride: Json | undefined;
   readonly capabilities: readonly string[] | undefined;
   readonly overCommitPercentage: number | undefined;
   readonly inferenceContainer: string | undefined;
+}
+
+/** A Server as its workloads see it (an interface, so this module does not import the Server's). */
+export interface WorkloadServer extends IConstruct {
+  readonly serverConfig: IServerConfig;
+  readonly workloadView: ServerWorkloadView;
 }
 
 /** Seldon's built-in configurations request 1G for the server; limits add a quarter for the process. */
@@ -123,7 +138,7 @@ function builtInServerContainer(config: string): Json | undefined {
 }
 
 /** The configuration's pod spec (and claim templates), or undefined when it is not known here. */
-function configPod(server: Server): { pod: Json; claims: Json[] } | undefined {
+function configPod(server: WorkloadServer): { pod: Json; claims: Json[] } | undefined {
   const config = server.serverConfig;
   if (config instanceof ServerConfig) {
     const spec = config.apiObject.toJson().spec as { podSpec: Json; volumeClaimTemplates?: Json[] };
@@ -139,7 +154,14 @@ function configPod(server: Server): { pod: Json; claims: Json[] } | undefined {
   const container = builtInServerContainer(config.name);
   if (!container) return undefined;
   const volumes =
-    config.name === 'triton' ? [{ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } }] : [];
+    config.name === 'triton'
+      ? [
+          k8s.toJson_Volume({
+            name: 'dshm',
+            emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('256Mi') },
+          }),
+        ]
+      : [];
   return { pod: { containers: [container], volumes }, claims: [] };
 }
 
@@ -157,11 +179,11 @@ function inferenceDefaults(container: Json): Json {
   const mountsCache = mounts.some((m) => m.mountPath === AGENT_DIR);
   // What the container declares wins over these defaults.
   return {
-    readinessProbe: httpProbe('/v2/health/ready', probePort),
-    livenessProbe: httpProbe('/v2/health/live', probePort, { initialDelaySeconds: 10 }),
-    startupProbe: httpProbe('/v2/health/live', probePort, { failureThreshold: 30 }),
+    readinessProbe: k8s.toJson_Probe(httpProbe('/v2/health/ready', probePort)),
+    livenessProbe: k8s.toJson_Probe(httpProbe('/v2/health/live', probePort, { initialDelaySeconds: 10 })),
+    startupProbe: k8s.toJson_Probe(httpProbe('/v2/health/live', probePort, { failureThreshold: 30 })),
     // Every container waits for the agent's drain, so the server keeps answering meanwhile.
-    lifecycle: { preStop: { httpGet: { path: '/terminate', port: AGENT_PORTS.admin } } },
+    lifecycle: k8s.toJson_Lifecycle(drainHook(AGENT_PORTS.admin)),
     ...container,
     ports: httpPort ? ports : [...ports, port('server-http', SERVER_HTTP)],
     resources: {
@@ -177,7 +199,7 @@ function inferenceDefaults(container: Json): Json {
 }
 
 function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSettings, inference: string): Json {
-  const env: Json[] = [
+  const env: k8s.EnvVar[] = [
     fieldEnv('POD_NAME', 'metadata.name'),
     fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
     { name: 'SELDON_SERVER_NAME', value: view.name },
@@ -190,7 +212,7 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
   ];
   if (view.capabilities?.length)
     env.push({ name: 'SELDON_SERVER_CAPABILITIES', value: view.capabilities.join(',') });
-  const agent: Json = {
+  const agent: k8s.Container = {
     name: AGENT_CONTAINER,
     image: settings.image,
     imagePullPolicy: settings.imagePullPolicy,
@@ -216,15 +238,21 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
     ],
     readinessProbe: httpProbe('/ready', 'agent-admin'),
     livenessProbe: httpProbe('/live', 'agent-admin'),
-    lifecycle: { preStop: { httpGet: { path: '/terminate', port: 'agent-admin' } } },
+    lifecycle: drainHook('agent-admin'),
     resources: resources(settings.agentResources),
     volumeMounts: [{ name: CACHE_VOLUME, mountPath: AGENT_DIR }, TMP_MOUNT],
   };
-  return view.agentOverride ? mergeContainer(agent, view.agentOverride) : agent;
+  // Merged by name with the Server's override, which is open JSON in Seldon's shape.
+  const json = k8s.toJson_Container(agent) as Json;
+  return view.agentOverride ? mergeContainer(json, view.agentOverride) : json;
 }
 
-/** Creates the server's runtime objects as children of the Server (construct id `Runtime`). */
-export function addServerWorkloads(server: Server, settings: ServerRuntimeSettings): void {
+/** The pod and claim templates of a server's StatefulSet, or undefined (with a problem) when they cannot be built. */
+function serverPod(
+  server: WorkloadServer,
+  settings: ServerRuntimeSettings,
+  selector: Record<string, string>,
+): { pod: Json; claims: Json[] } | undefined {
   const view = server.workloadView;
   const base = configPod(server);
   if (!base) {
@@ -234,11 +262,8 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
       message: `the runtime cannot build pods from the configuration "${server.serverConfig.name}" declared elsewhere: its pod spec is unknown here`,
       fix: 'declare it in this app with `new ServerConfig(...)`, use ServerConfig.MLSERVER or ServerConfig.TRITON, or synthesize with `--target seldon` for a Seldon installation',
     });
-    return;
+    return undefined;
   }
-  const name = view.name;
-  const selector = { ...selectorLabels('server', settings.instance), [SERVER_NAME_LABEL]: name };
-  const labels = { ...podLabels('server', settings.instance), [SERVER_NAME_LABEL]: name };
   const merged = mergePodSpec(base.pod, view.podSpec as Json | undefined);
   const inferenceName =
     view.inferenceContainer ?? merged.containers.find((c: Json) => c.name !== AGENT_CONTAINER)?.name;
@@ -252,7 +277,7 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
       message: 'the configuration has no inference server container besides the agent',
       fix: 'add the inference server (e.g. an MLServer or Triton container) to the ServerConfig pod spec',
     });
-    return;
+    return undefined;
   }
   const userAgent = merged.containers.find((c: Json) => c.name === AGENT_CONTAINER);
   const agent = agentContainer(
@@ -266,18 +291,20 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
   const cache = settings.modelCache;
   const claims = [...base.claims];
   // Model environments may be unpacked into /tmp: more room than the runtime components get.
-  const volumes: Json[] = [...(merged.volumes ?? []), { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }];
+  const volumes: Json[] = [...(merged.volumes ?? []), k8s.toJson_Volume(tmpVolume('1Gi')) as Json];
   if (cache.persistent) {
-    claims.push({
-      metadata: { name: CACHE_VOLUME },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        resources: { requests: { storage: cache.size } },
-        ...(cache.storageClassName ? { storageClassName: cache.storageClassName } : {}),
-      },
-    });
+    const spec: k8s.PersistentVolumeClaimSpec = {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: k8s.Quantity.fromString(cache.size) } },
+      ...(cache.storageClassName ? { storageClassName: cache.storageClassName } : {}),
+    };
+    claims.push({ metadata: { name: CACHE_VOLUME }, spec: k8s.toJson_PersistentVolumeClaimSpec(spec) });
   } else {
-    volumes.push({ name: CACHE_VOLUME, emptyDir: { sizeLimit: cache.size } });
+    const volume: k8s.Volume = {
+      name: CACHE_VOLUME,
+      emptyDir: { sizeLimit: k8s.Quantity.fromString(cache.size) },
+    };
+    volumes.push(k8s.toJson_Volume(volume) as Json);
   }
   const { containers: _c, initContainers, volumes: _v, securityContext, ...podRest } = merged;
   const pod: Json = {
@@ -290,28 +317,48 @@ export function addServerWorkloads(server: Server, settings: ServerRuntimeSettin
     ...(initContainers ? { initContainers: initContainers.map((c: Json) => hardenContainer(c)) } : {}),
     volumes: volumes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
+  return { pod, claims };
+}
+
+/**
+ * A StatefulSet spec whose pod and claim templates are Seldon's (a ServerConfig's merged with
+ * the Server's overrides): open JSON, passed through as written, where the typed class would
+ * re-serialize them and drop what it does not model.
+ */
+type ServerStatefulSetSpec = Omit<k8s.StatefulSetSpec, 'template' | 'volumeClaimTemplates'> & {
+  readonly template: { readonly metadata: k8s.ObjectMeta; readonly spec: Json };
+  readonly volumeClaimTemplates?: Json[];
+};
+
+/** Creates the server's runtime objects as children of the Server (construct id `Runtime`). */
+export function addServerWorkloads(server: WorkloadServer, settings: ServerRuntimeSettings): void {
+  const view = server.workloadView;
+  const name = view.name;
+  const selector = { ...selectorLabels('server', settings.instance), [SERVER_NAME_LABEL]: name };
+  const labels = { ...podLabels('server', settings.instance), [SERVER_NAME_LABEL]: name };
+  const built = serverPod(server, settings, selector);
+  if (!built) return;
+  const { pod, claims } = built;
   const retention = view.pvcRetention;
   const scope = new Construct(server, 'Runtime');
-  apiObject(scope, 'StatefulSet', 'apps/v1', 'StatefulSet', name, {
-    metadata: { labels },
-    spec: {
-      // An autoscaled server's size belongs to the scheduler: GitOps must not reset it.
-      ...(view.autoscaled ? {} : { replicas: view.replicas ?? 1 }),
-      serviceName: name,
-      podManagementPolicy: 'Parallel',
-      selector: { matchLabels: selector },
-      template: { metadata: { labels }, spec: pod },
-      ...(claims.length ? { volumeClaimTemplates: claims } : {}),
-      ...(retention && claims.length
-        ? {
-            persistentVolumeClaimRetentionPolicy: {
-              ...(retention.whenDeleted ? { whenDeleted: retention.whenDeleted } : {}),
-              ...(retention.whenScaled ? { whenScaled: retention.whenScaled } : {}),
-            },
-          }
-        : {}),
-    },
-  });
+  const spec: ServerStatefulSetSpec = {
+    // An autoscaled server's size belongs to the scheduler: GitOps must not reset it.
+    ...(view.autoscaled ? {} : { replicas: view.replicas ?? 1 }),
+    serviceName: name,
+    podManagementPolicy: 'Parallel',
+    selector: { matchLabels: selector },
+    template: { metadata: { labels }, spec: pod },
+    ...(claims.length ? { volumeClaimTemplates: claims } : {}),
+    ...(retention && claims.length
+      ? {
+          persistentVolumeClaimRetentionPolicy: {
+            ...(retention.whenDeleted ? { whenDeleted: retention.whenDeleted } : {}),
+            ...(retention.whenScaled ? { whenScaled: retention.whenScaled } : {}),
+          },
+        }
+      : {}),
+  };
+  new ApiObject(scope, 'StatefulSet', { ...k8s.KubeStatefulSet.GVK, metadata: { name, labels }, spec });
   service(
     scope,
     'Service',

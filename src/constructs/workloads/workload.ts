@@ -1,12 +1,13 @@
 /**
- * Typed builders of the plain Kubernetes objects the runtime needs (no cdk8s-plus: its
- * generated selector labels change when a construct moves, and its defaults are not ours).
- * Every pod they build meets the Pod Security Standards "restricted" profile.
+ * Typed parts of the runtime's Kubernetes objects, from cdk8s-plus's Kubernetes API (its `k8s`
+ * classes rather than its L2 workloads: those add selector labels that change when a construct
+ * moves, and defaults that are not ours). Every pod they build meets the Pod Security Standards
+ * "restricted" profile.
  */
-import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { k8s } from './kplus.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are open JSON shapes
+// biome-ignore lint/suspicious/noExplicitAny: Seldon's pod specs are open JSON shapes
 export type Json = Record<string, any>;
 
 /** UID of the runtime image's user (the Dockerfile's numeric USER). */
@@ -35,15 +36,17 @@ export interface ResourceSettings {
   readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
-export function resources(r: ResourceSettings): Json {
+const quantity = (value: string): k8s.Quantity => k8s.Quantity.fromString(value);
+
+export function resources(r: ResourceSettings): k8s.ResourceRequirements {
   return {
-    requests: { cpu: r.requests.cpu, memory: r.requests.memory },
-    limits: { cpu: r.limits.cpu, memory: r.limits.memory },
+    requests: { cpu: quantity(r.requests.cpu), memory: quantity(r.requests.memory) },
+    limits: { cpu: quantity(r.limits.cpu), memory: quantity(r.limits.memory) },
   };
 }
 
 /** The container half of "restricted": no escalation, no capabilities, read-only root. */
-export function restrictedContainerSecurity(runAsUser?: number): Json {
+export function restrictedContainerSecurity(runAsUser?: number): k8s.SecurityContext {
   return {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },
@@ -55,7 +58,7 @@ export function restrictedContainerSecurity(runAsUser?: number): Json {
 }
 
 /** The pod half of "restricted". */
-export function restrictedPodSecurity(runAsUser: number): Json {
+export function restrictedPodSecurity(runAsUser: number): k8s.PodSecurityContext {
   return {
     fsGroup: SHARED_GID,
     runAsGroup: SHARED_GID,
@@ -65,24 +68,39 @@ export function restrictedPodSecurity(runAsUser: number): Json {
   };
 }
 
-export function httpProbe(path: string, port: string, overrides: Json = {}): Json {
-  return { httpGet: { path, port }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3, ...overrides };
+/** An HTTP GET probe of a named container port. */
+export function httpProbe(path: string, port: string, overrides: Omit<k8s.Probe, 'httpGet'> = {}): k8s.Probe {
+  return {
+    httpGet: { path, port: k8s.IntOrString.fromString(port) },
+    periodSeconds: 10,
+    timeoutSeconds: 2,
+    failureThreshold: 3,
+    ...overrides,
+  };
 }
 
-export function port(name: string, containerPort: number): Json {
+/** A preStop hook asking a container's admin endpoint to drain first. */
+export function drainHook(port: string | number): k8s.Lifecycle {
+  const p = typeof port === 'number' ? k8s.IntOrString.fromNumber(port) : k8s.IntOrString.fromString(port);
+  return { preStop: { httpGet: { path: '/terminate', port: p } } };
+}
+
+export function port(name: string, containerPort: number): k8s.ContainerPort {
   return { name, containerPort, protocol: 'TCP' };
 }
 
 /** A writable scratch directory on an otherwise read-only root file system. */
-export const TMP_VOLUME: Json = { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } };
-export const TMP_MOUNT: Json = { name: 'tmp', mountPath: '/tmp' };
+export function tmpVolume(sizeLimit = '256Mi'): k8s.Volume {
+  return { name: 'tmp', emptyDir: { sizeLimit: quantity(sizeLimit) } };
+}
+export const TMP_MOUNT: k8s.VolumeMount = { name: 'tmp', mountPath: '/tmp' };
 
-export function fieldEnv(name: string, fieldPath: string): Json {
+export function fieldEnv(name: string, fieldPath: string): k8s.EnvVar {
   return { name, valueFrom: { fieldRef: { fieldPath } } };
 }
 
 /** Spread replicas of one component over nodes when the cluster can. */
-export function spreadOverNodes(labels: Record<string, string>): Json {
+export function spreadOverNodes(labels: Record<string, string>): k8s.Affinity {
   return {
     podAntiAffinity: {
       preferredDuringSchedulingIgnoredDuringExecution: [
@@ -93,18 +111,6 @@ export function spreadOverNodes(labels: Record<string, string>): Json {
       ],
     },
   };
-}
-
-export function apiObject(
-  scope: Construct,
-  id: string,
-  apiVersion: string,
-  kind: string,
-  name: string,
-  body: Json,
-): ApiObject {
-  const { metadata, ...rest } = body;
-  return new ApiObject(scope, id, { apiVersion, kind, metadata: { name, ...(metadata ?? {}) }, ...rest });
 }
 
 export interface ServicePort {
@@ -123,17 +129,17 @@ export function service(
   selector: Record<string, string>,
   ports: readonly ServicePort[],
   options: { headless?: boolean; labels?: Record<string, string> } = {},
-): ApiObject {
-  return apiObject(scope, id, 'v1', 'Service', name, {
-    metadata: options.labels ? { labels: options.labels } : undefined,
+): k8s.KubeService {
+  return new k8s.KubeService(scope, id, {
+    metadata: { name, ...(options.labels ? { labels: options.labels } : {}) },
     spec: {
-      ...(options.headless ? { clusterIP: 'None', publishNotReadyAddresses: true } : {}),
+      ...(options.headless ? { clusterIp: 'None', publishNotReadyAddresses: true } : {}),
       selector,
       ports: ports.map((p) => ({
         name: p.name,
         port: p.port,
         protocol: 'TCP',
-        targetPort: p.targetPort ?? p.name,
+        targetPort: k8s.IntOrString.fromString(p.targetPort ?? p.name),
         ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
       })),
     },
@@ -146,12 +152,23 @@ export function disruptionBudget(
   id: string,
   name: string,
   selector: Record<string, string>,
-): ApiObject {
-  return apiObject(scope, id, 'policy/v1', 'PodDisruptionBudget', name, {
+): k8s.KubePodDisruptionBudget {
+  return new k8s.KubePodDisruptionBudget(scope, id, {
+    metadata: { name },
     spec: {
-      maxUnavailable: 1,
+      maxUnavailable: k8s.IntOrString.fromNumber(1),
       selector: { matchLabels: selector },
       unhealthyPodEvictionPolicy: 'AlwaysAllow',
     },
   });
+}
+
+/** A ConfigMap; `data` may be lazy (known once the app is complete). */
+export function configMap(
+  scope: Construct,
+  id: string,
+  name: string,
+  data: Record<string, string>,
+): k8s.KubeConfigMap {
+  return new k8s.KubeConfigMap(scope, id, { metadata: { name }, data });
 }
