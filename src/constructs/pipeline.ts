@@ -15,6 +15,7 @@ import {
 } from './references.ts';
 import { checkTopicLength, ExternalResource, MlopsResource } from './resource.ts';
 import { addRule, type Problem } from './validation.ts';
+import { linkPipeline } from './workloads/registry.ts';
 
 /** How several sources of a step (or of the pipeline input/output) are combined. */
 export enum JoinType {
@@ -228,6 +229,8 @@ export class Pipeline extends MlopsResource implements IPipeline {
     );
     checkTopicLength(this, 'pipeline', this.name);
     addRule(this, () => this.problems());
+    // With a Runtime declaring Strimzi topics, the pipeline's are declared too.
+    linkPipeline(this);
   }
 
   /** Steps in order. */
@@ -239,6 +242,7 @@ export class Pipeline extends MlopsResource implements IPipeline {
   addStep(model: IModel, options: StepOptions = {}): void {
     this._steps.push({ ...options, model });
     this.noteReferences(model);
+    linkPipeline(this);
   }
 
   inputs(tensor?: string): TensorRef {

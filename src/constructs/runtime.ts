@@ -4,12 +4,12 @@
  * for every Server of the namespace, its StatefulSet and Services.
  */
 import { createHash } from 'node:crypto';
-import { ApiObject, Lazy } from 'cdk8s';
+import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { checkCount } from './checks.ts';
 import { Environment } from './environment.ts';
-import { dnsLabelProblem, kafkaTopics, suggestDnsLabel } from './names.ts';
+import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
 import { memoryProblem } from './quantity.ts';
 import { namespaceOf } from './resource.ts';
@@ -21,13 +21,10 @@ import {
   schedulerObjects,
 } from './workloads/components.ts';
 import { DEFAULT_RUNTIME_IMAGE, imagePinProblem } from './workloads/images.ts';
+import { KafkaTopics } from './workloads/kafka-topics.ts';
 import { baselinePolicies, PORTS } from './workloads/network.ts';
 import { chartOf, registerRuntime } from './workloads/registry.ts';
-import {
-  addServerWorkloads,
-  type ServerRuntimeSettings,
-  type WorkloadServer,
-} from './workloads/server-workloads.ts';
+import { addServerWorkloads, type ServerRuntimeSettings } from './workloads/server-workloads.ts';
 import { configMap, type ResourceSettings } from './workloads/workload.ts';
 
 export type { ResourceSettings } from './workloads/workload.ts';
@@ -184,7 +181,8 @@ export class Runtime extends Construct {
   readonly gatewayAddress: string;
   private readonly serverSettings: ServerRuntimeSettings;
   private readonly props: RuntimeProps;
-  private topicsMaterialized = false;
+  /** Strimzi topics, when asked for: pipelines add theirs as they (and their steps) are declared. */
+  private topics?: KafkaTopics;
 
   constructor(scope: Construct, id: string, props: RuntimeProps = {}) {
     super(scope, id);
@@ -245,17 +243,18 @@ export class Runtime extends Construct {
         message: 'a Runtime must be inside an Environment (or a cdk8s Chart): it serves one namespace',
         fix: 'create it with `new Runtime(env, "runtime", {...})`',
       });
-    } else if (!registerRuntime(chart, { attachServer: (s) => this.attachServer(s) })) {
+    } else if (
+      !registerRuntime(chart, {
+        attachServer: (s) => addServerWorkloads(s, this.serverSettings),
+        attachPipeline: (p) => this.topics?.addPipeline(p),
+      })
+    ) {
       addProblem(this, {
         field: '(scope)',
         message: `namespace "${namespace}" already has a Runtime; one runtime serves a whole namespace`,
         fix: 'remove this Runtime, or put it in an Environment of another namespace',
       });
     }
-  }
-
-  private attachServer(server: WorkloadServer): void {
-    addServerWorkloads(server, this.serverSettings);
   }
 
   /** Every Pipeline of this runtime's namespace, as the dataflow engine reads them. */
@@ -307,43 +306,15 @@ export class Runtime extends Construct {
       inference,
     });
     if (kafka.strimziTopics) {
-      const strimzi = kafka.strimziTopics;
-      // Steps may be added to pipelines after the Runtime is declared: the topics are created
-      // once the app is complete, when it is validated, just before rendering.
-      addRule(this, () => {
-        if (!this.topicsMaterialized) {
-          this.topicsMaterialized = true;
-          this.addStrimziTopics(new Construct(scope, 'Topics'), strimzi, prefix, namespace, kafka);
-        }
-        return [];
+      this.topics = new KafkaTopics(scope, 'Topics', {
+        clusterName: kafka.strimziTopics.clusterName,
+        prefix,
+        namespace,
+        partitions: kafka.partitions ?? 1,
+        replicas: kafka.replicationFactor ?? 1,
       });
     }
     return address;
-  }
-
-  private addStrimziTopics(
-    scope: Construct,
-    strimzi: StrimziTopics,
-    prefix: string,
-    namespace: string,
-    kafka: KafkaSettings,
-  ): void {
-    const topics = new Set<string>([`${prefix}.${namespace}.errors.errors`]);
-    for (const p of this.pipelines()) {
-      const name = nameOf(p);
-      for (const t of kafkaTopics(prefix, namespace, 'pipeline', name)) topics.add(t);
-      topics.add(`${prefix}.${namespace}.dataflow.${name}.state`);
-      const steps = ((p.spec as { steps?: { name: string }[] })?.steps ?? []).map((s) => s.name);
-      for (const step of steps) for (const t of kafkaTopics(prefix, namespace, 'model', step)) topics.add(t);
-    }
-    for (const topic of [...topics].sort()) {
-      new ApiObject(scope, topic, {
-        apiVersion: 'kafka.strimzi.io/v1beta2',
-        kind: 'KafkaTopic',
-        metadata: { name: topicObjectName(topic), labels: { 'strimzi.io/cluster': strimzi.clusterName } },
-        spec: { topicName: topic, partitions: kafka.partitions ?? 1, replicas: kafka.replicationFactor ?? 1 },
-      });
-    }
   }
 
   private check(): void {
@@ -450,13 +421,4 @@ function nameOf(manifest: Record<string, unknown>): string {
 function kafkaPorts(servers: readonly string[]): number[] {
   const ports = servers.map((s) => Number(/:(\d+)$/.exec(s)?.[1] ?? 9092));
   return [...new Set(ports)].sort((a, b) => a - b);
-}
-
-/** A KafkaTopic's object name: the topic name made a DNS-1123 subdomain (`spec.topicName` keeps it exact). */
-function topicObjectName(topic: string): string {
-  return topic
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]/g, '-')
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
-    .slice(0, 253);
 }

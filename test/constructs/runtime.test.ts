@@ -1,4 +1,4 @@
-import { App } from 'cdk8s';
+import { ApiObject, App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Environment } from '../../src/constructs/environment.ts';
@@ -286,7 +286,10 @@ describe('Runtime', () => {
       },
     );
     const list = objects(app);
-    const topics = list.filter((o) => o.kind === 'KafkaTopic');
+    // In the order they were declared: the Runtime's, then each pipeline's and each step's.
+    const topics = list
+      .filter((o) => o.kind === 'KafkaTopic')
+      .sort((x, y) => (x.spec.topicName < y.spec.topicName ? -1 : 1));
     expect(topics.map((t) => t.spec.topicName)).toEqual([
       'Acme_ml.prod.dataflow.flow.state',
       'Acme_ml.prod.errors.errors',
@@ -303,6 +306,43 @@ describe('Runtime', () => {
     // Rendering again (a second synth of the same app) does not add them twice.
     expect(objects(app).filter((o) => o.kind === 'KafkaTopic')).toHaveLength(6);
     expect(env.toJson().filter((o: Json) => o.kind === 'KafkaTopic')).toHaveLength(6);
+  });
+
+  it('declares the KafkaTopics when the pipelines are constructed, whichever comes first; validating adds nothing', () => {
+    const app = new App({ outdir: 'unused' });
+    const env = new Environment(app, 'prod', { namespace: 'prod' });
+    const early = new Pipeline(env, 'early', {});
+    early.addStep(new Model(env, 'a', { storageUri: 'gs://m', requirements: ['sklearn'] }));
+    new Runtime(env, 'runtime', {
+      kafka: { bootstrapServers: ['k:9092'], strimziTopics: { clusterName: 'c' } },
+    });
+    new Pipeline(env, 'late', {}).addStep(
+      new Model(env, 'b', { storageUri: 'gs://m', requirements: ['sklearn'] }),
+    );
+    const declared = () =>
+      env.node
+        .findAll()
+        .filter((c) => ApiObject.isApiObject(c) && c.kind === 'KafkaTopic')
+        .map((c) => (c as ApiObject).toJson().spec.topicName)
+        .sort();
+    const before = declared();
+    expect(before).toEqual([
+      'seldon.prod.dataflow.early.state',
+      'seldon.prod.dataflow.late.state',
+      'seldon.prod.errors.errors',
+      'seldon.prod.model.a.inputs',
+      'seldon.prod.model.a.outputs',
+      'seldon.prod.model.b.inputs',
+      'seldon.prod.model.b.outputs',
+      'seldon.prod.pipeline.early.inputs',
+      'seldon.prod.pipeline.early.outputs',
+      'seldon.prod.pipeline.late.inputs',
+      'seldon.prod.pipeline.late.outputs',
+    ]);
+    const count = app.node.findAll().length;
+    for (const c of app.node.findAll()) c.node.validate();
+    expect(app.node.findAll()).toHaveLength(count);
+    expect(declared()).toEqual(before);
   });
 
   it('NetworkPolicies: default deny for every runtime pod, DNS, and the allowed flows', () => {

@@ -1,21 +1,44 @@
 /**
- * Links a namespace's `Runtime` with its `Server`s whichever is declared first, without the
- * two modules importing each other: the later of the two attaches the server's workloads.
+ * Links a namespace's `Runtime` with its `Server`s and `Pipeline`s whichever is declared first,
+ * without the modules importing each other: the later of the two attaches the workloads (a
+ * server's StatefulSet, a pipeline's Kafka topics) when it is constructed.
  */
 import { Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import type { WorkloadServer } from './server-workloads.ts';
 
-export interface ServerWorkloadHost {
-  attachServer(server: WorkloadServer): void;
+/** What the runtime reads of a Pipeline: its name and the models of its steps (so far). */
+export interface WorkloadPipeline extends IConstruct {
+  readonly name: string;
+  readonly steps: readonly { readonly model: { readonly name: string } }[];
 }
 
-const hosts = new WeakMap<Chart, ServerWorkloadHost>();
-const waiting = new WeakMap<Chart, WorkloadServer[]>();
+export interface RuntimeHost {
+  attachServer(server: WorkloadServer): void;
+  /** Called again whenever the pipeline gains a step. */
+  attachPipeline(pipeline: WorkloadPipeline): void;
+}
+
+interface Waiting {
+  readonly servers: WorkloadServer[];
+  readonly pipelines: Set<WorkloadPipeline>;
+}
+
+const hosts = new WeakMap<Chart, RuntimeHost>();
+const waiting = new WeakMap<Chart, Waiting>();
 
 /** The chart (namespace) `scope` belongs to, if any. */
 export function chartOf(scope: IConstruct): Chart | undefined {
   return [...scope.node.scopes].reverse().find((s): s is Chart => Chart.isChart(s));
+}
+
+function waitingIn(chart: Chart): Waiting {
+  let w = waiting.get(chart);
+  if (!w) {
+    w = { servers: [], pipelines: new Set() };
+    waiting.set(chart, w);
+  }
+  return w;
 }
 
 /** Called by every Server: gets its workloads now if the namespace has a runtime, else later. */
@@ -24,14 +47,25 @@ export function linkServer(server: WorkloadServer): void {
   if (!chart) return;
   const host = hosts.get(chart);
   if (host) host.attachServer(server);
-  else waiting.set(chart, [...(waiting.get(chart) ?? []), server]);
+  else waitingIn(chart).servers.push(server);
+}
+
+/** Called by every Pipeline when constructed and when it gains a step. */
+export function linkPipeline(pipeline: WorkloadPipeline): void {
+  const chart = chartOf(pipeline);
+  if (!chart) return;
+  const host = hosts.get(chart);
+  if (host) host.attachPipeline(pipeline);
+  else waitingIn(chart).pipelines.add(pipeline);
 }
 
 /** Registers the runtime of a chart; returns false when the chart already has one. */
-export function registerRuntime(chart: Chart, host: ServerWorkloadHost): boolean {
+export function registerRuntime(chart: Chart, host: RuntimeHost): boolean {
   if (hosts.has(chart)) return false;
   hosts.set(chart, host);
-  for (const server of waiting.get(chart) ?? []) host.attachServer(server);
+  const w = waiting.get(chart);
+  for (const server of w?.servers ?? []) host.attachServer(server);
+  for (const pipeline of w?.pipelines ?? []) host.attachPipeline(pipeline);
   waiting.delete(chart);
   return true;
 }
