@@ -9,6 +9,7 @@ import { planPipeline } from '../../../src/runtime/dataflow/plan.ts';
 import { DEFAULT_NAMING, pipelineTopic } from '../../../src/runtime/dataflow/topics.ts';
 import { jsonRequestToMessage, messageToJsonResponse } from '../../../src/runtime/oip/convert.ts';
 import { firstMessage, frameMessage } from '../../../src/runtime/oip/grpc-wire.ts';
+import type { JsonTensor } from '../../../src/runtime/oip/json-types.ts';
 import { decodeResponse, encodeMessage, encodeRequest, types } from '../../../src/runtime/oip/messages.ts';
 import { FakeModels, silent, tensor } from './fixtures.ts';
 
@@ -60,6 +61,9 @@ const post = (path: string, payload: string, headers: Record<string, string> = {
     body: payload,
   });
 
+/** A REST answer's body: an inference response or an OIP error. */
+const bodyOf = async (res: Response) => (await res.json()) as { outputs: JsonTensor[]; error?: string };
+
 /** The request records the gateway published on `pipeline`'s input topic. */
 const published = async (pipeline: string) =>
   bus.readSince(pipelineTopic(DEFAULT_NAMING, pipeline, 'inputs'), 0);
@@ -73,7 +77,7 @@ describe('pipeline REST endpoint', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('rid-1');
     expect(res.headers.get('x-tenant')).toBe('t1');
-    expect((await res.json()).outputs).toEqual([
+    expect((await bodyOf(res)).outputs).toEqual([
       { name: 'out', datatype: 'FP32', shape: [1, 2], data: [2, 3] },
     ]);
     const sent = (await published('p')).find((r) => r.headers['x-request-id'] === 'rid-1');
@@ -91,7 +95,7 @@ describe('pipeline REST endpoint', () => {
   it('takes the pipeline from seldon-internal-model, then seldon-model, over the path', async () => {
     const viaModel = await post('/v2/models/whatever/infer', body([1]), { 'seldon-model': 'p.pipeline' });
     expect(viaModel.status).toBe(200);
-    expect((await viaModel.json()).outputs[0].data).toEqual([2]);
+    expect((await bodyOf(viaModel)).outputs[0].data).toEqual([2]);
     const viaInternal = await post('/v2/pipelines/p/infer', body([1]), {
       'seldon-internal-model': 'nope.pipeline',
       'seldon-model': 'p.pipeline',
@@ -103,11 +107,11 @@ describe('pipeline REST endpoint', () => {
     const unknown = await post('/v2/pipelines/nope/infer', body([1]), { 'x-request-id': 'rid-2' });
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get('x-request-id')).toBe('rid-2');
-    expect((await unknown.json()).error).toBe('pipeline "nope" not found on this pipeline gateway');
+    expect((await bodyOf(unknown)).error).toBe('pipeline "nope" not found on this pipeline gateway');
 
     const badJson = await post('/v2/pipelines/p/infer', '{"inputs": [');
     expect(badJson.status).toBe(400);
-    expect((await badJson.json()).error).toMatch(/^p\.pipeline: request body is not valid JSON/);
+    expect((await bodyOf(badJson)).error).toMatch(/^p\.pipeline: request body is not valid JSON/);
 
     const wrongMethod = await fetch(`${base}/v2/pipelines/p/infer`);
     expect(wrongMethod.status).toBe(405);
@@ -115,14 +119,14 @@ describe('pipeline REST endpoint', () => {
 
     const modelError = await post('/v2/pipelines/p/infer', body([-1]));
     expect(modelError.status).toBe(400);
-    expect((await modelError.json()).error).toContain('negative input');
+    expect((await bodyOf(modelError)).error).toContain('negative input');
   });
 
   it('answers 504 when no output arrives in time', async () => {
     const started = Date.now();
     const res = await post('/v2/pipelines/ghost/infer', body([1]));
     expect(res.status).toBe(504);
-    expect((await res.json()).error).toBe('pipeline "ghost": no output within 300 ms');
+    expect((await bodyOf(res)).error).toBe('pipeline "ghost": no output within 300 ms');
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 
