@@ -231,8 +231,8 @@ describe('KubernetesSource', () => {
   });
 
   it('writes status with a merge patch to the status subresource', async () => {
-    await source.writeModelStatus(NS, 'iris', { replicas: 2, availableReplicas: 1 } as never);
-    await source.writeServerStatus(NS, 'mlserver', { loadedModels: 3 } as never);
+    await source.writeModelStatus(NS, 'iris', { replicas: 2, availableReplicas: 1 });
+    await source.writeServerStatus(NS, 'mlserver', { loadedModels: 3, replicas: 1, selector: 's' });
     await source.writeExperimentStatus(NS, 'ab', { conditions: [] });
     expect(api.writes).toEqual([
       {
@@ -245,7 +245,7 @@ describe('KubernetesSource', () => {
         method: 'PATCH',
         path: `${GROUP_PATH}servers/mlserver/status`,
         contentType: 'application/merge-patch+json',
-        body: { status: { loadedModels: 3 } },
+        body: { status: { loadedModels: 3, replicas: 1, selector: 's' } },
       },
       {
         method: 'PATCH',
@@ -255,7 +255,7 @@ describe('KubernetesSource', () => {
       },
     ]);
     api.statusCode = 500;
-    await expect(source.writeModelStatus(NS, 'iris', {} as never)).rejects.toThrow();
+    await expect(source.writeModelStatus(NS, 'iris', {})).rejects.toThrow();
   });
 
   it('scales through the scale subresources, a Server also through its StatefulSet', async () => {
