@@ -27,7 +27,7 @@ interface DevOptions {
   settleMs: string;
 }
 
-const RUNTIME_BIN = fileURLToPath(new URL('../../bin/mlops-runtime.js', import.meta.url));
+const RUNTIME_BIN = fileURLToPath(new URL('../../../bin/mlops-runtime.js', import.meta.url));
 const DEFAULT_GATEWAY_PORT = 9000;
 const MLSERVER_STARTUP_MS = 120_000;
 
