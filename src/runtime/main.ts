@@ -1,5 +1,7 @@
 // One image, one entry point: `mlops-runtime <component> [options]`.
-const components: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
+import type { Component } from '../spec/flags.ts';
+
+const components: Record<Component, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
   gateway: () => import('./gateway/main.ts'),
   dataflow: () => import('./dataflow/main.ts'),
   scheduler: () => import('./scheduler/main.ts'),
@@ -7,7 +9,7 @@ const components: Record<string, () => Promise<{ main(argv: string[]): Promise<v
 };
 
 const [name, ...rest] = process.argv.slice(2);
-const load = name ? components[name] : undefined;
+const load = name && Object.hasOwn(components, name) ? components[name as Component] : undefined;
 if (!load) {
   process.stderr.write(`usage: mlops-runtime <${Object.keys(components).join('|')}> [options]\n`);
   process.exit(2);

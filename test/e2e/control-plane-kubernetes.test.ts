@@ -101,18 +101,13 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
       logs,
       scheduler: `127.0.0.1:${schedulerPort}`,
       mlserver,
-      args: [
-        '--memory',
-        '100Mi',
-        '--unload-grace-ms',
-        '0',
-        '--lag-threshold',
-        '2',
-        '--inactive-seconds',
-        '3',
-        '--scaling-period-ms',
-        '500',
-      ],
+      flags: {
+        memory: '100Mi',
+        'unload-grace-ms': 0,
+        'lag-threshold': 2,
+        'inactive-seconds': 3,
+        'scaling-period-ms': 500,
+      },
       // The pod name gives server and replica, as in a StatefulSet.
       env: { POD_NAME: `mlserver-${idx}`, POD_NAMESPACE: NS },
     });

@@ -97,23 +97,16 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
       logs,
       scheduler: `127.0.0.1:${schedulerPort}`,
       mlserver,
-      args: [
-        '--server',
-        'mlserver',
-        '--replica',
-        String(idx),
+      flags: {
+        server: 'mlserver',
+        replica: idx,
         // Room for 2 models of 20Mi in memory; registered models may take 3.5 × that.
-        '--memory',
-        '40Mi',
-        '--over-commit',
-        '250',
-        '--min-residency-ms',
-        '0',
-        '--unload-grace-ms',
-        '0',
-        '--scaling-period-ms',
-        '0',
-      ],
+        memory: '40Mi',
+        'over-commit': 250,
+        'min-residency-ms': 0,
+        'unload-grace-ms': 0,
+        'scaling-period-ms': 0,
+      },
     });
   };
 

@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadManifests } from '../../review/manifests.ts';
+import { componentArgv } from '../../spec/flags.ts';
 import type { KubeObject } from '../../spec/types.ts';
 import { CliError } from '../errors.ts';
 import { resolveManifestDir } from './manifest-dir.ts';
@@ -26,7 +27,7 @@ interface DevOptions {
   settleMs: string;
 }
 
-const RUNTIME_BIN = fileURLToPath(new URL('../../bin/mlops-runtime.js', import.meta.url));
+const RUNTIME_BIN = fileURLToPath(new URL('../../../bin/mlops-runtime.js', import.meta.url));
 const DEFAULT_GATEWAY_PORT = 9000;
 const MLSERVER_STARTUP_MS = 120_000;
 
@@ -210,57 +211,48 @@ interface StartContext {
 async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise<void> {
   const { opts } = ctx;
   const logLevel = opts.logLevel;
-  const runtime = (name: string, component: string, args: string[], env?: NodeJS.ProcessEnv) =>
-    run.supervisor.start({
-      name,
-      command: process.execPath,
-      args: [RUNTIME_BIN, component, ...args, '--log-level', logLevel],
-      env,
-    });
+  const runtime = (name: string, argv: string[], env?: NodeJS.ProcessEnv) =>
+    run.supervisor.start({ name, command: process.execPath, args: [RUNTIME_BIN, ...argv], env });
   const [schedPort, healthPort, gwGrpc, pgHttp, pgGrpc] = await freePorts(5);
   const gwHttp = ctx.gatewayPort ?? (await freePort(DEFAULT_GATEWAY_PORT));
 
-  const scheduler = runtime('scheduler', 'scheduler', [
-    '--manifests',
-    ctx.viewDir,
-    '--port',
-    String(schedPort),
-    '--health-port',
-    String(healthPort),
-    // Each agent is a process started here: a Server scaled at run time would get no new one.
-    '--no-server-autoscaling',
-  ]);
+  const scheduler = runtime(
+    'scheduler',
+    componentArgv('scheduler', {
+      manifests: ctx.viewDir,
+      port: schedPort,
+      'health-port': healthPort,
+      // Each agent is a process started here: a Server scaled at run time would get no new one.
+      'no-server-autoscaling': true,
+      'log-level': logLevel,
+    }),
+  );
   const health = `http://127.0.0.1:${healthPort}`;
   await waitFor(run, scheduler, 'the scheduler', 30_000, async () => (await fetch(`${health}/live`)).ok);
 
   const pipelines = topo.pipelines.length > 0;
-  const gateway = runtime('gateway', 'gateway', [
-    '--scheduler',
-    `127.0.0.1:${schedPort}`,
-    '--http-port',
-    String(gwHttp),
-    '--grpc-port',
-    String(gwGrpc),
-    ...(pipelines ? ['--pipeline-gateway', `127.0.0.1:${pgHttp}:${pgGrpc}`] : []),
-  ]);
-  const dataflowArgs = [
-    '--manifests',
-    ctx.viewDir,
-    '--namespace',
-    topo.namespace,
-    '--topic-prefix',
-    opts.topicPrefix,
-    '--inference',
-    `127.0.0.1:${gwGrpc}`,
-    '--host',
-    '127.0.0.1',
-    '--http-port',
-    String(pgHttp),
-    '--grpc-port',
-    String(pgGrpc),
-    ...(ctx.kafka ? ['--brokers', ctx.kafka] : ['--bus', 'memory']),
-  ];
-  if (pipelines) runtime('dataflow', 'dataflow', dataflowArgs);
+  const gateway = runtime(
+    'gateway',
+    componentArgv('gateway', {
+      scheduler: `127.0.0.1:${schedPort}`,
+      'http-port': gwHttp,
+      'grpc-port': gwGrpc,
+      'pipeline-gateway': pipelines ? [`127.0.0.1:${pgHttp}:${pgGrpc}`] : undefined,
+      'log-level': logLevel,
+    }),
+  );
+  const dataflowArgv = componentArgv('dataflow', {
+    manifests: ctx.viewDir,
+    namespace: topo.namespace,
+    'topic-prefix': opts.topicPrefix,
+    inference: `127.0.0.1:${gwGrpc}`,
+    host: '127.0.0.1',
+    'http-port': pgHttp,
+    'grpc-port': pgGrpc,
+    ...(ctx.kafka ? { brokers: [ctx.kafka] } : { bus: 'memory' }),
+    'log-level': logLevel,
+  });
+  if (pipelines) runtime('dataflow', dataflowArgv);
 
   // Promise.all at once: a replica failing while the gateway starts is handled, not unhandled.
   const agents = Promise.all(
@@ -329,7 +321,7 @@ async function startReplica(
   ctx: StartContext,
   schedPort: number,
   namespace: string,
-  runtime: (name: string, component: string, args: string[], env?: NodeJS.ProcessEnv) => Child,
+  runtime: (name: string, argv: string[], env?: NodeJS.ProcessEnv) => Child,
 ): Promise<void> {
   const id = `${server.name}-${idx}`;
   const dir = join(ctx.workDir, 'servers', id);
@@ -364,37 +356,23 @@ async function startReplica(
   );
   runtime(
     `agent ${id}`,
-    'agent',
-    [
-      '--server',
-      server.name,
-      '--replica',
-      String(idx),
-      '--scheduler',
-      `127.0.0.1:${schedPort}`,
-      '--inference-url',
-      url,
-      '--inference-grpc',
-      `127.0.0.1:${grpc}`,
-      '--models-dir',
-      modelsDir,
-      '--cache-dir',
-      join(dir, 'cache'),
-      '--memory',
-      server.memory,
-      '--over-commit',
-      String(server.overCommit),
-      '--capabilities',
-      server.capabilities.join(','),
-      '--host',
-      '127.0.0.1',
-      '--http-port',
-      String(agentHttp),
-      '--grpc-port',
-      String(agentGrpc),
-      '--admin-port',
-      String(agentAdmin),
-    ],
+    componentArgv('agent', {
+      server: server.name,
+      replica: idx,
+      scheduler: `127.0.0.1:${schedPort}`,
+      'inference-url': url,
+      'inference-grpc': `127.0.0.1:${grpc}`,
+      'models-dir': modelsDir,
+      'cache-dir': join(dir, 'cache'),
+      memory: server.memory,
+      'over-commit': server.overCommit,
+      capabilities: server.capabilities,
+      host: '127.0.0.1',
+      'http-port': agentHttp,
+      'grpc-port': agentGrpc,
+      'admin-port': agentAdmin,
+      'log-level': ctx.opts.logLevel,
+    }),
     { POD_NAMESPACE: namespace },
   );
 }

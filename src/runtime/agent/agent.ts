@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -9,6 +9,7 @@ import type {
   ModelOperation,
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
+import { type AdminServer, startAdminServer } from '../service/admin-server.ts';
 import { ArtifactCache } from './artifacts.ts';
 import { createGrpcProxy } from './grpc-proxy.ts';
 import { AgentMetrics } from './metrics.ts';
@@ -55,6 +56,8 @@ export interface AgentOptions {
   drainTimeoutMs?: number;
   scaling?: ScalingOptions;
   log: Logger;
+  /** Where the agent counts (default: a registry of its own). */
+  metrics?: AgentMetrics;
   /** Overrides the inference server client (tests). */
   modelServer?: ModelServer;
 }
@@ -62,14 +65,14 @@ export interface AgentOptions {
 /** The sidecar in each server pod: registers with the scheduler, carries out its load and unload
  * operations, proxies inference, and serves readiness, drain and metrics. */
 export class Agent {
-  readonly metrics = new AgentMetrics();
+  readonly metrics: AgentMetrics;
   readonly manager: ModelManager;
   private readonly scheduler: SchedulerClient;
   private readonly modelServer: ModelServer;
   private readonly queues = new Map<string, Promise<void>>();
   private proxy?: http.Server;
   private grpcProxy?: http2.Http2Server;
-  private admin?: http.Server;
+  private admin?: AdminServer;
   private scalingTimer?: NodeJS.Timeout;
   private serverReady = false;
   draining = false;
@@ -78,6 +81,7 @@ export class Agent {
   adminPort = 0;
 
   constructor(private readonly opts: AgentOptions) {
+    this.metrics = opts.metrics ?? new AgentMetrics();
     this.modelServer = opts.modelServer ?? new RepositoryClient(opts.inferenceUrl);
     this.manager = new ModelManager({
       cache: new ArtifactCache(opts.cacheDir, opts.modelsDir),
@@ -114,8 +118,8 @@ export class Agent {
       });
       this.grpcPort = await listen(this.grpcProxy, this.opts.grpcPort ?? 0);
     }
-    this.admin = http.createServer((req, res) => this.handleAdmin(req, res));
-    this.adminPort = await listen(this.admin, this.opts.adminPort);
+    this.admin = await this.startAdmin();
+    this.adminPort = this.admin.port;
     // Register only once the inference server answers, so the first loads can succeed.
     for (let i = 0; !(await this.modelServer.ready()); i++) {
       if (i % 20 === 0) log.info({ url: this.opts.inferenceUrl }, 'waiting for the inference server');
@@ -142,7 +146,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.scalingTimer) clearInterval(this.scalingTimer);
     this.scheduler.close();
-    await Promise.all([close(this.proxy), close(this.admin), closeHttp2(this.grpcProxy)]);
+    await Promise.all([close(this.proxy), this.admin?.close(), closeHttp2(this.grpcProxy)]);
   }
 
   /** Stops taking new models and waits until the scheduler has moved this replica's models. */
@@ -269,42 +273,34 @@ export class Agent {
     }
   }
 
-  private handleAdmin(req: http.IncomingMessage, res: http.ServerResponse): unknown {
-    const path = req.url?.split('?')[0];
-    const reply = (status: number, body: unknown, type = 'application/json') => {
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
-      res.writeHead(status, { 'content-type': type });
-      res.end(text);
-    };
-    if (path === '/live') return reply(200, { live: true });
-    if (path === '/ready') {
-      const ready = this.serverReady && this.scheduler.connected && !this.draining;
-      return reply(ready ? 200 : 503, {
-        ready,
-        draining: this.draining,
-        scheduler: this.scheduler.connected,
-      });
-    }
-    if (path === '/terminate') {
-      this.drain().then(
-        (ok) => reply(200, { drained: ok }),
-        () => reply(500, { drained: false }),
-      );
-      return;
-    }
-    if (path === '/models') {
-      return reply(
-        200,
-        this.manager.lru
-          .list()
-          .map((e) => ({ name: e.name, inMemory: e.inMemory, lastUsed: e.lastUsed, bytes: e.bytes })),
-      );
-    }
-    if (path === '/metrics') {
-      this.metrics.registry.metrics().then((m) => reply(200, m, this.metrics.registry.contentType));
-      return;
-    }
-    reply(404, { error: `no route ${path}` });
+  /** `/live`, `/ready`, `/metrics`, and the pod's preStop `/terminate` (drain) and `/models`. */
+  private startAdmin(): Promise<AdminServer> {
+    return startAdminServer({
+      port: this.opts.adminPort,
+      live: () => ({ status: 200, body: { live: true } }),
+      ready: () => {
+        const ready = this.serverReady && this.scheduler.connected && !this.draining;
+        return {
+          status: ready ? 200 : 503,
+          body: { ready, draining: this.draining, scheduler: this.scheduler.connected },
+        };
+      },
+      metrics: this.metrics.registry,
+      routes: {
+        '/terminate': () =>
+          this.drain().then(
+            (ok) => ({ status: 200, body: { drained: ok } }),
+            () => ({ status: 500, body: { drained: false } }),
+          ),
+        '/models': () => ({
+          status: 200,
+          body: this.manager.lru
+            .list()
+            .map((e) => ({ name: e.name, inMemory: e.inMemory, lastUsed: e.lastUsed, bytes: e.bytes })),
+        }),
+      },
+      notFound: (path) => ({ status: 404, body: { error: `no route ${path}` } }),
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
 import { Held, type Joined, type Part, StepJoin } from './join.ts';
-import { engineRecords } from './metrics.ts';
+import { DataflowMetrics } from './metrics.ts';
 import {
   batchPayloads,
   concatPayloads,
@@ -67,6 +67,7 @@ export class PipelineEngine {
     private readonly naming: TopicNaming,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    private readonly metrics = new DataflowMetrics(),
   ) {
     const windows = plan.steps.map((st) => st.windowMs);
     this.horizonMs = 2 * Math.max(0, ...windows) + 60_000;
@@ -196,7 +197,7 @@ export class PipelineEngine {
 
   /** Handles records of one partition; returns what to publish with them. */
   process(records: BusRecord[]): OutRecord[] {
-    engineRecords.inc({ pipeline: this.plan.name, direction: 'in' }, records.length);
+    this.metrics.engineRecords.inc({ pipeline: this.plan.name, direction: 'in' }, records.length);
     const out: OutRecord[] = [];
     const now = this.now();
     for (const r of records) {
@@ -215,7 +216,7 @@ export class PipelineEngine {
         );
       }
     }
-    engineRecords.inc({ pipeline: this.plan.name, direction: 'out' }, out.length);
+    this.metrics.engineRecords.inc({ pipeline: this.plan.name, direction: 'out' }, out.length);
     return out;
   }
 

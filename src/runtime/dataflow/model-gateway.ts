@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Bus, BusRecord, Consumer, OutRecord } from '../bus/bus.ts';
-import { modelCalls } from './metrics.ts';
+import { DataflowMetrics } from './metrics.ts';
 import { ModelCallError, type ModelClient } from './model-client.ts';
 import { errorsTopic, HEADER_ERRORS, modelTopic, type TopicNaming } from './topics.ts';
 
@@ -19,6 +19,7 @@ export class ModelGateway {
     private readonly client: ModelClient,
     private readonly logger: Logger,
     private readonly concurrency = 32,
+    private readonly metrics = new DataflowMetrics(),
   ) {}
 
   async start(): Promise<void> {
@@ -55,7 +56,7 @@ export class ModelGateway {
     const model = modelOf(r.topic);
     try {
       const value = await this.client.infer(model, r.value, r.headers);
-      modelCalls.inc({ model, outcome: 'ok' });
+      this.metrics.modelCalls.inc({ model, outcome: 'ok' });
       return {
         topic: modelTopic(this.naming, model, 'outputs'),
         key: r.key,
@@ -66,10 +67,10 @@ export class ModelGateway {
     } catch (err) {
       // Unreachable model: fail the batch so it is delivered again instead of answering an error.
       if (err instanceof ModelCallError && err.retryable) {
-        modelCalls.inc({ model, outcome: 'retry' });
+        this.metrics.modelCalls.inc({ model, outcome: 'retry' });
         throw err;
       }
-      modelCalls.inc({ model, outcome: 'error' });
+      this.metrics.modelCalls.inc({ model, outcome: 'error' });
       this.logger.debug({ err, model, key: r.key }, 'model call failed');
       return {
         topic: errorsTopic(this.naming),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Bus, BusRecord, Consumer, Headers } from '../bus/bus.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
-import { pipelineRequests, pipelineSeconds } from './metrics.ts';
+import { DataflowMetrics } from './metrics.ts';
 import {
   HEADER_ERRORS,
   HEADER_PIPELINE,
@@ -39,6 +39,8 @@ export class PipelineGateway {
     private readonly pipelines: readonly string[],
     private readonly logger: Logger,
     private readonly timeoutMs = 30_000,
+    /** Also what the pipeline servers' `/metrics` serves. */
+    readonly metrics = new DataflowMetrics(),
   ) {}
 
   has(pipeline: string): boolean {
@@ -75,16 +77,16 @@ export class PipelineGateway {
 
   /** Publishes a ModelInferRequest for `pipeline` and waits for its ModelInferResponse. */
   async infer(pipeline: string, request: Buffer, headers: Headers): Promise<PipelineResult> {
-    const stop = pipelineSeconds.startTimer({ pipeline });
+    const stop = this.metrics.pipelineSeconds.startTimer({ pipeline });
     try {
       const result = await this.call(pipeline, request, headers);
-      pipelineRequests.inc({ pipeline, outcome: 'ok' });
+      this.metrics.pipelineRequests.inc({ pipeline, outcome: 'ok' });
       stop();
       return result;
     } catch (err) {
       const status = (err as OipError).status;
       const outcome = status === 504 ? 'timeout' : status === 400 ? 'model_error' : 'failed';
-      pipelineRequests.inc({ pipeline, outcome });
+      this.metrics.pipelineRequests.inc({ pipeline, outcome });
       throw err;
     }
   }

@@ -9,7 +9,6 @@ import { errorBody, GrpcCode, OipError } from '../oip/errors.ts';
 import { firstMessage, frameMessage, readNameField, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { decodeResponse, encodeMessage, encodeRequest, types } from '../oip/messages.ts';
 import { parseInferRequest } from '../oip/validate.ts';
-import { registry } from './metrics.ts';
 import type { PipelineGateway } from './pipeline-gateway.ts';
 
 const PATH = /^\/v2\/(pipelines|models)\/([^/]+)\/(infer|ready)$/;
@@ -98,6 +97,7 @@ async function handleRest(
   const path = (req.url ?? '/').split('?', 1)[0];
   try {
     if (req.method === 'GET' && path === '/metrics') {
+      const { registry } = gateway.metrics;
       res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
       return;
     }

@@ -7,7 +7,7 @@ import { LeastOutstanding } from '../upstream/balancer.ts';
 import { GrpcUpstream, grpcEndpointKey } from '../upstream/grpc-upstream.ts';
 import { endpointKey, HttpUpstream } from '../upstream/http-upstream.ts';
 import { createGrpcGateway } from './grpc-server.ts';
-import { createMetrics, type GatewayMetrics } from './metrics.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { Mirror } from './mirror.ts';
 import { createRestGateway } from './rest-server.ts';
 import { Router, type RouteSource } from './router.ts';
@@ -23,6 +23,8 @@ export interface GatewayOptions {
   ready?: () => boolean;
   maxBodyBytes?: number;
   random?: () => number;
+  /** Where requests are counted (default: a registry of its own). */
+  metrics?: GatewayMetrics;
 }
 
 export interface RunningGateway {
@@ -37,7 +39,7 @@ const VERSION = '0.1.0';
 /** Starts the REST and gRPC ingress on the given ports (0 = any free port). */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const metrics = createMetrics();
+  const metrics = opts.metrics ?? new GatewayMetrics();
   const router = new Router(opts.routes, opts.random);
   const pipelineGateways = opts.pipelineGateways ?? (() => []);
   const httpUpstream = new HttpUpstream(new LeastOutstanding<Endpoint>(endpointKey));

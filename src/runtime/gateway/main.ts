@@ -1,54 +1,24 @@
 import { readFileSync } from 'node:fs';
-import pino from 'pino';
 import YAML from 'yaml';
-import { parseFlags, usageError } from '../command-line.ts';
+import { usage } from '../../spec/flags.ts';
 import type { Endpoint } from '../protocol/control.ts';
 import { RouteTable } from '../protocol/route-table.ts';
+import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { startGateway } from './gateway.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { endpointOf, type StaticEndpoint, staticRouteUpdate } from './static-routes.ts';
-
-const USAGE = `usage: mlops-runtime gateway [options]
-  --http-port N           OIP REST port (default 9000)
-  --grpc-port N           OIP gRPC port (default 9001)
-  --scheduler HOST:PORT   subscribe to the scheduler's route table
-  --routes FILE           static route table (YAML or JSON) instead of a scheduler
-  --pipeline-gateway H:HTTP:GRPC   a pipeline gateway replica (repeatable)
-  --max-body-bytes N      largest accepted request (default 67108864)
-  --log-level LEVEL       pino level (default info)`;
 
 /** `mlops-runtime gateway`: the OIP ingress (REST + gRPC) routing to model replicas and pipelines. */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseFlags(
-    'gateway',
-    USAGE,
-    {
-      args: argv,
-      options: {
-        'http-port': { type: 'string', default: process.env.MLOPS_GATEWAY_HTTP_PORT ?? '9000' },
-        'grpc-port': { type: 'string', default: process.env.MLOPS_GATEWAY_GRPC_PORT ?? '9001' },
-        scheduler: { type: 'string', default: process.env.MLOPS_SCHEDULER_ADDRESS },
-        routes: { type: 'string' },
-        'pipeline-gateway': { type: 'string', multiple: true, default: [] },
-        'max-body-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
-        'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
-        help: { type: 'boolean', default: false },
-      },
-    },
-    ['http-port', 'grpc-port', 'max-body-bytes'],
-  );
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const logger = pino({ level: values['log-level'], base: { component: 'gateway' } });
+  const values = commandLine('gateway', argv);
+  if (!values) return;
+  const logger = createLogger('gateway', values['log-level']);
   if (!values.scheduler && !values.routes) {
-    usageError(`gateway: give --scheduler HOST:PORT or --routes FILE`, USAGE);
+    usageError(`gateway: give --scheduler HOST:PORT or --routes FILE`, usage('gateway'));
   }
   const table = new RouteTable();
   let received = false;
-  let pipelineGateways: Endpoint[] = (values['pipeline-gateway'] ?? []).map((spec, i) =>
-    parseEndpoint(spec, i),
-  );
+  let pipelineGateways: Endpoint[] = values['pipeline-gateway'].map((spec, i) => parseEndpoint(spec, i));
   let subscription: { close(): void } | undefined;
   if (values.routes) {
     let doc: { pipelineGateways?: StaticEndpoint[] };
@@ -78,20 +48,18 @@ export async function main(argv: string[]): Promise<void> {
   const gateway = await startGateway({
     routes: table,
     pipelineGateways: () => pipelineGateways,
-    httpPort: Number(values['http-port']),
-    grpcPort: Number(values['grpc-port']),
-    maxBodyBytes: Number(values['max-body-bytes']),
+    httpPort: values['http-port'],
+    grpcPort: values['grpc-port'],
+    maxBodyBytes: values['max-body-bytes'],
+    metrics: new GatewayMetrics(),
     ready: () => received,
     logger,
   });
   logger.info({ httpPort: gateway.httpPort, grpcPort: gateway.grpcPort }, 'gateway listening');
-  const stop = async () => {
+  stopOnSignal(async () => {
     subscription?.close();
     await gateway.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  }, logger);
 }
 
 function parseEndpoint(spec: string, i: number): Endpoint {

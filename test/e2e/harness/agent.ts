@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { type ArgvValues, componentArgv } from '../../../src/spec/flags.ts';
 import { repoRoot } from './cache.ts';
 import type { MlserverInstance } from './mlserver.ts';
 import { freePort } from './ports.ts';
@@ -15,7 +16,7 @@ export interface AgentProcess {
 /**
  * Starts `mlops-runtime agent` in front of one MLServer, on free 127.0.0.1 ports, with its
  * artifact cache and a new log file (added to `logs`) under `dir`, and waits until it is ready.
- * `args` add the suite's own flags (identity, memory, timings); `env` is passed on (a
+ * `flags` add the suite's own (identity, memory, timings); `env` is passed on (a
  * StatefulSet's POD_NAME, for one).
  */
 export async function startAgentProcess(opts: {
@@ -24,7 +25,7 @@ export async function startAgentProcess(opts: {
   logs: string[];
   scheduler: string;
   mlserver: MlserverInstance;
-  args: string[];
+  flags: ArgvValues<'agent'>;
   env?: NodeJS.ProcessEnv;
 }): Promise<AgentProcess> {
   const [httpPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
@@ -36,28 +37,19 @@ export async function startAgentProcess(opts: {
     process.execPath,
     [
       'bin/mlops-runtime.js',
-      'agent',
-      '--scheduler',
-      opts.scheduler,
-      '--inference-url',
-      mlserver.httpUrl,
-      '--inference-grpc',
-      mlserver.grpcAddress,
-      '--models-dir',
-      mlserver.modelsDir,
-      '--cache-dir',
-      join(opts.dir, `cache-${opts.name}`),
-      '--capabilities',
-      'mlserver,sklearn',
-      '--host',
-      '127.0.0.1',
-      '--http-port',
-      String(httpPort),
-      '--grpc-port',
-      String(grpcPort),
-      '--admin-port',
-      String(adminPort),
-      ...opts.args,
+      ...componentArgv('agent', {
+        scheduler: opts.scheduler,
+        'inference-url': mlserver.httpUrl,
+        'inference-grpc': mlserver.grpcAddress,
+        'models-dir': mlserver.modelsDir,
+        'cache-dir': join(opts.dir, `cache-${opts.name}`),
+        capabilities: ['mlserver', 'sklearn'],
+        host: '127.0.0.1',
+        'http-port': httpPort,
+        'grpc-port': grpcPort,
+        'admin-port': adminPort,
+        ...opts.flags,
+      }),
     ],
     { logFile, cwd: repoRoot, env: opts.env },
   );

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
 import { PipelineEngine } from '../../../src/runtime/dataflow/engine.ts';
-import { registry } from '../../../src/runtime/dataflow/metrics.ts';
 import { decodePayload, encodePayload } from '../../../src/runtime/dataflow/payload.ts';
 import { planPipeline } from '../../../src/runtime/dataflow/plan.ts';
 import {
@@ -51,7 +50,7 @@ describe('dataflow engine on the in-process bus', () => {
     expect(headers.pipeline).toBe('chain');
     // b received a's outputs converted into request inputs.
     expect(p.client.calls.b[0].inputs[0].name).toBe('out');
-    const metrics = await registry.metrics();
+    const metrics = await p.metrics.registry.metrics();
     expect(metrics).toContain('mlops_pipeline_requests_total{pipeline="chain",outcome="ok"} 1');
     expect(metrics).toContain('mlops_modelgateway_calls_total{model="a",outcome="ok"} 1');
   });
@@ -285,7 +284,7 @@ describe('dataflow engine on the in-process bus', () => {
     expect(err).toBeInstanceOf(OipError);
     expect(err.status).toBe(400);
     expect(err.message).toBe('bad: shape mismatch in bad');
-    expect(await registry.metrics()).toContain(
+    expect(await p.metrics.registry.metrics()).toContain(
       'mlops_pipeline_requests_total{pipeline="err",outcome="model_error"} 1',
     );
   });

@@ -2,6 +2,7 @@ import pino from 'pino';
 import type { Bus } from '../../../src/runtime/bus/bus.ts';
 import { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
 import { PipelineEngine } from '../../../src/runtime/dataflow/engine.ts';
+import { DataflowMetrics } from '../../../src/runtime/dataflow/metrics.ts';
 import type { ModelClient } from '../../../src/runtime/dataflow/model-client.ts';
 import { ModelGateway } from '../../../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../../../src/runtime/dataflow/pipeline-gateway.ts';
@@ -62,10 +63,26 @@ export async function runPipeline<B extends Bus = MemoryBus>(
 ) {
   const bus = opts.bus ?? (new MemoryBus(2) as unknown as B);
   const plan = planPipeline(name, spec, DEFAULT_NAMING);
-  const engine = new PipelineEngine(plan, bus, DEFAULT_NAMING, silent);
+  const metrics = new DataflowMetrics();
+  const engine = new PipelineEngine(plan, bus, DEFAULT_NAMING, silent, Date.now, metrics);
   const client = new FakeModels(models);
-  const modelGateway = new ModelGateway(bus, DEFAULT_NAMING, Object.keys(models), client, silent);
-  const pipelineGateway = new PipelineGateway(bus, DEFAULT_NAMING, [name], silent, opts.timeoutMs ?? 2000);
+  const modelGateway = new ModelGateway(
+    bus,
+    DEFAULT_NAMING,
+    Object.keys(models),
+    client,
+    silent,
+    32,
+    metrics,
+  );
+  const pipelineGateway = new PipelineGateway(
+    bus,
+    DEFAULT_NAMING,
+    [name],
+    silent,
+    opts.timeoutMs ?? 2000,
+    metrics,
+  );
   await engine.start();
   await modelGateway.start();
   await pipelineGateway.start();
@@ -74,6 +91,7 @@ export async function runPipeline<B extends Bus = MemoryBus>(
     engine,
     client,
     plan,
+    metrics,
     async infer(req: JsonInferRequest, headers: Record<string, string> = {}) {
       const result = await pipelineGateway.infer(
         name,
