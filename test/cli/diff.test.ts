@@ -27,6 +27,21 @@ describe('mlops diff', () => {
     expect(mlops(['diff', base, head, '--no-exit-code']).code).toBe(0);
   });
 
+  it('exits 1 when objects are only added, or only removed', () => {
+    const model = (name: string) =>
+      `apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata: {name: ${name}, namespace: serving}\nspec: {storageUri: gs://m/${name}}\n`;
+    const one = join(tmp, 'one.yaml');
+    const two = join(tmp, 'two.yaml');
+    writeFileSync(one, model('a'));
+    writeFileSync(two, `${model('a')}---\n${model('b')}`);
+    const added = mlops(['diff', one, two]);
+    expect(added).toMatchObject({ code: 1, stderr: '' });
+    expect(added.stdout.split('\n')[0]).toBe('1 added, 0 changed, 0 replaced, 0 removed (1 unchanged)');
+    const removed = mlops(['diff', two, one]);
+    expect(removed).toMatchObject({ code: 1, stderr: '' });
+    expect(removed.stdout.split('\n')[0]).toBe('0 added, 0 changed, 0 replaced, 1 removed (1 unchanged)');
+  });
+
   it('exits 2 with a clear message on errors', () => {
     const bad = join(tmp, 'bad.yaml');
     writeFileSync(bad, 'kind: [');

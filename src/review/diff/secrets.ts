@@ -1,4 +1,6 @@
 // Secret values never leave this module: they are replaced by a marker with their size in bytes.
+// kubectl's last-applied annotation, which embeds whole objects, never gets here: compare.ts drops
+// it with the other server-side fields before diffing.
 import type { KubeObject } from '../../spec/types.ts';
 import type { FieldChange } from './field-diff.ts';
 
@@ -22,28 +24,15 @@ export function maskObject<T extends KubeObject | undefined>(o: T): T {
   const copy: Record<string, unknown> = { ...o };
   for (const field of ['data', 'stringData'] as const)
     if (field in copy) copy[field] = maskMap(copy[field], field);
-  const ann = o.metadata.annotations;
-  // kubectl's last-applied annotation embeds the whole Secret, values included.
-  if (ann?.['kubectl.kubernetes.io/last-applied-configuration']) {
-    copy.metadata = {
-      ...o.metadata,
-      annotations: { ...ann, 'kubectl.kubernetes.io/last-applied-configuration': '<secret>' },
-    };
-  }
   return copy as T;
 }
 
-/** Masks the before/after values of changes under `data` / `stringData` of a Secret. */
+/** Masks the before/after values of changes under `data` / `stringData` (of any kind: a change does not carry it). */
 export function maskChanges(changes: FieldChange[]): FieldChange[] {
   return changes.map((c) => {
     const field = /^(data|stringData)\b/.exec(c.path)?.[1] as 'data' | 'stringData' | undefined;
-    const lastApplied = c.path.includes('last-applied-configuration');
-    if (!field && !lastApplied) return c;
-    const mask = (v: unknown) => {
-      if (v === undefined) return undefined;
-      if (lastApplied) return '<secret>';
-      return c.path === field ? maskMap(v, field as 'data') : maskValue(v, field as 'data');
-    };
+    if (!field) return c;
+    const mask = (v: unknown) => (c.path === field ? maskMap(v, field) : maskValue(v, field));
     const out: FieldChange = { path: c.path, op: c.op };
     if ('before' in c) out.before = mask(c.before);
     if ('after' in c) out.after = mask(c.after);

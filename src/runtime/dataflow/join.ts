@@ -102,6 +102,9 @@ export class StepJoin {
       };
       this.entries.set(key, e);
     }
+    // The window is an upper bound even before the sweep that closes it has run: a late record
+    // joins nothing and is not held (the sweep emits what arrived in time).
+    if (now - e.opened >= this.windowMs) return undefined;
     const slots = role === 'data' ? e.data : e.triggers;
     // A finished key, or a second record for a filled slot (a replay), adds nothing.
     if (e.done || slots[index]) return undefined;

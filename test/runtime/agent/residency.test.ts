@@ -86,13 +86,33 @@ describe('ModelResidency', () => {
 
   it('is size-aware: with equal requests the larger model goes, and one request per byte decides', () => {
     const cache = registered({ big: 60, small: 30, next: 30 }, { capacityBytes: 90, halfLifeRequests: 1e9 });
-    request(cache, 'big');
     request(cache, 'small');
+    request(cache, 'big'); // the most recently used, so the LRU tie-break alone would keep it
     expect(request(cache, 'next')).toEqual(['big']);
     const sized = registered({ big: 60, small: 30, next: 30 }, { capacityBytes: 90, halfLifeRequests: 1e9 });
     for (let i = 0; i < 3; i++) request(sized, 'big'); // 3 / 60 per byte
     request(sized, 'small'); // 1 / 30 per byte
     expect(request(sized, 'next')).toEqual(['small']);
+  });
+
+  it('ranks by decayed requests per byte: evicts the large model that plain frequency or LRU would keep', () => {
+    const cache = registered({ big: 60, small: 20, next: 20 }, { capacityBytes: 80 });
+    request(cache, 'small');
+    request(cache, 'big');
+    request(cache, 'big');
+    const score = (name: string) => {
+      const e = cache.get(name);
+      if (!e) throw new Error('registered');
+      return cache.scoreOf(e);
+    };
+    // Three registered models: half-life 6 requests. `big` has more requests and is the most
+    // recently used, so counting requests (or recency) alone would evict `small`...
+    expect(score('big')).toBeCloseTo(1 + 2 ** (-1 / 6), 10);
+    expect(score('small')).toBeCloseTo(2 ** (-2 / 6), 10);
+    expect(score('big')).toBeGreaterThan(score('small'));
+    // ...but per byte `big` (about 0.032) is worth less than `small` (about 0.040).
+    expect(score('big') / 60).toBeLessThan(score('small') / 20);
+    expect(request(cache, 'next')).toEqual(['big']);
   });
 
   it('evicts several small models for a big one, and spares those a larger victim made unnecessary', () => {
