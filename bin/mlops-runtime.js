@@ -1,5 +1,3 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/runtime/main.ts');
+// Runs the compiled runtime (`npm run build`).
+await import('../lib/runtime/main.js');

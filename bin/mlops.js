@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Loads the TypeScript CLI through tsx so apps written in TypeScript can be imported directly.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// Runs the compiled CLI (`npm run build`); app files in TypeScript get tsx when they are loaded.
+await import('../lib/cli/main.js');

@@ -49,6 +49,7 @@ export class AppLoadError extends Error {
 export async function loadApp(file: string): Promise<App> {
   const path = resolve(file);
   if (!existsSync(path)) throw new AppLoadError(file, 'no such file');
+  await loadTypeScriptApps();
   resolveOwnPackagesEverywhere();
   let loaded: { result: { default?: unknown }; apps: App[] };
   try {
@@ -79,7 +80,22 @@ export async function loadApp(file: string): Promise<App> {
 
 /** Marks the import of an app module, which is always loaded as an ES module. */
 const APP_MARK = '?mlops-app';
+/** Run from the TypeScript sources (tests, tsx), whatever runs them already loads TypeScript. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+let tsxRegistered: Promise<void> | undefined;
 let fallbackRegistered = false;
+
+/**
+ * Apps may be TypeScript files run without a build step. Node 20 cannot strip types, so tsx
+ * compiles them as they load; it is registered here, on the first app, not when the CLI starts.
+ */
+function loadTypeScriptApps(): Promise<void> {
+  if (FROM_SOURCES) return Promise.resolve();
+  tsxRegistered ??= import('tsx/esm/api').then(({ register }) => {
+    register();
+  });
+  return tsxRegistered;
+}
 
 /**
  * Lets an app file outside any project with these packages installed (a generated app in a
@@ -90,7 +106,7 @@ function resolveOwnPackagesEverywhere(): void {
   if (fallbackRegistered) return;
   fallbackRegistered = true;
   const own: Record<string, string> = {
-    'cdk8s-mlops': new URL('../index.ts', import.meta.url).href,
+    'cdk8s-mlops': new URL(FROM_SOURCES ? '../index.ts' : '../index.js', import.meta.url).href,
     cdk8s: import.meta.resolve('cdk8s'),
     constructs: import.meta.resolve('constructs'),
   };

@@ -43,10 +43,14 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('installs only production dependencies, which include tsx (the sources run through it)', () => {
-    expect(all.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))).toBe(true);
-    expect(pkg.dependencies.tsx).toBeTruthy();
-    expect(pkg.devDependencies?.tsx).toBeUndefined();
+  it('runs the compiled code with production dependencies only: no TypeScript compiler', () => {
+    const runs = lastStage.filter((i) => i.op === 'RUN').map((i) => i.args);
+    expect(runs.some((r) => /\bnpm\b|\btsc\b/.test(r))).toBe(false);
+    const deps = all.slice(all.findIndex((i) => i.op === 'FROM' && / AS deps$/i.test(i.args)));
+    expect(deps.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))).toBe(true);
+    expect(pkg.dependencies.typescript).toBeUndefined();
+    expect(lastStage.some((i) => i.op === 'COPY' && /^--from=build \S*\/lib /.test(i.args))).toBe(true);
+    expect(pkg.exports['.'].default).toMatch(/^\.\/lib\//);
   });
 
   it('runs as the numeric non-root user the Runtime construct sets as runAsUser', () => {
@@ -70,13 +74,13 @@ describe('Dockerfile', () => {
     const copied = lastStage
       .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
       .map((i) => i.args.split(/\s+/)[0]);
-    for (const needed of ['package.json', 'bin', 'src', 'proto']) {
+    for (const needed of ['package.json', 'bin', 'proto']) {
       expect(copied).toContain(needed);
       expect(existsSync(new URL(needed, root))).toBe(true);
     }
   });
 
-  it('.dockerignore lets exactly those paths into the build context', () => {
+  it('.dockerignore lets exactly those paths and the build inputs into the build context', () => {
     const lines = readFileSync(new URL('.dockerignore', root), 'utf8')
       .split('\n')
       .filter((l) => l && !l.startsWith('#'));
@@ -87,6 +91,8 @@ describe('Dockerfile', () => {
       '!package.json',
       '!proto/',
       '!src/',
+      '!tsconfig.build.json',
+      '!tsconfig.json',
     ]);
   });
 });
