@@ -1,6 +1,7 @@
 /** The runtime's own workloads: scheduler (with its RBAC), gateway and dataflow engine. */
 import { Lazy } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { componentArgv } from '../../spec/flags.ts';
 import { k8s, ServiceAccount } from './kplus.ts';
 import { dataflowPolicy, gatewayPolicy, PORTS, schedulerPolicy } from './network.ts';
 import {
@@ -128,14 +129,11 @@ export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: R
       selector: { matchLabels: selector },
       template: podTemplate(ctx, {
         component: 'scheduler',
-        args: [
-          'scheduler',
-          '--kubernetes',
-          '--port',
-          String(PORTS.scheduler),
-          '--health-port',
-          String(PORTS.schedulerHealth),
-        ],
+        args: componentArgv('scheduler', {
+          kubernetes: true,
+          port: PORTS.scheduler,
+          'health-port': PORTS.schedulerHealth,
+        }),
         env: [fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
         ports: [port('grpc', PORTS.scheduler), port('health', PORTS.schedulerHealth)],
         readiness: httpProbe('/ready', 'health'),
@@ -178,16 +176,12 @@ export function gatewayObjects(
       selector: { matchLabels: selector },
       template: podTemplate(ctx, {
         component: 'gateway',
-        args: [
-          'gateway',
-          '--http-port',
-          String(PORTS.gatewayHttp),
-          '--grpc-port',
-          String(PORTS.gatewayGrpc),
-          '--scheduler',
+        args: componentArgv('gateway', {
+          'http-port': PORTS.gatewayHttp,
+          'grpc-port': PORTS.gatewayGrpc,
           scheduler,
-          ...(pipelineGateway ? ['--pipeline-gateway', pipelineGateway] : []),
-        ],
+          'pipeline-gateway': pipelineGateway ? [pipelineGateway] : undefined,
+        }),
         ports: [port('http', PORTS.gatewayHttp), port('grpc', PORTS.gatewayGrpc)],
         readiness: httpProbe('/v2/health/ready', 'http'),
         liveness: httpProbe('/v2/health/live', 'http', { initialDelaySeconds: 5 }),
@@ -253,27 +247,17 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
       selector: { matchLabels: selector },
       template: podTemplate(ctx, {
         component: 'dataflow',
-        args: [
-          'dataflow',
-          '--manifests',
-          PIPELINES_DIR,
-          '--namespace',
-          o.namespace,
-          '--topic-prefix',
-          '$(MLOPS_KAFKA_TOPIC_PREFIX)',
-          '--partitions',
-          '$(MLOPS_KAFKA_PARTITIONS)',
-          '--replication-factor',
-          '$(MLOPS_KAFKA_REPLICATION_FACTOR)',
-          '--inference',
-          o.inference,
-          '--http-port',
-          String(PORTS.dataflowHttp),
-          '--grpc-port',
-          String(PORTS.dataflowGrpc),
-          '--instance-id',
-          '$(POD_NAME)',
-        ],
+        args: componentArgv('dataflow', {
+          manifests: PIPELINES_DIR,
+          namespace: o.namespace,
+          'topic-prefix': '$(MLOPS_KAFKA_TOPIC_PREFIX)',
+          partitions: '$(MLOPS_KAFKA_PARTITIONS)',
+          'replication-factor': '$(MLOPS_KAFKA_REPLICATION_FACTOR)',
+          inference: o.inference,
+          'http-port': PORTS.dataflowHttp,
+          'grpc-port': PORTS.dataflowGrpc,
+          'instance-id': '$(POD_NAME)',
+        }),
         env: [fieldEnv('POD_NAME', 'metadata.name')],
         // MLOPS_KAFKA_BROKERS and the settings above come from the Kafka ConfigMap.
         envFrom: [{ configMapRef: { name: o.kafkaConfigMap } }],

@@ -5,6 +5,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
+import { componentArgv } from '../../spec/flags.ts';
 import type { IServerConfig } from '../interfaces.ts';
 import { AGENT_CONTAINER, type PodSpec } from '../pod-spec.ts';
 import { memoryBytes } from '../quantity.ts';
@@ -216,20 +217,14 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
     name: AGENT_CONTAINER,
     image: settings.image,
     imagePullPolicy: settings.imagePullPolicy,
-    args: [
-      'agent',
+    args: componentArgv('agent', {
       // Gateways reach the pod by this name: `<pod>.<headless service>` resolves in the namespace.
-      '--host',
-      `$(POD_NAME).${view.name}`,
-      '--inference-url',
-      `http://127.0.0.1:${SERVER_HTTP}`,
-      '--inference-grpc',
-      `127.0.0.1:${SERVER_GRPC}`,
-      '--models-dir',
-      MODELS_DIR,
-      '--cache-dir',
-      `${AGENT_DIR}/cache`,
-    ],
+      host: `$(POD_NAME).${view.name}`,
+      'inference-url': `http://127.0.0.1:${SERVER_HTTP}`,
+      'inference-grpc': `127.0.0.1:${SERVER_GRPC}`,
+      'models-dir': MODELS_DIR,
+      'cache-dir': `${AGENT_DIR}/cache`,
+    }),
     env,
     ports: [
       port('agent-http', AGENT_PORTS.http),
