@@ -104,3 +104,14 @@ export function wellFormedPipelineRef(ref: string): PipelineRef | undefined {
   if (!r || !wellFormedName(r.pipeline) || !wellFormedTensor(r.tensor)) return undefined;
   return r.step === undefined || wellFormedName(r.step) ? r : undefined;
 }
+
+/** How a step reference is written, for messages. */
+export const STEP_REF_FORM = '<step>[.(inputs|outputs)[.<tensor>]]';
+
+/** How a malformed pipeline reference should have been written (with or without a step), for messages. */
+export function pipelineRefForm(ref: string): string {
+  const [, second, third] = ref.split('.');
+  return second === 'step' && third !== undefined
+    ? '<pipeline>.step.<step>.(inputs|outputs)[.<tensor>]'
+    : '<pipeline>.(inputs|outputs)[.<tensor>]';
+}
