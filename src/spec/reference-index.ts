@@ -30,7 +30,8 @@ export interface ObjectReference {
   /** Path of the referring field, e.g. `spec.input.externalInputs[0]`. */
   readonly field: string;
   readonly role: ReferenceRole;
-  /** For external pipeline references: the reference parsed (undefined when malformed). */
+  /** For external pipeline references: the reference as written, and parsed (undefined when malformed). */
+  readonly text?: string;
   readonly data?: PipelineRef;
 }
 
@@ -92,7 +93,7 @@ export function pipelineReferences(spec: PipelineSpec): ObjectReference[] {
   const external = (ref: unknown, field: string, role: ReferenceRole) => {
     const text = String(ref);
     const data = parsePipelineRef(text);
-    for (const e of entry('Pipeline', referenceHead(text), field, role)) out.push({ ...e, data });
+    for (const e of entry('Pipeline', referenceHead(text), field, role)) out.push({ ...e, text, data });
     if (data?.step !== undefined) out.push(...entry('Model', data.step, field, role));
   };
   const input = spec.input;

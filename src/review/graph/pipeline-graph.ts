@@ -75,9 +75,12 @@ export function pipelineGraph(name: string, spec: PipelineSpec): PipelineGraph {
     const inNode = nodes.get('inputs') as GraphNode;
     for (const r of pipelineReferences(spec)) {
       if (r.kind !== 'Pipeline' || (r.role !== 'external-input' && r.role !== 'external-trigger')) continue;
-      // The node is the source without its tensor: `p.outputs` or `p.step.s.outputs`.
+      // The node is the source without its tensor (`p.outputs`, `p.step.s.outputs`); a malformed
+      // reference is shown as written.
       const ref = r.data ?? { pipeline: r.name };
-      const base = renderPipelineRef({ ...ref, direction: ref.direction ?? 'outputs', tensor: undefined });
+      const base = r.data
+        ? renderPipelineRef({ ...ref, direction: ref.direction ?? 'outputs', tensor: undefined })
+        : (r.text ?? r.name);
       const key = `external:${base}`;
       node({ key, kind: 'external', label: base });
       const kind = r.role === 'external-input' ? 'data' : 'trigger';
