@@ -43,6 +43,31 @@ export interface ExperimentProps {
 
 const INT32_MAX = 2 ** 31 - 1;
 
+/** Seldon stores a weight as a 32-bit integer. */
+function weightProblems(field: string, weight: number): Problem[] {
+  if (!Number.isInteger(weight) || weight < 0) {
+    return [
+      {
+        field,
+        value: weight,
+        message: 'must be a whole number of at least 0',
+        fix: 'use integer weights such as 50 and 50',
+      },
+    ];
+  }
+  if (weight > INT32_MAX) {
+    return [
+      {
+        field,
+        value: weight,
+        message: `is above ${INT32_MAX}, the largest weight Seldon stores`,
+        fix: 'scale the weights down: only their ratio matters, e.g. 50 and 50',
+      },
+    ];
+  }
+  return [];
+}
+
 export class Experiment extends MlopsResource {
   readonly kind = 'Experiment' as const;
   readonly candidates: readonly Candidate[];
@@ -99,14 +124,7 @@ export class Experiment extends MlopsResource {
         });
       }
       names.add(c.target.name);
-      if (!Number.isInteger(c.weight) || c.weight < 0 || c.weight > INT32_MAX) {
-        problems.push({
-          field: `${at}.weight`,
-          value: c.weight,
-          message: 'must be a whole number of at least 0',
-          fix: 'use integer weights such as 50 and 50',
-        });
-      }
+      problems.push(...weightProblems(`${at}.weight`, c.weight));
       problems.push(...this.targetProblems(`${at}.target`, c.target, kind));
     });
     const total = this.candidates.reduce((sum, c) => sum + (Number.isFinite(c.weight) ? c.weight : 0), 0);

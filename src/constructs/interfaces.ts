@@ -3,7 +3,7 @@
  * objects declared elsewhere can be referenced wherever a constructed one can.
  */
 import type { IConstruct } from 'constructs';
-import type { TensorRef } from './references.ts';
+import type { Direction } from '../spec/references.ts';
 
 /** Any of our custom resources. */
 export interface IMlopsResource extends IConstruct {
@@ -15,20 +15,33 @@ export interface IMlopsResource extends IConstruct {
   readonly external: boolean;
 }
 
+/** The inputs or outputs of a model, a pipeline or a pipeline's step, optionally one tensor. */
+export interface ITensorRef {
+  /** The model or pipeline whose data this is. */
+  readonly owner: IModel | IPipeline;
+  readonly direction: Direction;
+  /** One tensor, or undefined for all of them. */
+  readonly tensor?: string;
+  /** For a pipeline owner: one of its steps. */
+  readonly step?: IModel;
+  /** Seldon's reference syntax. */
+  render(): string;
+}
+
 export interface IModel extends IMlopsResource {
   readonly kind: 'Model';
   /** The model's input tensors (`name.inputs`), or one of them (`name.inputs.tensor`). */
-  inputs(tensor?: string): TensorRef;
+  inputs(tensor?: string): ITensorRef;
   /** The model's output tensors (`name.outputs`), or one of them (`name.outputs.tensor`). */
-  outputs(tensor?: string): TensorRef;
+  outputs(tensor?: string): ITensorRef;
 }
 
 export interface IPipeline extends IMlopsResource {
   readonly kind: 'Pipeline';
   /** The pipeline's inputs (`name.inputs[.tensor]`). */
-  inputs(tensor?: string): TensorRef;
+  inputs(tensor?: string): ITensorRef;
   /** The pipeline's outputs (`name.outputs[.tensor]`). */
-  outputs(tensor?: string): TensorRef;
+  outputs(tensor?: string): ITensorRef;
   /** One step of this pipeline, for other pipelines' `input.externalInputs` (`name.step.model`). */
   step(model: IModel): PipelineStepRef;
 }
@@ -37,8 +50,8 @@ export interface IPipeline extends IMlopsResource {
 export interface PipelineStepRef {
   readonly pipeline: IPipeline;
   readonly model: IModel;
-  inputs(tensor?: string): TensorRef;
-  outputs(tensor?: string): TensorRef;
+  inputs(tensor?: string): ITensorRef;
+  outputs(tensor?: string): ITensorRef;
 }
 
 /** What placement checks need to know about a server configuration. */

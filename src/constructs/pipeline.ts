@@ -194,7 +194,8 @@ const INT32_MAX = 2 ** 31 - 1;
 
 function countProblem(field: string, value: number | undefined): Problem[] {
   if (value === undefined || (Number.isInteger(value) && value >= 0 && value <= INT32_MAX)) return [];
-  return [{ field, value, message: 'must be a whole number', fix: `use an integer from 0 to ${INT32_MAX}` }];
+  const message = Number.isInteger(value) ? `is outside 0 to ${INT32_MAX}` : 'must be a whole number';
+  return [{ field, value, message, fix: `use an integer from 0 to ${INT32_MAX}` }];
 }
 
 function joinProblem(field: string, value: string | undefined): Problem[] {

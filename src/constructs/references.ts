@@ -1,13 +1,16 @@
 /**
- * References between resources, rendered in Seldon's syntax: `model`, `model.outputs.t`,
- * `pipeline.inputs.t`, `pipeline.step.model.outputs.t`.
+ * References between resources, as objects: `model`, `model.outputs('t')`,
+ * `pipeline.inputs('t')`, `pipeline.step(model).outputs('t')`. They render in Seldon's syntax
+ * through the spec layer, which also parses it back.
  */
-import type { IMlopsResource, IModel, IPipeline, PipelineStepRef } from './interfaces.ts';
+import { type Direction, renderPipelineRef, renderStepRef } from '../spec/references.ts';
+import type { IMlopsResource, IModel, IPipeline, ITensorRef, PipelineStepRef } from './interfaces.ts';
 
-export type Direction = 'inputs' | 'outputs';
+export type { Direction } from '../spec/references.ts';
+export { tensorNameProblem } from '../spec/references.ts';
 
 /** The inputs or outputs of a model, a pipeline or a pipeline's step, optionally one tensor. */
-export class TensorRef {
+export class TensorRef implements ITensorRef {
   constructor(
     /** The model or pipeline whose data this is. */
     readonly owner: IModel | IPipeline,
@@ -20,8 +23,9 @@ export class TensorRef {
 
   /** Seldon's reference syntax. */
   render(): string {
-    const head = this.step ? `${this.owner.name}.step.${this.step.name}` : this.owner.name;
-    return `${head}.${this.direction}${this.tensor === undefined ? '' : `.${this.tensor}`}`;
+    const at = { direction: this.direction, tensor: this.tensor };
+    if (this.step) return renderPipelineRef({ pipeline: this.owner.name, step: this.step.name, ...at });
+    return renderStepRef({ name: this.owner.name, ...at });
   }
 
   toString(): string {
@@ -30,20 +34,20 @@ export class TensorRef {
 }
 
 /** A reference as step inputs/triggers and pipeline outputs accept it: a model means its outputs. */
-export type StepReference = IModel | TensorRef;
+export type StepReference = IModel | ITensorRef;
 
 /** A reference to another pipeline: the pipeline (its outputs), one of its steps, or a tensor. */
-export type ExternalReference = IPipeline | PipelineStepRef | TensorRef;
+export type ExternalReference = IPipeline | PipelineStepRef | ITensorRef;
 
 /** One tensor renamed on its way into a step (or pipeline output). */
 export interface TensorMapping {
   /** The tensor, e.g. `model.outputs('OUTPUT0')`. */
-  readonly from: TensorRef;
+  readonly from: ITensorRef;
   /** Its new name, e.g. `INPUT0`. */
   readonly to: string;
 }
 
-export function isTensorRef(value: unknown): value is TensorRef {
+export function isTensorRef(value: unknown): value is ITensorRef {
   return value instanceof TensorRef;
 }
 
@@ -54,14 +58,6 @@ export function isStepRef(value: unknown): value is PipelineStepRef {
 /** Seldon's syntax for any reference. */
 export function renderReference(ref: StepReference | ExternalReference): string {
   if (isTensorRef(ref)) return ref.render();
-  if (isStepRef(ref)) return `${ref.pipeline.name}.step.${ref.model.name}`;
+  if (isStepRef(ref)) return renderPipelineRef({ pipeline: ref.pipeline.name, step: ref.model.name });
   return (ref as IMlopsResource).name;
-}
-
-/** Why a tensor name cannot be used in a reference, or undefined. */
-export function tensorNameProblem(tensor: string): string | undefined {
-  if (tensor.length === 0) return 'is empty';
-  if (tensor.includes('.')) return 'contains a dot, which Seldon reads as a separator';
-  if (/\s/.test(tensor)) return 'contains white space';
-  return undefined;
 }

@@ -45,4 +45,20 @@ describe('Experiment', () => {
       resourceType: 'pipeline',
     });
   });
+
+  it('refuses a weight above the 32-bit range, saying so rather than asking for a whole number', () => {
+    const { env, app } = setup();
+    const iris = new Model(env, 'iris', { storageUri: 's' });
+    const iris2 = new Model(env, 'iris2', { storageUri: 's' });
+    new Experiment(env, 'ab', {
+      candidates: [
+        { target: iris, weight: 2147483647 },
+        { target: iris2, weight: 2147483648 },
+      ],
+    });
+    const found = problems(app);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^prod\/ab candidates\[1\]\.weight: .*2147483647/);
+    expect(found[0]).not.toContain('whole number');
+  });
 });

@@ -154,4 +154,17 @@ describe('Pipeline', () => {
     p.addStep(b, { inputs: [a] });
     expect(p.steps.map((s) => s.model.name)).toEqual(['a', 'b']);
   });
+
+  it('reports a cycle formed only through triggers, unless allowCycles', () => {
+    const { app, env } = setup();
+    const [a, b] = models(env, 'a', 'b');
+    // Both steps read the pipeline inputs; each waits for the other's outputs.
+    const steps = [
+      { model: a, triggers: [b.outputs('ready')] },
+      { model: b, triggers: [a] },
+    ];
+    new Pipeline(env, 'waits', { steps });
+    new Pipeline(env, 'allowed', { steps, allowCycles: true, maxStepRevisits: 1 });
+    expect(problems(app)).toEqual(['prod/waits steps: the steps form a cycle']);
+  });
 });

@@ -1,4 +1,5 @@
 import { modelTopic, pipelineTopic, type TopicIo, type TopicNaming } from '../../runtime/dataflow/topics.ts';
+import { isDirection } from '../../spec/references.ts';
 
 /** `PIPELINE[.STEP[.inputs|outputs[.TENSOR]]]`, as `seldon pipeline inspect` takes it. */
 export interface InspectPath {
@@ -10,22 +11,21 @@ export interface InspectPath {
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const IOS = ['inputs', 'outputs'];
 
 export function parseInspectPath(arg: string): InspectPath {
   const [pipeline, second, third, ...rest] = arg.split('.');
   const fix = 'use PIPELINE, PIPELINE.inputs|outputs[.TENSOR] or PIPELINE.STEP[.inputs|outputs[.TENSOR]]';
   if (!NAME.test(pipeline ?? '')) throw new Error(`"${arg}": "${pipeline}" is not a pipeline name; ${fix}`);
   if (second === undefined) return { pipeline };
-  if (IOS.includes(second)) {
+  if (isDirection(second)) {
     if (rest.length > 0) throw new Error(`"${arg}": too many parts after ${second}; ${fix}`);
-    return { pipeline, io: second as TopicIo, tensor: third || undefined };
+    return { pipeline, io: second, tensor: third || undefined };
   }
   if (!NAME.test(second)) throw new Error(`"${arg}": "${second}" is not a step name; ${fix}`);
   if (third === undefined) return { pipeline, step: second };
-  if (!IOS.includes(third))
+  if (!isDirection(third))
     throw new Error(`"${arg}": expected inputs or outputs after the step, got "${third}"; ${fix}`);
-  return { pipeline, step: second, io: third as TopicIo, tensor: rest.join('.') || undefined };
+  return { pipeline, step: second, io: third, tensor: rest.join('.') || undefined };
 }
 
 /** A topic to read, and whether its records must carry `pipeline: <name>` (shared model topics). */

@@ -1,4 +1,6 @@
 // The data-flow graph of a Pipeline: steps, data and trigger edges, joins, external inputs.
+import { pipelineReferences } from '../../spec/reference-index.ts';
+import { parseStepRef, referenceHead, renderPipelineRef } from '../../spec/references.ts';
 import type { JoinType, PipelineSpec } from '../../spec/types.ts';
 
 export type NodeKind = 'inputs' | 'outputs' | 'step' | 'external';
@@ -43,18 +45,17 @@ export function pipelineGraph(name: string, spec: PipelineSpec): PipelineGraph {
   };
   node({ key: 'inputs', kind: 'inputs', label: `${name} inputs` });
 
-  // A reference is `x`, `x.inputs|outputs` or `x.inputs|outputs.tensor`, where x is a step or the pipeline.
+  // Malformed references still get an edge from the step they start with.
   const source = (
     ref: string,
     tensorMap: Record<string, string> | undefined,
   ): { from: string; label: string } => {
-    const [head, io0, ...rest] = ref.split('.');
-    const from = head === name && !steps.has(head) ? 'inputs' : `step:${head}`;
-    const io = io0 ?? (from === 'inputs' ? 'inputs' : 'outputs');
-    const tensor = rest.join('.');
-    if (from !== 'inputs') node({ key: from, kind: 'step', label: head });
+    const r = parseStepRef(ref) ?? { name: referenceHead(ref) };
+    const from = r.name === name && !steps.has(r.name) ? 'inputs' : `step:${r.name}`;
+    const io = r.direction ?? (from === 'inputs' ? 'inputs' : 'outputs');
+    if (from !== 'inputs') node({ key: from, kind: 'step', label: r.name });
     const prefix = from !== 'inputs' && io === 'inputs' ? 'inputs.' : '';
-    return { from, label: tensorLabel(`${head}.${io}`, tensor, prefix, tensorMap) };
+    return { from, label: tensorLabel(`${r.name}.${io}`, r.tensor ?? '', prefix, tensorMap) };
   };
 
   for (const step of spec.steps ?? []) {
@@ -72,18 +73,24 @@ export function pipelineGraph(name: string, spec: PipelineSpec): PipelineGraph {
   const input = spec.input;
   if (input) {
     const inNode = nodes.get('inputs') as GraphNode;
-    const external = (ref: string, kind: GraphEdge['kind']) => {
-      // `p`, `p.outputs[.t]` or `p.step.s.outputs[.t]`: the node is everything but the tensor.
-      const parts = ref.split('.');
-      const ioAt = parts.findIndex((p, i) => i > 0 && (p === 'inputs' || p === 'outputs'));
-      const base = ioAt < 0 ? `${ref}.outputs` : parts.slice(0, ioAt + 1).join('.');
-      const tensor = ioAt < 0 ? '' : parts.slice(ioAt + 1).join('.');
+    for (const r of pipelineReferences(spec)) {
+      if (r.kind !== 'Pipeline' || (r.role !== 'external-input' && r.role !== 'external-trigger')) continue;
+      // The node is the source without its tensor (`p.outputs`, `p.step.s.outputs`); a malformed
+      // reference is shown as written.
+      const ref = r.data ?? { pipeline: r.name };
+      const base = r.data
+        ? renderPipelineRef({ ...ref, direction: ref.direction ?? 'outputs', tensor: undefined })
+        : (r.text ?? r.name);
       const key = `external:${base}`;
       node({ key, kind: 'external', label: base });
-      edges.push({ from: key, to: 'inputs', kind, label: tensorLabel(base, tensor, '', input.tensorMap) });
-    };
-    for (const ref of input.externalInputs ?? []) external(ref, 'data');
-    for (const ref of input.externalTriggers ?? []) external(ref, 'trigger');
+      const kind = r.role === 'external-input' ? 'data' : 'trigger';
+      edges.push({
+        from: key,
+        to: 'inputs',
+        kind,
+        label: tensorLabel(base, ref.tensor ?? '', '', input.tensorMap),
+      });
+    }
     if ((input.externalInputs ?? []).length > 1) inNode.join = input.joinType ?? 'inner';
     if ((input.externalTriggers ?? []).length > 1) inNode.triggersJoin = input.triggersJoinType ?? 'inner';
   }

@@ -1,6 +1,7 @@
 // What `mlops import` refuses: objects that are not Seldon Core 2 kinds, names Seldon rejects,
 // fields the CRDs do not declare, and references inside an object that cannot resolve.
 import { isMlopsObject, validateAgainstCrd } from '../../constructs/crd-validation.ts';
+import { wellFormedPipelineRef, wellFormedStepRef } from '../../spec/references.ts';
 import type { ExperimentSpec, KubeObject, PipelineSpec } from '../../spec/types.ts';
 import { describeId, identityKey } from '../identity.ts';
 import type { Manifest } from '../manifests.ts';
@@ -16,10 +17,6 @@ export class ImportError extends Error {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** `x`, `x.inputs|outputs`, `x.inputs|outputs.tensor`. */
-export const STEP_REF = /^([^.\s]+)(?:\.(inputs|outputs)(?:\.([^.\s]+))?)?$/;
-/** `p`, `p.inputs|outputs[.t]`, `p.step.s[.inputs|outputs[.t]]`. */
-export const EXTERNAL_REF = /^([^.\s]+)(?:\.step\.([^.\s]+))?(?:\.(inputs|outputs)(?:\.([^.\s]+))?)?$/;
 
 export function checkImport(manifests: Manifest[]): void {
   const problems: string[] = [];
@@ -80,23 +77,23 @@ function pipelineProblems(o: KubeObject, where: string): string[] {
     steps.add(s.name);
   });
   const stepRef = (ref: string, path: string, allowSelf: boolean): void => {
-    const m = STEP_REF.exec(ref);
-    if (!m) {
+    const r = wellFormedStepRef(ref);
+    if (!r) {
       out.push(`${where}: ${path}: "${ref}" is not a reference (step, step.outputs or step.outputs.tensor)`);
       return;
     }
-    if (m[1] === name && !steps.has(name)) {
+    if (r.name === name && !steps.has(name)) {
       if (!allowSelf) {
         out.push(`${where}: ${path}: "${ref}": a pipeline output cannot read the pipeline's own inputs`);
         return;
       }
-      if (!m[2]) {
+      if (!r.direction) {
         out.push(`${where}: ${path}: "${ref}": write "${name}.inputs" for the pipeline's inputs`);
         return;
       }
       return;
     }
-    if (!steps.has(m[1]))
+    if (!steps.has(r.name))
       out.push(
         `${where}: ${path}: "${ref}" names no step of this pipeline (steps: ${[...steps].join(', ')})`,
       );
@@ -106,7 +103,7 @@ function pipelineProblems(o: KubeObject, where: string): string[] {
     for (const [j, r] of (s.triggers ?? []).entries()) stepRef(r, `spec.steps[${i}].triggers[${j}]`, true);
     for (const k of Object.keys(s.tensorMap ?? {})) {
       stepRef(k, `spec.steps[${i}].tensorMap["${k}"]`, true);
-      if (!STEP_REF.exec(k)?.[2])
+      if (!wellFormedStepRef(k)?.direction)
         out.push(
           `${where}: spec.steps[${i}].tensorMap["${k}"]: a tensor map key names a tensor, e.g. "${k}.outputs.t"`,
         );
@@ -116,12 +113,12 @@ function pipelineProblems(o: KubeObject, where: string): string[] {
   for (const k of Object.keys(spec.output?.tensorMap ?? {}))
     stepRef(k, `spec.output.tensorMap["${k}"]`, false);
   const ext = (ref: string, path: string): void => {
-    const m = EXTERNAL_REF.exec(ref);
-    if (!m)
+    const r = wellFormedPipelineRef(ref);
+    if (!r)
       out.push(
         `${where}: ${path}: "${ref}" is not a pipeline reference (p, p.outputs[.t] or p.step.s.outputs[.t])`,
       );
-    else if (m[1] === name)
+    else if (r.pipeline === name)
       out.push(`${where}: ${path}: "${ref}": external inputs come from other pipelines`);
   };
   if (spec.input) {
@@ -133,7 +130,7 @@ function pipelineProblems(o: KubeObject, where: string): string[] {
       ext(r, `spec.input.externalTriggers[${j}]`);
     for (const k of Object.keys(spec.input.tensorMap ?? {})) {
       ext(k, `spec.input.tensorMap["${k}"]`);
-      if (!EXTERNAL_REF.exec(k)?.[3])
+      if (!wellFormedPipelineRef(k)?.direction)
         out.push(`${where}: spec.input.tensorMap["${k}"]: a tensor map key names a tensor`);
     }
   }

@@ -12,7 +12,8 @@ export const WIDTH = 110;
 const INDENT = '  ';
 
 export const raw = (text: string): Expr => ({ t: 'raw', text });
-export const obj = (entries: Array<[string, Expr | undefined]>): Expr => ({
+export type ObjExpr = Extract<Expr, { t: 'obj' }>;
+export const obj = (entries: Array<[string, Expr | undefined]>): ObjExpr => ({
   t: 'obj',
   entries: entries.filter((e): e is [string, Expr] => e[1] !== undefined),
 });
@@ -45,7 +46,7 @@ export function literal(v: unknown): Expr {
   return raw(String(v));
 }
 
-function flat(e: Expr): string {
+export function flat(e: Expr): string {
   switch (e.t) {
     case 'raw':
       return e.text;

@@ -99,116 +99,138 @@ export function checkPolicy(manifests: Manifest[]): Finding[] {
         list(spec[field]).forEach((c, i) => {
           const at = `${path}.${field}[${i}]`;
           const name = typeof c.name === 'string' ? c.name : String(i);
-          const sc = obj(c.securityContext);
-          const eff = (k: string) => (sc[k] !== undefined ? sc[k] : pod[k]);
-          if (sc.privileged === true)
-            report(
-              `${at}.securityContext.privileged`,
-              'pss-privileged',
-              `container ${name} is privileged; remove privileged: true`,
-            );
-          if (sc.allowPrivilegeEscalation !== false) {
-            report(
-              `${at}.securityContext.allowPrivilegeEscalation`,
-              'pss-privilege-escalation',
-              `container ${name} must set securityContext.allowPrivilegeEscalation: false`,
-            );
-          }
-          if (eff('runAsNonRoot') !== true)
-            report(
-              `${at}.securityContext.runAsNonRoot`,
-              'pss-run-as-non-root',
-              `container ${name} must run as non-root: set runAsNonRoot: true (pod or container securityContext)`,
-            );
-          if (eff('runAsUser') === 0)
-            report(
-              `${at}.securityContext.runAsUser`,
-              'pss-run-as-non-root',
-              `container ${name} runs as UID 0; use a non-zero runAsUser`,
-            );
-          const seccomp = obj(eff('seccompProfile')).type;
-          if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') {
-            report(
-              `${at}.securityContext.seccompProfile`,
-              'pss-seccomp',
-              `container ${name} needs seccompProfile.type RuntimeDefault (or Localhost), in the pod or container securityContext`,
-            );
-          }
-          const caps = obj(sc.capabilities);
-          const drop = Array.isArray(caps.drop) ? caps.drop : [];
-          if (!drop.includes('ALL'))
-            report(
-              `${at}.securityContext.capabilities.drop`,
-              'pss-capabilities',
-              `container ${name} must drop ALL capabilities (capabilities.drop: [ALL])`,
-            );
-          const add = (Array.isArray(caps.add) ? caps.add : []).filter((x) => x !== 'NET_BIND_SERVICE');
-          if (add.length)
-            report(
-              `${at}.securityContext.capabilities.add`,
-              'pss-capabilities',
-              `container ${name} adds ${add.join(', ')}; only NET_BIND_SERVICE is allowed`,
-            );
-          list(c.ports).forEach((p, j) => {
-            if (p.hostPort !== undefined && p.hostPort !== 0)
-              report(
-                `${at}.ports[${j}].hostPort`,
-                'pss-host-ports',
-                `container ${name} uses hostPort ${p.hostPort}; remove it`,
-              );
-          });
-
-          if (typeof c.image === 'string') {
-            const image = c.image;
-            const lastPart = image.slice(image.lastIndexOf('/') + 1);
-            const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : undefined;
-            if (!image.includes('@') && (tag === undefined || tag === 'latest')) {
-              report(
-                `${at}.image`,
-                'image-tag',
-                `container ${name} image "${image}" ${tag ? 'uses the mutable tag latest' : 'has no tag (means latest)'}; pin a version tag or digest`,
-              );
-            }
-          }
-
-          if (field !== 'ephemeralContainers') {
-            const res = obj(c.resources);
-            const missing = [
-              ['requests', 'cpu'],
-              ['requests', 'memory'],
-              ['limits', 'memory'],
-            ].filter(([b, r]) => obj(res[b])[r] === undefined);
-            if (missing.length) {
-              report(
-                `${at}.resources`,
-                'resources',
-                `container ${name} has no ${missing.map(([b, r]) => `${r} ${b === 'limits' ? 'limit' : 'request'}`).join(', ')}; set them so the scheduler can place it and it cannot starve its neighbours`,
-              );
-            }
-          }
-          if (longRunning && !runsToCompletion) {
-            for (const probe of ['readinessProbe', 'livenessProbe']) {
-              if (c[probe] === undefined)
-                report(`${at}.${probe}`, 'probes', `container ${name} has no ${probe}`);
-            }
-          }
-          list(c.env).forEach((e, j) => {
-            if (
-              typeof e.name === 'string' &&
-              SECRETISH.test(e.name) &&
-              typeof e.value === 'string' &&
-              e.value !== ''
-            ) {
-              report(
-                `${at}.env[${j}].value`,
-                'secret-in-git',
-                `env ${e.name} of container ${name} holds a literal secret; use valueFrom.secretKeyRef`,
-              );
-            }
-          });
+          securityContextProblems(c, at, name, pod, report);
+          containerHygiene(
+            c,
+            at,
+            name,
+            { resources: field !== 'ephemeralContainers', probes: longRunning && !runsToCompletion },
+            report,
+          );
         });
       }
     }
   }
   return findings;
+}
+
+type Report = (path: string, check: string, message: string) => void;
+
+/** The restricted Pod Security Standard, for one container (`pod` is the pod securityContext). */
+function securityContextProblems(c: Obj, at: string, name: string, pod: Obj, report: Report): void {
+  const sc = obj(c.securityContext);
+  const eff = (k: string) => (sc[k] !== undefined ? sc[k] : pod[k]);
+  if (sc.privileged === true)
+    report(
+      `${at}.securityContext.privileged`,
+      'pss-privileged',
+      `container ${name} is privileged; remove privileged: true`,
+    );
+  if (sc.allowPrivilegeEscalation !== false) {
+    report(
+      `${at}.securityContext.allowPrivilegeEscalation`,
+      'pss-privilege-escalation',
+      `container ${name} must set securityContext.allowPrivilegeEscalation: false`,
+    );
+  }
+  if (eff('runAsNonRoot') !== true)
+    report(
+      `${at}.securityContext.runAsNonRoot`,
+      'pss-run-as-non-root',
+      `container ${name} must run as non-root: set runAsNonRoot: true (pod or container securityContext)`,
+    );
+  if (eff('runAsUser') === 0)
+    report(
+      `${at}.securityContext.runAsUser`,
+      'pss-run-as-non-root',
+      `container ${name} runs as UID 0; use a non-zero runAsUser`,
+    );
+  const seccomp = obj(eff('seccompProfile')).type;
+  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') {
+    report(
+      `${at}.securityContext.seccompProfile`,
+      'pss-seccomp',
+      `container ${name} needs seccompProfile.type RuntimeDefault (or Localhost), in the pod or container securityContext`,
+    );
+  }
+  const caps = obj(sc.capabilities);
+  const drop = Array.isArray(caps.drop) ? caps.drop : [];
+  if (!drop.includes('ALL'))
+    report(
+      `${at}.securityContext.capabilities.drop`,
+      'pss-capabilities',
+      `container ${name} must drop ALL capabilities (capabilities.drop: [ALL])`,
+    );
+  const add = (Array.isArray(caps.add) ? caps.add : []).filter((x) => x !== 'NET_BIND_SERVICE');
+  if (add.length)
+    report(
+      `${at}.securityContext.capabilities.add`,
+      'pss-capabilities',
+      `container ${name} adds ${add.join(', ')}; only NET_BIND_SERVICE is allowed`,
+    );
+  list(c.ports).forEach((p, j) => {
+    if (p.hostPort !== undefined && p.hostPort !== 0)
+      report(
+        `${at}.ports[${j}].hostPort`,
+        'pss-host-ports',
+        `container ${name} uses hostPort ${p.hostPort}; remove it`,
+      );
+  });
+}
+
+/** Pinned images, resources, probes and no literal secrets, for one container. */
+function containerHygiene(
+  c: Obj,
+  at: string,
+  name: string,
+  expect: { resources: boolean; probes: boolean },
+  report: Report,
+): void {
+  if (typeof c.image === 'string') {
+    const image = c.image;
+    const lastPart = image.slice(image.lastIndexOf('/') + 1);
+    const tag = lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : undefined;
+    if (!image.includes('@') && (tag === undefined || tag === 'latest')) {
+      report(
+        `${at}.image`,
+        'image-tag',
+        `container ${name} image "${image}" ${tag ? 'uses the mutable tag latest' : 'has no tag (means latest)'}; pin a version tag or digest`,
+      );
+    }
+  }
+
+  if (expect.resources) {
+    const res = obj(c.resources);
+    const missing = [
+      ['requests', 'cpu'],
+      ['requests', 'memory'],
+      ['limits', 'memory'],
+    ].filter(([b, r]) => obj(res[b])[r] === undefined);
+    if (missing.length) {
+      report(
+        `${at}.resources`,
+        'resources',
+        `container ${name} has no ${missing.map(([b, r]) => `${r} ${b === 'limits' ? 'limit' : 'request'}`).join(', ')}; set them so the scheduler can place it and it cannot starve its neighbours`,
+      );
+    }
+  }
+  if (expect.probes) {
+    for (const probe of ['readinessProbe', 'livenessProbe']) {
+      if (c[probe] === undefined) report(`${at}.${probe}`, 'probes', `container ${name} has no ${probe}`);
+    }
+  }
+  list(c.env).forEach((e, j) => {
+    if (
+      typeof e.name === 'string' &&
+      SECRETISH.test(e.name) &&
+      typeof e.value === 'string' &&
+      e.value !== ''
+    ) {
+      report(
+        `${at}.env[${j}].value`,
+        'secret-in-git',
+        `env ${e.name} of container ${name} holds a literal secret; use valueFrom.secretKeyRef`,
+      );
+    }
+  });
 }

@@ -1,11 +1,18 @@
 // Cross-object references among mlops objects: pipeline steps name models, experiments name
 // models or pipelines, models pin servers, servers name server configs.
-import type { ExperimentSpec, KubeObject, ModelSpec, PipelineSpec, ServerSpec } from '../../spec/types.ts';
+import { indexReferences, type ReferenceRole } from '../../spec/reference-index.ts';
+import { referenceHead } from '../../spec/references.ts';
+import {
+  EXTERNAL_REFERENCES_ANNOTATION,
+  type ExperimentSpec,
+  type KubeObject,
+  type PipelineSpec,
+} from '../../spec/types.ts';
 import type { Manifest } from '../manifests.ts';
 import type { Finding } from './findings.ts';
 
 /** Annotation listing names declared outside this set (comma-separated, `name` or `Kind/name`). */
-export const EXTERNAL_ANNOTATION = 'review.cdk8s-mlops.io/external';
+export const EXTERNAL_ANNOTATION = EXTERNAL_REFERENCES_ANNOTATION;
 
 /** Server configs that a Seldon Core 2 installation ships; a Server may name them without declaring them. */
 export const INSTALLED_SERVER_CONFIGS = ['mlserver', 'triton'];
@@ -17,6 +24,18 @@ export interface ReferenceOptions {
   /** Names (`name`, `Kind/name` or `Kind/namespace/name`) declared elsewhere. */
   external?: string[];
 }
+
+/** The words before a missing object's kind in a finding, for references that must resolve in the set. */
+const NEEDS: Partial<Record<ReferenceRole, string>> = {
+  step: 'step runs',
+  'external-input': 'input reads',
+  'external-trigger': 'input reads',
+  candidate: 'candidate',
+  mirror: 'mirror',
+  server: 'pinned to',
+  explainer: 'explains',
+  llm: 'uses',
+};
 
 export function checkReferences(manifests: Manifest[], options: ReferenceOptions = {}): Finding[] {
   const findings: Finding[] = [];
@@ -30,6 +49,7 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
     names.get(o.kind)?.add(`${ns}/${o.metadata.name}`);
     anyNs.get(o.kind)?.add(o.metadata.name);
   }
+  const index = indexReferences(manifests.map((m) => m.object));
   const globalExternal = new Set(options.external ?? []);
 
   for (const m of manifests) {
@@ -54,6 +74,10 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
         message,
       });
     };
+    const serverConfigKnown = (name: string) =>
+      anyNs.get('ServerConfig')?.has(name) ||
+      INSTALLED_SERVER_CONFIGS.includes(name) ||
+      isExternal('ServerConfig', name);
     const need = (kind: string, name: unknown, path: string, what: string): void => {
       if (typeof name !== 'string' || name === '') return;
       if (names.get(kind)?.has(`${ns}/${name}`) || isExternal(kind, name)) return;
@@ -63,48 +87,27 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
         `${what} ${kind} "${name}" is not in this set${ns ? ` (namespace ${ns})` : ''}; add it, or mark it declared elsewhere with --external ${kind}/${name} or the ${EXTERNAL_ANNOTATION} annotation`,
       );
     };
-    const spec = (o.spec ?? {}) as Record<string, unknown>;
-
-    if (isMlops(o, 'Pipeline')) {
-      const p = spec as unknown as PipelineSpec;
-      const steps = Array.isArray(p.steps) ? p.steps : [];
-      const stepNames = new Set(steps.map((s) => s.name));
-      steps.forEach((s, i) => {
-        need('Model', s.name, `spec.steps[${i}].name`, 'step runs');
-        const refs = (list: unknown, field: string) =>
-          (Array.isArray(list) ? list : []).forEach((ref: unknown, j: number) => {
-            if (typeof ref !== 'string') return;
-            const head = ref.split('.')[0];
-            if (head !== o.metadata.name && !stepNames.has(head)) {
-              report(
-                `spec.steps[${i}].${field}[${j}]`,
-                'unknown-step',
-                `"${ref}" names no step of this pipeline (steps: ${[...stepNames].join(', ')})`,
-              );
-            }
-          });
-        refs(s.inputs, 'inputs');
-        refs(s.triggers, 'triggers');
-      });
-      (p.output?.steps ?? []).forEach((ref, j) => {
-        const head = String(ref).split('.')[0];
-        if (!stepNames.has(head) && head !== o.metadata.name) {
-          report(`spec.output.steps[${j}]`, 'unknown-step', `"${ref}" names no step of this pipeline`);
-        }
-      });
-      for (const field of ['externalInputs', 'externalTriggers'] as const) {
-        for (const [j, ref] of (p.input?.[field] ?? []).entries()) {
-          need('Pipeline', String(ref).split('.')[0], `spec.input.${field}[${j}]`, 'input reads');
-        }
+    for (const r of index.get(o) ?? []) {
+      const what = NEEDS[r.role];
+      if (what && (r.kind !== 'Model' || !r.role.startsWith('external-')))
+        need(r.kind, r.name, r.field, what);
+      // Seldon looks server configs up in its own namespace, so any namespace of the set will do.
+      if (r.role === 'server-config' && !serverConfigKnown(r.name)) {
+        report(
+          r.field,
+          'missing-serverconfig',
+          `ServerConfig "${r.name}" is not in this set nor shipped with Seldon Core 2 (${INSTALLED_SERVER_CONFIGS.join(', ')}); add it or mark it with --external ServerConfig/${r.name}`,
+        );
       }
     }
-
+    const spec = (o.spec ?? {}) as Record<string, unknown>;
+    if (isMlops(o, 'Pipeline')) {
+      for (const f of unknownSteps(o.metadata.name, spec as unknown as PipelineSpec))
+        report(f.path, 'unknown-step', f.message);
+    }
     if (isMlops(o, 'Experiment')) {
       const e = spec as unknown as ExperimentSpec;
-      const kind = e.resourceType === 'pipeline' ? 'Pipeline' : 'Model';
       const cands = Array.isArray(e.candidates) ? e.candidates : [];
-      for (const [i, c] of cands.entries()) need(kind, c.name, `spec.candidates[${i}].name`, 'candidate');
-      if (e.mirror) need(kind, e.mirror.name, 'spec.mirror.name', 'mirror');
       if (e.default !== undefined && !cands.some((c) => c.name === e.default)) {
         report(
           'spec.default',
@@ -113,32 +116,32 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
         );
       }
     }
-
-    if (isMlops(o, 'Model')) {
-      const md = spec as unknown as ModelSpec;
-      need('Server', md.server, 'spec.server', 'pinned to');
-      need('Model', md.explainer?.modelRef, 'spec.explainer.modelRef', 'explains');
-      need('Pipeline', md.explainer?.pipelineRef, 'spec.explainer.pipelineRef', 'explains');
-      need('Model', md.llm?.modelRef, 'spec.llm.modelRef', 'uses');
-      need('Pipeline', md.llm?.pipelineRef, 'spec.llm.pipelineRef', 'uses');
-    }
-
-    if (isMlops(o, 'Server')) {
-      // Seldon looks server configs up in its own namespace, so any namespace of the set will do.
-      const sc = (spec as unknown as ServerSpec).serverConfig;
-      if (
-        typeof sc === 'string' &&
-        !anyNs.get('ServerConfig')?.has(sc) &&
-        !INSTALLED_SERVER_CONFIGS.includes(sc) &&
-        !isExternal('ServerConfig', sc)
-      ) {
-        report(
-          'spec.serverConfig',
-          'missing-serverconfig',
-          `ServerConfig "${sc}" is not in this set nor shipped with Seldon Core 2 (${INSTALLED_SERVER_CONFIGS.join(', ')}); add it or mark it with --external ServerConfig/${sc}`,
-        );
-      }
-    }
   }
   return findings;
+}
+
+/** Step inputs, triggers and output steps must name a step of the pipeline or the pipeline itself. */
+function unknownSteps(name: string, p: PipelineSpec): Array<{ path: string; message: string }> {
+  const steps = Array.isArray(p.steps) ? p.steps : [];
+  const stepNames = new Set(steps.map((s) => s.name));
+  const known = (ref: unknown) =>
+    typeof ref !== 'string' || referenceHead(ref) === name || stepNames.has(referenceHead(ref));
+  const out: Array<{ path: string; message: string }> = [];
+  steps.forEach((s, i) => {
+    for (const field of ['inputs', 'triggers'] as const) {
+      const refs: unknown[] = Array.isArray(s[field]) ? (s[field] as unknown[]) : [];
+      refs.forEach((ref, j) => {
+        if (!known(ref))
+          out.push({
+            path: `spec.steps[${i}].${field}[${j}]`,
+            message: `"${ref}" names no step of this pipeline (steps: ${[...stepNames].join(', ')})`,
+          });
+      });
+    }
+  });
+  (p.output?.steps ?? []).forEach((ref, j) => {
+    if (!known(String(ref)))
+      out.push({ path: `spec.output.steps[${j}]`, message: `"${ref}" names no step of this pipeline` });
+  });
+  return out;
 }

@@ -1,3 +1,10 @@
+import {
+  directionOf,
+  parsePipelineRef,
+  parseStepRef,
+  pipelineRefForm,
+  STEP_REF_FORM,
+} from '../../spec/references.ts';
 import type { JoinType, PipelineSpec } from '../../spec/types.ts';
 import { errorsTopic, modelTopic, pipelineTopic, type TopicIo, type TopicNaming } from './topics.ts';
 
@@ -52,14 +59,13 @@ export function planPipeline(name: string, spec: PipelineSpec, naming: TopicNami
   if (spec.steps.length === 0) problems.push('spec.steps: a pipeline needs at least one step');
   if (stepNames.has(name)) problems.push(`spec.steps: no step may be named like the pipeline ("${name}")`);
   const resolve = (ref: string, at: string): TopicRef | undefined => {
-    const parts = ref.split('.');
-    const head = parts[0];
-    const io = parts.length === 1 ? (head === name ? 'inputs' : 'outputs') : parts[1];
-    if (io !== 'inputs' && io !== 'outputs') {
-      problems.push(`${at}: "${ref}" must be <step>[.(inputs|outputs)[.<tensor>]]`);
+    const parsed = parseStepRef(ref);
+    if (!parsed) {
+      problems.push(`${at}: "${ref}" must be ${STEP_REF_FORM}`);
       return undefined;
     }
-    const tensor = parts.length > 2 ? parts.slice(2).join('.') : undefined;
+    const { name: head, tensor } = parsed;
+    const io = directionOf(parsed, name);
     if (head === name) return { topic: pipelineTopic(naming, name, io), pipeline: name, tensor, ref };
     if (!stepNames.has(head)) {
       problems.push(
@@ -70,27 +76,14 @@ export function planPipeline(name: string, spec: PipelineSpec, naming: TopicNami
     return { topic: modelTopic(naming, head, io), pipeline: name, tensor, ref };
   };
   const resolveExternal = (ref: string, at: string): TopicRef | undefined => {
-    const parts = ref.split('.');
-    let topic: string;
-    let rest: string[];
-    if (parts[1] === 'step' && parts.length >= 3) {
-      const io = parts[3] ?? 'outputs';
-      if (io !== 'inputs' && io !== 'outputs') {
-        problems.push(`${at}: "${ref}" must be <pipeline>.step.<step>.(inputs|outputs)[.<tensor>]`);
-        return undefined;
-      }
-      topic = modelTopic(naming, parts[2], io);
-      rest = parts.slice(4);
-    } else {
-      const io = parts[1] ?? 'outputs';
-      if (io !== 'inputs' && io !== 'outputs') {
-        problems.push(`${at}: "${ref}" must be <pipeline>.(inputs|outputs)[.<tensor>]`);
-        return undefined;
-      }
-      topic = pipelineTopic(naming, parts[0], io);
-      rest = parts.slice(2);
+    const parsed = parsePipelineRef(ref);
+    if (!parsed) {
+      problems.push(`${at}: "${ref}" must be ${pipelineRefForm(ref)}`);
+      return undefined;
     }
-    return { topic, pipeline: parts[0], tensor: rest.length ? rest.join('.') : undefined, ref };
+    const { pipeline, step, direction: io = 'outputs', tensor } = parsed;
+    const topic = step === undefined ? pipelineTopic(naming, pipeline, io) : modelTopic(naming, step, io);
+    return { topic, pipeline, tensor, ref };
   };
   const tensorMap = (map: Record<string, string> | undefined, at: string, external: boolean) => {
     const out = new Map<string, string>();
