@@ -35,9 +35,4 @@ export class PendingChanges {
     this.names[kind].clear();
     return names;
   }
-
-  /** The names of `kind`, sorted, kept for a later phase. */
-  peek(kind: PendingKind): string[] {
-    return [...this.names[kind]].sort();
-  }
 }

@@ -17,7 +17,7 @@ import { SchedulerMetrics } from './metrics.ts';
 import { definitionOf, type Scaling, sameDefinition, scalingOf } from './model-spec.ts';
 import { transition } from './model-state.ts';
 import { ModelVersion, type ModelView, replicaKey } from './models.ts';
-import { PendingChanges } from './pending-changes.ts';
+import { PendingChanges, type PendingKind } from './pending-changes.ts';
 import type { PolicyName } from './placement/types.ts';
 import { Reconciler } from './reconcile.ts';
 import { RoutePublisher } from './routes.ts';
@@ -108,7 +108,7 @@ export class Scheduler {
       model.resource = res;
       model.invalid = (err as Error).message;
       this.log.error({ model: name, err: model.invalid }, 'invalid model spec');
-      this.touch(name);
+      this.record('model', name);
       return;
     }
     if (!model) model = this.store.newModel(name);
@@ -128,7 +128,7 @@ export class Scheduler {
       this.pending.add('placement', name);
     }
     model.scaling = scaling;
-    this.touch(name);
+    this.record('model', name);
   }
 
   deleteModel(name: string): void {
@@ -136,59 +136,43 @@ export class Scheduler {
     if (!model) return;
     model.deleted = true;
     this.log.info({ model: name }, 'model deleted');
-    this.pending.add('placement', name);
-    this.touch(name);
+    this.record('placement', name);
   }
 
   upsertServer(res: ServerResource): void {
     const server = this.store.server(res.metadata.name);
-    const s = scalingOf(res.spec);
-    const annotated = res.metadata.annotations?.[PLACEMENT_POLICY_ANNOTATION];
-    const policy: PolicyName = annotated === 'best-fit' ? 'best-fit' : 'spread';
-    if (annotated && annotated !== 'best-fit' && annotated !== 'spread') {
-      this.log.warn(
-        { server: server.name, value: annotated },
-        `unknown ${PLACEMENT_POLICY_ANNOTATION}; using spread`,
-      );
-    }
-    server.desired = { ...s, policy };
+    server.desired = { ...scalingOf(res.spec), policy: this.policyOf(res) };
     server.namespace = res.metadata.namespace ?? '';
     this.retryUnplaced();
-    this.pending.add('server', server.name);
-    this.queueFlush();
+    this.record('server', server.name);
   }
 
   deleteServer(name: string): void {
     const server = this.store.servers.get(name);
     if (!server) return;
     server.desired = { replicas: 0, minReplicas: 0, maxReplicas: 0, policy: server.policy };
-    for (const m of this.store.modelsOn(name)) this.pending.add('placement', m);
-    this.pending.add('server', name);
-    this.queueFlush();
+    for (const m of this.store.modelsOn(name)) this.record('placement', m);
+    this.record('server', name);
   }
 
   upsertExperiment(res: ExperimentResource): void {
     this.store.experiments.set(res.metadata.name, res);
-    this.pending.add('experiment', res.metadata.name);
-    this.queueFlush();
+    this.record('experiment', res.metadata.name);
   }
 
   deleteExperiment(name: string): void {
     this.store.experiments.delete(name);
-    this.pending.add('experiment', name);
-    this.queueFlush();
+    this.record('experiment', name);
   }
 
   upsertPipeline(res: PipelineResource): void {
     this.store.pipelines.set(res.metadata.name, res);
-    this.pending.add('pipeline', res.metadata.name);
-    this.queueFlush();
+    this.record('pipeline', res.metadata.name);
   }
 
   deletePipeline(name: string): void {
     this.store.pipelines.delete(name);
-    this.pending.add('pipeline', name);
-    this.queueFlush();
+    this.record('pipeline', name);
   }
 
   /** The source has listed everything once: models the agents hold but nobody declares can go,
@@ -200,7 +184,6 @@ export class Scheduler {
       if (!m.resource) {
         m.deleted = true;
         this.pending.add('placement', m.name);
-        this.pending.add('model', m.name);
       }
     }
     this.readyAt = this.now() + this.waitForServersMs;
@@ -216,8 +199,13 @@ export class Scheduler {
     const model = this.store.models.get(name);
     if (!model || model.scaling.replicas === replicas) return;
     model.scaling = { ...model.scaling, replicas };
-    this.pending.add('placement', name);
-    this.touch(name);
+    this.record('placement', name);
+  }
+
+  /** Desired pods of a Server changed by the autoscaler (nothing to flush: its pods come and go). */
+  setServerReplicas(name: string, replicas: number): void {
+    const server = this.store.servers.get(name);
+    if (server?.desired) server.desired = { ...server.desired, replicas };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -243,13 +231,12 @@ export class Scheduler {
     );
     for (const lm of req.loadedModels) this.adopt(replica, lm, link);
     this.retryUnplaced();
-    this.pending.add('server', req.serverName);
-    this.queueFlush();
+    this.record('server', req.serverName);
   }
 
   /** Only acts if `link` is still the replica's current connection (a re-registration replaces it). */
   agentDisconnected(serverName: string, idx: number, link: AgentLink): void {
-    if (this.store.links.get(replicaKey(serverName, idx)) !== link) return;
+    if (this.store.link(serverName, idx) !== link) return;
     this.dropReplica(serverName, idx, 'agent disconnected');
     this.retryUnplaced();
     this.queueFlush();
@@ -259,11 +246,11 @@ export class Scheduler {
     const model = this.store.models.get(ev.modelName);
     const version = model?.versions.find((v) => v.version === ev.modelVersion);
     const rep = version?.replicas.get(replicaKey(ev.serverName, ev.replicaIdx));
-    const replica = this.store.servers.get(ev.serverName)?.replica(ev.replicaIdx);
+    const replica = this.store.replica(ev.serverName, ev.replicaIdx);
     if (!model || !version || !rep || !replica) {
       this.log.warn({ event: ev }, 'event for an unknown model replica');
       if (ev.event === 'LOADED' && replica && model?.latest?.definition) {
-        this.store.links.get(replicaKey(ev.serverName, ev.replicaIdx))?.send({
+        this.store.link(ev.serverName, ev.replicaIdx)?.send({
           operation: 'UNLOAD_MODEL',
           model: { ...model.latest.definition, version: ev.modelVersion },
         });
@@ -302,7 +289,7 @@ export class Scheduler {
         return;
     }
     this.pending.add('server', ev.serverName);
-    this.touch(model.name);
+    this.record('model', model.name);
   }
 
   /**
@@ -310,13 +297,12 @@ export class Scheduler {
    * available replica on another pod (or cannot be placed anywhere): only then may the pod stop.
    */
   drain(serverName: string, idx: number, timeoutMs = 120_000): Promise<boolean> {
-    const replica = this.store.servers.get(serverName)?.replica(idx);
+    const replica = this.store.replica(serverName, idx);
     if (!replica) return Promise.resolve(true);
     replica.draining = true;
     const models = [...replica.models.keys()];
     this.log.info({ server: serverName, replica: idx, models }, 'draining replica');
-    for (const m of models) this.pending.add('placement', m);
-    for (const m of models) this.touch(m);
+    for (const m of models) this.record('placement', m);
     const done = () =>
       models.every((name) => {
         const model = this.store.models.get(name);
@@ -403,12 +389,8 @@ export class Scheduler {
       if (lv && def && sameDefinition(lv.definition, def) && lvIdle && newest) {
         // Same spec as the version we just created: the agent's number wins so nothing reloads
         // (the resource's generation also moves on scaling changes, so it may be ahead).
-        for (const r of lv.replicas.values()) {
-          this.store.servers
-            .get(r.server)
-            ?.replica(r.idx)
-            ?.release(model.name, lv.version, lv.definition.memoryBytes);
-        }
+        for (const r of lv.replicas.values())
+          this.store.release(r.server, r.idx, model.name, lv.version, lv.definition.memoryBytes);
         lv.replicas.clear();
         lv.definition = { ...lv.definition, version: lm.version };
         version = lv;
@@ -432,8 +414,7 @@ export class Scheduler {
     });
     if (!version.server) version.server = replica.serverName;
     replica.assign(model.name, version.version, version.definition.memoryBytes);
-    this.pending.add('placement', model.name);
-    this.touch(model.name);
+    this.record('placement', model.name);
   }
 
   private dropReplica(serverName: string, idx: number, why: string): void {
@@ -446,23 +427,31 @@ export class Scheduler {
       const model = this.store.models.get(name);
       if (!model) continue;
       for (const v of model.versions) v.replicas.delete(replicaKey(serverName, idx));
-      this.pending.add('placement', name);
-      this.touch(name);
+      this.record('placement', name);
     }
     this.pending.add('server', serverName);
   }
 
   /** Models that are under-replicated or unplaced get another try when capacity may have changed. */
   private retryUnplaced(): void {
-    for (const name of this.store.underPlaced()) {
-      this.pending.add('placement', name);
-      this.pending.add('model', name);
-    }
+    for (const name of this.store.underPlaced()) this.pending.add('placement', name);
   }
 
-  private touch(name: string): void {
-    this.pending.add('model', name);
+  /** Records a change for the next flush and makes sure one follows. */
+  private record(kind: PendingKind, name: string): void {
+    this.pending.add(kind, name);
     this.queueFlush();
+  }
+
+  private policyOf(res: ServerResource): PolicyName {
+    const annotated = res.metadata.annotations?.[PLACEMENT_POLICY_ANNOTATION];
+    if (annotated && annotated !== 'best-fit' && annotated !== 'spread') {
+      this.log.warn(
+        { server: res.metadata.name, value: annotated },
+        `unknown ${PLACEMENT_POLICY_ANNOTATION}; using spread`,
+      );
+    }
+    return annotated === 'best-fit' ? 'best-fit' : 'spread';
   }
 
   private queueFlush(): void {
