@@ -24,16 +24,16 @@ export interface ReconcileDeps {
  * Turns pending changes into placements, agent operations, routes and status. `run` is one
  * flush; its phases go in this order, each for the reason given:
  *
- * | # | phase               | why here                                                            |
- * |---|---------------------|---------------------------------------------------------------------|
- * | 1 | place               | every later phase works on the replicas placement chose; a placed model is then a changed model |
- * | 2 | clean up            | make-before-break needs the wanted replicas placement just chose   |
- * | 3 | derive state        | counts the replicas as clean-up left them                           |
- * | 4 | publish routes      | gateways stop sending to a replica before its agent is told to unload it (phase 6); pipelines' readiness follows their models' routes |
- * | 5 | experiment status   | reads the route table just published                                |
- * | 6 | send operations     | after the routes (see 4)                                            |
- * | 7 | model, server status| last of the outputs: API writes are the least urgent, and nothing after changes what they report |
- * | 8 | forget deleted      | only once every phase above has seen the model's final state        |
+ * | # | phase                | why here                                                          |
+ * |---|----------------------|-------------------------------------------------------------------|
+ * | 1 | place                | later phases work on the replicas it chose; placed = changed      |
+ * | 2 | clean up             | make-before-break needs the replicas placement just wanted        |
+ * | 3 | derive state         | counts the replicas as clean-up left them                         |
+ * | 4 | publish routes       | a replica leaves the routes before its unload is sent (6)         |
+ * | 5 | experiment status    | reads the route table just published                              |
+ * | 6 | send operations      | after the routes (see 4)                                          |
+ * | 7 | model, server status | nothing later changes what they report; API writes can wait most |
+ * | 8 | forget deleted       | once every phase above has seen the model's final state           |
  */
 export class Reconciler {
   constructor(private readonly deps: ReconcileDeps) {}
@@ -42,7 +42,7 @@ export class Reconciler {
     const { store } = this.deps;
     for (const name of pending.take('placement')) {
       const model = store.models.get(name);
-      if (model) this.place(model);
+      if (model) this.placeLatest(model);
       pending.add('model', name);
     }
     const names = pending.take('model');
@@ -63,7 +63,7 @@ export class Reconciler {
 
   /** Phase 1: where the latest version's replicas go (or why they cannot). Older versions stay
    * where they are; a deleted or invalid model wants no replica at all. */
-  private place(model: ModelEntry): void {
+  private placeLatest(model: ModelEntry): void {
     const lv = model.latest;
     if (!lv) return;
     if (model.deleted || model.invalid) {
