@@ -220,10 +220,7 @@ export class Autoscaler {
     // The scheduler has just taken the uncorrected copy: correct it there every time.
     const { scheduler } = this.opts;
     if (res.kind === 'Model') scheduler.setModelReplicas(res.metadata.name, decision.to);
-    else {
-      const server = scheduler.servers.get(res.metadata.name);
-      if (server?.desired) server.desired = { ...server.desired, replicas: decision.to };
-    }
+    else scheduler.setServerReplicas(res.metadata.name, decision.to);
     if (handled) return;
     this.apply(
       res.kind,

@@ -74,19 +74,20 @@ export async function startSchedulerService(opts: SchedulerServiceOptions): Prom
   const warn = (kind: string, name: string) => (err: Error) =>
     log.warn({ [kind]: name, err: err.message }, 'status write failed');
   const metrics = opts.metrics ?? new SchedulerMetrics();
-  const scheduler = new Scheduler({
-    log,
-    metrics,
-    status: {
-      modelStatus: (ns, name, s) => void source.writeModelStatus(ns, name, s).catch(warn('model', name)),
-      serverStatus: (ns, name, s) => void source.writeServerStatus(ns, name, s).catch(warn('server', name)),
-      experimentStatus: (ns, name, s) =>
-        void source.writeExperimentStatus(ns, name, s).catch(warn('experiment', name)),
+  const scheduler = new Scheduler(
+    {
+      log,
+      status: {
+        modelStatus: (ns, name, s) => void source.writeModelStatus(ns, name, s).catch(warn('model', name)),
+        serverStatus: (ns, name, s) => void source.writeServerStatus(ns, name, s).catch(warn('server', name)),
+        experimentStatus: (ns, name, s) =>
+          void source.writeExperimentStatus(ns, name, s).catch(warn('experiment', name)),
+      },
+      waitForServersMs: opts.waitForServersMs,
+      batchMs: opts.batchMs ?? 10,
     },
-    waitForServersMs: opts.waitForServersMs,
-    batchMs: opts.batchMs ?? 10,
-  });
-  metrics.observe(scheduler);
+    metrics,
+  );
   const autoscaler = new Autoscaler({
     scheduler,
     source,

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Scheduler } from './scheduler.ts';
+import type { StoreView } from './store.ts';
 
 /** The scheduler's Prometheus metrics; gauges are read from the scheduler at scrape time. */
 export class SchedulerMetrics {
@@ -28,8 +28,8 @@ export class SchedulerMetrics {
     registers: [this.registry],
   });
 
-  /** Registers the gauges that read `scheduler` when scraped. */
-  observe(scheduler: Scheduler): void {
+  /** Registers the gauges that read the scheduler's state when scraped. */
+  observe(state: StoreView): void {
     new Gauge({
       name: 'mlops_scheduler_models',
       help: 'Models by the state of their latest version',
@@ -37,7 +37,7 @@ export class SchedulerMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const m of scheduler.models.values()) {
+        for (const m of state.models.values()) {
           const state = m.invalid ? 'InvalidSpec' : (m.latest?.state ?? 'Unknown');
           this.inc({ state });
         }
@@ -50,7 +50,7 @@ export class SchedulerMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const s of scheduler.servers.values()) this.set({ server: s.name }, s.replicas.length);
+        for (const s of state.servers.values()) this.set({ server: s.name }, s.replicas.length);
       },
     });
   }

@@ -44,6 +44,15 @@ export function canTransition(from: ReplicaState, to: ReplicaState): boolean {
   return NEXT[from].includes(to);
 }
 
+/** Moves `r` to `to` (stamped with the clock's time) if that is legal; false, and no change, if not. */
+export function transition(r: ReplicaStatus, to: ReplicaState, reason: string, clock: () => number): boolean {
+  if (!canTransition(r.state, to)) return false;
+  r.state = to;
+  r.reason = reason;
+  r.updatedAt = clock();
+  return true;
+}
+
 export interface VersionFacts {
   latest: boolean;
   deleted: boolean;

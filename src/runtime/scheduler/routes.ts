@@ -8,13 +8,13 @@ import type {
   VersionRoute,
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
-import type { ModelEntry } from './scheduler.ts';
+import type { ModelView } from './models.ts';
 import type { ServerEntry } from './servers.ts';
 
 /** The route of a model: its versions with available replicas, newest first; undefined when
  * nothing serves it. Endpoints are sorted so equal tables serialise equally. */
 export function modelRoute(
-  model: ModelEntry,
+  model: ModelView,
   servers: ReadonlyMap<string, ServerEntry>,
 ): ModelRoute | undefined {
   const versions: VersionRoute[] = [];

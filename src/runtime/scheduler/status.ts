@@ -5,12 +5,12 @@ import type {
   ServerStatus,
   StatusBase,
 } from '../../spec/types.ts';
-import type { ModelEntry } from './scheduler.ts';
+import type { ModelView } from './models.ts';
 import type { ServerEntry } from './servers.ts';
 
 /** `.status` of a Model resource: the ModelReady condition (and the aggregate Ready) carry the
  * scheduler state as reason and why as message; replica counts feed the printer columns. */
-export function modelStatusOf(model: ModelEntry): ModelStatus {
+export function modelStatusOf(model: ModelView): ModelStatus {
   const lv = model.latest;
   let ready: Condition['status'] = 'False';
   let reason = 'ModelProgressing';
@@ -41,7 +41,7 @@ export function modelStatusOf(model: ModelEntry): ModelStatus {
 }
 
 /** `.status` of a Server resource: connected replicas, loaded model replicas, readiness. */
-export function serverStatusOf(server: ServerEntry, models: ReadonlyMap<string, ModelEntry>): ServerStatus {
+export function serverStatusOf(server: ServerEntry, models: ReadonlyMap<string, ModelView>): ServerStatus {
   let loaded = 0;
   for (const m of models.values()) {
     for (const v of m.versions) {
@@ -133,7 +133,7 @@ export interface SchedulerSummary {
 
 export function describeScheduler(
   servers: ReadonlyMap<string, ServerEntry>,
-  models: ReadonlyMap<string, ModelEntry>,
+  models: ReadonlyMap<string, ModelView>,
 ): SchedulerSummary {
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
   return {

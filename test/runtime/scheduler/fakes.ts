@@ -5,7 +5,9 @@ import type {
   RouteUpdate,
 } from '../../../src/runtime/protocol/control.ts';
 import { RouteTable } from '../../../src/runtime/protocol/route-table.ts';
-import { type AgentLink, Scheduler, type StatusSink } from '../../../src/runtime/scheduler/scheduler.ts';
+import { Scheduler } from '../../../src/runtime/scheduler/scheduler.ts';
+import type { StatusSink } from '../../../src/runtime/scheduler/status-writer.ts';
+import type { AgentLink } from '../../../src/runtime/scheduler/store.ts';
 import type {
   ModelResource,
   ModelSpec,

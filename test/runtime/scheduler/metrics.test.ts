@@ -7,13 +7,10 @@ import { FakeAgent, GiB, model } from './fakes.ts';
 describe('SchedulerMetrics', () => {
   it('counts placements by result and reports models by state', async () => {
     const metrics = new SchedulerMetrics();
-    const s = new Scheduler({
-      log: pino({ level: 'silent' }),
-      autoFlush: false,
-      waitForServersMs: 0,
+    const s = new Scheduler(
+      { log: pino({ level: 'silent' }), autoFlush: false, waitForServersMs: 0 },
       metrics,
-    });
-    metrics.observe(s);
+    );
     const agent = new FakeAgent(s, 'mlserver', 0, 1 * GiB).connect();
     s.upsertModel(model('small', { memory: '100Mi' }));
     s.upsertModel(model('huge', { memory: '8Gi' }));
