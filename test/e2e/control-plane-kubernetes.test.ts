@@ -16,6 +16,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { customResourceDefinitions } from '../../src/constructs/crds.ts';
 import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
+import { componentArgv } from '../../src/spec/flags.ts';
 import type { ModelResource, ServerResource } from '../../src/spec/types.ts';
 import {
   type AgentProcess,
@@ -154,20 +155,15 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
       process.execPath,
       [
         'bin/mlops-runtime.js',
-        'scheduler',
-        '--kubernetes',
-        '--namespace',
-        NS,
-        '--port',
-        String(schedulerPort),
-        '--health-port',
-        String(healthPort),
-        '--wait-for-servers-ms',
-        '5000',
-        '--scaling-cooldown-ms',
-        '1000',
-        '--statefulset-check-ms',
-        '1000',
+        ...componentArgv('scheduler', {
+          kubernetes: true,
+          namespace: NS,
+          port: schedulerPort,
+          'health-port': healthPort,
+          'wait-for-servers-ms': 5000,
+          'scaling-cooldown-ms': 1000,
+          'statefulset-check-ms': 1000,
+        }),
       ],
       { logFile, cwd: repoRoot, env: { KUBECONFIG: kube.kubeconfigPath } },
     );

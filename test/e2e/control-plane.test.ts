@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteUpdate } from '../../src/runtime/protocol/control.ts';
 import { subscribeRoutes } from '../../src/runtime/protocol/route-client.ts';
 import { RouteTable } from '../../src/runtime/protocol/route-table.ts';
+import { componentArgv } from '../../src/spec/flags.ts';
 import {
   type AgentProcess,
   freePort,
@@ -69,16 +70,13 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
       process.execPath,
       [
         'bin/mlops-runtime.js',
-        'scheduler',
-        '--manifests',
-        manifests,
-        '--port',
-        String(schedulerPort),
-        '--health-port',
-        String(healthPort),
-        // Agents reconnect within their 2 s back-off; wait for both before placing anything.
-        '--wait-for-servers-ms',
-        '10000',
+        ...componentArgv('scheduler', {
+          manifests,
+          port: schedulerPort,
+          'health-port': healthPort,
+          // Agents reconnect within their 2 s back-off; wait for both before placing anything.
+          'wait-for-servers-ms': 10_000,
+        }),
       ],
       { logFile, cwd: repoRoot },
     );

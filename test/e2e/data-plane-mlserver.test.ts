@@ -15,6 +15,7 @@ import { DEFAULT_NAMING } from '../../src/runtime/dataflow/topics.ts';
 import { type RunningGateway, startGateway } from '../../src/runtime/gateway/gateway.ts';
 import { endpointOf, type StaticRoutes } from '../../src/runtime/gateway/static-routes.ts';
 import { checkInferRequest } from '../../src/runtime/oip/validate.ts';
+import { componentArgv } from '../../src/spec/flags.ts';
 import { table } from '../runtime/gateway/fixtures.ts';
 import { grpcClient } from '../runtime/gateway/grpc-fixtures.ts';
 import {
@@ -233,15 +234,12 @@ describeE2E('data plane with real MLServer and Kafka', ['python3', 'java'], () =
       process.execPath,
       [
         join(repoRoot, 'bin/mlops-runtime.js'),
-        'gateway',
-        '--routes',
-        routesFile,
-        '--http-port',
-        String(httpPort),
-        '--grpc-port',
-        String(grpcPort),
-        '--log-level',
-        'warn',
+        ...componentArgv('gateway', {
+          routes: routesFile,
+          'http-port': httpPort,
+          'grpc-port': grpcPort,
+          'log-level': 'warn',
+        }),
       ],
       { logFile: join(dir, 'gateway.log') },
     );
