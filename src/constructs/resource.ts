@@ -1,10 +1,11 @@
 /** What every construct of the five kinds shares: stable name, namespace, the raw object. */
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { KAFKA_TOPIC_MAX_LENGTH, resourceTopics } from '../spec/topics.ts';
 import type { MlopsKind } from '../spec/types.ts';
 import { API_VERSION, EXTERNAL_REFERENCES_ANNOTATION } from '../spec/types.ts';
 import { Environment } from './environment.ts';
-import { dnsLabelProblem, KAFKA_TOPIC_MAX_LENGTH, kafkaTopics, suggestDnsLabel } from './names.ts';
+import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
 import { addProblem, addRule, memoize, type Problem, type RuleContext, treeChanged } from './validation.ts';
 
 /** The namespace objects created under `scope` get: their chart's, else undefined. */
@@ -112,7 +113,7 @@ export abstract class ExternalResource extends Construct {
 export function checkTopicLength(scope: Construct, kind: 'model' | 'pipeline', name: string): void {
   addRule(scope, () => {
     const prefix = Environment.find(scope)?.kafkaTopicPrefix ?? 'seldon';
-    const longest = kafkaTopics(prefix, namespaceOf(scope) ?? 'default', kind, name).sort(
+    const longest = resourceTopics({ prefix, namespace: namespaceOf(scope) ?? 'default' }, kind, name).sort(
       (a, b) => b.length - a.length,
     )[0];
     if (longest.length <= KAFKA_TOPIC_MAX_LENGTH) return [];

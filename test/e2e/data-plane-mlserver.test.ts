@@ -11,7 +11,7 @@ import { ModelGateway } from '../../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../../src/runtime/dataflow/pipeline-gateway.ts';
 import { startPipelineServers } from '../../src/runtime/dataflow/pipeline-server.ts';
 import { planPipeline } from '../../src/runtime/dataflow/plan.ts';
-import { DEFAULT_NAMING } from '../../src/runtime/dataflow/topics.ts';
+import { DEFAULT_NAMING } from '../../src/spec/topics.ts';
 import { type RunningGateway, startGateway } from '../../src/runtime/gateway/gateway.ts';
 import { endpointOf, type StaticRoutes } from '../../src/runtime/gateway/static-routes.ts';
 import { checkInferRequest } from '../../src/runtime/oip/validate.ts';

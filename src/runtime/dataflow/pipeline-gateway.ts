@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_REQUEST_ID } from '../../spec/headers.ts';
+import { pipelineTopic, type TopicNaming } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, Headers } from '../bus/bus.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
 import { pipelineRequests, pipelineSeconds } from './metrics.ts';
-import {
-  HEADER_ERRORS,
-  HEADER_PIPELINE,
-  HEADER_REQUEST_ID,
-  pipelineTopic,
-  type TopicNaming,
-} from './topics.ts';
 
 export interface PipelineResult {
   value: Buffer;

@@ -1,5 +1,5 @@
+import { errorsTopic, modelTopic, pipelineTopic, type TopicIo, type TopicNaming } from '../../spec/topics.ts';
 import type { JoinType, PipelineSpec } from '../../spec/types.ts';
-import { errorsTopic, modelTopic, pipelineTopic, type TopicIo, type TopicNaming } from './topics.ts';
 
 /** A resolved step input: a topic, the pipeline whose records count, and an optional tensor. */
 export interface TopicRef {
