@@ -1,9 +1,10 @@
 /** What every construct of the five kinds shares: stable name, namespace, the raw object. */
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { EXTERNAL_REFERENCES_ANNOTATION } from '../spec/annotations.ts';
 import { KAFKA_TOPIC_MAX_LENGTH, resourceTopics } from '../spec/topics.ts';
 import type { MlopsKind } from '../spec/types.ts';
-import { API_VERSION, EXTERNAL_REFERENCES_ANNOTATION } from '../spec/types.ts';
+import { API_VERSION } from '../spec/types.ts';
 import { Environment } from './environment.ts';
 import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
 import { addProblem, addRule, memoize, type Problem, type RuleContext, treeChanged } from './validation.ts';

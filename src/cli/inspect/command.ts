@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { HEADER_REQUEST_ID } from '../../spec/headers.ts';
 import { CliError } from '../errors.ts';
 import { type DecodedRecord, decodeRecord, formatText, withTensor } from './inspect-format.ts';
 import { parseInspectPath, topicsFor } from './inspect-path.ts';
@@ -112,7 +113,8 @@ export async function runInspect(
         .filter((r) => r.topic === sel.topic)
         .filter((r) => !sel.pipelineHeader || r.headers.pipeline === sel.pipelineHeader)
         .filter(
-          (r) => !opts.requestId || r.key === opts.requestId || r.headers['x-request-id'] === opts.requestId,
+          (r) =>
+            !opts.requestId || r.key === opts.requestId || r.headers[HEADER_REQUEST_ID] === opts.requestId,
         )
         .sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset)
         .map(decodeRecord)

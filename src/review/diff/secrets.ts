@@ -1,4 +1,5 @@
 // Secret values never leave this module: they are replaced by a marker with their size in bytes.
+import { LAST_APPLIED_ANNOTATION } from '../../spec/annotations.ts';
 import type { KubeObject } from '../../spec/types.ts';
 import type { FieldChange } from './field-diff.ts';
 
@@ -24,10 +25,10 @@ export function maskObject<T extends KubeObject | undefined>(o: T): T {
     if (field in copy) copy[field] = maskMap(copy[field], field);
   const ann = o.metadata.annotations;
   // kubectl's last-applied annotation embeds the whole Secret, values included.
-  if (ann?.['kubectl.kubernetes.io/last-applied-configuration']) {
+  if (ann?.[LAST_APPLIED_ANNOTATION]) {
     copy.metadata = {
       ...o.metadata,
-      annotations: { ...ann, 'kubectl.kubernetes.io/last-applied-configuration': '<secret>' },
+      annotations: { ...ann, [LAST_APPLIED_ANNOTATION]: '<secret>' },
     };
   }
   return copy as T;

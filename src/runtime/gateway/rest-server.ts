@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from 'pino';
+import { HEADER_INTERNAL_MODEL, HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { errorBody, OipError } from '../oip/errors.ts';
 import { parseInferRequest } from '../oip/validate.ts';
 import type { Endpoint } from '../protocol/control.ts';
@@ -48,8 +49,8 @@ async function handle(
   res: http.ServerResponse,
 ) {
   const started = performance.now();
-  const requestId = headerValue(req.headers['x-request-id']) || randomUUID();
-  res.setHeader('x-request-id', requestId);
+  const requestId = headerValue(req.headers[HEADER_REQUEST_ID]) || randomUUID();
+  res.setHeader(HEADER_REQUEST_ID, requestId);
   const url = req.url ?? '/';
   const path = url.split('?', 1)[0];
   let kind = 'local';
@@ -73,13 +74,13 @@ async function handle(
     if (req.method !== expectedMethod) {
       throw new OipError(`${path} accepts ${expectedMethod}, not ${req.method}`, 405);
     }
-    const routeKey = headerValue(req.headers['seldon-model']) || (routeKeyFromPath(path) as string);
+    const routeKey = headerValue(req.headers[HEADER_MODEL]) || (routeKeyFromPath(path) as string);
     const body = action === 'infer' ? await readBody(req, opts.maxBodyBytes) : undefined;
     if (body && !isBinaryExtension(req)) parseInferRequest(body, routeKey);
-    const resolution = opts.router.resolve(routeKey, headerValue(req.headers['x-seldon-route']));
+    const resolution = opts.router.resolve(routeKey, headerValue(req.headers[HEADER_ROUTE]));
     kind = resolution.target.kind;
     const headers = forwardableHeaders(req.headers);
-    headers['x-request-id'] = requestId;
+    headers[HEADER_REQUEST_ID] = requestId;
     // The path already names the chosen target unless an experiment picked another one.
     const samePath =
       (pipelinePath !== null) === (resolution.target.kind === 'pipeline') &&
@@ -95,8 +96,8 @@ async function handle(
       body,
     );
     const outHeaders = forwardableHeaders(upstream.headers);
-    outHeaders['x-request-id'] = requestId;
-    outHeaders['x-seldon-route'] = combineRoutes(resolution.route, upstream.headers['x-seldon-route']);
+    outHeaders[HEADER_REQUEST_ID] = requestId;
+    outHeaders[HEADER_ROUTE] = combineRoutes(resolution.route, upstream.headers[HEADER_ROUTE]);
     outHeaders['content-length'] = upstream.body.length;
     res.writeHead(upstream.status, outHeaders).end(upstream.body);
   } catch (err) {
@@ -138,11 +139,11 @@ export function endpointsFor(
 /** Headers that tell the replica (agent or pipeline gateway) which resource the request is for. */
 export function setTargetHeaders(headers: Record<string, unknown>, target: Target): void {
   if (target.kind === 'model') {
-    headers['seldon-model'] = target.name;
-    headers['seldon-internal-model'] = target.internalName;
+    headers[HEADER_MODEL] = target.name;
+    headers[HEADER_INTERNAL_MODEL] = target.internalName;
   } else {
-    headers['seldon-model'] = `${target.name}.pipeline`;
-    headers['seldon-internal-model'] = `${target.name}.pipeline`;
+    headers[HEADER_MODEL] = `${target.name}.pipeline`;
+    headers[HEADER_INTERNAL_MODEL] = `${target.name}.pipeline`;
   }
 }
 
