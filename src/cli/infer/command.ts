@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { HEADER_MODEL, HEADER_ROUTE } from '../../spec/headers.ts';
 import { CliError } from '../errors.ts';
+import { DEFAULT_GATEWAY } from '../local-gateway.ts';
 import { parseHeaderFlags } from './headers.ts';
 import { loadInferData } from './infer-data.ts';
 import { parseTarget } from './infer-target.ts';
 import { defaultStickyFile, StickyState } from './sticky-state.ts';
-
-export const DEFAULT_GATEWAY = 'http://127.0.0.1:9000';
 
 export interface InferOptions {
   gateway?: string;
