@@ -15,6 +15,7 @@ export * from './constructs/server.ts';
 export * from './constructs/server-config.ts';
 export * from './constructs/validation.ts';
 export { EXTERNAL_REFERENCES_ANNOTATION } from './spec/annotations.ts';
+export { isMlopsObject } from './spec/objects.ts';
 export { parseQuantity } from './spec/quantity.ts';
 export * from './spec/types.ts';
 export * from './synth/app.ts';
