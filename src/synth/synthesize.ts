@@ -1,6 +1,6 @@
 import type { App } from 'cdk8s';
-import { customResourceDefinitions } from '../constructs/crds.ts';
 import { formatFindings, type ValidationFinding } from '../constructs/validation.ts';
+import { customResourceDefinitions } from '../spec/crd-schemas.ts';
 import { isMlopsApiVersion } from '../spec/objects.ts';
 import { CRDS_FILE, isCustomResourceDefinition, type Manifest, objectFileName } from './layout.ts';
 import type { SynthFiles } from './output.ts';

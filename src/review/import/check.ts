@@ -1,6 +1,6 @@
 // What `mlops import` refuses: objects that are not Seldon Core 2 kinds, names Seldon rejects,
 // fields the CRDs do not declare, and references inside an object that cannot resolve.
-import { validateAgainstCrd } from '../../constructs/crd-validation.ts';
+import { validateAgainstCrd } from '../../spec/crd-check.ts';
 import { isMlopsObject } from '../../spec/objects.ts';
 import { API_VERSION, type ExperimentSpec, type KubeObject, type PipelineSpec } from '../../spec/types.ts';
 import { describeId, identityKey } from '../identity.ts';

@@ -1,8 +1,8 @@
 // Schema checks for every object: our CRDs for mlops kinds (strict), the CRDs found in the set
 // for other custom resources (strict), Kubernetes OpenAPI models for built-in kinds.
 import { Ajv, type ValidateFunction } from 'ajv';
-import { validateAgainstCrd } from '../../constructs/crd-validation.ts';
-import { strictSchema } from '../../constructs/crds.ts';
+import { validateAgainstCrd } from '../../spec/crd-check.ts';
+import { strictSchema } from '../../spec/crd-schemas.ts';
 import { isMlopsApiVersion, isMlopsObject } from '../../spec/objects.ts';
 import { API_VERSION, type KubeObject, MLOPS_KINDS } from '../../spec/types.ts';
 import type { Manifest } from '../manifests.ts';

@@ -3,9 +3,9 @@
  * are errors), the way a careful reviewer would before anything reaches a cluster.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { MlopsKind } from '../spec/types.ts';
-import { MLOPS_KINDS } from '../spec/types.ts';
-import { openApiSchemaFor, strictSchema } from './crds.ts';
+import { openApiSchemaFor, strictSchema } from './crd-schemas.ts';
+import type { MlopsKind } from './types.ts';
+import { MLOPS_KINDS } from './types.ts';
 
 export interface SchemaViolation {
   /** JSON pointer of the offending value inside the object. */
