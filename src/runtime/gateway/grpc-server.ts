@@ -13,9 +13,9 @@ import {
 import { encodeMessage, types } from '../oip/messages.ts';
 import type { Endpoint } from '../protocol/control.ts';
 import type { GrpcUpstream, GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
+import { asOipError, endpointsFor, headerValue, setTargetHeaders } from './forwarding.ts';
 import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
-import { asOipError, endpointsFor, setTargetHeaders } from './rest-server.ts';
 import type { Router, Target } from './router.ts';
 
 export const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
@@ -233,8 +233,4 @@ function respond(
   stream.respond(headers, { waitForTrailers: true });
   stream.on('wantTrailers', () => stream.sendTrailers(hasTrailers ? trailers : OK_TRAILERS));
   stream.end(body);
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[v.length - 1] : v;
 }

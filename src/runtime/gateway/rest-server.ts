@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from 'pino';
-import { HEADER_INTERNAL_MODEL, HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
+import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { errorBody, OipError } from '../oip/errors.ts';
 import { parseInferRequest } from '../oip/validate.ts';
 import type { Endpoint } from '../protocol/control.ts';
-import { ConnectFailure } from '../upstream/balancer.ts';
 import { forwardableHeaders, type HttpUpstream } from '../upstream/http-upstream.ts';
+import { asOipError, endpointsFor, headerValue, rewritePath, setTargetHeaders } from './forwarding.ts';
 import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
-import { type Resolution, type Router, routeKeyFromPath, type Target } from './router.ts';
+import { type Router, routeKeyFromPath } from './router.ts';
 
 export interface RestGatewayOptions {
   router: Router;
@@ -125,37 +125,6 @@ function localAnswer(
   return undefined;
 }
 
-export function endpointsFor(
-  opts: { pipelineGateways: () => readonly Endpoint[] },
-  r: Resolution,
-): readonly Endpoint[] {
-  if (r.target.kind === 'model') return r.target.endpoints;
-  const gateways = opts.pipelineGateways();
-  if (gateways.length === 0)
-    throw new OipError(`pipeline "${r.target.name}": no pipeline gateway is available`, 503);
-  return gateways;
-}
-
-/** Headers that tell the replica (agent or pipeline gateway) which resource the request is for. */
-export function setTargetHeaders(headers: Record<string, unknown>, target: Target): void {
-  if (target.kind === 'model') {
-    headers[HEADER_MODEL] = target.name;
-    headers[HEADER_INTERNAL_MODEL] = target.internalName;
-  } else {
-    headers[HEADER_MODEL] = `${target.name}.pipeline`;
-    headers[HEADER_INTERNAL_MODEL] = `${target.name}.pipeline`;
-  }
-}
-
-/** Points the path at the chosen model (experiments may pick another candidate than the path names). */
-export function rewritePath(url: string, target: Target): string {
-  const collection = target.kind === 'pipeline' ? 'pipelines' : 'models';
-  return url.replace(
-    /^\/v2\/(models|pipelines)\/[^/?]+/,
-    `/v2/${collection}/${encodeURIComponent(target.name)}`,
-  );
-}
-
 function combineRoutes(own: string, upstream: string | string[] | undefined): string {
   if (!upstream) return own;
   const rest = Array.isArray(upstream) ? upstream.join('') : upstream;
@@ -186,22 +155,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function asOipError(err: unknown): OipError {
-  if (err instanceof OipError) return err;
-  if (err instanceof ConnectFailure) return new OipError(err.message, 503);
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ETIMEDOUT') return new OipError('upstream timed out', 504);
-  return new OipError(`upstream failed: ${(err as Error)?.message ?? String(err)}`, 502);
-}
-
 function sendError(res: http.ServerResponse, err: OipError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   res.writeHead(err.status, JSON_HEADERS).end(errorBody(err.message));
-}
-
-export function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[v.length - 1] : v;
 }
