@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadManifests } from '../../review/manifests.ts';
 import { PORTS } from '../../spec/ports.ts';
+import { DEFAULT_NAMING } from '../../spec/topics.ts';
 import type { KubeObject } from '../../spec/types.ts';
 import { CliError } from '../errors.ts';
 import { DEFAULT_GATEWAY } from '../local-gateway.ts';
@@ -45,7 +46,7 @@ export function register(program: Command): void {
       '--kafka <brokers>',
       'run pipelines on this Kafka (default: $MLOPS_KAFKA_BROKERS, else an in-process bus)',
     )
-    .option('--topic-prefix <prefix>', 'Kafka topic prefix', 'seldon')
+    .option('--topic-prefix <prefix>', 'Kafka topic prefix', DEFAULT_NAMING.prefix)
     .option('--port <n>', `gateway REST port (default ${DEFAULT_GATEWAY_PORT}, or a free one when taken)`)
     .option(
       '--work-dir <dir>',
