@@ -10,8 +10,8 @@ import type { ModelClient } from '../src/runtime/dataflow/model-client.ts';
 import { ModelGateway } from '../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../src/runtime/dataflow/pipeline-gateway.ts';
 import { planPipeline } from '../src/runtime/dataflow/plan.ts';
-import { DEFAULT_NAMING } from '../src/runtime/dataflow/topics.ts';
 import { decodeRequest, encodeRequest, encodeResponse } from '../src/runtime/oip/messages.ts';
+import { DEFAULT_NAMING } from '../src/spec/topics.ts';
 import { startKafka } from '../test/e2e/harness/kafka.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);

@@ -1,4 +1,3 @@
-export * from './constructs/crd-validation.ts';
 export * from './constructs/crds.ts';
 export * from './constructs/environment.ts';
 export * from './constructs/experiment.ts';
@@ -14,6 +13,10 @@ export * from './constructs/runtime.ts';
 export * from './constructs/server.ts';
 export * from './constructs/server-config.ts';
 export * from './constructs/validation.ts';
+export { EXTERNAL_REFERENCES_ANNOTATION } from './spec/annotations.ts';
+export * from './spec/crd-check.ts';
+export * from './spec/crd-schemas.ts';
+export { isMlopsObject } from './spec/objects.ts';
 export { parseQuantity } from './spec/quantity.ts';
 export * from './spec/types.ts';
 export * from './synth/app.ts';

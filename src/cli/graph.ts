@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { renderDot, renderMermaid } from '../review/graph/graph-render.ts';
 import { pipelineGraph } from '../review/graph/pipeline-graph.ts';
 import { loadManifests, ManifestError } from '../review/manifests.ts';
+import { isMlopsApiVersion } from '../spec/objects.ts';
 import type { KubeObject, PipelineSpec } from '../spec/types.ts';
 import { CliError } from './errors.ts';
 
@@ -32,9 +33,7 @@ export function register(program: Command): void {
     .action(async (name: string, opts: GraphOptions) => {
       if (opts.app && opts.dir) throw new CliError('use either --app or --dir, not both', 2);
       const objects = opts.app ? await appObjects(opts.app) : dirObjects(opts.dir ?? ['dist']);
-      const pipelines = objects.filter(
-        (o) => o.kind === 'Pipeline' && o.apiVersion.startsWith('mlops.seldon.io/'),
-      );
+      const pipelines = objects.filter((o) => o.kind === 'Pipeline' && isMlopsApiVersion(o.apiVersion));
       const found = pipelines.filter(
         (o) =>
           o.metadata.name === name &&

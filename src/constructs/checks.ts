@@ -1,5 +1,6 @@
 /** Field checks shared by several constructs; each records findings, none throws. */
 import type { IConstruct } from 'constructs';
+import { type BoundsViolation, boundsViolations, type ReplicaBounds } from '../spec/rules.ts';
 import { addProblem, type Problem } from './validation.ts';
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -17,50 +18,40 @@ export function checkCount(scope: IConstruct, field: string, value: number | und
   return false;
 }
 
-export interface Scaling {
-  replicas?: number;
-  minReplicas?: number;
-  maxReplicas?: number;
+/** A violation of Seldon's scaling bounds as a finding. */
+function boundsProblem(v: BoundsViolation): Problem {
+  switch (v.kind) {
+    case 'min-above-max':
+      return {
+        field: 'minReplicas',
+        value: v.min,
+        message: `is above maxReplicas (${v.max})`,
+        fix: `use a minReplicas of at most ${v.max}, or raise maxReplicas`,
+      };
+    case 'below-min':
+      return {
+        field: 'replicas',
+        value: v.replicas,
+        message: `is below minReplicas (${v.min})`,
+        fix: `use at least ${v.min} replicas, or lower minReplicas`,
+      };
+    case 'above-max':
+      return {
+        field: 'replicas',
+        value: v.replicas,
+        message: `is above maxReplicas (${v.max})`,
+        fix: `use at most ${v.max} replicas, or raise maxReplicas`,
+      };
+  }
 }
 
-/** Seldon's scaling bounds: minReplicas ≤ replicas ≤ maxReplicas (a max of 0 means no bound). */
-export function scalingProblems(s: Scaling): Problem[] {
-  const { replicas, minReplicas: min, maxReplicas: max } = s;
-  const problems: Problem[] = [];
-  if (min !== undefined && max !== undefined && max > 0 && min > max) {
-    problems.push({
-      field: 'minReplicas',
-      value: min,
-      message: `is above maxReplicas (${max})`,
-      fix: `use a minReplicas of at most ${max}, or raise maxReplicas`,
-    });
-  }
-  if (replicas !== undefined && min !== undefined && replicas < min) {
-    problems.push({
-      field: 'replicas',
-      value: replicas,
-      message: `is below minReplicas (${min})`,
-      fix: `use at least ${min} replicas, or lower minReplicas`,
-    });
-  }
-  if (replicas !== undefined && max !== undefined && max > 0 && replicas > max) {
-    problems.push({
-      field: 'replicas',
-      value: replicas,
-      message: `is above maxReplicas (${max})`,
-      fix: `use at most ${max} replicas, or raise maxReplicas`,
-    });
-  }
-  return problems;
-}
-
-export function checkScaling(scope: IConstruct, s: Scaling): void {
+export function checkScaling(scope: IConstruct, s: ReplicaBounds): void {
   const ok = [
     checkCount(scope, 'replicas', s.replicas),
     checkCount(scope, 'minReplicas', s.minReplicas),
     checkCount(scope, 'maxReplicas', s.maxReplicas),
   ].every(Boolean);
-  if (ok) for (const p of scalingProblems(s)) addProblem(scope, p);
+  if (ok) for (const v of boundsViolations(s)) addProblem(scope, boundsProblem(v));
 }
 
 /** Drops undefined values and empty arrays/objects so output carries only what was declared. */

@@ -1,6 +1,8 @@
 /** One namespace (and deployment environment): every object inside gets its namespace. */
+
 import { Chart } from 'cdk8s';
 import type { Construct, IConstruct } from 'constructs';
+import { DEFAULT_NAMING } from '../spec/topics.ts';
 import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
 import { addProblem } from './validation.ts';
 
@@ -36,7 +38,7 @@ export class Environment extends Chart {
 
   constructor(scope: Construct, id: string, props: EnvironmentProps) {
     super(scope, id, { namespace: props.namespace, labels: props.labels, disableResourceNameHashes: true });
-    this.kafkaTopicPrefix = props.kafkaTopicPrefix ?? 'seldon';
+    this.kafkaTopicPrefix = props.kafkaTopicPrefix ?? DEFAULT_NAMING.prefix;
     const problem = dnsLabelProblem(props.namespace);
     if (problem) {
       addProblem(this, {

@@ -1,5 +1,6 @@
 /** A Seldon Model: an artifact to load on a matching Server. */
 import type { Construct } from 'constructs';
+import { effectiveRequirements } from '../spec/rules.ts';
 import type { ModelSpec } from '../spec/types.ts';
 import { checkCount, checkScaling, compact } from './checks.ts';
 import type { IModel, IPipeline, IServer } from './interfaces.ts';
@@ -9,9 +10,6 @@ import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } 
 import { TensorRef, tensorNameProblem } from './references.ts';
 import { checkTopicLength, ExternalResource, MlopsResource } from './resource.ts';
 import { addProblem } from './validation.ts';
-
-/** Seldon only places explainers on servers advertising this capability. */
-const EXPLAINER_CAPABILITY = 'alibi-explain';
 
 /** A Kubernetes Secret, e.g. cdk8s-plus `Secret.fromSecretName(...)` or `{ name: 'creds' }`. */
 export interface SecretReference {
@@ -260,10 +258,8 @@ export class Model extends MlopsResource implements IModel {
    * `alibi-explain` for explainers (only servers with that capability may host them).
    */
   get effectiveRequirements(): string[] {
-    const all = this.requirements.map((r) => r.trim());
-    if (this.props.modelType) all.push(this.props.modelType.trim());
-    if (this.props.explainer) all.push(EXPLAINER_CAPABILITY);
-    return [...new Set(all)];
+    const { modelType, explainer } = this.props;
+    return effectiveRequirements({ requirements: this.requirements, modelType, explainer });
   }
 
   /** Replicas that must fit for the model to be available: minReplicas if set, else replicas. */

@@ -1,10 +1,8 @@
 /** Name rules of Kubernetes and Seldon, as reusable checks that describe what is wrong. */
+import { resourceTopics } from '../spec/topics.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Kafka rejects topic names longer than this. */
-export const KAFKA_TOPIC_MAX_LENGTH = 249;
 
 /** Why `name` is not a DNS-1123 label (what Seldon requires of every resource name), or undefined. */
 export function dnsLabelProblem(name: string): string | undefined {
@@ -38,12 +36,12 @@ export function suggestDnsLabel(name: string): string {
   return cleaned || 'my-resource';
 }
 
-/** The Kafka topics Seldon creates for a model or pipeline. */
+/** The Kafka topics Seldon creates for a model or pipeline (the naming lives in spec/topics). */
 export function kafkaTopics(
   prefix: string,
   namespace: string,
   kind: 'model' | 'pipeline',
   name: string,
 ): string[] {
-  return ['inputs', 'outputs'].map((dir) => `${prefix}.${namespace}.${kind}.${name}.${dir}`);
+  return resourceTopics({ prefix, namespace }, kind, name);
 }

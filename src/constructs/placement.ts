@@ -5,6 +5,7 @@
  * declared elsewhere (`fromName`) are trusted.
  */
 import type { IConstruct } from 'constructs';
+import { replicaCapacityBytes } from '../spec/rules.ts';
 import type { IServer } from './interfaces.ts';
 import { formatBytes } from './quantity.ts';
 import { addRule, memoize, type Problem, type RuleContext } from './validation.ts';
@@ -32,7 +33,7 @@ function missing(requirements: readonly string[], server: IServer): string[] {
 /** Bytes a server replica can promise, or undefined when unknown (then anything fits). */
 function capacity(server: IServer): number | undefined {
   if (server.memoryBytes === undefined) return undefined;
-  return Math.floor(server.memoryBytes * (1 + (server.overCommitPercentage ?? 0) / 100));
+  return replicaCapacityBytes(server.memoryBytes, server.overCommitPercentage ?? 0);
 }
 
 function describeCapacity(server: IServer): string {

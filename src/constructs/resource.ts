@@ -1,10 +1,12 @@
 /** What every construct of the five kinds shares: stable name, namespace, the raw object. */
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { EXTERNAL_REFERENCES_ANNOTATION } from '../spec/annotations.ts';
+import { DEFAULT_NAMING, KAFKA_TOPIC_MAX_LENGTH, resourceTopics } from '../spec/topics.ts';
 import type { MlopsKind } from '../spec/types.ts';
-import { API_VERSION, EXTERNAL_REFERENCES_ANNOTATION } from '../spec/types.ts';
+import { API_VERSION } from '../spec/types.ts';
 import { Environment } from './environment.ts';
-import { dnsLabelProblem, KAFKA_TOPIC_MAX_LENGTH, kafkaTopics, suggestDnsLabel } from './names.ts';
+import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
 import { addProblem, addRule, memoize, type Problem, type RuleContext, treeChanged } from './validation.ts';
 
 /** The namespace objects created under `scope` get: their chart's, else undefined. */
@@ -111,10 +113,9 @@ export abstract class ExternalResource extends Construct {
 /** Kafka refuses topic names over 249 characters; the runtime creates one per model and pipeline. */
 export function checkTopicLength(scope: Construct, kind: 'model' | 'pipeline', name: string): void {
   addRule(scope, () => {
-    const prefix = Environment.find(scope)?.kafkaTopicPrefix ?? 'seldon';
-    const longest = kafkaTopics(prefix, namespaceOf(scope) ?? 'default', kind, name).sort(
-      (a, b) => b.length - a.length,
-    )[0];
+    const prefix = Environment.find(scope)?.kafkaTopicPrefix ?? DEFAULT_NAMING.prefix;
+    const namespace = namespaceOf(scope) ?? DEFAULT_NAMING.namespace;
+    const longest = resourceTopics({ prefix, namespace }, kind, name).sort((a, b) => b.length - a.length)[0];
     if (longest.length <= KAFKA_TOPIC_MAX_LENGTH) return [];
     return [
       {

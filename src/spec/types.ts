@@ -8,12 +8,6 @@
 export const API_GROUP = 'mlops.seldon.io';
 export const API_VERSION = 'mlops.seldon.io/v1alpha1';
 
-/**
- * Annotation on an object listing what it references but the same manifests do not declare
- * (`Kind/name`, comma-separated), so reviews trust those references instead of reporting them.
- */
-export const EXTERNAL_REFERENCES_ANNOTATION = 'review.cdk8s-mlops.io/external';
-
 export type MlopsKind = 'Model' | 'Server' | 'ServerConfig' | 'Pipeline' | 'Experiment';
 export const MLOPS_KINDS: readonly MlopsKind[] = [
   'Model',

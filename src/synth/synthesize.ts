@@ -1,7 +1,7 @@
 import type { App } from 'cdk8s';
-import { customResourceDefinitions } from '../constructs/crds.ts';
 import { formatFindings, type ValidationFinding } from '../constructs/validation.ts';
-import { API_GROUP } from '../spec/types.ts';
+import { customResourceDefinitions } from '../spec/crd-schemas.ts';
+import { isMlopsApiVersion } from '../spec/objects.ts';
 import { CRDS_FILE, isCustomResourceDefinition, type Manifest, objectFileName } from './layout.ts';
 import type { SynthFiles } from './output.ts';
 import { type RenderedObject, renderObjects } from './render.ts';
@@ -37,7 +37,7 @@ export function synthesizeObjects(app: App, options: SynthOptions = {}): Rendere
   const rendered = renderObjects(app);
   if (rendered.findings.length > 0) throw new SynthError(rendered.findings);
   const target = options.target ?? 'runtime';
-  if (target === 'seldon') return rendered.objects.filter((o) => isMlopsResource(o.manifest));
+  if (target === 'seldon') return rendered.objects.filter((o) => isMlopsApiVersion(o.manifest.apiVersion));
   return [...rendered.objects, ...missingCrds(rendered.objects)];
 }
 
@@ -65,10 +65,6 @@ export function synthesizeApp(app: App, options: SynthOptions = {}): SynthFiles 
     files.set(CRDS_FILE, toYaml(...[...crds.keys()].sort(compare).map((k) => manifestOf(k, crds))));
   for (const name of [...byFile.keys()].sort(compare)) files.set(name, toYaml(manifestOf(name, byFile)));
   return files;
-}
-
-function isMlopsResource(m: Manifest): boolean {
-  return m.apiVersion.startsWith(`${API_GROUP}/`);
 }
 
 /** Our CRDs, except any the app declares itself (an app's own definition wins). */

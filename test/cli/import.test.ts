@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareManifests } from '../../src/review/diff/compare.ts';
 import { loadManifests } from '../../src/review/manifests.ts';
-import { EXTERNAL_REFERENCES_ANNOTATION } from '../../src/spec/types.ts';
+import { EXTERNAL_REFERENCES_ANNOTATION } from '../../src/spec/annotations.ts';
 import { mlops } from '../review/cli.ts';
 import { fixtures } from '../review/golden.ts';
 

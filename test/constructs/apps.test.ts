@@ -1,8 +1,9 @@
 /** The example apps synthesize without findings, and their objects pass the CRD schemas strictly. */
 import type { App } from 'cdk8s';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isMlopsObject, validateAgainstCrd } from '../../src/constructs/crd-validation.ts';
 import { collectFindings } from '../../src/constructs/validation.ts';
+import { validateAgainstCrd } from '../../src/spec/crd-check.ts';
+import { isMlopsObject } from '../../src/spec/objects.ts';
 import { loadApp } from '../../src/synth/load-apps.ts';
 
 const APPS = ['quickstart', 'fleet', 'pipelines', 'environments'];

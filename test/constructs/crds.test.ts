@@ -1,7 +1,8 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { validateAgainstCrd } from '../../src/constructs/crd-validation.ts';
-import { customResourceDefinitions, MlopsCrds, strictSchema } from '../../src/constructs/crds.ts';
+import { MlopsCrds } from '../../src/constructs/crds.ts';
+import { validateAgainstCrd } from '../../src/spec/crd-check.ts';
+import { customResourceDefinitions, strictSchema } from '../../src/spec/crd-schemas.ts';
 import type { MlopsKind } from '../../src/spec/types.ts';
 import type { Json } from './helpers.ts';
 

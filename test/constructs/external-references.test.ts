@@ -4,7 +4,7 @@ import { Model } from '../../src/constructs/model.ts';
 import { Pipeline } from '../../src/constructs/pipeline.ts';
 import { Server } from '../../src/constructs/server.ts';
 import { ServerConfig } from '../../src/constructs/server-config.ts';
-import { EXTERNAL_REFERENCES_ANNOTATION } from '../../src/spec/types.ts';
+import { EXTERNAL_REFERENCES_ANNOTATION } from '../../src/spec/annotations.ts';
 import { type Json, setup, synthOne } from './helpers.ts';
 
 const externalOf = (o: Json): string | undefined => o.metadata.annotations?.[EXTERNAL_REFERENCES_ANNOTATION];

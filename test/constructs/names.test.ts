@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  dnsLabelProblem,
-  dnsSubdomainProblem,
-  kafkaTopics,
-  suggestDnsLabel,
-} from '../../src/constructs/names.ts';
+import { dnsLabelProblem, dnsSubdomainProblem, suggestDnsLabel } from '../../src/constructs/names.ts';
 
 describe('names', () => {
   it('accepts DNS-1123 labels and says what is wrong with others', () => {
@@ -24,12 +19,5 @@ describe('names', () => {
   it('suggests a valid label', () => {
     expect(suggestDnsLabel('My_Model.v2')).toBe('my-model-v2');
     expect(dnsLabelProblem(suggestDnsLabel('__'))).toBeUndefined();
-  });
-
-  it('names Kafka topics the Seldon way', () => {
-    expect(kafkaTopics('seldon', 'prod', 'model', 'iris')).toEqual([
-      'seldon.prod.model.iris.inputs',
-      'seldon.prod.model.iris.outputs',
-    ]);
   });
 });

@@ -5,7 +5,6 @@
 import { App, Size } from 'cdk8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { validateAgainstCrd } from '../../src/constructs/crd-validation.ts';
 import { Environment } from '../../src/constructs/environment.ts';
 import { Experiment } from '../../src/constructs/experiment.ts';
 import { Model } from '../../src/constructs/model.ts';
@@ -13,6 +12,7 @@ import { JoinType, Pipeline, type PipelineStep } from '../../src/constructs/pipe
 import { Server } from '../../src/constructs/server.ts';
 import { ServerConfig } from '../../src/constructs/server-config.ts';
 import { collectFindings } from '../../src/constructs/validation.ts';
+import { validateAgainstCrd } from '../../src/spec/crd-check.ts';
 import type { MlopsKind } from '../../src/spec/types.ts';
 
 const label = fc.stringMatching(/^[a-z]([-a-z0-9]{0,10}[a-z0-9])?$/);

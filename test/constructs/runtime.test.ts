@@ -489,7 +489,7 @@ describe('Runtime', () => {
 describe('Strimzi topics against the dataflow engine', () => {
   it('declare every topic the engine reads or writes: joins, triggers, external inputs', async () => {
     const { planPipeline } = await import('../../src/runtime/dataflow/plan.ts');
-    const { dataflowStateTopic, modelTopic } = await import('../../src/runtime/dataflow/topics.ts');
+    const { dataflowStateTopic, modelTopic } = await import('../../src/spec/topics.ts');
     const { app } = build(
       { kafka: { bootstrapServers: ['k:9092'], strimziTopics: { clusterName: 'c' } } },
       (env) => {

@@ -14,8 +14,8 @@ import {
 } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { customResourceDefinitions } from '../../src/constructs/crds.ts';
 import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
+import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
 import { componentArgv } from '../../src/spec/flags.ts';
 import type { ModelResource, ServerResource } from '../../src/spec/types.ts';
 import {

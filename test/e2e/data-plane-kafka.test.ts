@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BusRecord } from '../../src/runtime/bus/bus.ts';
 import { KafkaBus } from '../../src/runtime/bus/kafka-bus.ts';
 import { PipelineEngine } from '../../src/runtime/dataflow/engine.ts';
-import { DEFAULT_NAMING } from '../../src/runtime/dataflow/topics.ts';
+import { DEFAULT_NAMING } from '../../src/spec/topics.ts';
 import { runPipeline } from '../runtime/dataflow/fixtures.ts';
 import { type KafkaBroker, startKafka } from './harness/kafka.ts';
 import { describeE2E } from './harness/toolchain.ts';

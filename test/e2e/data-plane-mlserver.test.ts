@@ -11,11 +11,11 @@ import { ModelGateway } from '../../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../../src/runtime/dataflow/pipeline-gateway.ts';
 import { startPipelineServers } from '../../src/runtime/dataflow/pipeline-server.ts';
 import { planPipeline } from '../../src/runtime/dataflow/plan.ts';
-import { DEFAULT_NAMING } from '../../src/runtime/dataflow/topics.ts';
 import { type RunningGateway, startGateway } from '../../src/runtime/gateway/gateway.ts';
 import { endpointOf, type StaticRoutes } from '../../src/runtime/gateway/static-routes.ts';
 import { checkInferRequest } from '../../src/runtime/oip/validate.ts';
 import { componentArgv } from '../../src/spec/flags.ts';
+import { DEFAULT_NAMING } from '../../src/spec/topics.ts';
 import { table } from '../runtime/gateway/fixtures.ts';
 import { grpcClient } from '../runtime/gateway/grpc-fixtures.ts';
 import {

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { customResourceDefinitions } from '../../src/constructs/crds.ts';
 import { compareManifests } from '../../src/review/diff/compare.ts';
 import { liveComparison } from '../../src/review/diff/live.ts';
 import { loadManifests } from '../../src/review/manifests.ts';
+import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
 import { mlops } from '../review/cli.ts';
 import { fixtures } from '../review/golden.ts';
 import {

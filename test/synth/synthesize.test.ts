@@ -2,7 +2,6 @@ import { ApiObject, App, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { validateAgainstCrd } from '../../src/constructs/crd-validation.ts';
 import { Environment } from '../../src/constructs/environment.ts';
 import { Experiment } from '../../src/constructs/experiment.ts';
 import { Model } from '../../src/constructs/model.ts';
@@ -10,6 +9,7 @@ import { Pipeline } from '../../src/constructs/pipeline.ts';
 import { Server } from '../../src/constructs/server.ts';
 import { ServerConfig } from '../../src/constructs/server-config.ts';
 import { addProblem } from '../../src/constructs/validation.ts';
+import { validateAgainstCrd } from '../../src/spec/crd-check.ts';
 import { SynthError, synthesizeApp, synthesizeObjects } from '../../src/synth/synthesize.ts';
 
 function model(chart: Chart, name: string, spec: Record<string, unknown> = { storageUri: 'gs://m' }) {

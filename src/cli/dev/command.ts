@@ -5,8 +5,11 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadManifests } from '../../review/manifests.ts';
 import { componentArgv } from '../../spec/flags.ts';
+import { PORTS } from '../../spec/ports.ts';
+import { DEFAULT_NAMING } from '../../spec/topics.ts';
 import type { KubeObject } from '../../spec/types.ts';
 import { CliError } from '../errors.ts';
+import { DEFAULT_GATEWAY } from '../local-gateway.ts';
 import { resolveManifestDir } from './manifest-dir.ts';
 import { ManifestView } from './manifest-view.ts';
 import { findMlserver, MLSERVER_INSTALL_HINT } from './mlserver-bin.ts';
@@ -28,7 +31,7 @@ interface DevOptions {
 }
 
 const RUNTIME_BIN = fileURLToPath(new URL('../../../bin/mlops-runtime.js', import.meta.url));
-const DEFAULT_GATEWAY_PORT = 9000;
+const DEFAULT_GATEWAY_PORT = PORTS.gatewayHttp;
 const MLSERVER_STARTUP_MS = 120_000;
 
 export function register(program: Command): void {
@@ -44,7 +47,7 @@ export function register(program: Command): void {
       '--kafka <brokers>',
       'run pipelines on this Kafka (default: $MLOPS_KAFKA_BROKERS, else an in-process bus)',
     )
-    .option('--topic-prefix <prefix>', 'Kafka topic prefix', 'seldon')
+    .option('--topic-prefix <prefix>', 'Kafka topic prefix', DEFAULT_NAMING.prefix)
     .option('--port <n>', `gateway REST port (default ${DEFAULT_GATEWAY_PORT}, or a free one when taken)`)
     .option(
       '--work-dir <dir>',
@@ -134,7 +137,10 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
     gatewayPort !== undefined &&
     !(Number.isInteger(gatewayPort) && gatewayPort > 0 && gatewayPort < 65536)
   ) {
-    throw new CliError(`dev: --port "${opts.port}" is not a TCP port; use e.g. --port 9000`, 2);
+    throw new CliError(
+      `dev: --port "${opts.port}" is not a TCP port; use e.g. --port ${DEFAULT_GATEWAY_PORT}`,
+      2,
+    );
   }
   const kafka = opts.kafka ?? process.env.MLOPS_KAFKA_BROKERS;
   let mlserver: ReturnType<typeof findMlserver>;
@@ -305,8 +311,7 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
         : 'MLServer missing';
     lines.push(`  server     ${s.name} ×${s.replicas} (${how})`);
   }
-  if (gatewayUrl !== `http://127.0.0.1:${DEFAULT_GATEWAY_PORT}`)
-    lines.push(`  export MLOPS_GATEWAY=${gatewayUrl}`);
+  if (gatewayUrl !== DEFAULT_GATEWAY) lines.push(`  export MLOPS_GATEWAY=${gatewayUrl}`);
   lines.push('Press Ctrl-C to stop.', '');
   run.say(lines.join('\n'));
 

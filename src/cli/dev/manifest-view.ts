@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { loadManifests } from '../../review/manifests.ts';
+import { isMlopsApiVersion } from '../../spec/objects.ts';
 import type { KubeObject } from '../../spec/types.ts';
 
 /**
@@ -53,9 +54,7 @@ export class ManifestView {
   private write(objects: KubeObject[]): void {
     const text = objects
       .filter(
-        (o) =>
-          o.apiVersion.startsWith('mlops.seldon.io/') &&
-          (o.metadata.namespace ?? 'default') === this.namespace,
+        (o) => isMlopsApiVersion(o.apiVersion) && (o.metadata.namespace ?? 'default') === this.namespace,
       )
       .map((o) => YAML.stringify(o))
       .join('---\n');

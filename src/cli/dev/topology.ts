@@ -1,4 +1,5 @@
 import { ServerConfig } from '../../constructs/server-config.ts';
+import { isMlopsApiVersion } from '../../spec/objects.ts';
 import type { KubeObject, ModelSpec, PipelineSpec, ServerSpec } from '../../spec/types.ts';
 
 /** One Server as `mlops dev` runs it: an agent (and an inference server) per replica. */
@@ -32,7 +33,6 @@ export interface DevTopology {
   warnings: string[];
 }
 
-const GROUP = 'mlops.seldon.io/';
 const AGENT = 'agent';
 const SIDECARS = new Set([AGENT, 'rclone']);
 const BUILT_IN: Record<string, { capabilities: readonly string[] | undefined; memoryBytes?: number }> = {
@@ -50,7 +50,7 @@ const LOCAL_SCHEMES = ['file:', 'http:', 'https:'];
 
 /** Picks the namespace (`--namespace`, or the only one) and reads its servers, models and pipelines. */
 export function devTopology(all: KubeObject[], namespace: string | undefined, where: string): DevTopology {
-  const mlops = all.filter((o) => o.apiVersion.startsWith(GROUP));
+  const mlops = all.filter((o) => isMlopsApiVersion(o.apiVersion));
   const namespaces = [...new Set(mlops.map((o) => o.metadata.namespace ?? 'default'))].sort();
   if (namespace === undefined) {
     if (namespaces.length > 1) {

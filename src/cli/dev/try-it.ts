@@ -1,3 +1,5 @@
+import { DEFAULT_GATEWAY } from '../local-gateway.ts';
+
 interface TensorMetadata {
   name?: string;
   datatype?: string;
@@ -39,6 +41,6 @@ export function tryCommands(gateway: string, model: string, request: unknown): s
   const body = shellQuote(JSON.stringify(request));
   return [
     `curl -s ${gateway}/v2/models/${model}/infer -H 'content-type: application/json' -d ${body}`,
-    `npx mlops infer ${model} ${body}${gateway === 'http://127.0.0.1:9000' ? '' : ` --gateway ${gateway}`}`,
+    `npx mlops infer ${model} ${body}${gateway === DEFAULT_GATEWAY ? '' : ` --gateway ${gateway}`}`,
   ];
 }

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { HEADER_MODEL, HEADER_ROUTE } from '../../spec/headers.ts';
 import { CliError } from '../errors.ts';
+import { DEFAULT_GATEWAY } from '../local-gateway.ts';
 import { parseHeaderFlags } from './headers.ts';
 import { loadInferData } from './infer-data.ts';
 import { parseTarget } from './infer-target.ts';
 import { defaultStickyFile, StickyState } from './sticky-state.ts';
-
-export const DEFAULT_GATEWAY = 'http://127.0.0.1:9000';
 
 export interface InferOptions {
   gateway?: string;
@@ -24,8 +24,6 @@ export interface InferIo {
   env: NodeJS.ProcessEnv;
 }
 
-const ROUTE_HEADER = 'x-seldon-route';
-
 export function register(program: Command): void {
   program
     .command('infer')
@@ -39,7 +37,7 @@ export function register(program: Command): void {
     .option('--header <name=value>', 'extra request header (repeatable)', collect, [])
     .option(
       '-s, --sticky',
-      `replay the ${ROUTE_HEADER} saved from the previous --sticky call and save the new one`,
+      `replay the ${HEADER_ROUTE} saved from the previous --sticky call and save the new one`,
     )
     .option('--show-headers', 'print the response headers (to stderr)')
     .option('--timeout-ms <ms>', 'give up after this long', '60000')
@@ -100,10 +98,10 @@ export async function runInfer(
   const sticky = opts.sticky ? new StickyState(defaultStickyFile(io.env)) : undefined;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    'seldon-model': target.routeKey,
+    [HEADER_MODEL]: target.routeKey,
   };
   const saved = sticky?.get(gateway, target.routeKey);
-  if (saved) headers[ROUTE_HEADER] = saved;
+  if (saved) headers[HEADER_ROUTE] = saved;
   Object.assign(headers, extra);
 
   let res: Response;
@@ -137,7 +135,7 @@ export async function runInfer(
   if (!res.ok) {
     throw new CliError(`infer ${target.routeKey}: HTTP ${res.status}: ${errorMessage(text)}`, 1);
   }
-  const route = res.headers.get(ROUTE_HEADER);
+  const route = res.headers.get(HEADER_ROUTE);
   if (sticky && route) sticky.set(gateway, target.routeKey, route);
   io.stdout(`${pretty(text)}\n`);
 }

@@ -1,4 +1,6 @@
 import { type Command, Option } from 'commander';
+import { HEADER_REQUEST_ID } from '../../spec/headers.ts';
+import { DEFAULT_NAMING } from '../../spec/topics.ts';
 import { CliError } from '../errors.ts';
 import { type DecodedRecord, decodeRecord, formatText, withTensor } from './inspect-format.ts';
 import { parseInspectPath, topicsFor } from './inspect-path.ts';
@@ -24,8 +26,8 @@ export function register(program: Command): void {
       'PIPELINE, PIPELINE.inputs|outputs[.TENSOR], or PIPELINE.STEP[.inputs|outputs[.TENSOR]]',
     )
     .option('--kafka <brokers>', 'Kafka bootstrap servers (default: $MLOPS_KAFKA_BROKERS)')
-    .option('--namespace <ns>', 'namespace in the topic names', 'default')
-    .option('--topic-prefix <prefix>', 'topic prefix', 'seldon')
+    .option('--namespace <ns>', 'namespace in the topic names', DEFAULT_NAMING.namespace)
+    .option('--topic-prefix <prefix>', 'topic prefix', DEFAULT_NAMING.prefix)
     .option('--request-id <id>', 'only messages of this request (record key or x-request-id header)')
     .option('-n <count>', 'latest messages per topic', '1')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
@@ -112,7 +114,8 @@ export async function runInspect(
         .filter((r) => r.topic === sel.topic)
         .filter((r) => !sel.pipelineHeader || r.headers.pipeline === sel.pipelineHeader)
         .filter(
-          (r) => !opts.requestId || r.key === opts.requestId || r.headers['x-request-id'] === opts.requestId,
+          (r) =>
+            !opts.requestId || r.key === opts.requestId || r.headers[HEADER_REQUEST_ID] === opts.requestId,
         )
         .sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset)
         .map(decodeRecord)

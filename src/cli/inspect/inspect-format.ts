@@ -1,6 +1,7 @@
 import { messageToJsonRequest, messageToJsonResponse } from '../../runtime/oip/convert.ts';
 import type { JsonTensor } from '../../runtime/oip/json-types.ts';
 import { decodeRequest, decodeResponse } from '../../runtime/oip/messages.ts';
+import { HEADER_ERRORS } from '../../spec/headers.ts';
 import type { TopicRecord } from './topic-reader.ts';
 
 /** A record with its value decoded: OIP tensors for inputs/outputs topics, text otherwise. */
@@ -28,7 +29,7 @@ export function decodeRecord(r: TopicRecord): DecodedRecord {
   };
   const io = r.topic.endsWith('.inputs') ? 'inputs' : r.topic.endsWith('.outputs') ? 'outputs' : undefined;
   // Error records (and the errors topic) carry the error text, not a protobuf message.
-  if (!io || r.headers['seldon-pipeline-errors']) return { ...base, text: r.value.toString('utf8') };
+  if (!io || r.headers[HEADER_ERRORS]) return { ...base, text: r.value.toString('utf8') };
   try {
     const json =
       io === 'inputs'

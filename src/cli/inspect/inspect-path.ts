@@ -1,5 +1,11 @@
-import { modelTopic, pipelineTopic, type TopicIo, type TopicNaming } from '../../runtime/dataflow/topics.ts';
 import { isDirection } from '../../spec/references.ts';
+import {
+  modelTopic,
+  modelTopicPrefix,
+  pipelineTopic,
+  type TopicIo,
+  type TopicNaming,
+} from '../../spec/topics.ts';
 
 /** `PIPELINE[.STEP[.inputs|outputs[.TENSOR]]]`, as `seldon pipeline inspect` takes it. */
 export interface InspectPath {
@@ -53,7 +59,7 @@ export function topicsFor(
   });
   if (path.step) return ios.map((io) => step(path.step as string, io));
   if (path.io) return [own(path.io)];
-  const prefix = `${naming.prefix}.${naming.namespace}.model.`;
+  const prefix = modelTopicPrefix(naming);
   const models = [
     ...new Set(
       existing

@@ -1,4 +1,5 @@
 // Compares two sets of manifests by identity and produces the review model every renderer uses.
+import { LAST_APPLIED_ANNOTATION } from '../../spec/annotations.ts';
 import type { KubeObject } from '../../spec/types.ts';
 import { compareIds, describeId, type Identity } from '../identity.ts';
 import { indexManifests, type Manifest } from '../manifests.ts';
@@ -51,8 +52,8 @@ export function withoutServerFields(o: KubeObject): KubeObject {
   const metadata: Record<string, unknown> = { ...o.metadata };
   for (const k of SERVER_METADATA) delete metadata[k];
   const ann = metadata.annotations as Record<string, string> | undefined;
-  if (ann && 'kubectl.kubernetes.io/last-applied-configuration' in ann) {
-    const { 'kubectl.kubernetes.io/last-applied-configuration': _la, ...others } = ann;
+  if (ann && LAST_APPLIED_ANNOTATION in ann) {
+    const { [LAST_APPLIED_ANNOTATION]: _la, ...others } = ann;
     if (Object.keys(others).length) metadata.annotations = others;
     else delete metadata.annotations;
   }

@@ -1,14 +1,14 @@
 // Reviewer-oriented lines for the changes that matter most in model serving: traffic shifts,
 // replicas and memory, model placement, pipeline topology.
+import { isMlopsApiVersion } from '../../spec/objects.ts';
 import type { ExperimentSpec, KubeObject, ModelSpec, PipelineSpec } from '../../spec/types.ts';
 import { edgeKey, type GraphEdge, pipelineGraph } from '../graph/pipeline-graph.ts';
 import type { FieldChange } from './field-diff.ts';
 
-const MLOPS = 'mlops.seldon.io/';
 type Spec = Record<string, unknown>;
 
 const isMlops = (o: KubeObject | undefined, kind: string) =>
-  !!o && o.kind === kind && o.apiVersion.startsWith(MLOPS);
+  !!o && o.kind === kind && isMlopsApiVersion(o.apiVersion);
 const spec = (o: KubeObject | undefined): Spec => ((o?.spec ?? {}) as Spec) ?? {};
 const show = (v: unknown) => (v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -25,7 +25,7 @@ export function domainNotes(
   if (isMlops(o, 'Model')) notes.push(...modelNotes(before, after));
   if (isMlops(o, 'Pipeline')) notes.push(...pipelineNotes(before, after));
   if (before && after) {
-    if (['Model', 'Server'].includes(o.kind) && o.apiVersion.startsWith(MLOPS))
+    if (['Model', 'Server'].includes(o.kind) && isMlopsApiVersion(o.apiVersion))
       notes.push(...scaleNotes(before, after, 1));
     else if (['Deployment', 'StatefulSet', 'ReplicaSet'].includes(o.kind))
       notes.push(...scaleNotes(before, after, 1));

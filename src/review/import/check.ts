@@ -1,8 +1,9 @@
 // What `mlops import` refuses: objects that are not Seldon Core 2 kinds, names Seldon rejects,
 // fields the CRDs do not declare, and references inside an object that cannot resolve.
-import { isMlopsObject, validateAgainstCrd } from '../../constructs/crd-validation.ts';
+import { validateAgainstCrd } from '../../spec/crd-check.ts';
+import { isMlopsObject } from '../../spec/objects.ts';
 import { wellFormedPipelineRef, wellFormedStepRef } from '../../spec/references.ts';
-import type { ExperimentSpec, KubeObject, PipelineSpec } from '../../spec/types.ts';
+import { API_VERSION, type ExperimentSpec, type KubeObject, type PipelineSpec } from '../../spec/types.ts';
 import { describeId, identityKey } from '../identity.ts';
 import type { Manifest } from '../manifests.ts';
 import { pointerToPath } from '../validate/findings.ts';
@@ -29,7 +30,7 @@ export function checkImport(manifests: Manifest[]): void {
     if (!isMlopsObject(o)) {
       add(
         '',
-        `${o.apiVersion} ${o.kind} is not a Seldon Core 2 kind; import takes Model, Server, ServerConfig, Pipeline and Experiment (mlops.seldon.io/v1alpha1)`,
+        `${o.apiVersion} ${o.kind} is not a Seldon Core 2 kind; import takes Model, Server, ServerConfig, Pipeline and Experiment (${API_VERSION})`,
       );
       continue;
     }

@@ -1,13 +1,11 @@
 // Cross-object references among mlops objects: pipeline steps name models, experiments name
 // models or pipelines, models pin servers, servers name server configs.
+
+import { EXTERNAL_REFERENCES_ANNOTATION } from '../../spec/annotations.ts';
+import { isMlopsApiVersion } from '../../spec/objects.ts';
 import { indexReferences, type ReferenceRole } from '../../spec/reference-index.ts';
 import { referenceHead } from '../../spec/references.ts';
-import {
-  EXTERNAL_REFERENCES_ANNOTATION,
-  type ExperimentSpec,
-  type KubeObject,
-  type PipelineSpec,
-} from '../../spec/types.ts';
+import type { ExperimentSpec, KubeObject, PipelineSpec } from '../../spec/types.ts';
 import type { Manifest } from '../manifests.ts';
 import type { Finding } from './findings.ts';
 
@@ -17,8 +15,7 @@ export const EXTERNAL_ANNOTATION = EXTERNAL_REFERENCES_ANNOTATION;
 /** Server configs that a Seldon Core 2 installation ships; a Server may name them without declaring them. */
 export const INSTALLED_SERVER_CONFIGS = ['mlserver', 'triton'];
 
-const isMlops = (o: KubeObject, kind: string) =>
-  o.kind === kind && o.apiVersion.startsWith('mlops.seldon.io/');
+const isMlops = (o: KubeObject, kind: string) => o.kind === kind && isMlopsApiVersion(o.apiVersion);
 
 export interface ReferenceOptions {
   /** Names (`name`, `Kind/name` or `Kind/namespace/name`) declared elsewhere. */
@@ -42,7 +39,7 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
   const names = new Map<string, Set<string>>(); // kind → "ns/name"
   const anyNs = new Map<string, Set<string>>(); // kind → name
   for (const { object: o } of manifests) {
-    if (!o.apiVersion.startsWith('mlops.seldon.io/')) continue;
+    if (!isMlopsApiVersion(o.apiVersion)) continue;
     const ns = o.metadata.namespace ?? '';
     if (!names.has(o.kind)) names.set(o.kind, new Set());
     if (!anyNs.has(o.kind)) anyNs.set(o.kind, new Set());
@@ -54,7 +51,7 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
 
   for (const m of manifests) {
     const o = m.object;
-    if (!o.apiVersion.startsWith('mlops.seldon.io/')) continue;
+    if (!isMlopsApiVersion(o.apiVersion)) continue;
     const ns = o.metadata.namespace ?? '';
     const local = new Set(
       (o.metadata.annotations?.[EXTERNAL_ANNOTATION] ?? '')

@@ -1,9 +1,10 @@
 // Schema checks for every object: our CRDs for mlops kinds (strict), the CRDs found in the set
 // for other custom resources (strict), Kubernetes OpenAPI models for built-in kinds.
 import { Ajv, type ValidateFunction } from 'ajv';
-import { isMlopsObject, validateAgainstCrd } from '../../constructs/crd-validation.ts';
-import { strictSchema } from '../../constructs/crds.ts';
-import type { KubeObject } from '../../spec/types.ts';
+import { validateAgainstCrd } from '../../spec/crd-check.ts';
+import { strictSchema } from '../../spec/crd-schemas.ts';
+import { isMlopsApiVersion, isMlopsObject } from '../../spec/objects.ts';
+import { API_VERSION, type KubeObject, MLOPS_KINDS } from '../../spec/types.ts';
 import type { Manifest } from '../manifests.ts';
 import { type Finding, pointerToPath } from './findings.ts';
 import { checkKubeObject } from './kube-schema.ts';
@@ -24,12 +25,12 @@ export function checkSchemas(manifests: Manifest[], options: SchemaOptions = {})
     const report = (path: string, check: string, message: string) =>
       findings.push({ file: m.file, object, path, rule: 'schema', check, message });
 
-    if (o.apiVersion.startsWith('mlops.seldon.io/')) {
+    if (isMlopsApiVersion(o.apiVersion)) {
       if (!isMlopsObject(o)) {
         report(
           'apiVersion',
           'unknown-kind',
-          `${o.apiVersion} ${o.kind} is not a kind of mlops.seldon.io/v1alpha1 (Model, Server, ServerConfig, Pipeline, Experiment)`,
+          `${o.apiVersion} ${o.kind} is not a kind of ${API_VERSION} (${MLOPS_KINDS.join(', ')})`,
         );
         continue;
       }

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { replicaCapacityBytes } from '../../spec/rules.ts';
 import type {
   AgentSubscribeRequest,
   ModelDefinition,
@@ -167,7 +168,7 @@ export class Agent {
 
   private subscription(): AgentSubscribeRequest {
     const registered = this.manager.registered();
-    const total = Math.floor(this.opts.memoryBytes * (1 + this.opts.overCommitPercentage / 100));
+    const total = replicaCapacityBytes(this.opts.memoryBytes, this.opts.overCommitPercentage);
     return {
       serverName: this.opts.serverName,
       replicaIdx: this.opts.replicaIdx,

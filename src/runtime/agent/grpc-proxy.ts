@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import type { Logger } from 'pino';
+import { HEADER_INTERNAL_MODEL } from '../../spec/headers.ts';
 import {
   frameMessage,
   onlyMessage,
@@ -9,7 +10,7 @@ import {
 } from '../oip/grpc-wire.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
-import { INTERNAL_MODEL_HEADER, resolve } from './proxy.ts';
+import { resolve } from './proxy.ts';
 
 const SERVICE = '/inference.GRPCInferenceService/';
 /** Methods whose request's field 1 names the model (ModelInferRequest.model_name,
@@ -59,7 +60,7 @@ export function createGrpcProxy(opts: {
         const message = onlyMessage(body);
         if (!message) return sendGrpcStatus(stream, 3, 'expected exactly one uncompressed message');
         const named = readNameField(message) ?? '';
-        internal = resolve(opts.manager, headers[INTERNAL_MODEL_HEADER] as string | undefined, named);
+        internal = resolve(opts.manager, headers[HEADER_INTERNAL_MODEL] as string | undefined, named);
         if (!internal) return sendGrpcStatus(stream, 5, `model ${named} is not loaded on this replica`);
         try {
           if (!(await opts.manager.acquire(internal)))
@@ -95,7 +96,7 @@ function forward(
 ): void {
   const out: http2.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (k === INTERNAL_MODEL_HEADER || k === ':authority' || k === 'content-length') continue;
+    if (k === HEADER_INTERNAL_MODEL || k === ':authority' || k === 'content-length') continue;
     if (v !== undefined) out[k] = v;
   }
   let finished = false;

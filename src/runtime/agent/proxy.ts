@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from 'pino';
+import { HEADER_INTERNAL_MODEL, HEADER_REQUEST_ID } from '../../spec/headers.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
-
-/** Header the gateway sets to the versioned internal name (`<model>_<version>`). */
-export const INTERNAL_MODEL_HEADER = 'seldon-internal-model';
 
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(\/.*)?$/;
 
@@ -32,8 +30,8 @@ export function createRestProxy(opts: {
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-    res.setHeader('x-request-id', requestId);
+    const requestId = (req.headers[HEADER_REQUEST_ID] as string | undefined) ?? randomUUID();
+    res.setHeader(HEADER_REQUEST_ID, requestId);
     const m = MODEL_PATH.exec(req.url?.split('?')[0] ?? '');
     if (!m) {
       // Server-level endpoints (health, metadata) pass straight through.
@@ -45,7 +43,7 @@ export function createRestProxy(opts: {
     }
     const internal = resolve(
       opts.manager,
-      req.headers[INTERNAL_MODEL_HEADER] as string | undefined,
+      req.headers[HEADER_INTERNAL_MODEL] as string | undefined,
       decodeURIComponent(m[1]),
     );
     if (!internal) return fail(res, 404, `model ${decodeURIComponent(m[1])} is not loaded on this replica`);
@@ -87,7 +85,7 @@ export function createRestProxy(opts: {
         host: upstream.host,
         'content-length': String(body.length),
       };
-      delete headers[INTERNAL_MODEL_HEADER];
+      delete headers[HEADER_INTERNAL_MODEL];
       delete headers['transfer-encoding'];
       const up = http.request(
         {
@@ -154,7 +152,7 @@ function send(res: http.ServerResponse, r: Upstream): void {
   delete headers.connection;
   headers['content-length'] = String(r.body.length);
   for (const [k, v] of Object.entries(headers))
-    if (v !== undefined && k !== 'x-request-id') res.setHeader(k, v);
+    if (v !== undefined && k !== HEADER_REQUEST_ID) res.setHeader(k, v);
   res.writeHead(r.status);
   res.end(r.body);
 }

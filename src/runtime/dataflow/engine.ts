@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { EXPLAINER_HEADERS, HEADER_ERRORS, HEADER_PIPELINE, HEADER_VISITS } from '../../spec/headers.ts';
+import { dataflowStateTopic, type TopicNaming, topicIo } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
 import { Held, type Joined, type Part, StepJoin } from './join.ts';
 import { DataflowMetrics } from './metrics.ts';
@@ -12,16 +14,6 @@ import {
   selectTensor,
 } from './payload.ts';
 import type { PipelinePlan, StepPlan, TopicRef } from './plan.ts';
-import {
-  dataflowStateTopic,
-  HEADER_ERRORS,
-  HEADER_PIPELINE,
-  HEADER_VISITS,
-  type TopicNaming,
-  topicIo,
-} from './topics.ts';
-
-const STRIPPED_HEADERS = ['x-seldon-alibi-type', 'x-seldon-alibi-method'];
 
 interface Listener {
   step: StepRuntime;
@@ -364,7 +356,7 @@ export class PipelineEngine {
 function mergeHeaders(parts: Part[]): Headers {
   const out: Headers = {};
   for (let i = parts.length - 1; i >= 0; i--) Object.assign(out, parts[i].headers);
-  for (const h of STRIPPED_HEADERS) delete out[h];
+  for (const h of EXPLAINER_HEADERS) delete out[h];
   return out;
 }
 

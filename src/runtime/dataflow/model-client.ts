@@ -1,3 +1,4 @@
+import { HEADER_MODEL, HEADER_ROUTE } from '../../spec/headers.ts';
 import type { Headers } from '../bus/bus.ts';
 import { firstMessage, frameMessage } from '../oip/grpc-wire.ts';
 import type { Endpoint } from '../protocol/control.ts';
@@ -32,11 +33,11 @@ export class GrpcModelClient implements ModelClient {
     const out: Record<string, string> = {
       'content-type': 'application/grpc',
       te: 'trailers',
-      'seldon-model': model,
+      [HEADER_MODEL]: model,
     };
     for (const [k, v] of Object.entries(headers)) {
       // The route header is a client's sticky session, not something to replay between steps.
-      if (k.startsWith('x-') && k !== 'x-seldon-route') out[k] = v;
+      if (k.startsWith('x-') && k !== HEADER_ROUTE) out[k] = v;
     }
     let res: Awaited<ReturnType<GrpcUpstream['call']>>;
     try {

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
+import { HEADER_ERRORS } from '../../spec/headers.ts';
+import { errorsTopic, modelOfTopic, modelTopic, type TopicNaming } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, OutRecord } from '../bus/bus.ts';
 import { DataflowMetrics } from './metrics.ts';
 import { ModelCallError, type ModelClient } from './model-client.ts';
-import { errorsTopic, HEADER_ERRORS, modelTopic, type TopicNaming } from './topics.ts';
 
 /**
  * Serves pipeline steps: reads each model's input topic, calls the model, and writes the
@@ -53,7 +54,7 @@ export class ModelGateway {
   }
 
   private async serve(r: BusRecord): Promise<OutRecord> {
-    const model = modelOf(r.topic);
+    const model = modelOfTopic(r.topic);
     try {
       const value = await this.client.infer(model, r.value, r.headers);
       this.metrics.modelCalls.inc({ model, outcome: 'ok' });
@@ -81,10 +82,4 @@ export class ModelGateway {
       };
     }
   }
-}
-
-function modelOf(topic: string): string {
-  // <prefix>.<ns>.model.<model>.inputs
-  const parts = topic.split('.');
-  return parts[parts.length - 2];
 }

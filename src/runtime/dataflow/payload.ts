@@ -1,3 +1,4 @@
+import type { TopicIo } from '../../spec/topics.ts';
 import type { Datatype } from '../oip/datatypes.ts';
 import {
   decodeRequest,
@@ -9,7 +10,6 @@ import {
   type TensorMsg,
   toNumber,
 } from '../oip/messages.ts';
-import type { TopicIo } from './topics.ts';
 
 /** One tensor as it moves between steps: its metadata plus either typed contents or raw bytes. */
 export interface Tensor {

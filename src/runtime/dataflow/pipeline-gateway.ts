@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
+import { pipelineTopic, type TopicNaming } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, Headers } from '../bus/bus.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
 import { DataflowMetrics } from './metrics.ts';
-import {
-  HEADER_ERRORS,
-  HEADER_PIPELINE,
-  HEADER_REQUEST_ID,
-  pipelineTopic,
-  type TopicNaming,
-} from './topics.ts';
 
 export interface PipelineResult {
   value: Buffer;
@@ -103,8 +98,7 @@ export class PipelineGateway {
       this.waiters.set(key, { resolve, reject, timer });
     });
     const out: Headers = { [HEADER_REQUEST_ID]: headers[HEADER_REQUEST_ID] ?? key };
-    for (const [k, v] of Object.entries(headers))
-      if (k.startsWith('x-') && k !== 'x-seldon-route') out[k] = v;
+    for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-') && k !== HEADER_ROUTE) out[k] = v;
     out[HEADER_PIPELINE] = pipeline;
     try {
       await this.bus.publish([

@@ -3,6 +3,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { HEADER_INTERNAL_MODEL, HEADER_MODEL, HEADER_REQUEST_ID } from '../../spec/headers.ts';
 import type { Headers } from '../bus/bus.ts';
 import { jsonRequestToMessage, messageToJsonResponse } from '../oip/convert.ts';
 import { errorBody, GrpcCode, OipError } from '../oip/errors.ts';
@@ -65,10 +66,10 @@ export async function startPipelineServers(
 }
 
 function pipelineName(headers: http.IncomingHttpHeaders, fallback: string | undefined): string | undefined {
-  const internal = headers['seldon-internal-model'];
+  const internal = headers[HEADER_INTERNAL_MODEL];
   const value =
     (Array.isArray(internal) ? internal[internal.length - 1] : internal) ??
-    (headers['seldon-model'] as string | undefined) ??
+    (headers[HEADER_MODEL] as string | undefined) ??
     fallback;
   if (!value) return undefined;
   return value.endsWith('.pipeline') ? value.slice(0, -'.pipeline'.length) : value;
@@ -77,7 +78,7 @@ function pipelineName(headers: http.IncomingHttpHeaders, fallback: string | unde
 function xHeaders(headers: http.IncomingHttpHeaders, requestId: string): Headers {
   const out: Headers = {};
   for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-') && typeof v === 'string') out[k] = v;
-  out['x-request-id'] = requestId;
+  out[HEADER_REQUEST_ID] = requestId;
   return out;
 }
 
@@ -93,7 +94,7 @@ async function handleRest(
   res: http.ServerResponse,
   limit: number,
 ) {
-  const requestId = (req.headers['x-request-id'] as string | undefined) || randomUUID();
+  const requestId = (req.headers[HEADER_REQUEST_ID] as string | undefined) || randomUUID();
   const path = (req.url ?? '/').split('?', 1)[0];
   try {
     if (req.method === 'GET' && path === '/metrics') {
@@ -126,14 +127,14 @@ async function handleRest(
       .writeHead(200, {
         ...responseHeaders(result.headers),
         'content-type': 'application/json',
-        'x-request-id': requestId,
+        [HEADER_REQUEST_ID]: requestId,
       })
       .end(JSON.stringify(response));
   } catch (err) {
     const e = err instanceof OipError ? err : new OipError((err as Error).message, 500);
     if (!res.headersSent)
       res
-        .writeHead(e.status, { 'content-type': 'application/json', 'x-request-id': requestId })
+        .writeHead(e.status, { 'content-type': 'application/json', [HEADER_REQUEST_ID]: requestId })
         .end(errorBody(e.message));
   }
 }
@@ -171,11 +172,11 @@ async function handleGrpc(
       );
       return;
     }
-    const requestId = (headers['x-request-id'] as string | undefined) || randomUUID();
+    const requestId = (headers[HEADER_REQUEST_ID] as string | undefined) || randomUUID();
     const result = await gateway.infer(name, Buffer.from(message), xHeaders(headers, requestId));
     respond(stream, frameMessage(result.value), {
       ...responseHeaders(result.headers),
-      'x-request-id': requestId,
+      [HEADER_REQUEST_ID]: requestId,
     });
   } catch (err) {
     const e = err instanceof OipError ? err : new OipError((err as Error).message, 500);

@@ -5,8 +5,8 @@ import {
   pipelineRefForm,
   STEP_REF_FORM,
 } from '../../spec/references.ts';
+import { errorsTopic, modelTopic, pipelineTopic, type TopicIo, type TopicNaming } from '../../spec/topics.ts';
 import type { JoinType, PipelineSpec } from '../../spec/types.ts';
-import { errorsTopic, modelTopic, pipelineTopic, type TopicIo, type TopicNaming } from './topics.ts';
 
 /** A resolved step input: a topic, the pipeline whose records count, and an optional tensor. */
 export interface TopicRef {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
 import type { Logger } from 'pino';
+import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
 import {
   firstMessage,
@@ -12,9 +13,9 @@ import {
 import { encodeMessage, types } from '../oip/messages.ts';
 import type { Endpoint } from '../protocol/control.ts';
 import type { GrpcUpstream, GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
+import { asOipError, endpointsFor, headerValue, setTargetHeaders } from './forwarding.ts';
 import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
-import { asOipError, endpointsFor, setTargetHeaders } from './rest-server.ts';
 import type { Router, Target } from './router.ts';
 
 export const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
@@ -119,16 +120,16 @@ class GrpcCall {
     }
     const message = firstMessage(body);
     if (!message) throw new OipError(`${method}: malformed or compressed gRPC message`, 400);
-    this.requestId = headerValue(headers['x-request-id']) || randomUUID();
+    this.requestId = headerValue(headers[HEADER_REQUEST_ID]) || randomUUID();
     const named = readNameField(message);
-    const routeKey = headerValue(headers['seldon-model']) || named;
+    const routeKey = headerValue(headers[HEADER_MODEL]) || named;
     if (!routeKey)
       throw new OipError(`${method}: no model name in the request and no seldon-model header`, 400);
-    const resolution = opts.router.resolve(routeKey, headerValue(headers['x-seldon-route']));
+    const resolution = opts.router.resolve(routeKey, headerValue(headers[HEADER_ROUTE]));
     this.kind = resolution.target.kind;
     this.route = resolution.route;
     const out = forwardHeaders(headers);
-    out['x-request-id'] = this.requestId;
+    out[HEADER_REQUEST_ID] = this.requestId;
     setTargetHeaders(out, resolution.target);
     const mirror = resolution.mirror;
     if (mirror) {
@@ -159,8 +160,8 @@ class GrpcCall {
     }
     try {
       const resHeaders = forwardHeaders(res.headers);
-      resHeaders['x-request-id'] = this.requestId;
-      resHeaders['x-seldon-route'] = this.route;
+      resHeaders[HEADER_REQUEST_ID] = this.requestId;
+      resHeaders[HEADER_ROUTE] = this.route;
       const code = Number(res.trailers['grpc-status'] ?? res.headers['grpc-status'] ?? GrpcCode.OK);
       respond(this.stream, resHeaders, res.body, forwardHeaders(res.trailers));
       this.recorder.record(this.kind, code, this.started);
@@ -232,8 +233,4 @@ function respond(
   stream.respond(headers, { waitForTrailers: true });
   stream.on('wantTrailers', () => stream.sendTrailers(hasTrailers ? trailers : OK_TRAILERS));
   stream.end(body);
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[v.length - 1] : v;
 }

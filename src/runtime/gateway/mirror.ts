@@ -2,8 +2,8 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Endpoint } from '../protocol/control.ts';
 import type { HttpUpstream } from '../upstream/http-upstream.ts';
+import { rewritePath, setTargetHeaders } from './forwarding.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { rewritePath, setTargetHeaders } from './rest-server.ts';
 import type { Target } from './router.ts';
 
 /**

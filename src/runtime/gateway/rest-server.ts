@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from 'pino';
+import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { errorBody, OipError } from '../oip/errors.ts';
 import { parseInferRequest } from '../oip/validate.ts';
 import type { Endpoint } from '../protocol/control.ts';
-import { ConnectFailure } from '../upstream/balancer.ts';
 import { forwardableHeaders, type HttpUpstream } from '../upstream/http-upstream.ts';
+import { asOipError, endpointsFor, headerValue, rewritePath, setTargetHeaders } from './forwarding.ts';
 import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
-import { type Resolution, type Router, routeKeyFromPath, type Target } from './router.ts';
+import { type Router, routeKeyFromPath } from './router.ts';
 
 export interface RestGatewayOptions {
   router: Router;
@@ -48,8 +49,8 @@ async function handle(
   res: http.ServerResponse,
 ) {
   const started = performance.now();
-  const requestId = headerValue(req.headers['x-request-id']) || randomUUID();
-  res.setHeader('x-request-id', requestId);
+  const requestId = headerValue(req.headers[HEADER_REQUEST_ID]) || randomUUID();
+  res.setHeader(HEADER_REQUEST_ID, requestId);
   const url = req.url ?? '/';
   const path = url.split('?', 1)[0];
   let kind = 'local';
@@ -73,13 +74,13 @@ async function handle(
     if (req.method !== expectedMethod) {
       throw new OipError(`${path} accepts ${expectedMethod}, not ${req.method}`, 405);
     }
-    const routeKey = headerValue(req.headers['seldon-model']) || (routeKeyFromPath(path) as string);
+    const routeKey = headerValue(req.headers[HEADER_MODEL]) || (routeKeyFromPath(path) as string);
     const body = action === 'infer' ? await readBody(req, opts.maxBodyBytes) : undefined;
     if (body && !isBinaryExtension(req)) parseInferRequest(body, routeKey);
-    const resolution = opts.router.resolve(routeKey, headerValue(req.headers['x-seldon-route']));
+    const resolution = opts.router.resolve(routeKey, headerValue(req.headers[HEADER_ROUTE]));
     kind = resolution.target.kind;
     const headers = forwardableHeaders(req.headers);
-    headers['x-request-id'] = requestId;
+    headers[HEADER_REQUEST_ID] = requestId;
     // The path already names the chosen target unless an experiment picked another one.
     const samePath =
       (pipelinePath !== null) === (resolution.target.kind === 'pipeline') &&
@@ -95,8 +96,8 @@ async function handle(
       body,
     );
     const outHeaders = forwardableHeaders(upstream.headers);
-    outHeaders['x-request-id'] = requestId;
-    outHeaders['x-seldon-route'] = combineRoutes(resolution.route, upstream.headers['x-seldon-route']);
+    outHeaders[HEADER_REQUEST_ID] = requestId;
+    outHeaders[HEADER_ROUTE] = combineRoutes(resolution.route, upstream.headers[HEADER_ROUTE]);
     outHeaders['content-length'] = upstream.body.length;
     res.writeHead(upstream.status, outHeaders).end(upstream.body);
   } catch (err) {
@@ -122,37 +123,6 @@ function localAnswer(
     };
   }
   return undefined;
-}
-
-export function endpointsFor(
-  opts: { pipelineGateways: () => readonly Endpoint[] },
-  r: Resolution,
-): readonly Endpoint[] {
-  if (r.target.kind === 'model') return r.target.endpoints;
-  const gateways = opts.pipelineGateways();
-  if (gateways.length === 0)
-    throw new OipError(`pipeline "${r.target.name}": no pipeline gateway is available`, 503);
-  return gateways;
-}
-
-/** Headers that tell the replica (agent or pipeline gateway) which resource the request is for. */
-export function setTargetHeaders(headers: Record<string, unknown>, target: Target): void {
-  if (target.kind === 'model') {
-    headers['seldon-model'] = target.name;
-    headers['seldon-internal-model'] = target.internalName;
-  } else {
-    headers['seldon-model'] = `${target.name}.pipeline`;
-    headers['seldon-internal-model'] = `${target.name}.pipeline`;
-  }
-}
-
-/** Points the path at the chosen model (experiments may pick another candidate than the path names). */
-export function rewritePath(url: string, target: Target): string {
-  const collection = target.kind === 'pipeline' ? 'pipelines' : 'models';
-  return url.replace(
-    /^\/v2\/(models|pipelines)\/[^/?]+/,
-    `/v2/${collection}/${encodeURIComponent(target.name)}`,
-  );
 }
 
 function combineRoutes(own: string, upstream: string | string[] | undefined): string {
@@ -185,22 +155,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function asOipError(err: unknown): OipError {
-  if (err instanceof OipError) return err;
-  if (err instanceof ConnectFailure) return new OipError(err.message, 503);
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ETIMEDOUT') return new OipError('upstream timed out', 504);
-  return new OipError(`upstream failed: ${(err as Error)?.message ?? String(err)}`, 502);
-}
-
 function sendError(res: http.ServerResponse, err: OipError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   res.writeHead(err.status, JSON_HEADERS).end(errorBody(err.message));
-}
-
-export function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[v.length - 1] : v;
 }

@@ -9,7 +9,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { customResourceDefinitions } from '../../../src/constructs/crds.ts';
+import { customResourceDefinitions } from '../../../src/spec/crd-schemas.ts';
 import { distDir } from '../harness/cache.ts';
 import {
   type ApplyObject,

@@ -3,13 +3,9 @@ import { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
 import { PipelineEngine } from '../../../src/runtime/dataflow/engine.ts';
 import { decodePayload, encodePayload } from '../../../src/runtime/dataflow/payload.ts';
 import { planPipeline } from '../../../src/runtime/dataflow/plan.ts';
-import {
-  DEFAULT_NAMING,
-  errorsTopic,
-  HEADER_ERRORS,
-  modelTopic,
-} from '../../../src/runtime/dataflow/topics.ts';
 import { OipError } from '../../../src/runtime/oip/errors.ts';
+import { HEADER_ERRORS } from '../../../src/spec/headers.ts';
+import { DEFAULT_NAMING, errorsTopic, modelTopic } from '../../../src/spec/topics.ts';
 import { type FakeModel, runPipeline, silent, sleep, tensor } from './fixtures.ts';
 
 const running: { stop(): Promise<void> }[] = [];

@@ -7,7 +7,6 @@ import type { ModelClient } from '../../../src/runtime/dataflow/model-client.ts'
 import { ModelGateway } from '../../../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../../../src/runtime/dataflow/pipeline-gateway.ts';
 import { planPipeline } from '../../../src/runtime/dataflow/plan.ts';
-import { DEFAULT_NAMING } from '../../../src/runtime/dataflow/topics.ts';
 import {
   jsonRequestToMessage,
   jsonResponseToMessage,
@@ -16,6 +15,7 @@ import {
 import { decodeRequest, encodeResponse, messageToJsonRequest } from '../../../src/runtime/oip/index.ts';
 import type { JsonInferRequest, JsonTensor } from '../../../src/runtime/oip/json-types.ts';
 import { decodeResponse, encodeRequest } from '../../../src/runtime/oip/messages.ts';
+import { DEFAULT_NAMING } from '../../../src/spec/topics.ts';
 import type { PipelineSpec } from '../../../src/spec/types.ts';
 
 export const silent = pino({ level: 'silent' });

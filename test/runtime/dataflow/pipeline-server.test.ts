@@ -6,11 +6,11 @@ import { ModelGateway } from '../../../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../../../src/runtime/dataflow/pipeline-gateway.ts';
 import { type PipelineServers, startPipelineServers } from '../../../src/runtime/dataflow/pipeline-server.ts';
 import { planPipeline } from '../../../src/runtime/dataflow/plan.ts';
-import { DEFAULT_NAMING, pipelineTopic } from '../../../src/runtime/dataflow/topics.ts';
 import { jsonRequestToMessage, messageToJsonResponse } from '../../../src/runtime/oip/convert.ts';
 import { firstMessage, frameMessage } from '../../../src/runtime/oip/grpc-wire.ts';
 import type { JsonTensor } from '../../../src/runtime/oip/json-types.ts';
 import { decodeResponse, encodeMessage, encodeRequest, types } from '../../../src/runtime/oip/messages.ts';
+import { DEFAULT_NAMING, pipelineTopic } from '../../../src/spec/topics.ts';
 import { FakeModels, silent, tensor } from './fixtures.ts';
 
 // The pipeline REST and gRPC endpoints over the in-process bus: pipeline `p` runs model `a`

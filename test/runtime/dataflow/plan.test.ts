@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planPipeline } from '../../../src/runtime/dataflow/plan.ts';
-import { DEFAULT_NAMING } from '../../../src/runtime/dataflow/topics.ts';
+import { DEFAULT_NAMING } from '../../../src/spec/topics.ts';
 
 describe('planPipeline', () => {
   it('resolves references to Seldon topic names', () => {

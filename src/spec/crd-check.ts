@@ -3,9 +3,9 @@
  * are errors), the way a careful reviewer would before anything reaches a cluster.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { MlopsKind } from '../spec/types.ts';
-import { API_VERSION, MLOPS_KINDS } from '../spec/types.ts';
-import { openApiSchemaFor, strictSchema } from './crds.ts';
+import { openApiSchemaFor, strictSchema } from './crd-schemas.ts';
+import type { MlopsKind } from './types.ts';
+import { MLOPS_KINDS } from './types.ts';
 
 export interface SchemaViolation {
   /** JSON pointer of the offending value inside the object. */
@@ -25,17 +25,6 @@ function compileValidators(): Map<MlopsKind, ValidateFunction> {
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   return new Map(
     MLOPS_KINDS.map((kind) => [kind, ajv.compile(strictSchema(openApiSchemaFor(kind)) as object)]),
-  );
-}
-
-/** Whether an object claims to be one of our five kinds. */
-export function isMlopsObject(obj: unknown): obj is { apiVersion: string; kind: MlopsKind } {
-  const o = obj as { apiVersion?: unknown; kind?: unknown } | null;
-  return (
-    typeof o === 'object' &&
-    o !== null &&
-    o.apiVersion === API_VERSION &&
-    MLOPS_KINDS.includes(o.kind as MlopsKind)
   );
 }
 
