@@ -1,5 +1,4 @@
 /** Name rules of Kubernetes and Seldon, as reusable checks that describe what is wrong. */
-import { resourceTopics } from '../spec/topics.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -34,14 +33,4 @@ export function suggestDnsLabel(name: string): string {
     .slice(0, 63)
     .replace(/-+$/, '');
   return cleaned || 'my-resource';
-}
-
-/** The Kafka topics Seldon creates for a model or pipeline (the naming lives in spec/topics). */
-export function kafkaTopics(
-  prefix: string,
-  namespace: string,
-  kind: 'model' | 'pipeline',
-  name: string,
-): string[] {
-  return resourceTopics({ prefix, namespace }, kind, name);
 }

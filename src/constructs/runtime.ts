@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
+import { PORTS } from '../spec/ports.ts';
+import { DEFAULT_NAMING } from '../spec/topics.ts';
 import { checkCount } from './checks.ts';
 import { Environment } from './environment.ts';
 import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
@@ -22,7 +24,7 @@ import {
 } from './workloads/components.ts';
 import { DEFAULT_RUNTIME_IMAGE, imagePinProblem } from './workloads/images.ts';
 import { KafkaTopics } from './workloads/kafka-topics.ts';
-import { baselinePolicies, PORTS } from './workloads/network.ts';
+import { baselinePolicies } from './workloads/network.ts';
 import { chartOf, registerRuntime } from './workloads/registry.ts';
 import { addServerWorkloads, type ServerRuntimeSettings } from './workloads/server-workloads.ts';
 import { configMap, type ResourceSettings } from './workloads/workload.ts';
@@ -275,7 +277,7 @@ export class Runtime extends Construct {
     inference: string,
   ): string {
     const scope = new Construct(this, 'Dataflow');
-    const prefix = kafka.topicPrefix ?? Environment.find(this)?.kafkaTopicPrefix ?? 'seldon';
+    const prefix = kafka.topicPrefix ?? Environment.find(this)?.kafkaTopicPrefix ?? DEFAULT_NAMING.prefix;
     const kafkaData = {
       MLOPS_KAFKA_BROKERS: (kafka.bootstrapServers ?? []).join(','),
       MLOPS_KAFKA_PARTITIONS: String(kafka.partitions ?? 1),

@@ -50,21 +50,6 @@ export function dataflowStateTopic(n: TopicNaming, pipeline: string): string {
   return `${n.prefix}.${n.namespace}.dataflow.${pipeline}.state`;
 }
 
-/**
- * Every topic the dataflow engine uses for these pipelines (each with the models of its steps),
- * sorted and without duplicates: the errors topic, each pipeline's inputs, outputs and state,
- * each step model's inputs and outputs.
- */
-export function dataflowTopics(n: TopicNaming, pipelines: { name: string; steps: string[] }[]): string[] {
-  const topics = new Set<string>([errorsTopic(n)]);
-  for (const { name, steps } of pipelines) {
-    for (const t of resourceTopics(n, 'pipeline', name)) topics.add(t);
-    topics.add(dataflowStateTopic(n, name));
-    for (const step of steps) for (const t of resourceTopics(n, 'model', step)) topics.add(t);
-  }
-  return [...topics].sort();
-}
-
 /** Whether records on the topic are requests (`*.inputs`) or responses (`*.outputs`). */
 export function topicIo(topic: string): TopicIo {
   return topic.endsWith('.inputs') ? 'inputs' : 'outputs';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kafkaTopics } from '../../src/constructs/names.ts';
-import { dataflowTopics, modelOfTopic, resourceTopics, topicIo } from '../../src/spec/topics.ts';
+import { modelOfTopic, resourceTopics, topicIo } from '../../src/spec/topics.ts';
 
 const prod = { prefix: 'seldon', namespace: 'prod' };
 
@@ -10,17 +9,7 @@ describe('topics', () => {
       'seldon.prod.model.iris.inputs',
       'seldon.prod.model.iris.outputs',
     ]);
-    expect(kafkaTopics('seldon', 'prod', 'pipeline', 'flow')).toEqual(
-      resourceTopics(prod, 'pipeline', 'flow'),
-    );
-  });
-
-  it('lists every topic of the dataflow engine once, sorted', () => {
-    expect(dataflowTopics(prod, [{ name: 'flow', steps: ['a', 'a'] }])).toEqual([
-      'seldon.prod.dataflow.flow.state',
-      'seldon.prod.errors.errors',
-      'seldon.prod.model.a.inputs',
-      'seldon.prod.model.a.outputs',
+    expect(resourceTopics(prod, 'pipeline', 'flow')).toEqual([
       'seldon.prod.pipeline.flow.inputs',
       'seldon.prod.pipeline.flow.outputs',
     ]);

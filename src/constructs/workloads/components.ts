@@ -1,9 +1,11 @@
 /** The runtime's own workloads: scheduler (with its RBAC), gateway and dataflow engine. */
 import { Lazy } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { CONFIG_HASH_ANNOTATION } from '../../spec/annotations.ts';
 import { componentArgv } from '../../spec/flags.ts';
+import { PORTS } from '../../spec/ports.ts';
 import { k8s, ServiceAccount } from './kplus.ts';
-import { dataflowPolicy, gatewayPolicy, PORTS, schedulerPolicy } from './network.ts';
+import { dataflowPolicy, gatewayPolicy, schedulerPolicy } from './network.ts';
 import {
   disruptionBudget,
   fieldEnv,
@@ -280,7 +282,7 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
           { name: 'pipelines', configMap: { name: o.pipelinesConfigMap } },
           { name: 'pipelines-dir', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
         ],
-        annotations: { 'mlops.cdk8s.io/config-hash': o.configHash },
+        annotations: { [CONFIG_HASH_ANNOTATION]: o.configHash },
       }),
     },
   });

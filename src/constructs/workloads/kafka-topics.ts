@@ -4,7 +4,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { kafkaTopics } from '../names.ts';
+import { dataflowStateTopic, errorsTopic, resourceTopics } from '../../spec/topics.ts';
 import type { WorkloadPipeline } from './registry.ts';
 
 export interface KafkaTopicSettings {
@@ -22,17 +22,16 @@ export class KafkaTopics extends Construct {
   constructor(scope: Construct, id: string, settings: KafkaTopicSettings) {
     super(scope, id);
     this.settings = settings;
-    this.declare(`${settings.prefix}.${settings.namespace}.errors.errors`);
+    this.declare(errorsTopic(settings));
   }
 
   /** The topics of a pipeline and of the models its steps call. */
   addPipeline(pipeline: WorkloadPipeline): void {
-    const { prefix, namespace } = this.settings;
-    const name = pipeline.name;
+    const naming = this.settings;
     const topics = [
-      ...kafkaTopics(prefix, namespace, 'pipeline', name),
-      `${prefix}.${namespace}.dataflow.${name}.state`,
-      ...pipeline.steps.flatMap((s) => kafkaTopics(prefix, namespace, 'model', s.model.name)),
+      ...resourceTopics(naming, 'pipeline', pipeline.name),
+      dataflowStateTopic(naming, pipeline.name),
+      ...pipeline.steps.flatMap((s) => resourceTopics(naming, 'model', s.model.name)),
     ];
     for (const topic of topics) this.declare(topic);
   }

@@ -3,20 +3,10 @@
  * component then allows exactly the flows it serves or needs.
  */
 import type { Construct } from 'constructs';
+import { INSTANCE_LABEL, PART_OF_LABEL } from '../../spec/annotations.ts';
+import { PORTS } from '../../spec/ports.ts';
 import { k8s } from './kplus.ts';
-import { INSTANCE_LABEL, PART_OF, PART_OF_LABEL, selectorLabels } from './workload.ts';
-
-export const PORTS = {
-  scheduler: 9004,
-  schedulerHealth: 9999,
-  gatewayHttp: 9000,
-  gatewayGrpc: 9001,
-  dataflowHttp: 9010,
-  dataflowGrpc: 9011,
-  agentHttp: 9001,
-  agentGrpc: 9501,
-  agentAdmin: 9008,
-} as const;
+import { PART_OF, selectorLabels } from './workload.ts';
 
 const tcp = (...ports: number[]): k8s.NetworkPolicyPort[] =>
   ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }));

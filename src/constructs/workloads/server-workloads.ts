@@ -5,7 +5,9 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
+import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
 import { componentArgv } from '../../spec/flags.ts';
+import { PORTS } from '../../spec/ports.ts';
 import type { IServerConfig } from '../interfaces.ts';
 import { AGENT_CONTAINER, type PodSpec } from '../pod-spec.ts';
 import { memoryBytes } from '../quantity.ts';
@@ -38,16 +40,10 @@ import {
 export const AGENT_DIR = '/mnt/agent';
 export const MODELS_DIR = `${AGENT_DIR}/models`;
 const CACHE_VOLUME = 'model-cache';
-/** Ports of the inference server inside the pod (the agent's defaults). */
-const SERVER_HTTP = 9000;
-const SERVER_GRPC = 9500;
-export const AGENT_PORTS = { http: 9001, grpc: 9501, admin: 9008 } as const;
 /** UID the MLServer and Triton images run as. */
 const SERVER_UID = 1000;
 /** Pods get this long to move their models elsewhere before they are killed. */
 const DRAIN_SECONDS = 120;
-/** Label the scheduler reports as the Server's selector (`status.selector`). */
-export const SERVER_NAME_LABEL = 'seldon-server-name';
 
 /** The model cache of each server pod. */
 export interface ModelCacheSettings {
@@ -98,12 +94,12 @@ export interface WorkloadServer extends IConstruct {
 const DEFAULT_MEMORY = '1G';
 
 function builtInServerContainer(config: string): Json | undefined {
-  const ports = [port('server-http', SERVER_HTTP), port('server-grpc', SERVER_GRPC)];
+  const ports = [port('server-http', PORTS.serverHttp), port('server-grpc', PORTS.serverGrpc)];
   if (config === 'mlserver') {
     const env = {
-      MLSERVER_HTTP_PORT: String(SERVER_HTTP),
-      MLSERVER_GRPC_PORT: String(SERVER_GRPC),
-      MLSERVER_METRICS_PORT: '8082',
+      MLSERVER_HTTP_PORT: String(PORTS.serverHttp),
+      MLSERVER_GRPC_PORT: String(PORTS.serverGrpc),
+      MLSERVER_METRICS_PORT: String(PORTS.mlserverMetrics),
       MLSERVER_MODELS_DIR: MODELS_DIR,
       MLSERVER_MODEL_REPOSITORY_ROOT: MODELS_DIR,
       MLSERVER_LOAD_MODELS_AT_STARTUP: 'false',
@@ -116,7 +112,7 @@ function builtInServerContainer(config: string): Json | undefined {
       name: 'mlserver',
       image: MLSERVER_IMAGE,
       env: Object.entries(env).map(([name, value]) => ({ name, value })),
-      ports: [...ports, port('server-metrics', 8082)],
+      ports: [...ports, port('server-metrics', PORTS.mlserverMetrics)],
     };
   }
   if (config === 'triton') {
@@ -126,12 +122,12 @@ function builtInServerContainer(config: string): Json | undefined {
       command: ['tritonserver'],
       args: [
         `--model-repository=${MODELS_DIR}`,
-        `--http-port=${SERVER_HTTP}`,
-        `--grpc-port=${SERVER_GRPC}`,
-        '--metrics-port=8002',
+        `--http-port=${PORTS.serverHttp}`,
+        `--grpc-port=${PORTS.serverGrpc}`,
+        `--metrics-port=${PORTS.tritonMetrics}`,
         '--model-control-mode=explicit',
       ],
-      ports: [...ports, port('server-metrics', 8002)],
+      ports: [...ports, port('server-metrics', PORTS.tritonMetrics)],
       volumeMounts: [{ name: 'dshm', mountPath: '/dev/shm' }],
     };
   }
@@ -174,7 +170,7 @@ function memoryLimit(request: string): string {
 function inferenceDefaults(container: Json): Json {
   const request = String(container.resources?.requests?.memory ?? DEFAULT_MEMORY);
   const ports: Json[] = container.ports ?? [];
-  const httpPort = ports.find((p) => p.containerPort === SERVER_HTTP);
+  const httpPort = ports.find((p) => p.containerPort === PORTS.serverHttp);
   const probePort = httpPort?.name ?? 'server-http';
   const mounts: Json[] = container.volumeMounts ?? [];
   const mountsCache = mounts.some((m) => m.mountPath === AGENT_DIR);
@@ -184,9 +180,9 @@ function inferenceDefaults(container: Json): Json {
     livenessProbe: k8s.toJson_Probe(httpProbe('/v2/health/live', probePort, { initialDelaySeconds: 10 })),
     startupProbe: k8s.toJson_Probe(httpProbe('/v2/health/live', probePort, { failureThreshold: 30 })),
     // Every container waits for the agent's drain, so the server keeps answering meanwhile.
-    lifecycle: k8s.toJson_Lifecycle(drainHook(AGENT_PORTS.admin)),
+    lifecycle: k8s.toJson_Lifecycle(drainHook(PORTS.agentAdmin)),
     ...container,
-    ports: httpPort ? ports : [...ports, port('server-http', SERVER_HTTP)],
+    ports: httpPort ? ports : [...ports, port('server-http', PORTS.serverHttp)],
     resources: {
       requests: { cpu: '1', ...(container.resources?.requests ?? {}), memory: request },
       limits: { cpu: '2', memory: memoryLimit(request), ...(container.resources?.limits ?? {}) },
@@ -220,16 +216,16 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
     args: componentArgv('agent', {
       // Gateways reach the pod by this name: `<pod>.<headless service>` resolves in the namespace.
       host: `$(POD_NAME).${view.name}`,
-      'inference-url': `http://127.0.0.1:${SERVER_HTTP}`,
-      'inference-grpc': `127.0.0.1:${SERVER_GRPC}`,
+      'inference-url': `http://127.0.0.1:${PORTS.serverHttp}`,
+      'inference-grpc': `127.0.0.1:${PORTS.serverGrpc}`,
       'models-dir': MODELS_DIR,
       'cache-dir': `${AGENT_DIR}/cache`,
     }),
     env,
     ports: [
-      port('agent-http', AGENT_PORTS.http),
-      port('agent-grpc', AGENT_PORTS.grpc),
-      port('agent-admin', AGENT_PORTS.admin),
+      port('agent-http', PORTS.agentHttp),
+      port('agent-grpc', PORTS.agentGrpc),
+      port('agent-admin', PORTS.agentAdmin),
     ],
     readinessProbe: httpProbe('/ready', 'agent-admin'),
     livenessProbe: httpProbe('/live', 'agent-admin'),
@@ -360,8 +356,8 @@ export function addServerWorkloads(server: WorkloadServer, settings: ServerRunti
     name,
     selector,
     [
-      { name: 'agent-http', port: AGENT_PORTS.http },
-      { name: 'agent-grpc', port: AGENT_PORTS.grpc, appProtocol: 'kubernetes.io/h2c' },
+      { name: 'agent-http', port: PORTS.agentHttp },
+      { name: 'agent-grpc', port: PORTS.agentGrpc, appProtocol: 'kubernetes.io/h2c' },
     ],
     { headless: true, labels },
   );

@@ -5,6 +5,7 @@
  * "restricted" profile.
  */
 import type { Construct } from 'constructs';
+import { COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL, PART_OF_LABEL } from '../../spec/annotations.ts';
 import { k8s } from './kplus.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: Seldon's pod specs are open JSON shapes
@@ -16,10 +17,6 @@ export const RUNTIME_UID = 10001;
 export const SHARED_GID = 1000;
 
 export const PART_OF = 'cdk8s-mlops';
-export const NAME_LABEL = 'app.kubernetes.io/name';
-export const COMPONENT_LABEL = 'app.kubernetes.io/component';
-export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
-export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 
 /** Labels of a component's pods; all three select them (stable: no construct paths or hashes). */
 export function selectorLabels(component: string, instance: string): Record<string, string> {
