@@ -12,7 +12,7 @@ export function checkCount(scope: IConstruct, field: string, value: number | und
   addProblem(scope, {
     field,
     value,
-    message: 'must be a whole number',
+    message: Number.isInteger(value) ? `is outside ${min} to ${INT32_MAX}` : 'must be a whole number',
     fix: `use an integer from ${min} to ${INT32_MAX}`,
   });
   return false;

@@ -1,7 +1,10 @@
 // The command lines of `mlops-runtime <component>`: one table of flags per component, and the pure
 // functions every caller shares: usage text, parsing into typed values, and rendering values back
 // into an argv (the one place component command lines are built).
+
 import { parseArgs } from 'node:util';
+import { PORTS } from './ports.ts';
+import { DEFAULT_NAMING } from './topics.ts';
 
 export type FlagType = 'string' | 'int' | 'bool' | 'list' | 'repeated';
 
@@ -55,11 +58,16 @@ const SCHEDULER = {
   port: {
     type: 'int',
     value: 'N',
-    default: 9004,
+    default: PORTS.scheduler,
     env: 'MLOPS_SCHEDULER_PORT',
     help: 'gRPC port for agents and gateways',
   },
-  'health-port': { type: 'int', value: 'N', default: 9999, help: '/live, /ready, /status, /metrics' },
+  'health-port': {
+    type: 'int',
+    value: 'N',
+    default: PORTS.schedulerHealth,
+    help: '/live, /ready, /status, /metrics',
+  },
   'wait-for-servers-ms': {
     type: 'int',
     value: 'N',
@@ -115,14 +123,14 @@ const AGENT = {
   'inference-url': {
     type: 'string',
     value: 'URL',
-    default: 'http://127.0.0.1:9000',
+    default: `http://127.0.0.1:${PORTS.serverHttp}`,
     env: 'MLOPS_INFERENCE_URL',
     help: 'inference server REST URL',
   },
   'inference-grpc': {
     type: 'string',
     value: 'HOST:PORT',
-    default: '127.0.0.1:9500',
+    default: `127.0.0.1:${PORTS.serverGrpc}`,
     env: 'MLOPS_INFERENCE_GRPC',
     help: 'inference server gRPC address ("" = no gRPC proxy)',
   },
@@ -162,9 +170,14 @@ const AGENT = {
     defaultHelp: 'the host name',
     help: 'host gateways use for this pod',
   },
-  'http-port': { type: 'int', value: 'N', default: 9001, help: 'REST inference proxy port' },
-  'grpc-port': { type: 'int', value: 'N', default: 9501, help: 'gRPC inference proxy port' },
-  'admin-port': { type: 'int', value: 'N', default: 9008, help: '/live /ready /terminate /metrics' },
+  'http-port': { type: 'int', value: 'N', default: PORTS.agentHttp, help: 'REST inference proxy port' },
+  'grpc-port': { type: 'int', value: 'N', default: PORTS.agentGrpc, help: 'gRPC inference proxy port' },
+  'admin-port': {
+    type: 'int',
+    value: 'N',
+    default: PORTS.agentAdmin,
+    help: '/live /ready /terminate /metrics',
+  },
   'min-residency-ms': {
     type: 'int',
     value: 'N',
@@ -207,14 +220,14 @@ const GATEWAY = {
   'http-port': {
     type: 'int',
     value: 'N',
-    default: 9000,
+    default: PORTS.gatewayHttp,
     env: 'MLOPS_GATEWAY_HTTP_PORT',
     help: 'OIP REST port',
   },
   'grpc-port': {
     type: 'int',
     value: 'N',
-    default: 9001,
+    default: PORTS.gatewayGrpc,
     env: 'MLOPS_GATEWAY_GRPC_PORT',
     help: 'OIP gRPC port',
   },
@@ -251,10 +264,10 @@ const DATAFLOW = {
   namespace: {
     type: 'string',
     value: 'NS',
-    default: 'default',
+    default: DEFAULT_NAMING.namespace,
     help: 'namespace in topic names and manifests',
   },
-  'topic-prefix': { type: 'string', value: 'P', default: 'seldon', help: 'topic prefix' },
+  'topic-prefix': { type: 'string', value: 'P', default: DEFAULT_NAMING.prefix, help: 'topic prefix' },
   inference: {
     type: 'string',
     value: 'H:GRPC',
@@ -267,8 +280,8 @@ const DATAFLOW = {
     defaultHelp: 'all interfaces',
     help: 'address the pipeline gateway listens on',
   },
-  'http-port': { type: 'int', value: 'N', default: 9010, help: 'pipeline gateway REST port' },
-  'grpc-port': { type: 'int', value: 'N', default: 9011, help: 'pipeline gateway gRPC port' },
+  'http-port': { type: 'int', value: 'N', default: PORTS.dataflowHttp, help: 'pipeline gateway REST port' },
+  'grpc-port': { type: 'int', value: 'N', default: PORTS.dataflowGrpc, help: 'pipeline gateway gRPC port' },
   'timeout-ms': { type: 'int', value: 'N', default: 30_000, help: 'synchronous pipeline call timeout' },
   partitions: { type: 'int', value: 'N', default: 1, help: 'partitions of topics this process creates' },
   'replication-factor': {

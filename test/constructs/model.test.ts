@@ -128,3 +128,17 @@ describe('Model', () => {
     expect(problems(app)).toEqual([]);
   });
 });
+
+describe('Model counts', () => {
+  it('names a whole number above int32 as too large, and a fraction as not whole', () => {
+    const { env } = setup();
+    new Model(env, 'big', { storageUri: 'gs://m/big', artifactVersion: 2 ** 31 });
+    new Model(env, 'half', { storageUri: 'gs://m/half', artifactVersion: 1.5 });
+    const found = problems(env);
+    const big = found.find((p) => p.includes('big'));
+    const half = found.find((p) => p.includes('half'));
+    expect(big).toContain('is outside 0 to 2147483647');
+    expect(big).not.toContain('whole number');
+    expect(half).toContain('must be a whole number');
+  });
+});

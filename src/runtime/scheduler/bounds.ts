@@ -1,15 +1,11 @@
+import { boundsViolations, type ReplicaBounds } from '../../spec/rules.ts';
+
 /** What keeping a Model or Server within its declared [minReplicas, maxReplicas] asks for. */
 export type BoundsDecision =
   | { action: 'none' }
   | { action: 'within'; replicas: number }
   | { action: 'scale'; from: number; to: number; reason: string }
   | { action: 'invalid'; reason: string };
-
-export interface ReplicaBounds {
-  replicas?: number;
-  minReplicas?: number;
-  maxReplicas?: number;
-}
 
 /**
  * Only resources that declare bounds are autoscaled (min and max both 0 or unset: `none`).
@@ -21,17 +17,20 @@ export function boundsDecision(kind: 'Model' | 'Server', spec: ReplicaBounds | u
   const min = spec?.minReplicas ?? 0;
   const max = spec?.maxReplicas ?? 0;
   if (min === 0 && max === 0) return { action: 'none' };
-  if (max > 0 && min > max) {
+  const declared = spec?.replicas;
+  const from = declared ?? (kind === 'Server' ? 1 : Math.max(min, 1));
+  const shown = declared === undefined ? `replicas unset (${from} pod)` : `replicas ${from}`;
+  const [first] = boundsViolations({ replicas: from, minReplicas: min, maxReplicas: max });
+  if (first?.kind === 'min-above-max') {
     return {
       action: 'invalid',
       reason: `minReplicas ${min} is above maxReplicas ${max}; fix spec.minReplicas or spec.maxReplicas`,
     };
   }
-  const declared = spec?.replicas;
-  const from = declared ?? (kind === 'Server' ? 1 : Math.max(min, 1));
-  const shown = declared === undefined ? `replicas unset (${from} pod)` : `replicas ${from}`;
-  if (from < min) return { action: 'scale', from, to: min, reason: `${shown} is below minReplicas ${min}` };
-  if (max > 0 && from > max) {
+  if (first?.kind === 'below-min') {
+    return { action: 'scale', from, to: min, reason: `${shown} is below minReplicas ${min}` };
+  }
+  if (first?.kind === 'above-max') {
     return { action: 'scale', from, to: max, reason: `${shown} is above maxReplicas ${max}` };
   }
   return { action: 'within', replicas: from };

@@ -1,3 +1,4 @@
+import { effectiveRequirements } from '../../spec/rules.ts';
 import type { ModelResource } from '../../spec/types.ts';
 import type { ModelDefinition } from '../protocol/control.ts';
 import { quantityBytes } from '../sources/quantity.ts';
@@ -32,10 +33,8 @@ export function definitionOf(model: ModelResource, version: number): ModelDefini
   } catch (err) {
     throw new Error(`${where}: spec.memory: ${(err as Error).message}`);
   }
-  const requirements = [...(s.requirements ?? []).map((r) => r.trim())];
-  if (s.modelType && !requirements.includes(s.modelType)) requirements.push(s.modelType);
   // Explainers need the alibi-explain runtime (Seldon's explainer filter, folded into requirements).
-  if (s.explainer && !requirements.includes('alibi-explain')) requirements.push('alibi-explain');
+  const requirements = effectiveRequirements(s);
   return {
     name: model.metadata.name,
     namespace: model.metadata.namespace ?? '',

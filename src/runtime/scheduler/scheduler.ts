@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PLACEMENT_POLICY_ANNOTATION } from '../../spec/annotations.ts';
 import type {
   ExperimentResource,
   ModelResource,
@@ -27,7 +28,6 @@ import { type StatusSink, StatusWriter } from './status-writer.ts';
 import { type AgentLink, SchedulerStore } from './store.ts';
 
 /** Annotation on a Server choosing its placement policy: `spread` (default) or `best-fit`. */
-export const PLACEMENT_POLICY_ANNOTATION = 'mlops.cdk8s.io/placement-policy';
 
 export interface SchedulerOptions {
   log: Logger;

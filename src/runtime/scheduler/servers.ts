@@ -1,3 +1,4 @@
+import { replicaCapacityBytes } from '../../spec/rules.ts';
 import type { ReplicaConfig } from '../protocol/control.ts';
 import type { PolicyName, ReplicaView, ServerView } from './placement/types.ts';
 
@@ -18,7 +19,7 @@ export class ServerReplica implements ReplicaView {
     readonly config: ReplicaConfig,
   ) {
     this.capabilities = new Set(config.capabilities.map((c) => c.trim()).filter((c) => c !== ''));
-    this.capacityBytes = Math.floor(config.memoryBytes * (1 + config.overCommitPercentage / 100));
+    this.capacityBytes = replicaCapacityBytes(config.memoryBytes, config.overCommitPercentage);
   }
 
   assign(model: string, version: number, bytes: number): void {

@@ -1,3 +1,4 @@
+import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
 import type {
   Condition,
   ExperimentResource,
@@ -62,7 +63,7 @@ export function serverStatusOf(server: ServerEntry, models: ReadonlyMap<string, 
     ],
     loadedModels: loaded,
     replicas: connected,
-    selector: `seldon-server-name=${server.name}`,
+    selector: `${SERVER_NAME_LABEL}=${server.name}`,
   };
 }
 

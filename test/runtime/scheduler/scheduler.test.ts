@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { PLACEMENT_POLICY_ANNOTATION, Scheduler } from '../../../src/runtime/scheduler/scheduler.ts';
+import { Scheduler } from '../../../src/runtime/scheduler/scheduler.ts';
+import { PLACEMENT_POLICY_ANNOTATION } from '../../../src/spec/annotations.ts';
 import { FakeAgent, GiB, harness, model, serverResource } from './fakes.ts';
 
 describe('Scheduler', () => {
