@@ -1,4 +1,5 @@
-// Placement and over-commit benchmark: decision time against a linear-scan floor, packing quality
+// Placement and over-commit benchmark: decision time against a floor that reads only the replicas
+// placement reads (a naive full scan is shown for reference), packing quality
 // against the memory lower bound, over-commit hit rates (the agent's eviction and plain LRU) against
 // Belady's offline optimum, reload latency against a request to a model in memory.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { ModelManager } from '../src/runtime/agent/model-manager.ts';
 import { RepositoryClient } from '../src/runtime/agent/repository-client.ts';
 import type { ModelDefinition } from '../src/runtime/protocol/control.ts';
 import { place } from '../src/runtime/scheduler/placement/place.ts';
-import type { PlacementRequest, PolicyName } from '../src/runtime/scheduler/placement/types.ts';
+import type { PlacementRequest, PolicyName, ServerView } from '../src/runtime/scheduler/placement/types.ts';
 import { ServerEntry, ServerReplica } from '../src/runtime/scheduler/servers.ts';
 import { trainIrisModel } from '../test/e2e/harness/iris.ts';
 import { startMlserver } from '../test/e2e/harness/mlserver.ts';
@@ -127,8 +128,99 @@ function runPlacement(policy: PolicyName, models: BenchModel[]) {
   return { ms, failed, used };
 }
 
-// The floor: one pass over every replica per model, reading its free memory and nothing else.
-function linearFloor(models: BenchModel[]): number {
+/** A view of `server` that reports every replica placement reads: each element read of its
+ * replica list, and a whole-server scan whenever the cached largest free memory is recomputed. */
+function countingView(server: ServerEntry, visit: (r: ServerReplica, refresh: boolean) => void): ServerView {
+  let stale = true;
+  for (const r of server.replicas) {
+    const inner = r.onChange;
+    r.onChange = () => {
+      inner();
+      stale = true;
+    };
+  }
+  const replicas = new Proxy(server.replicas, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) visit(target[Number(key)], false);
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  return {
+    name: server.name,
+    replicas,
+    capabilities: server.capabilities,
+    expectedReplicas: server.expectedReplicas,
+    policy: server.policy,
+    maxFreeBytes() {
+      if (stale) for (const r of server.replicas) visit(r, true);
+      stale = false;
+      return server.maxFreeBytes();
+    },
+  };
+}
+
+/** What one policy's decisions read and chose, recorded outside the timed runs. */
+interface Trace {
+  /** Replica numbers (position in the cluster) read per decision, decision after decision. */
+  visits: Int32Array;
+  /** visits[ends[d - 1] .. ends[d]] are decision d's. */
+  ends: Int32Array;
+  chosen: ({ server: string; replicas: number[] } | undefined)[];
+  /** How many of the visits were whole-server scans refreshing the cached largest free memory. */
+  refreshVisits: number;
+}
+
+function traceVisits(policy: PolicyName, models: BenchModel[]): Trace {
+  const { servers, replicas } = buildCluster(policy);
+  const number = new Map(replicas.map((r, i) => [r, i]));
+  const visits: number[] = [];
+  let refreshVisits = 0;
+  const views = servers.map((s) =>
+    countingView(s, (r, refresh) => {
+      visits.push(number.get(r) ?? -1);
+      if (refresh) refreshVisits++;
+    }),
+  );
+  const byName = new Map(servers.map((s) => [s.name, s]));
+  const ends = new Int32Array(models.length);
+  const chosen: Trace['chosen'] = [];
+  models.forEach((m, d) => {
+    const res = place(m, views);
+    if (res.ok) commit(byName, m, res.server, res.replicas);
+    chosen.push(res.ok ? { server: res.server, replicas: res.replicas } : undefined);
+    ends[d] = visits.length;
+  });
+  return { visits: Int32Array.from(visits), ends, chosen, refreshVisits };
+}
+
+/** The floor for a policy: read the free memory of exactly the replicas its decisions read, once
+ * each, and commit the same results. No placer that looks at those replicas can do less. */
+function replayFloor(trace: Trace, models: BenchModel[]): number {
+  const { servers, replicas } = buildCluster('spread');
+  const byName = new Map(servers.map((s) => [s.name, s]));
+  gc();
+  let sink = 0;
+  const t0 = performance.now();
+  let v = 0;
+  models.forEach((m, d) => {
+    let best = -1;
+    for (; v < trace.ends[d]; v++) {
+      const r = replicas[trace.visits[v]];
+      const free = r.capacityBytes - r.committedBytes;
+      if (free >= m.memoryBytes && free > best) best = free;
+    }
+    sink += best;
+    const c = trace.chosen[d];
+    if (c) commit(byName, m, c.server, c.replicas);
+  });
+  const ms = performance.now() - t0;
+  if (sink === 42) process.stdout.write('');
+  return ms;
+}
+
+// Reference, not a floor: one pass over every replica per model reading its free memory, without
+// filters or committing. place() reads far fewer replicas, so it can beat this.
+function naiveFullScan(models: BenchModel[]): number {
   const { replicas } = buildCluster('spread');
   gc();
   let sink = 0;
@@ -163,27 +255,55 @@ lines.push(
 
 // Warm up the JIT on a throw-away run, then take the median of 5 runs (the machine is shared).
 const RUNS = 5;
+const TARGET_US = 10;
+const TARGET_PACKING = 1.25;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-runPlacement('spread', models);
-runPlacement('best-fit', models);
-linearFloor(models);
-const floorMs = median(Array.from({ length: RUNS }, () => linearFloor(models)));
+const perDecision = (ms: number) => `${((ms * 1000) / models.length).toFixed(2)} µs`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
 const lb = lowerBound(models);
-lines.push(
-  '| Policy | Total | Per decision | vs floor | Pods used | Lower bound | Used / bound | Unplaced |',
-);
-lines.push('|---|---|---|---|---|---|---|---|');
-for (const policy of ['spread', 'best-fit'] as PolicyName[]) {
-  const runs = Array.from({ length: RUNS }, () => runPlacement(policy, models));
-  const r = { ...runs[0], ms: median(runs.map((x) => x.ms)) };
-  lines.push(
-    `| ${policy} | ${r.ms.toFixed(1)} ms | ${((r.ms * 1000) / models.length).toFixed(2)} µs | ${(r.ms / floorMs).toFixed(2)}× | ${r.used} | ${lb} | ${(r.used / lb).toFixed(3)} | ${r.failed} |`,
-  );
+const policies: PolicyName[] = ['spread', 'best-fit'];
+const traces = new Map(policies.map((p) => [p, traceVisits(p, models)]));
+for (const p of policies) {
+  runPlacement(p, models);
+  replayFloor(traces.get(p) as Trace, models);
 }
+naiveFullScan(models);
 lines.push(
-  `| floor: one linear pass over all ${replicaCount} replicas per model | ${floorMs.toFixed(1)} ms | ${((floorMs * 1000) / models.length).toFixed(2)} µs | 1.00× | — | — | — | — |`,
+  '| Policy | Total | Per decision | Replicas read per decision | Floor: read those replicas and commit | vs floor | Pods used | Lower bound | Used / bound | Unplaced |',
+);
+lines.push('|---|---|---|---|---|---|---|---|---|---|');
+const verdicts: string[] = [];
+for (const policy of policies) {
+  const trace = traces.get(policy) as Trace;
+  // Placement and its floor alternate, so load from other processes hits both alike.
+  const runs: ReturnType<typeof runPlacement>[] = [];
+  const floors: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(runPlacement(policy, models));
+    floors.push(replayFloor(trace, models));
+  }
+  const r = { ...runs[0], ms: median(runs.map((x) => x.ms)) };
+  const floorMs = median(floors);
+  const read = (n: number) => (n / models.length).toFixed(1);
+  lines.push(
+    `| ${policy} | ${r.ms.toFixed(1)} ms | ${perDecision(r.ms)} | ${read(trace.visits.length)} (${read(trace.visits.length - trace.refreshVisits)} ranked + ${read(trace.refreshVisits)} cache refresh) | ${perDecision(floorMs)} | ${(r.ms / floorMs).toFixed(2)}× | ${r.used} | ${lb} | ${(r.used / lb).toFixed(3)} | ${r.failed} |`,
+  );
+  const us = (r.ms * 1000) / models.length;
+  verdicts.push(`${policy} ≤ ${TARGET_US} µs per decision: ${verdict(us <= TARGET_US)}`);
+  if (policy === 'best-fit') {
+    verdicts.push(
+      `best-fit pods used ≤ ${TARGET_PACKING}× lower bound: ${verdict(r.used / lb <= TARGET_PACKING)}`,
+    );
+  }
+}
+const scanMs = median(Array.from({ length: RUNS }, () => naiveFullScan(models)));
+lines.push(
   '',
-  `Median of ${RUNS} runs. A decision includes committing its result (memory and model bookkeeping). Targets: ≤ 10 µs per decision; best-fit within 1.25× of the lower bound ⌈Σ memory × replicas / capacity⌉ (per capability family).`,
+  `Median of ${RUNS} runs, placement and floor alternating. A decision includes committing its result (memory and model bookkeeping). "Replicas read" counts every replica placement looks at: the pods of each candidate server it ranks, and all pods of a server whenever that server's cached largest free memory is recomputed after a change (counted in a separate, untimed run). The floor replays the same decisions doing only the unavoidable work: read the free memory of exactly those replicas once each and commit the same result; "vs floor" is the overhead of filtering, ranking and server selection on top of it.`,
+  '',
+  `Reference, not a floor: a naive full scan reading the free memory of all ${replicaCount} replicas per model (no filters, no commit) takes ${perDecision(scanMs)} per decision; placement reads far fewer replicas, so it can be faster than that.`,
+  '',
+  `Targets: ≤ ${TARGET_US} µs per decision; best-fit within ${TARGET_PACKING}× of the lower bound ⌈Σ memory × replicas / capacity⌉ (per capability family). ${verdicts.join('; ')}.`,
   '',
 );
 
