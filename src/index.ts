@@ -1,25 +1,119 @@
-export * from './constructs/crds.ts';
-export * from './constructs/environment.ts';
-export * from './constructs/experiment.ts';
-export type * from './constructs/interfaces.ts';
-export * from './constructs/model.ts';
-export * from './constructs/pipeline.ts';
-// The construct enum (values 'inner' | 'outer' | 'any') wins over the plain spec type of the same name.
-export { JoinType } from './constructs/pipeline.ts';
+// The public API: the constructs users declare, the types of what they render, and the functions
+// that synthesize and check an app. Everything else is internal to the package.
+
+export { MlopsCrds } from './constructs/crds.ts';
+// Constructs and their props
+export { Environment, type EnvironmentProps } from './constructs/environment.ts';
+export {
+  type Candidate,
+  Experiment,
+  type ExperimentProps,
+  type ExperimentTarget,
+  type Mirror,
+} from './constructs/experiment.ts';
+export type {
+  IMlopsResource,
+  IModel,
+  IPipeline,
+  IServer,
+  IServerConfig,
+  ITensorRef,
+  PipelineStepRef,
+} from './constructs/interfaces.ts';
+export {
+  type ExplainerOptions,
+  type InferenceTarget,
+  type LlmOptions,
+  Model,
+  type ModelProps,
+  type PayloadLogging,
+  type SecretReference,
+} from './constructs/model.ts';
+// The construct enum (values 'inner' | 'outer' | 'any'), not the plain spec type of the same name.
+export {
+  JoinType,
+  Pipeline,
+  type PipelineInput,
+  type PipelineOutput,
+  type PipelineProps,
+  type PipelineStep,
+  type StepBatch,
+  type StepOptions,
+} from './constructs/pipeline.ts';
 export type { ContainerSpec, EnvVar, PodSpec } from './constructs/pod-spec.ts';
 export type { Memory } from './constructs/quantity.ts';
-export * from './constructs/references.ts';
-export * from './constructs/runtime.ts';
-export * from './constructs/server.ts';
-export * from './constructs/server-config.ts';
-export * from './constructs/validation.ts';
+export {
+  type ExternalReference,
+  type StepReference,
+  type TensorMapping,
+  TensorRef,
+} from './constructs/references.ts';
+export {
+  type GatewaySettings,
+  type KafkaSettings,
+  type ModelCacheProps,
+  Runtime,
+  type RuntimeProps,
+  type StrimziTopics,
+} from './constructs/runtime.ts';
+export {
+  type DeploymentStrategy,
+  type PvcRetention,
+  type PvcRetentionPolicy,
+  Server,
+  type ServerAttributes,
+  type ServerProps,
+} from './constructs/server.ts';
+export {
+  ServerConfig,
+  type ServerConfigAttributes,
+  type ServerConfigProps,
+  type VolumeClaimTemplate,
+} from './constructs/server-config.ts';
+
+// Findings of the construct checks
+export {
+  collectFindings,
+  formatFindings,
+  type Problem,
+  type ValidationFinding,
+} from './constructs/validation.ts';
+
+// The resource model (Seldon Core 2's mlops.seldon.io/v1alpha1) and its checks
 export { EXTERNAL_REFERENCES_ANNOTATION } from './spec/annotations.ts';
-export * from './spec/crd-check.ts';
-export * from './spec/crd-schemas.ts';
+export { type SchemaViolation, validateAgainstCrd } from './spec/crd-check.ts';
+export { customResourceDefinitions } from './spec/crd-schemas.ts';
 export { isMlopsObject } from './spec/objects.ts';
 export { parseQuantity } from './spec/quantity.ts';
-export * from './spec/types.ts';
-export * from './synth/app.ts';
+export {
+  API_GROUP,
+  API_VERSION,
+  type Condition,
+  type ExperimentResource,
+  type ExperimentResourceType,
+  type ExperimentSpec,
+  type KubeObject,
+  MLOPS_KINDS,
+  type MlopsKind,
+  type MlopsResource,
+  type ModelResource,
+  type ModelSpec,
+  type ModelStatus,
+  type ObjectMeta,
+  type PipelineResource,
+  type PipelineSpec,
+  type PipelineStepSpec,
+  type QuantityValue,
+  type ServerConfigResource,
+  type ServerConfigSpec,
+  type ServerResource,
+  type ServerSpec,
+  type ServerStatus,
+  type StatusBase,
+} from './spec/types.ts';
+
+// Synthesis
+export { MlopsApp } from './synth/app.ts';
 export {
   SYNTH_TARGETS,
   SynthError,
