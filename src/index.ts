@@ -59,7 +59,7 @@ export {
 export {
   type DeploymentStrategy,
   type PvcRetention,
-  type PvcRetentionPolicy,
+  PvcRetentionPolicy,
   Server,
   type ServerAttributes,
   type ServerProps,

@@ -151,7 +151,7 @@ describe('fields', () => {
     const { app, env } = setup();
     model(env, 'iris', { artifactVersion: -1, logger: { percent: 150 } });
     expect(problems(app)).toEqual([
-      'prod/iris artifactVersion: must be a whole number',
+      'prod/iris artifactVersion: is outside 0 to 2147483647',
       'prod/iris logger.percent: is not a percentage',
     ]);
   });
@@ -190,7 +190,7 @@ describe('fields', () => {
   it('rejects a negative over-commit percentage', () => {
     const { app, env } = setup();
     new Server(env, 's', { serverConfig: ServerConfig.MLSERVER, overCommitPercentage: -5 });
-    expect(problems(app)).toEqual(['prod/s overCommitPercentage: must be a whole number']);
+    expect(problems(app)).toEqual(['prod/s overCommitPercentage: is outside 0 to 2147483647']);
   });
 });
 
