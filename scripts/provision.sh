@@ -2,16 +2,16 @@
 # Provisions every real component the end-to-end tests use, into
 # ${MLOPS_CACHE:-$HOME/.cache/cdk8s-mlops}. Idempotent: a component whose cache entry matches
 # scripts/provision/versions.env is skipped in well under a second.
-# Usage: scripts/provision.sh [kafka|mlserver|kube|kube-linter ...]   (default: all four)
+# Usage: scripts/provision.sh [kafka|mlserver|kube|kube-score ...]   (default: all four)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(kafka mlserver kube kube-linter)
+[ ${#components[@]} -gt 0 ] || components=(kafka mlserver kube kube-score)
 
 summary=()
 for c in "${components[@]}"; do
   script="$here/provision/$c.sh"
-  [ -f "$script" ] || { echo "unknown component '$c' (kafka, mlserver, kube, kube-linter)" >&2; exit 2; }
+  [ -f "$script" ] || { echo "unknown component '$c' (kafka, mlserver, kube, kube-score)" >&2; exit 2; }
   start=$(date +%s%N)
   bash "$script"
   ms=$((($(date +%s%N) - start) / 1000000))
@@ -20,7 +20,3 @@ done
 
 echo "provisioned into ${MLOPS_CACHE:-$HOME/.cache/cdk8s-mlops}:"
 printf '  %s\n' "${summary[@]}"
-unavailable="${MLOPS_CACHE:-$HOME/.cache/cdk8s-mlops}/kube-linter/UNAVAILABLE"
-if [ -f "$unavailable" ]; then
-  echo "  note: kube-linter is unavailable on this machine (see $unavailable)"
-fi

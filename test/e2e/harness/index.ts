@@ -11,12 +11,7 @@ export {
   serverSideApply,
   startKubeApiserver,
 } from './kube.ts';
-export {
-  type KubeLinterFinding,
-  type KubeLinterResult,
-  kubeLinterUnavailableReason,
-  runKubeLinter,
-} from './kube-linter.ts';
+export { type KubeScoreFinding, runKubeScore } from './kube-score.ts';
 export { type MlserverInstance, mlserverVenv, startMlserver } from './mlserver.ts';
 export { freePort } from './ports.ts';
 export { logTail, type ManagedProcess, startProcess, waitUntilReady } from './process.ts';
