@@ -26,5 +26,5 @@ COPY bin ./bin
 COPY proto ./proto
 RUN chmod 0755 bin/mlops-runtime.js && ln -s /app/bin/mlops-runtime.js /usr/local/bin/mlops-runtime
 # Numeric, so Kubernetes can verify runAsNonRoot; the Runtime construct sets the same runAsUser.
-USER 10001:1000
+USER 10001:10001
 ENTRYPOINT ["mlops-runtime"]

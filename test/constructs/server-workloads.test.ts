@@ -48,8 +48,8 @@ describe('Server workloads', () => {
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.terminationGracePeriodSeconds).toBe(120);
     expect(pod.securityContext).toEqual({
-      fsGroup: 1000,
-      runAsGroup: 1000,
+      fsGroup: 10001,
+      runAsGroup: 10001,
       runAsNonRoot: true,
       runAsUser: 1000,
       seccompProfile: { type: 'RuntimeDefault' },
@@ -59,8 +59,8 @@ describe('Server workloads', () => {
     const mlserver = container(pod, 'mlserver');
     expect(mlserver.image).toBe('docker.io/seldonio/mlserver:1.7.1');
     expect(mlserver.resources).toEqual({
-      requests: { cpu: '1', memory: '4Gi' },
-      limits: { cpu: '2', memory: '5120Mi' },
+      requests: { cpu: '1', 'ephemeral-storage': '256Mi', memory: '4Gi' },
+      limits: { cpu: '2', 'ephemeral-storage': '2Gi', memory: '5120Mi' },
     });
     expect(mlserver.env).toEqual(
       expect.arrayContaining([
@@ -315,5 +315,15 @@ describe('Server workloads: configurations', () => {
       },
     ]);
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete' });
+  });
+
+  it("bounds the agent's local disk by its emptyDir model cache plus 1Gi, or 1Gi with a persistent cache", () => {
+    const agentOf = (list: Json[]) =>
+      container(find(list, 'StatefulSet', 'mlserver').spec.template.spec, 'agent');
+    const inMemory = agentOf(server({}, { modelCache: { size: '10Gi' } }));
+    expect(inMemory.resources.limits['ephemeral-storage']).toBe('11Gi');
+    expect(inMemory.resources.requests['ephemeral-storage']).toBe('64Mi');
+    const persistent = agentOf(server({}, { modelCache: { persistent: true, size: '20Gi' } }));
+    expect(persistent.resources.limits['ephemeral-storage']).toBe('1Gi');
   });
 });

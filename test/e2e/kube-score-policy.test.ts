@@ -20,11 +20,41 @@ interface Accepted {
   why: string;
 }
 
-export const ACCEPTED: Accepted[] = [
+const ACCEPTED: Accepted[] = [
   {
     check: 'container-image-pull-policy',
     where: /.*/,
     why: 'images are pinned to release tags, which never move; `Always` would make every pod start depend on the registry',
+  },
+  {
+    check: 'container-security-context-user-group-id',
+    where: /^StatefulSet \S+ \((mlserver|triton|server)\)$/,
+    why: 'the MLServer and Triton images own their files as UID 1000; the inference server runs as that user (group 10001, like the rest of the pod)',
+  },
+  {
+    check: 'deployment-replicas',
+    where: /\/mlops-scheduler$/,
+    why: 'one scheduler per namespace places models; a second replica would fight over placements',
+  },
+  {
+    check: 'deployment-strategy',
+    where: /\/mlops-scheduler$/,
+    why: 'the scheduler is replaced with `Recreate` so that two never run at once',
+  },
+  {
+    check: 'horizontalpodautoscaler-replicas',
+    where: /\/mlops-gateway$/,
+    why: "the gateway's minimum replicas is the app's choice (`gateway.minReplicas`); the example dev apps keep one",
+  },
+  {
+    check: 'statefulset-has-servicename',
+    where: /\/mlops-dataflow$/,
+    why: "the dataflow's pods need no DNS names of their own: gateways reach them through its load-balanced Service",
+  },
+  {
+    check: 'statefulset-has-poddisruptionbudget',
+    where: /\/mlops-dataflow$/,
+    why: 'a single dataflow replica gets no PodDisruptionBudget, which would block every node drain',
   },
 ];
 

@@ -8,9 +8,10 @@ import { Construct, type IConstruct } from 'constructs';
 import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
 import { componentArgv } from '../../spec/flags.ts';
 import { PORTS } from '../../spec/ports.ts';
+import { parseQuantity } from '../../spec/quantity.ts';
 import type { IServerConfig } from '../interfaces.ts';
 import { AGENT_CONTAINER, type PodSpec } from '../pod-spec.ts';
-import { memoryBytes } from '../quantity.ts';
+import { formatBytes, memoryBytes } from '../quantity.ts';
 import { ServerConfig } from '../server-config.ts';
 import { addProblem } from '../validation.ts';
 import { MLSERVER_IMAGE, TRITON_IMAGE } from './images.ts';
@@ -42,6 +43,8 @@ export const MODELS_DIR = `${AGENT_DIR}/models`;
 const CACHE_VOLUME = 'model-cache';
 /** UID the MLServer and Triton images run as. */
 const SERVER_UID = 1000;
+/** Local disk of the inference server: its 1Gi /tmp (model environments unpack there) and logs. */
+const SERVER_EPHEMERAL = { request: '256Mi', limit: '2Gi' };
 /** Pods get this long to move their models elsewhere before they are killed. */
 const DRAIN_SECONDS = 120;
 
@@ -184,8 +187,18 @@ function inferenceDefaults(container: Json): Json {
     ...container,
     ports: httpPort ? ports : [...ports, port('server-http', PORTS.serverHttp)],
     resources: {
-      requests: { cpu: '1', ...(container.resources?.requests ?? {}), memory: request },
-      limits: { cpu: '2', memory: memoryLimit(request), ...(container.resources?.limits ?? {}) },
+      requests: {
+        cpu: '1',
+        'ephemeral-storage': SERVER_EPHEMERAL.request,
+        ...(container.resources?.requests ?? {}),
+        memory: request,
+      },
+      limits: {
+        cpu: '2',
+        memory: memoryLimit(request),
+        'ephemeral-storage': SERVER_EPHEMERAL.limit,
+        ...(container.resources?.limits ?? {}),
+      },
     },
     volumeMounts: [
       ...mounts,
@@ -230,7 +243,7 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
     readinessProbe: httpProbe('/ready', 'agent-admin'),
     livenessProbe: httpProbe('/live', 'agent-admin'),
     lifecycle: drainHook('agent-admin'),
-    resources: resources(settings.agentResources),
+    resources: resources(settings.agentResources, agentEphemeralLimit(settings.modelCache)),
     volumeMounts: [{ name: CACHE_VOLUME, mountPath: AGENT_DIR }, TMP_MOUNT],
   };
   // Merged by name with the Server's override, which is open JSON in Seldon's shape.
@@ -374,4 +387,10 @@ function withoutSeldonAgentFields(agent: Json, override: Json | undefined): Json
   if (agent.env) kept.env = agent.env;
   if (agent.resources) kept.resources = agent.resources;
   return override ? mergeContainer(kept, override) : kept;
+}
+
+/** The agent's local disk: an emptyDir model cache counts against it, on top of /tmp and logs. */
+function agentEphemeralLimit(cache: ModelCacheSettings): string {
+  if (cache.persistent) return '1Gi';
+  return formatBytes((parseQuantity(cache.size) ?? 0) + 1024 ** 3);
 }

@@ -13,8 +13,11 @@ export type Json = Record<string, any>;
 
 /** UID of the runtime image's user (the Dockerfile's numeric USER). */
 export const RUNTIME_UID = 10001;
-/** Group shared by every container of a pod, so the agent's files are readable by the server. */
-export const SHARED_GID = 1000;
+/**
+ * Group shared by every container of a pod, so the agent's files are readable by the server; above
+ * 10000 so it clashes with no group of the node.
+ */
+export const SHARED_GID = 10001;
 
 export const PART_OF = 'cdk8s-mlops';
 
@@ -35,10 +38,23 @@ export interface ResourceSettings {
 
 const quantity = (value: string): k8s.Quantity => k8s.Quantity.fromString(value);
 
-export function resources(r: ResourceSettings): k8s.ResourceRequirements {
+/** Local disk a container may use (logs, /tmp, and emptyDir volumes counted against its pod). */
+export const EPHEMERAL_REQUEST = '64Mi';
+export const EPHEMERAL_LIMIT = '512Mi';
+
+/** Requests and limits; local disk is bounded too, so one pod cannot fill a node's disk. */
+export function resources(r: ResourceSettings, ephemeralLimit = EPHEMERAL_LIMIT): k8s.ResourceRequirements {
   return {
-    requests: { cpu: quantity(r.requests.cpu), memory: quantity(r.requests.memory) },
-    limits: { cpu: quantity(r.limits.cpu), memory: quantity(r.limits.memory) },
+    requests: {
+      cpu: quantity(r.requests.cpu),
+      memory: quantity(r.requests.memory),
+      'ephemeral-storage': quantity(EPHEMERAL_REQUEST),
+    },
+    limits: {
+      cpu: quantity(r.limits.cpu),
+      memory: quantity(r.limits.memory),
+      'ephemeral-storage': quantity(ephemeralLimit),
+    },
   };
 }
 
