@@ -13,15 +13,45 @@ import type { k8s } from './workloads/kplus.ts';
 /** A `k8s.Quantity` or `k8s.IntOrString` (a single `value` field); other shapes are not. */
 type Scalar = k8s.Quantity | k8s.IntOrString;
 
-/** A cdk8s-plus L1 type as plain JSON: quantities and int-or-strings become strings or numbers. */
+/**
+ * Field names cdk8s-plus spells differently from the Kubernetes JSON (its `toJson_*` functions
+ * translate them): the plain types use the JSON names, as Seldon's CRDs do.
+ */
+interface JsonNames {
+  clusterIp: 'clusterIP';
+  datasetUuid: 'datasetUUID';
+  diskUri: 'diskURI';
+  externalId: 'externalID';
+  hostIp: 'hostIP';
+  hostIpc: 'hostIPC';
+  hostPid: 'hostPID';
+  insecureSkipTlsVerify: 'insecureSkipTLSVerify';
+  loadBalancerIp: 'loadBalancerIP';
+  nodeId: 'nodeID';
+  pdId: 'pdID';
+  podCidr: 'podCIDR';
+  podCidRs: 'podCIDRs';
+  providerId: 'providerID';
+  setHostnameAsFqdn: 'setHostnameAsFQDN';
+  storagePolicyId: 'storagePolicyID';
+  targetWwNs: 'targetWWNs';
+  volumeId: 'volumeID';
+}
+type JsonName<K> = K extends keyof JsonNames ? JsonNames[K] : K;
+type PlainObject<T> = { readonly [K in keyof T as JsonName<K>]: PlainJson<T[K]> };
+
+/**
+ * A cdk8s-plus L1 type as plain JSON: Kubernetes field names, and quantities and int-or-strings
+ * as strings or numbers.
+ */
 export type PlainJson<T> = T extends Scalar
   ? [keyof T] extends ['value']
     ? string | number
-    : { readonly [K in keyof T]: PlainJson<T[K]> }
+    : PlainObject<T>
   : T extends (infer U)[]
     ? PlainJson<U>[]
     : T extends object
-      ? { readonly [K in keyof T]: PlainJson<T[K]> }
+      ? PlainObject<T>
       : T;
 
 /** A core/v1 EnvVar. */
