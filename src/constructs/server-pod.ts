@@ -113,6 +113,15 @@ function gpuAmount(scope: IConstruct, gpu: number | ExtendedResource | undefined
       ? { field: 'gpu', kind: 'limits', resource: NVIDIA_GPU, value: gpu }
       : undefined;
   }
+  if (typeof gpu !== 'object' || gpu === null) {
+    addProblem(scope, {
+      field: 'gpu',
+      value: String(gpu),
+      message: 'is neither a count nor an extended resource',
+      fix: "pass a number of nvidia.com/gpu, or { resource: 'amd.com/gpu', count: 1 }",
+    });
+    return undefined;
+  }
   const problem = extendedResourceProblem(String(gpu.resource));
   if (problem) {
     addProblem(scope, {
@@ -156,7 +165,7 @@ export function applyResources(
         field: w.field,
         value: w.value,
         message: `the server configuration "${target.configName}" does not say which container serves inference`,
-        fix: `pass \`inferenceContainer\` to ServerConfig.fromName, or set the ${w.kind} in podSpec`,
+        fix: `pass \`inferenceContainer\` to ServerConfig.fromName, or set the ${w.resource} ${w.kind === 'requests' ? 'request' : 'limit'} in podSpec`,
       });
     }
     return podSpec;
@@ -255,12 +264,34 @@ function checkToleration(scope: IConstruct, t: Toleration, i: number): void {
     );
 }
 
+/** JavaScript callers can pass anything: wrong shapes are findings, not TypeErrors. */
+function shapesOk(scope: IConstruct, s: ServerPodSettings): boolean {
+  const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const wrong: [string, unknown, string][] = [];
+  if (s.nodeSelector !== undefined && !isMap(s.nodeSelector))
+    wrong.push(['nodeSelector', s.nodeSelector, 'an object of label keys to values']);
+  if (s.tolerations !== undefined && !(Array.isArray(s.tolerations) && s.tolerations.every(isMap)))
+    wrong.push(['tolerations', s.tolerations, 'a list of tolerations']);
+  if (s.affinity !== undefined && !isMap(s.affinity))
+    wrong.push(['affinity', s.affinity, 'an Affinity object']);
+  for (const [field, value, expected] of wrong) {
+    addProblem(scope, {
+      field,
+      value: JSON.stringify(value),
+      message: `is not ${expected}`,
+      fix: `pass ${expected}`,
+    });
+  }
+  return wrong.length === 0;
+}
+
 /** Node selector, tolerations and affinity written into the pod spec; conflicts are findings. */
 export function applyScheduling(
   scope: IConstruct,
   s: ServerPodSettings,
   podSpec: ServerPodSpec | undefined,
 ): ServerPodSpec | undefined {
+  if (!shapesOk(scope, s)) return podSpec;
   let spec = podSpec;
   const edit = (fields: ServerPodSpec) => {
     spec = { ...(spec ?? {}), ...fields };

@@ -239,6 +239,16 @@ describe('Server pod props', () => {
     ]);
   });
 
+  it('report wrong shapes from untyped callers instead of throwing', () => {
+    const untyped = { gpu: 'one', nodeSelector: 'gpu', tolerations: { key: 'gpu' }, affinity: 1 } as unknown;
+    expect(problems(app(untyped as Partial<ServerProps>))).toEqual([
+      'prod/s affinity: is not an Affinity object',
+      'prod/s gpu: is neither a count nor an extended resource',
+      'prod/s nodeSelector: is not an object of label keys to values',
+      'prod/s tolerations: is not a list of tolerations',
+    ]);
+  });
+
   it('report negative counts, kubernetes.io resources and requests above limits', () => {
     expect(problems(app({ gpu: -1 }))).toEqual(['prod/s gpu: is outside 0 to 2147483647']);
     expect(problems(app({ gpu: { resource: 'example.kubernetes.io/gpu', count: 1 } }))).toEqual([
