@@ -40,7 +40,15 @@ export {
   type StepBatch,
   type StepOptions,
 } from './constructs/pipeline.ts';
-export type { ContainerSpec, EnvVar, PodSpec } from './constructs/pod-spec.ts';
+export type {
+  Affinity,
+  ContainerSpec,
+  EnvVar,
+  PlainJson,
+  PodSpec,
+  ServerPodSpec,
+  Toleration,
+} from './constructs/pod-spec.ts';
 export type { Memory } from './constructs/quantity.ts';
 export {
   type ExternalReference,
@@ -70,6 +78,7 @@ export {
   type ServerConfigProps,
   type VolumeClaimTemplate,
 } from './constructs/server-config.ts';
+export type { ExtendedResource } from './constructs/server-pod.ts';
 
 // Findings of the construct checks
 export {

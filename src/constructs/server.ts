@@ -4,18 +4,20 @@ import type { ServerSpec } from '../spec/types.ts';
 import { checkCount, checkScaling, compact } from './checks.ts';
 import type { IServer, IServerConfig } from './interfaces.ts';
 import {
+  type Affinity,
   AGENT_CONTAINER,
   type ContainerSpec,
   clonePodSpec,
   envValue,
   findContainer,
   OVERCOMMIT_ENV,
-  type PodSpec,
+  type ServerPodSpec,
   setEnv,
-  setMemoryRequest,
+  type Toleration,
 } from './pod-spec.ts';
-import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
+import { type Memory, memoryBytes } from './quantity.ts';
 import { ExternalResource, MlopsResource } from './resource.ts';
+import { applyResources, applyScheduling, type ExtendedResource } from './server-pod.ts';
 import { addProblem } from './validation.ts';
 import { linkServer } from './workloads/registry.ts';
 import type { ServerWorkloadView } from './workloads/server-workloads.ts';
@@ -74,10 +76,49 @@ export interface ServerProps {
   readonly extraCapabilities?: string[];
   /**
    * Memory of one replica: the inference container's memory request, which is what Seldon
-   * places models against. A cdk8s `Size` or a Kubernetes quantity such as `4Gi`.
+   * places models against (the server's capacity). A cdk8s `Size` or a Kubernetes quantity such
+   * as `4Gi`. `memoryLimit` caps the container; models are placed against this request only.
    * @default - the configuration's request (1G for the built-in ones)
    */
   readonly memory?: Memory;
+  /**
+   * Memory limit of the inference container; at least `memory`.
+   * @default - the configuration's limit; on the runtime target a quarter above `memory`
+   */
+  readonly memoryLimit?: Memory;
+  /**
+   * CPU request of the inference container, in cores: a number or a quantity such as `500m`.
+   * @default - the configuration's request; on the runtime target 1 (or `cpuLimit` if lower)
+   */
+  readonly cpu?: number | string;
+  /**
+   * CPU limit of the inference container; at least `cpu`.
+   * @default - the configuration's limit; on the runtime target 2 (or `cpu` if higher)
+   */
+  readonly cpuLimit?: number | string;
+  /**
+   * Accelerators per replica, set as a limit of the inference container: a count of
+   * `nvidia.com/gpu`, or any extended resource such as `{ resource: 'amd.com/gpu', count: 1 }`.
+   * @default - none
+   */
+  readonly gpu?: number | ExtendedResource;
+  /**
+   * Node labels the replicas must run on, e.g. `{ 'node.example.com/pool': 'gpu' }`; merged
+   * with `podSpec.nodeSelector`.
+   * @default - any node
+   */
+  readonly nodeSelector?: Record<string, string>;
+  /**
+   * Taints the replicas tolerate (GPU nodes are often tainted); added to `podSpec.tolerations`.
+   * @default - none
+   */
+  readonly tolerations?: Toleration[];
+  /**
+   * Node and pod (anti-)affinity of the replicas. On the runtime target, kinds left unset keep
+   * the default spreading of replicas over nodes.
+   * @default - none; on the runtime target, replicas prefer different nodes
+   */
+  readonly affinity?: Affinity;
   /**
    * How much more memory than `memory` loaded models may claim, in percent (evicted models
    * reload on demand). Written to the agent container's `SELDON_OVERCOMMIT_PERCENTAGE`.
@@ -85,10 +126,11 @@ export interface ServerProps {
    */
   readonly overCommitPercentage?: number;
   /**
-   * Pod spec merged over the configuration's (containers merged by name).
+   * Pod spec merged over the configuration's (containers merged by name): the fields of a
+   * core/v1 PodSpec that Seldon's Server resource takes, in plain JSON.
    * @default - the configuration's pod spec as is
    */
-  readonly podSpec?: PodSpec;
+  readonly podSpec?: ServerPodSpec;
   /**
    * Overrides of the agent and rclone sidecar containers.
    * @default - none
@@ -156,7 +198,7 @@ export class Server extends MlopsResource implements IServer {
   readonly overCommitPercentage: number | undefined;
   readonly maxReplicaCount: number;
   private readonly props: ServerProps;
-  private readonly podSpec: PodSpec | undefined;
+  private readonly podSpec: ServerPodSpec | undefined;
 
   constructor(scope: Construct, id: string, props: ServerProps) {
     super(scope, id, 'Server', props.name);
@@ -201,7 +243,13 @@ export class Server extends MlopsResource implements IServer {
         });
       }
     });
-    this.podSpec = this.applyMemory(podSpec);
+    const target = {
+      configName: this.serverConfig.name,
+      container: this.serverConfig.inferenceContainer,
+      defaultMemoryBytes: this.serverConfig.defaultMemoryBytes,
+    };
+    this.podSpec = applyResources(this, props, target, podSpec);
+    this.podSpec = applyScheduling(this, props, this.podSpec);
     this.podSpec = this.applyOverCommit(this.podSpec);
 
     const inference = this.serverConfig.inferenceContainer;
@@ -234,41 +282,7 @@ export class Server extends MlopsResource implements IServer {
     };
   }
 
-  private applyMemory(podSpec: PodSpec | undefined): PodSpec | undefined {
-    const memory = this.props.memory;
-    if (memory === undefined) return podSpec;
-    const text = renderMemory(memory);
-    const problem = memoryProblem(text);
-    if (problem) {
-      addProblem(this, { field: 'memory', value: text, message: problem, fix: `use ${QUANTITY_HINT}` });
-      return podSpec;
-    }
-    const container = this.serverConfig.inferenceContainer;
-    if (!container) {
-      addProblem(this, {
-        field: 'memory',
-        value: text,
-        message: `the server configuration "${this.serverConfig.name}" does not say which container serves inference`,
-        fix: 'pass `inferenceContainer` to ServerConfig.fromName, or set the memory request in podSpec',
-      });
-      return podSpec;
-    }
-    const existing = findContainer(podSpec, container)?.resources?.requests?.memory;
-    if (existing !== undefined && String(existing) !== text) {
-      addProblem(this, {
-        field: 'memory',
-        value: text,
-        message: `conflicts with podSpec container "${container}" requesting ${String(existing)}`,
-        fix: 'set the memory in one place only',
-      });
-      return podSpec;
-    }
-    const spec = podSpec ?? {};
-    setMemoryRequest(spec, container, text);
-    return spec;
-  }
-
-  private applyOverCommit(podSpec: PodSpec | undefined): PodSpec | undefined {
+  private applyOverCommit(podSpec: ServerPodSpec | undefined): ServerPodSpec | undefined {
     const percent = this.props.overCommitPercentage;
     if (percent === undefined || !checkCount(this, 'overCommitPercentage', percent)) return podSpec;
     const spec = podSpec ?? {};

@@ -10,7 +10,7 @@ import { componentArgv } from '../../spec/flags.ts';
 import { PORTS } from '../../spec/ports.ts';
 import { parseQuantity } from '../../spec/quantity.ts';
 import type { IServerConfig } from '../interfaces.ts';
-import { AGENT_CONTAINER, type PodSpec } from '../pod-spec.ts';
+import { AGENT_CONTAINER, type ServerPodSpec } from '../pod-spec.ts';
 import { formatBytes, memoryBytes } from '../quantity.ts';
 import { ServerConfig } from '../server-config.ts';
 import { addProblem } from '../validation.ts';
@@ -77,7 +77,7 @@ export interface ClaimRetention {
 /** What a Server declares that its workloads need. */
 export interface ServerWorkloadView {
   readonly name: string;
-  readonly podSpec: PodSpec | undefined;
+  readonly podSpec: ServerPodSpec | undefined;
   readonly replicas: number | undefined;
   readonly autoscaled: boolean;
   readonly pvcRetention: ClaimRetention | undefined;
@@ -170,6 +170,18 @@ function memoryLimit(request: string): string {
   return `${Math.ceil((bytes * 1.25) / 2 ** 20)}Mi`;
 }
 
+/**
+ * The CPU request and limit, defaults filled in (1 and 2 cores) so that the request never
+ * exceeds the limit: a declared limit below 1 is also the request, a request above 2 the limit.
+ */
+function cpuDefaults(request: unknown, limit: unknown): { request: unknown; limit: unknown } {
+  const cores = (q: unknown) => (q === undefined ? undefined : parseQuantity(String(q)));
+  return {
+    request: request ?? ((cores(limit) ?? 1) < 1 ? limit : '1'),
+    limit: limit ?? ((cores(request) ?? 0) > 2 ? request : '2'),
+  };
+}
+
 function inferenceDefaults(container: Json): Json {
   const request = String(container.resources?.requests?.memory ?? DEFAULT_MEMORY);
   const ports: Json[] = container.ports ?? [];
@@ -177,6 +189,7 @@ function inferenceDefaults(container: Json): Json {
   const probePort = httpPort?.name ?? 'server-http';
   const mounts: Json[] = container.volumeMounts ?? [];
   const mountsCache = mounts.some((m) => m.mountPath === AGENT_DIR);
+  const cpu = cpuDefaults(container.resources?.requests?.cpu, container.resources?.limits?.cpu);
   // What the container declares wins over these defaults.
   return {
     readinessProbe: k8s.toJson_Probe(httpProbe('/v2/health/ready', probePort)),
@@ -188,13 +201,13 @@ function inferenceDefaults(container: Json): Json {
     ports: httpPort ? ports : [...ports, port('server-http', PORTS.serverHttp)],
     resources: {
       requests: {
-        cpu: '1',
+        cpu: cpu.request,
         'ephemeral-storage': SERVER_EPHEMERAL.request,
         ...(container.resources?.requests ?? {}),
         memory: request,
       },
       limits: {
-        cpu: '2',
+        cpu: cpu.limit,
         memory: memoryLimit(request),
         'ephemeral-storage': SERVER_EPHEMERAL.limit,
         ...(container.resources?.limits ?? {}),
@@ -315,7 +328,8 @@ function serverPod(
     ...podRest,
     automountServiceAccountToken: false,
     terminationGracePeriodSeconds: podRest.terminationGracePeriodSeconds ?? DRAIN_SECONDS,
-    affinity: podRest.affinity ?? spreadOverNodes(selector),
+    // Each kind of affinity the server declares replaces the default's; the others stay.
+    affinity: { ...spreadOverNodes(selector), ...(podRest.affinity ?? {}) },
     securityContext: { ...restrictedPodSecurity(SERVER_UID), ...(securityContext ?? {}) },
     containers: [...containers, hardenContainer(agent, RUNTIME_UID)],
     ...(initContainers ? { initContainers: initContainers.map((c: Json) => hardenContainer(c)) } : {}),
