@@ -400,6 +400,7 @@ export class Runtime extends Construct {
       });
       checkCount(this, 'kafka.partitions', kafka.partitions, 1);
       checkCount(this, 'kafka.replicationFactor', kafka.replicationFactor, 1);
+      this.checkTopicPrefix(kafka.topicPrefix);
     } else {
       addRule(this, () => {
         const names = this.pipelines().map(nameOf);
@@ -413,6 +414,18 @@ export class Runtime extends Construct {
         ];
       });
     }
+  }
+
+  /** The compiler checks topic lengths with the environment's prefix; the runtime must use the same. */
+  private checkTopicPrefix(prefix: string | undefined): void {
+    const env = Environment.find(this);
+    if (prefix === undefined || !env || env.kafkaTopicPrefix === prefix) return;
+    addProblem(this, {
+      field: 'kafka.topicPrefix',
+      value: prefix,
+      message: `disagrees with the Environment's kafkaTopicPrefix "${env.kafkaTopicPrefix}": topic names are checked with one prefix and created with the other`,
+      fix: `set the prefix in one place: kafkaTopicPrefix on the Environment (and drop kafka.topicPrefix), or make both "${prefix}"`,
+    });
   }
 }
 
