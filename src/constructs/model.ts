@@ -166,6 +166,40 @@ function checkTensorNames(scope: Construct, tensors: ModelProps['tensors']): voi
   }
 }
 
+/** Explainer types the alibi-explain runtime loads (MLServer's alibi runtime). */
+export const EXPLAINER_TYPES = [
+  'anchor_image',
+  'anchor_tabular',
+  'anchor_text',
+  'integrated_gradients',
+  'kernel_shap',
+  'tree_shap',
+] as const;
+
+/** An explainer needs a known type and something to explain. */
+function checkExplainer(scope: Construct, explainer: ExplainerOptions | undefined): void {
+  if (!explainer) return;
+  const type = explainer.type;
+  if (type === undefined || !(EXPLAINER_TYPES as readonly string[]).includes(type)) {
+    addProblem(scope, {
+      field: 'explainer.type',
+      value: type,
+      message:
+        type === undefined
+          ? 'is required for an explainer'
+          : 'is not an explainer type the alibi-explain runtime knows',
+      fix: `use one of ${EXPLAINER_TYPES.join(', ')}`,
+    });
+  }
+  if (!explainer.target) {
+    addProblem(scope, {
+      field: 'explainer.target',
+      message: 'is required: a black-box explainer calls the model or pipeline it explains',
+      fix: 'set `target` to the Model or Pipeline to explain (written as modelRef or pipelineRef)',
+    });
+  }
+}
+
 export class Model extends MlopsResource implements IModel {
   /** A model declared elsewhere (same namespace as `scope`); trusted by validation. */
   static fromName(scope: Construct, id: string, name: string): IModel {
@@ -229,6 +263,7 @@ export class Model extends MlopsResource implements IModel {
         fix: 'set either `explainer` or `llm`',
       });
     }
+    checkExplainer(this, props.explainer);
     const secretProblem = props.secret && dnsSubdomainProblem(props.secret.name);
     if (props.secret && secretProblem) {
       addProblem(this, {
