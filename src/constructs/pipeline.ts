@@ -357,6 +357,16 @@ export class Pipeline extends MlopsResource implements IPipeline {
     if (p.input) problems.push(...this.inputProblems(p.input));
     if (!p.allowCycles) problems.push(...cycleProblems(this._steps));
     problems.push(...countProblem('maxStepRevisits', p.maxStepRevisits));
+    if (p.allowCycles && !p.maxStepRevisits) {
+      // Seldon accepts this, but the first revisit already goes to the error topic.
+      problems.push({
+        field: 'maxStepRevisits',
+        value: p.maxStepRevisits ?? 0,
+        message:
+          'is 0 with allowCycles: true, so a message is sent to the error topic on its first revisit and the loop never iterates',
+        fix: 'set maxStepRevisits to the most iterations a message may take (e.g. 10), or drop allowCycles',
+      });
+    }
     if (p.maxStepRevisits !== undefined && !p.allowCycles) {
       problems.push({
         field: 'maxStepRevisits',
