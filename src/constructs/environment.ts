@@ -35,10 +35,13 @@ export class Environment extends Chart {
   }
 
   readonly kafkaTopicPrefix: string;
+  /** True when `kafkaTopicPrefix` was given, not defaulted (a Runtime must then agree with it). */
+  readonly kafkaTopicPrefixDeclared: boolean;
 
   constructor(scope: Construct, id: string, props: EnvironmentProps) {
     super(scope, id, { namespace: props.namespace, labels: props.labels, disableResourceNameHashes: true });
     this.kafkaTopicPrefix = props.kafkaTopicPrefix ?? DEFAULT_NAMING.prefix;
+    this.kafkaTopicPrefixDeclared = props.kafkaTopicPrefix !== undefined;
     const problem = dnsLabelProblem(props.namespace);
     if (problem) {
       addProblem(this, {

@@ -419,7 +419,7 @@ export class Runtime extends Construct {
   /** The compiler checks topic lengths with the environment's prefix; the runtime must use the same. */
   private checkTopicPrefix(prefix: string | undefined): void {
     const env = Environment.find(this);
-    if (prefix === undefined || !env || env.kafkaTopicPrefix === prefix) return;
+    if (prefix === undefined || !env?.kafkaTopicPrefixDeclared || env.kafkaTopicPrefix === prefix) return;
     addProblem(this, {
       field: 'kafka.topicPrefix',
       value: prefix,

@@ -14,12 +14,14 @@ describe('Runtime kafka.topicPrefix', () => {
     ]);
   });
 
-  it('is accepted when both say the same, or only the Environment says it', () => {
+  it('is accepted when both say the same, or only one of them says it', () => {
     const app = new App({ outdir: 'unused' });
     const a = new Environment(app, 'a', { namespace: 'a', kafkaTopicPrefix: 'team-a' });
     new Runtime(a, 'runtime', { kafka: { bootstrapServers: ['kafka:9092'], topicPrefix: 'team-a' } });
     const b = new Environment(app, 'b', { namespace: 'b', kafkaTopicPrefix: 'team-b' });
     new Runtime(b, 'runtime', { kafka: { bootstrapServers: ['kafka:9092'] } });
+    const c = new Environment(app, 'c', { namespace: 'c' });
+    new Runtime(c, 'runtime', { kafka: { bootstrapServers: ['kafka:9092'], topicPrefix: 'team-c' } });
     expect(problems(app)).toEqual([]);
   });
 });
