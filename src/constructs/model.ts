@@ -6,6 +6,8 @@ import { checkCount, checkScaling, compact } from './checks.ts';
 import type { IModel, IPipeline, IServer } from './interfaces.ts';
 import { dnsSubdomainProblem } from './names.ts';
 import { checkPlacement } from './placement.ts';
+import { MODEL_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
 import { TensorRef, tensorNameProblem } from './references.ts';
 import { checkTopicLength, ExternalResource, MlopsResource } from './resource.ts';
@@ -217,8 +219,10 @@ export class Model extends MlopsResource implements IModel {
   readonly tensors: { readonly inputs?: readonly string[]; readonly outputs?: readonly string[] };
   private readonly props: ModelProps;
 
-  constructor(scope: Construct, id: string, props: ModelProps) {
+  constructor(scope: Construct, id: string, untypedProps: ModelProps) {
+    const { props, problems } = checkProps(untypedProps, MODEL_PROPS);
     super(scope, id, 'Model', props.name);
+    reportProps(this, problems);
     this.props = props;
     this.requirements = props.requirements ?? [];
     this.server = props.server;

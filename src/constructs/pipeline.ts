@@ -3,6 +3,8 @@ import type { Construct } from 'constructs';
 import type { PipelineSpec, PipelineStepSpec } from '../spec/types.ts';
 import { compact } from './checks.ts';
 import type { IModel, IPipeline, PipelineStepRef } from './interfaces.ts';
+import { PIPELINE_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import {
   type ExternalReference,
   isStepRef,
@@ -220,8 +222,10 @@ export class Pipeline extends MlopsResource implements IPipeline {
   private readonly props: PipelineProps;
   private readonly _steps: PipelineStep[] = [];
 
-  constructor(scope: Construct, id: string, props: PipelineProps = {}) {
+  constructor(scope: Construct, id: string, untypedProps: PipelineProps = {}) {
+    const { props, problems } = checkProps(untypedProps, PIPELINE_PROPS);
     super(scope, id, 'Pipeline', props.name);
+    reportProps(this, problems);
     this.props = props;
     for (const step of props.steps ?? []) this.addStep(step.model, step);
     const input = props.input;

@@ -13,6 +13,8 @@ import { checkCount } from './checks.ts';
 import { Environment } from './environment.ts';
 import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
+import { RUNTIME_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import { memoryProblem } from './quantity.ts';
 import { namespaceOf } from './resource.ts';
 import { addProblem, addRule } from './validation.ts';
@@ -186,8 +188,10 @@ export class Runtime extends Construct {
   /** Strimzi topics, when asked for: pipelines add theirs as they (and their steps) are declared. */
   private topics?: KafkaTopics;
 
-  constructor(scope: Construct, id: string, props: RuntimeProps = {}) {
+  constructor(scope: Construct, id: string, untypedProps: RuntimeProps = {}) {
+    const { props, problems } = checkProps(untypedProps, RUNTIME_PROPS);
     super(scope, id);
+    reportProps(this, problems);
     this.props = props;
     this.name = props.name ?? 'mlops';
     this.image = props.image ?? DEFAULT_RUNTIME_IMAGE;

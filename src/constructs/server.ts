@@ -14,6 +14,8 @@ import {
   setEnv,
   setMemoryRequest,
 } from './pod-spec.ts';
+import { SERVER_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
 import { ExternalResource, MlopsResource } from './resource.ts';
 import { addProblem } from './validation.ts';
@@ -176,8 +178,10 @@ export class Server extends MlopsResource implements IServer {
   private readonly props: ServerProps;
   private readonly podSpec: PodSpec | undefined;
 
-  constructor(scope: Construct, id: string, props: ServerProps) {
+  constructor(scope: Construct, id: string, untypedProps: ServerProps) {
+    const { props, problems } = checkProps(untypedProps, SERVER_PROPS);
     super(scope, id, 'Server', props.name);
+    reportProps(this, problems);
     this.props = props;
     this.serverConfig = props.serverConfig ?? UNKNOWN_CONFIG;
     this.noteReferences({ kind: 'ServerConfig', ...this.serverConfig });
