@@ -46,7 +46,14 @@ export class Environment extends Chart {
     reportProps(this, problems);
     this.kafkaTopicPrefix = props.kafkaTopicPrefix ?? DEFAULT_NAMING.prefix;
     this.kafkaTopicPrefixDeclared = props.kafkaTopicPrefix !== undefined;
-    const problem = dnsLabelProblem(props.namespace);
+    const problem = props.namespace === undefined ? undefined : dnsLabelProblem(props.namespace);
+    if (props.namespace === undefined && !problems.some((p) => p.field === 'namespace')) {
+      addProblem(this, {
+        field: 'namespace',
+        message: 'is required',
+        fix: 'give the namespace, e.g. "prod"',
+      });
+    }
     if (problem) {
       addProblem(this, {
         field: 'namespace',

@@ -232,7 +232,7 @@ export class Model extends MlopsResource implements IModel {
     this.memoryBytes = undefined;
     this.noteReferences(props.server, props.explainer?.target, props.llm?.target);
 
-    if (!props.storageUri?.trim()) {
+    if (!props.storageUri?.trim() && !problems.some((p) => p.field === 'storageUri')) {
       addProblem(this, {
         field: 'storageUri',
         value: props.storageUri,

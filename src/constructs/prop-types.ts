@@ -65,7 +65,9 @@ function describeKind(kind: PropKind): string {
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  return `a ${typeof value}`;
+  return typeof value === 'object' || typeof value === 'undefined'
+    ? `an ${typeof value}`
+    : `a ${typeof value}`;
 }
 
 function wrongKind(field: string, value: unknown, kind: PropKind): Problem {
