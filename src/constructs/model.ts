@@ -11,7 +11,7 @@ import { checkProps, reportProps } from './prop-types.ts';
 import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
 import { TensorRef, tensorNameProblem } from './references.ts';
 import { checkTopicLength, ExternalResource, MlopsResource } from './resource.ts';
-import { addProblem } from './validation.ts';
+import { addProblem, type Problem } from './validation.ts';
 
 /** A Kubernetes Secret, e.g. cdk8s-plus `Secret.fromSecretName(...)` or `{ name: 'creds' }`. */
 export interface SecretReference {
@@ -178,11 +178,19 @@ export const EXPLAINER_TYPES = [
   'tree_shap',
 ] as const;
 
-/** An explainer needs a known type and something to explain. */
-function checkExplainer(scope: Construct, explainer: ExplainerOptions | undefined): void {
+/** An explainer needs a known type and something to explain (unless a wrong-kind prop was `reported`). */
+function checkExplainer(
+  scope: Construct,
+  explainer: ExplainerOptions | undefined,
+  reported: Problem[],
+): void {
   if (!explainer) return;
   const type = explainer.type;
-  if (type === undefined || !(EXPLAINER_TYPES as readonly string[]).includes(type)) {
+  const known = (field: string) => reported.some((p) => p.field === field);
+  if (
+    !known('explainer.type') &&
+    (type === undefined || !(EXPLAINER_TYPES as readonly string[]).includes(type))
+  ) {
     addProblem(scope, {
       field: 'explainer.type',
       value: type,
@@ -193,7 +201,7 @@ function checkExplainer(scope: Construct, explainer: ExplainerOptions | undefine
       fix: `use one of ${EXPLAINER_TYPES.join(', ')}`,
     });
   }
-  if (!explainer.target) {
+  if (!explainer.target && !known('explainer.target')) {
     addProblem(scope, {
       field: 'explainer.target',
       message: 'is required: a black-box explainer calls the model or pipeline it explains',
@@ -267,7 +275,7 @@ export class Model extends MlopsResource implements IModel {
         fix: 'set either `explainer` or `llm`',
       });
     }
-    checkExplainer(this, props.explainer);
+    checkExplainer(this, props.explainer, problems);
     const secretProblem = props.secret && dnsSubdomainProblem(props.secret.name);
     if (props.secret && secretProblem) {
       addProblem(this, {

@@ -23,4 +23,15 @@ describe('Model explainer', () => {
       'prod/explain explainer.type: is required for an explainer',
     ]);
   });
+
+  it('reports a target of the wrong kind once', () => {
+    const { app, env } = setup();
+    new Model(env, 'explain', {
+      storageUri: 'gs://m/e',
+      explainer: { type: 'anchor_text', target: 'income' },
+    } as never);
+    expect(problems(app)).toEqual([
+      'prod/explain explainer.target: must be a construct such as a Model, Pipeline or Server (or its fromName reference), not a string',
+    ]);
+  });
 });
