@@ -4,6 +4,8 @@ import { Chart } from 'cdk8s';
 import type { Construct, IConstruct } from 'constructs';
 import { DEFAULT_NAMING } from '../spec/topics.ts';
 import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
+import { ENVIRONMENT_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import { addProblem } from './validation.ts';
 
 export interface EnvironmentProps {
@@ -35,11 +37,23 @@ export class Environment extends Chart {
   }
 
   readonly kafkaTopicPrefix: string;
+  /** True when `kafkaTopicPrefix` was given, not defaulted (a Runtime must then agree with it). */
+  readonly kafkaTopicPrefixDeclared: boolean;
 
-  constructor(scope: Construct, id: string, props: EnvironmentProps) {
+  constructor(scope: Construct, id: string, untypedProps: EnvironmentProps) {
+    const { props, problems } = checkProps(untypedProps, ENVIRONMENT_PROPS);
     super(scope, id, { namespace: props.namespace, labels: props.labels, disableResourceNameHashes: true });
+    reportProps(this, problems);
     this.kafkaTopicPrefix = props.kafkaTopicPrefix ?? DEFAULT_NAMING.prefix;
-    const problem = dnsLabelProblem(props.namespace);
+    this.kafkaTopicPrefixDeclared = props.kafkaTopicPrefix !== undefined;
+    const problem = props.namespace === undefined ? undefined : dnsLabelProblem(props.namespace);
+    if (props.namespace === undefined && !problems.some((p) => p.field === 'namespace')) {
+      addProblem(this, {
+        field: 'namespace',
+        message: 'is required',
+        fix: 'give the namespace, e.g. "prod"',
+      });
+    }
     if (problem) {
       addProblem(this, {
         field: 'namespace',

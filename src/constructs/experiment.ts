@@ -2,6 +2,8 @@
 import type { Construct } from 'constructs';
 import type { ExperimentSpec } from '../spec/types.ts';
 import type { IModel, IPipeline } from './interfaces.ts';
+import { EXPERIMENT_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import { MlopsResource } from './resource.ts';
 import { addRule, memoize, type Problem, type RuleContext } from './validation.ts';
 
@@ -74,8 +76,10 @@ export class Experiment extends MlopsResource {
   readonly default: ExperimentTarget | undefined;
   readonly mirror: Mirror | undefined;
 
-  constructor(scope: Construct, id: string, props: ExperimentProps) {
+  constructor(scope: Construct, id: string, untypedProps: ExperimentProps) {
+    const { props, problems } = checkProps(untypedProps, EXPERIMENT_PROPS);
     super(scope, id, 'Experiment', props.name);
+    reportProps(this, problems);
     // Tolerate untyped callers (e.g. plain JavaScript): a missing list is reported, not thrown.
     this.candidates = props.candidates ?? [];
     this.default = props.default;

@@ -6,10 +6,12 @@ import { checkCount, checkScaling, compact } from './checks.ts';
 import type { IModel, IPipeline, IServer } from './interfaces.ts';
 import { dnsSubdomainProblem } from './names.ts';
 import { checkPlacement } from './placement.ts';
+import { MODEL_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
 import { TensorRef, tensorNameProblem } from './references.ts';
 import { checkTopicLength, ExternalResource, MlopsResource } from './resource.ts';
-import { addProblem } from './validation.ts';
+import { addProblem, type Problem } from './validation.ts';
 
 /** A Kubernetes Secret, e.g. cdk8s-plus `Secret.fromSecretName(...)` or `{ name: 'creds' }`. */
 export interface SecretReference {
@@ -166,6 +168,48 @@ function checkTensorNames(scope: Construct, tensors: ModelProps['tensors']): voi
   }
 }
 
+/** Explainer types the alibi-explain runtime loads (MLServer's alibi runtime). */
+export const EXPLAINER_TYPES = [
+  'anchor_image',
+  'anchor_tabular',
+  'anchor_text',
+  'integrated_gradients',
+  'kernel_shap',
+  'tree_shap',
+] as const;
+
+/** An explainer needs a known type and something to explain (unless a wrong-kind prop was `reported`). */
+function checkExplainer(
+  scope: Construct,
+  explainer: ExplainerOptions | undefined,
+  reported: Problem[],
+): void {
+  if (!explainer) return;
+  const type = explainer.type;
+  const known = (field: string) => reported.some((p) => p.field === field);
+  if (
+    !known('explainer.type') &&
+    (type === undefined || !(EXPLAINER_TYPES as readonly string[]).includes(type))
+  ) {
+    addProblem(scope, {
+      field: 'explainer.type',
+      value: type,
+      message:
+        type === undefined
+          ? 'is required for an explainer'
+          : 'is not an explainer type the alibi-explain runtime knows',
+      fix: `use one of ${EXPLAINER_TYPES.join(', ')}`,
+    });
+  }
+  if (!explainer.target && !known('explainer.target')) {
+    addProblem(scope, {
+      field: 'explainer.target',
+      message: 'is required: a black-box explainer calls the model or pipeline it explains',
+      fix: 'set `target` to the Model or Pipeline to explain (written as modelRef or pipelineRef)',
+    });
+  }
+}
+
 export class Model extends MlopsResource implements IModel {
   /** A model declared elsewhere (same namespace as `scope`); trusted by validation. */
   static fromName(scope: Construct, id: string, name: string): IModel {
@@ -183,8 +227,10 @@ export class Model extends MlopsResource implements IModel {
   readonly tensors: { readonly inputs?: readonly string[]; readonly outputs?: readonly string[] };
   private readonly props: ModelProps;
 
-  constructor(scope: Construct, id: string, props: ModelProps) {
+  constructor(scope: Construct, id: string, untypedProps: ModelProps) {
+    const { props, problems } = checkProps(untypedProps, MODEL_PROPS);
     super(scope, id, 'Model', props.name);
+    reportProps(this, problems);
     this.props = props;
     this.requirements = props.requirements ?? [];
     this.server = props.server;
@@ -194,7 +240,7 @@ export class Model extends MlopsResource implements IModel {
     this.memoryBytes = undefined;
     this.noteReferences(props.server, props.explainer?.target, props.llm?.target);
 
-    if (!props.storageUri?.trim()) {
+    if (!props.storageUri?.trim() && !problems.some((p) => p.field === 'storageUri')) {
       addProblem(this, {
         field: 'storageUri',
         value: props.storageUri,
@@ -229,6 +275,7 @@ export class Model extends MlopsResource implements IModel {
         fix: 'set either `explainer` or `llm`',
       });
     }
+    checkExplainer(this, props.explainer, problems);
     const secretProblem = props.secret && dnsSubdomainProblem(props.secret.name);
     if (props.secret && secretProblem) {
       addProblem(this, {

@@ -3,6 +3,8 @@ import type { Construct } from 'constructs';
 import type { PipelineSpec, PipelineStepSpec } from '../spec/types.ts';
 import { compact } from './checks.ts';
 import type { IModel, IPipeline, PipelineStepRef } from './interfaces.ts';
+import { PIPELINE_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import {
   type ExternalReference,
   isStepRef,
@@ -220,8 +222,10 @@ export class Pipeline extends MlopsResource implements IPipeline {
   private readonly props: PipelineProps;
   private readonly _steps: PipelineStep[] = [];
 
-  constructor(scope: Construct, id: string, props: PipelineProps = {}) {
+  constructor(scope: Construct, id: string, untypedProps: PipelineProps = {}) {
+    const { props, problems } = checkProps(untypedProps, PIPELINE_PROPS);
     super(scope, id, 'Pipeline', props.name);
+    reportProps(this, problems);
     this.props = props;
     for (const step of props.steps ?? []) this.addStep(step.model, step);
     const input = props.input;
@@ -357,6 +361,16 @@ export class Pipeline extends MlopsResource implements IPipeline {
     if (p.input) problems.push(...this.inputProblems(p.input));
     if (!p.allowCycles) problems.push(...cycleProblems(this._steps));
     problems.push(...countProblem('maxStepRevisits', p.maxStepRevisits));
+    if (p.allowCycles && !p.maxStepRevisits) {
+      // Seldon accepts this, but the first revisit already goes to the error topic.
+      problems.push({
+        field: 'maxStepRevisits',
+        value: p.maxStepRevisits ?? 0,
+        message:
+          'is 0 with allowCycles: true, so a message is sent to the error topic on its first revisit and the loop never iterates',
+        fix: 'set maxStepRevisits to the most iterations a message may take (e.g. 10), or drop allowCycles',
+      });
+    }
     if (p.maxStepRevisits !== undefined && !p.allowCycles) {
       problems.push({
         field: 'maxStepRevisits',

@@ -1,6 +1,6 @@
 /** What every construct of the five kinds shares: stable name, namespace, the raw object. */
 import { ApiObject, Chart, Lazy } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { EXTERNAL_REFERENCES_ANNOTATION } from '../spec/annotations.ts';
 import { DEFAULT_NAMING, KAFKA_TOPIC_MAX_LENGTH, resourceTopics } from '../spec/topics.ts';
 import type { MlopsKind } from '../spec/types.ts';
@@ -28,6 +28,27 @@ export function checkResourceName(scope: Construct, kind: MlopsKind, name: strin
   });
 }
 
+/** What an existing construct is, for messages: its Seldon kind, else its class. */
+function describeConstruct(c: IConstruct): string {
+  const kind = (c as { kind?: unknown }).kind;
+  return typeof kind === 'string' ? kind : c.constructor.name;
+}
+
+/**
+ * `scope`, once it is clear that `id` is free there: cdk8s's own error names neither construct,
+ * and an id is easily reused across kinds (a Model and a Pipeline both called `iris`).
+ */
+function claimId(scope: Construct, id: string, kind: MlopsKind): Construct {
+  const existing = scope.node.tryFindChild(id);
+  if (existing) {
+    const where = scope.node.path || 'the app';
+    throw new Error(
+      `${kind} "${id}" clashes with the ${describeConstruct(existing)} "${id}" already in ${where}: construct ids must be unique within a scope; rename one of them, and set \`name\` if the Seldon name should stay "${id}"`,
+    );
+  }
+  return scope;
+}
+
 export abstract class MlopsResource extends Construct {
   /** `metadata.name`: the `name` prop, or the construct id. */
   readonly name: string;
@@ -36,7 +57,7 @@ export abstract class MlopsResource extends Construct {
   readonly external = false;
 
   protected constructor(scope: Construct, id: string, kind: MlopsKind, name: string | undefined) {
-    super(scope, id);
+    super(claimId(scope, id, kind), id);
     this.name = name ?? id;
     checkResourceName(this, kind, this.name, name === undefined);
     addRule(this, (context) => this.duplicateProblems(kind, context));
@@ -103,7 +124,7 @@ export abstract class ExternalResource extends Construct {
     kind: MlopsKind,
     readonly name: string,
   ) {
-    super(scope, id);
+    super(claimId(scope, id, kind), id);
     treeChanged();
     this.namespace = namespaceOf(this);
     checkResourceName(this, kind, name, false);

@@ -13,6 +13,8 @@ import { checkCount } from './checks.ts';
 import { Environment } from './environment.ts';
 import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
+import { RUNTIME_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import { memoryProblem } from './quantity.ts';
 import { namespaceOf } from './resource.ts';
 import { addProblem, addRule } from './validation.ts';
@@ -186,8 +188,10 @@ export class Runtime extends Construct {
   /** Strimzi topics, when asked for: pipelines add theirs as they (and their steps) are declared. */
   private topics?: KafkaTopics;
 
-  constructor(scope: Construct, id: string, props: RuntimeProps = {}) {
+  constructor(scope: Construct, id: string, untypedProps: RuntimeProps = {}) {
+    const { props, problems } = checkProps(untypedProps, RUNTIME_PROPS);
     super(scope, id);
+    reportProps(this, problems);
     this.props = props;
     this.name = props.name ?? 'mlops';
     this.image = props.image ?? DEFAULT_RUNTIME_IMAGE;
@@ -400,6 +404,7 @@ export class Runtime extends Construct {
       });
       checkCount(this, 'kafka.partitions', kafka.partitions, 1);
       checkCount(this, 'kafka.replicationFactor', kafka.replicationFactor, 1);
+      this.checkTopicPrefix(kafka.topicPrefix);
     } else {
       addRule(this, () => {
         const names = this.pipelines().map(nameOf);
@@ -413,6 +418,18 @@ export class Runtime extends Construct {
         ];
       });
     }
+  }
+
+  /** The compiler checks topic lengths with the environment's prefix; the runtime must use the same. */
+  private checkTopicPrefix(prefix: string | undefined): void {
+    const env = Environment.find(this);
+    if (prefix === undefined || !env?.kafkaTopicPrefixDeclared || env.kafkaTopicPrefix === prefix) return;
+    addProblem(this, {
+      field: 'kafka.topicPrefix',
+      value: prefix,
+      message: `disagrees with the Environment's kafkaTopicPrefix "${env.kafkaTopicPrefix}": topic names are checked with one prefix and created with the other`,
+      fix: `set the prefix in one place: kafkaTopicPrefix on the Environment (and drop kafka.topicPrefix), or make both "${prefix}"`,
+    });
   }
 }
 

@@ -12,6 +12,8 @@ import {
   type PodSpec,
   setEnv,
 } from './pod-spec.ts';
+import { SERVER_CONFIG_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
 import { memoryBytes } from './quantity.ts';
 import { MlopsResource } from './resource.ts';
 import { addProblem } from './validation.ts';
@@ -138,8 +140,10 @@ export class ServerConfig extends MlopsResource implements IServerConfig {
   private readonly podSpec: PodSpec;
   private readonly volumeClaimTemplates: VolumeClaimTemplate[] | undefined;
 
-  constructor(scope: Construct, id: string, props: ServerConfigProps) {
+  constructor(scope: Construct, id: string, untypedProps: ServerConfigProps) {
+    const { props, problems } = checkProps(untypedProps, SERVER_CONFIG_PROPS);
     super(scope, id, 'ServerConfig', props.name);
+    reportProps(this, problems);
     const spec = clonePodSpec(props.podSpec);
     const containers = spec.containers ?? [];
     if (containers.length === 0) {

@@ -15,7 +15,9 @@ import {
   setEnv,
   type Toleration,
 } from './pod-spec.ts';
-import { type Memory, memoryBytes } from './quantity.ts';
+import { SERVER_PROPS } from './prop-tables.ts';
+import { checkProps, reportProps } from './prop-types.ts';
+import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
 import { ExternalResource, MlopsResource } from './resource.ts';
 import { applyResources, applyScheduling, type ExtendedResource } from './server-pod.ts';
 import { addProblem } from './validation.ts';
@@ -183,10 +185,28 @@ export interface ServerAttributes {
    * @default - unknown: placement checks trust it
    */
   readonly capabilities?: string[];
+  /**
+   * Memory of one replica (a cdk8s `Size` or a quantity such as `4Gi`).
+   * @default - unknown: any model fits
+   */
+  readonly memory?: Memory;
+  /**
+   * Over-commit percentage of its agent.
+   * @default 0 when `memory` is given
+   */
+  readonly overCommitPercentage?: number;
+  /**
+   * Most replicas it runs.
+   * @default - unknown: any replica count fits
+   */
+  readonly replicas?: number;
 }
 
 export class Server extends MlopsResource implements IServer {
-  /** A server declared elsewhere (same namespace as `scope`); trusted by validation. */
+  /**
+   * A server declared elsewhere (same namespace as `scope`). Placement checks it against what
+   * `attributes` declare, and trusts it on what they leave out.
+   */
   static fromName(scope: Construct, id: string, name: string, attributes: ServerAttributes = {}): IServer {
     return new ExternalServer(scope, id, name, attributes);
   }
@@ -200,8 +220,10 @@ export class Server extends MlopsResource implements IServer {
   private readonly props: ServerProps;
   private readonly podSpec: ServerPodSpec | undefined;
 
-  constructor(scope: Construct, id: string, props: ServerProps) {
+  constructor(scope: Construct, id: string, untypedProps: ServerProps) {
+    const { props, problems } = checkProps(untypedProps, SERVER_PROPS);
     super(scope, id, 'Server', props.name);
+    reportProps(this, problems);
     this.props = props;
     this.serverConfig = props.serverConfig ?? UNKNOWN_CONFIG;
     this.noteReferences({ kind: 'ServerConfig', ...this.serverConfig });
@@ -327,12 +349,28 @@ export class Server extends MlopsResource implements IServer {
 class ExternalServer extends ExternalResource implements IServer {
   readonly kind = 'Server' as const;
   readonly capabilities: readonly string[] | undefined;
-  readonly memoryBytes = undefined;
-  readonly overCommitPercentage = undefined;
-  readonly maxReplicaCount = undefined;
+  readonly memoryBytes: number | undefined;
+  readonly overCommitPercentage: number | undefined;
+  readonly maxReplicaCount: number | undefined;
 
   constructor(scope: Construct, id: string, name: string, attributes: ServerAttributes) {
     super(scope, id, 'Server', name);
     this.capabilities = attributes.capabilities;
+    this.memoryBytes = externalMemory(this, attributes.memory);
+    this.overCommitPercentage = checkCount(this, 'overCommitPercentage', attributes.overCommitPercentage)
+      ? attributes.overCommitPercentage
+      : undefined;
+    this.maxReplicaCount = checkCount(this, 'replicas', attributes.replicas, 1)
+      ? attributes.replicas
+      : undefined;
   }
+}
+
+function externalMemory(scope: Construct, memory: Memory | undefined): number | undefined {
+  if (memory === undefined) return undefined;
+  const text = renderMemory(memory);
+  const problem = memoryProblem(text);
+  if (!problem) return memoryBytes(memory);
+  addProblem(scope, { field: 'memory', value: text, message: problem, fix: `use ${QUANTITY_HINT}` });
+  return undefined;
 }

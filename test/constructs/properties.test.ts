@@ -19,9 +19,10 @@ const label = fc.stringMatching(/^[a-z]([-a-z0-9]{0,10}[a-z0-9])?$/);
 const tensor = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,8}$/);
 const joinType = fc.constantFrom(JoinType.INNER, JoinType.OUTER, JoinType.ANY);
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+// Small enough that all models fit the fleet together: 6 models × 2 replicas × 160Mi ≤ 2 × 1024Mi.
 const memoryText = fc.oneof(
-  fc.integer({ min: 1, max: 512 }).map((n) => `${n}Mi`),
-  fc.integer({ min: 1, max: 900 }).map((n) => `${n}M`),
+  fc.integer({ min: 1, max: 160 }).map((n) => `${n}Mi`),
+  fc.integer({ min: 1, max: 160 }).map((n) => `${n}M`),
   fc.integer({ min: 1, max: 1000 }).map((n) => `${n}Ki`),
 );
 

@@ -1,0 +1,118 @@
+/** The kind of every construct prop, for the run-time checks of `prop-types.ts`. */
+import type { PropTable } from './prop-types.ts';
+
+const SCALING: PropTable = { replicas: 'number', minReplicas: 'number', maxReplicas: 'number' };
+const TENSORS: PropTable = { inputs: 'strings', outputs: 'strings' };
+const TENSOR_MAP = { each: 'object' } as const;
+
+export const MODEL_PROPS: PropTable = {
+  name: 'string',
+  storageUri: 'string',
+  artifactVersion: 'number',
+  modelType: 'string',
+  schemaUri: 'string',
+  secret: { fields: { name: 'string' } },
+  requirements: 'strings',
+  memory: 'memory',
+  ...SCALING,
+  server: 'resource',
+  preloaded: 'boolean',
+  dedicated: 'boolean',
+  logger: { fields: { percent: 'number' } },
+  explainer: { fields: { type: 'string', target: 'resource' } },
+  llm: { fields: { target: 'resource' } },
+  parameters: 'string map',
+  cleanTopicsOnDelete: 'boolean',
+  tensors: { fields: TENSORS },
+};
+
+export const SERVER_PROPS: PropTable = {
+  name: 'string',
+  serverConfig: { fields: { name: 'string' } },
+  capabilities: 'strings',
+  extraCapabilities: 'strings',
+  memory: 'memory',
+  overCommitPercentage: 'number',
+  podSpec: 'object',
+  imageOverrides: { fields: { agent: 'object', rclone: 'object' } },
+  ...SCALING,
+  pvcRetention: { fields: { whenDeleted: 'string', whenScaled: 'string' } },
+  deploymentStrategy: {
+    fields: { type: 'string', maxSurge: 'number or string', maxUnavailable: 'number or string' },
+  },
+  disableAutoUpdate: 'boolean',
+};
+
+export const SERVER_CONFIG_PROPS: PropTable = {
+  name: 'string',
+  podSpec: 'object',
+  volumeClaimTemplates: { each: 'object' },
+  capabilities: 'strings',
+  inferenceContainer: 'string',
+};
+
+const STEP_OPTIONS: PropTable = {
+  inputs: 'list',
+  triggers: 'list',
+  tensorMap: TENSOR_MAP,
+  inputsJoinType: 'string',
+  triggersJoinType: 'string',
+  joinWindowMs: 'number',
+  batch: { fields: { size: 'number', windowMs: 'number', rolling: 'boolean' } },
+};
+
+export const PIPELINE_PROPS: PropTable = {
+  name: 'string',
+  steps: { each: { fields: { model: 'resource', ...STEP_OPTIONS }, required: ['model'] } },
+  input: {
+    fields: {
+      externalInputs: 'list',
+      externalTriggers: 'list',
+      joinType: 'string',
+      triggersJoinType: 'string',
+      joinWindowMs: 'number',
+      tensorMap: TENSOR_MAP,
+    },
+  },
+  output: { fields: { steps: 'list', stepsJoin: 'string', joinWindowMs: 'number', tensorMap: TENSOR_MAP } },
+  allowCycles: 'boolean',
+  maxStepRevisits: 'number',
+  cleanTopicsOnDelete: 'boolean',
+  inputTensors: 'strings',
+  tensors: { fields: TENSORS },
+};
+
+export const EXPERIMENT_PROPS: PropTable = {
+  name: 'string',
+  candidates: { each: { fields: { target: 'resource', weight: 'number' }, required: ['target'] } },
+  default: 'resource',
+  mirror: { fields: { target: 'resource', percent: 'number' }, required: ['target'] },
+};
+
+export const ENVIRONMENT_PROPS: PropTable = {
+  namespace: 'string',
+  labels: 'string map',
+  kafkaTopicPrefix: 'string',
+};
+
+export const RUNTIME_PROPS: PropTable = {
+  name: 'string',
+  image: 'string',
+  imagePullPolicy: 'string',
+  kafka: {
+    fields: {
+      bootstrapServers: 'strings',
+      topicPrefix: 'string',
+      partitions: 'number',
+      replicationFactor: 'number',
+      strimziTopics: { fields: { clusterName: 'string' } },
+    },
+  },
+  gateway: {
+    fields: { ...SCALING, targetCpuUtilization: 'number', resources: 'object' },
+  },
+  schedulerResources: 'object',
+  dataflow: { fields: { replicas: 'number', resources: 'object' } },
+  agentResources: 'object',
+  modelCache: { fields: { size: 'string', persistent: 'boolean', storageClassName: 'string' } },
+};
