@@ -1,7 +1,7 @@
 // Our validate checks as a cdk8s validation plugin: `cdk8s synth` loads the class named in a
 // `validations:` entry of cdk8s.yaml and calls validate() with the manifests it synthesized.
 // The cdk8s CLI's types are restated structurally so the package needs no cdk8s-cli at run time.
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { loadManifests } from './manifests.ts';
 import type { Finding } from './validate/findings.ts';
 
@@ -43,11 +43,15 @@ export class MlopsValidation {
     }
     // The output folder as a whole, as `mlops validate dist` reads it: each dist/<app>/ is then its own
     // set, so two environments declaring the same objects are not duplicates of each other.
-    const manifests = loadManifests([commonDirectory(context.manifests)]);
+    const root = commonDirectory(context.manifests);
+    const manifests = loadManifests([root]);
     // Loaded on demand, as `mlops validate` does: the schemas are large.
     const { validateManifests } = await import('./validate/validate.ts');
     const findings = validateManifests(manifests, this.props);
-    for (const finding of findings) context.report.addViolation(toViolation(finding));
+    // Files as cdk8s named them (relative to the working directory, or absolute), not to the root.
+    const shown = (file: string) =>
+      isAbsolute(context.manifests[0]) ? join(root, file) : relative(process.cwd(), join(root, file));
+    for (const f of findings) context.report.addViolation(toViolation({ ...f, file: shown(f.file) }));
     context.report.submit(findings.length === 0 ? 'success' : 'failure', {
       objects: String(manifests.length),
       findings: String(findings.length),
