@@ -1,8 +1,9 @@
 // Our validate checks as a cdk8s validation plugin: `cdk8s synth` loads the class named in a
 // `validations:` entry of cdk8s.yaml and calls validate() with the manifests it synthesized.
 // The cdk8s CLI's types are restated structurally so the package needs no cdk8s-cli at run time.
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { loadManifests } from './manifests.ts';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { parseManifests, setsOf } from './manifests.ts';
 import type { Finding } from './validate/findings.ts';
 
 /** The part of cdk8s-cli's `ValidationContext` the plugin uses. */
@@ -41,17 +42,19 @@ export class MlopsValidation {
       context.report.submit('success', { objects: '0', findings: '0' });
       return;
     }
-    // The output folder as a whole, as `mlops validate dist` reads it: each dist/<app>/ is then its own
-    // set, so two environments declaring the same objects are not duplicates of each other.
+    // App folders as `mlops validate dist` reads them: each dist/<app>/ its own set, so two
+    // environments declaring the same objects are not duplicates of each other. Only the files cdk8s
+    // lists: the folder also holds its construct-metadata.json.
     const root = commonDirectory(context.manifests);
-    const manifests = loadManifests([root]);
+    const names = context.manifests.map((f) => relative(root, resolve(f)).split(sep).join('/'));
+    const setOf = setsOf(names);
+    const manifests = context.manifests.flatMap((file, i) =>
+      parseManifests(readFileSync(file, 'utf8'), file, setOf(names[i])),
+    );
     // Loaded on demand, as `mlops validate` does: the schemas are large.
     const { validateManifests } = await import('./validate/validate.ts');
     const findings = validateManifests(manifests, this.props);
-    // Files as cdk8s named them (relative to the working directory, or absolute), not to the root.
-    const shown = (file: string) =>
-      isAbsolute(context.manifests[0]) ? join(root, file) : relative(process.cwd(), join(root, file));
-    for (const f of findings) context.report.addViolation(toViolation({ ...f, file: shown(f.file) }));
+    for (const f of findings) context.report.addViolation(toViolation(f));
     context.report.submit(findings.length === 0 ? 'success' : 'failure', {
       objects: String(manifests.length),
       findings: String(findings.length),
