@@ -68,3 +68,22 @@ it('reads app folders as separate sets, as mlops validate dist does', async () =
     ['schema/duplicate', 'give one of the objects another name, or remove one of them'],
   ]);
 });
+
+it('gives the fix a policy message states', async () => {
+  const pod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: shell
+  namespace: ml
+spec:
+  containers:
+    - name: shell
+      image: busybox:1.36
+`;
+  const { violations } = await validate({ 'dev/pod.yaml': pod });
+  const nonRoot = violations.find((v) => v.ruleName === 'policy/pss-run-as-non-root');
+  expect(nonRoot?.fix).toBe('set runAsNonRoot: true (pod or container securityContext)');
+  expect(nonRoot?.violatingResources[0].locations).toEqual([
+    'spec.containers[0].securityContext.runAsNonRoot',
+  ]);
+});
