@@ -11,6 +11,11 @@ interface CommandEntry {
 // Loading a command's module loads what it runs (cdk8s, kafkajs, ...), so only the invoked one is
 // loaded: `mlops --help` and every command start without the others' libraries.
 const COMMANDS: Record<string, CommandEntry> = {
+  init: {
+    summary:
+      'scaffold a repository: package.json, tsconfig.json, cdk8s.yaml, apps/, a README and a GitHub Actions workflow',
+    load: () => import('./init/command.ts'),
+  },
   synth: {
     summary: 'synthesize apps to YAML: every apps/<app>.ts to dist/<app>/ (or one app with --app)',
     load: () => import('./synth.ts'),

@@ -1,17 +1,12 @@
 // The package as a user gets it: packed, installed into a fresh project outside this repository
 // with its peers from the registry, type-checked strictly (no skipLibCheck), synthesized and validated
 // through the installed `mlops` bin.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { npmInstall, packInto, pkg, run as runIn } from './packed.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const pkg = JSON.parse(
-  execFileSync('node', ['-p', 'JSON.stringify(require("./package.json"))'], { cwd: ROOT, encoding: 'utf8' }),
-);
 const project = mkdtempSync(join(tmpdir(), 'mlops-package-'));
 
 const APP = `import { Size } from 'cdk8s';
@@ -33,15 +28,10 @@ new Experiment(prod, 'iris-ab', { candidates: [{ target: iris, weight: 90 }, { t
 app.synth();
 `;
 
-function run(command: string, args: string[], cwd = project) {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 240_000 });
-  return { status: r.status, stdout: r.stdout, output: `${r.stdout}${r.stderr}` };
-}
+const run = (command: string, args: string[]) => runIn(command, args, project);
 
 beforeAll(() => {
-  const packed = run('npm', ['pack', '--pack-destination', project], ROOT);
-  expect(packed.status, packed.output).toBe(0);
-  const tarball = packed.stdout.trim().split('\n').pop() as string;
+  const tarball = packInto(project);
   writeFileSync(
     join(project, 'package.json'),
     JSON.stringify({ name: 'user-app', private: true, type: 'module' }),
@@ -62,17 +52,8 @@ beforeAll(() => {
   );
   mkdirSync(join(project, 'apps'));
   writeFileSync(join(project, 'apps', 'prod.ts'), APP);
-  const peers = Object.entries(pkg.peerDependencies as Record<string, string>).map(([n, v]) => `${n}@${v}`);
-  const installed = run('npm', [
-    'install',
-    '--prefer-offline',
-    '--no-audit',
-    '--no-fund',
-    `./${tarball}`,
-    `typescript@${pkg.devDependencies.typescript}`,
-    ...peers,
-  ]);
-  expect(installed.status, installed.output).toBe(0);
+  const peers = Object.entries(pkg.peerDependencies).map(([n, v]) => `${n}@${v}`);
+  npmInstall(project, [`./${tarball}`, `typescript@${pkg.devDependencies.typescript}`, ...peers]);
 }, 600_000);
 
 afterAll(() => rmSync(project, { recursive: true, force: true }));
