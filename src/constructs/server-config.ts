@@ -144,7 +144,8 @@ export class ServerConfig extends MlopsResource implements IServerConfig {
     const { props, problems } = checkProps(untypedProps, SERVER_CONFIG_PROPS);
     super(scope, id, 'ServerConfig', props.name);
     reportProps(this, problems);
-    const spec = clonePodSpec(props.podSpec);
+    // A podSpec of the wrong kind was reported and left out: check the rest against an empty one.
+    const spec = clonePodSpec(props.podSpec ?? { containers: [] });
     const containers = spec.containers ?? [];
     if (containers.length === 0) {
       addProblem(this, {
