@@ -264,34 +264,12 @@ function checkToleration(scope: IConstruct, t: Toleration, i: number): void {
     );
 }
 
-/** JavaScript callers can pass anything: wrong shapes are findings, not TypeErrors. */
-function shapesOk(scope: IConstruct, s: ServerPodSettings): boolean {
-  const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const wrong: [string, unknown, string][] = [];
-  if (s.nodeSelector !== undefined && !isMap(s.nodeSelector))
-    wrong.push(['nodeSelector', s.nodeSelector, 'an object of label keys to values']);
-  if (s.tolerations !== undefined && !(Array.isArray(s.tolerations) && s.tolerations.every(isMap)))
-    wrong.push(['tolerations', s.tolerations, 'a list of tolerations']);
-  if (s.affinity !== undefined && !isMap(s.affinity))
-    wrong.push(['affinity', s.affinity, 'an Affinity object']);
-  for (const [field, value, expected] of wrong) {
-    addProblem(scope, {
-      field,
-      value: JSON.stringify(value),
-      message: `is not ${expected}`,
-      fix: `pass ${expected}`,
-    });
-  }
-  return wrong.length === 0;
-}
-
 /** Node selector, tolerations and affinity written into the pod spec; conflicts are findings. */
 export function applyScheduling(
   scope: IConstruct,
   s: ServerPodSettings,
   podSpec: ServerPodSpec | undefined,
 ): ServerPodSpec | undefined {
-  if (!shapesOk(scope, s)) return podSpec;
   let spec = podSpec;
   const edit = (fields: ServerPodSpec) => {
     spec = { ...(spec ?? {}), ...fields };

@@ -242,10 +242,10 @@ describe('Server pod props', () => {
   it('report wrong shapes from untyped callers instead of throwing', () => {
     const untyped = { gpu: 'one', nodeSelector: 'gpu', tolerations: { key: 'gpu' }, affinity: 1 } as unknown;
     expect(problems(app(untyped as Partial<ServerProps>))).toEqual([
-      'prod/s affinity: is not an Affinity object',
+      'prod/s affinity: must be an object, not a number',
       'prod/s gpu: is neither a count nor an extended resource',
-      'prod/s nodeSelector: is not an object of label keys to values',
-      'prod/s tolerations: is not a list of tolerations',
+      'prod/s nodeSelector: must be an object of string values, not a string',
+      'prod/s tolerations: must be a list, not an object',
     ]);
   });
 
