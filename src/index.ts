@@ -78,7 +78,7 @@ export {
   type ServerConfigProps,
   type VolumeClaimTemplate,
 } from './constructs/server-config.ts';
-export type { ExtendedResource } from './constructs/server-pod.ts';
+export type { ExtendedResource, ServerPodSettings } from './constructs/server-pod.ts';
 
 // Findings of the construct checks
 export {

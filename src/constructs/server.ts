@@ -4,7 +4,6 @@ import type { ServerSpec } from '../spec/types.ts';
 import { checkCount, checkScaling, compact } from './checks.ts';
 import type { IServer, IServerConfig } from './interfaces.ts';
 import {
-  type Affinity,
   AGENT_CONTAINER,
   type ContainerSpec,
   clonePodSpec,
@@ -13,13 +12,12 @@ import {
   OVERCOMMIT_ENV,
   type ServerPodSpec,
   setEnv,
-  type Toleration,
 } from './pod-spec.ts';
 import { SERVER_PROPS } from './prop-tables.ts';
 import { checkProps, reportProps } from './prop-types.ts';
 import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } from './quantity.ts';
 import { ExternalResource, MlopsResource } from './resource.ts';
-import { applyResources, applyScheduling, type ExtendedResource } from './server-pod.ts';
+import { applyResources, applyScheduling, type ServerPodSettings } from './server-pod.ts';
 import { addProblem } from './validation.ts';
 import { linkServer } from './workloads/registry.ts';
 import type { ServerWorkloadView } from './workloads/server-workloads.ts';
@@ -58,7 +56,7 @@ export interface DeploymentStrategy {
   readonly maxUnavailable?: number | string;
 }
 
-export interface ServerProps {
+export interface ServerProps extends ServerPodSettings {
   /**
    * `metadata.name`: a DNS-1123 label without dots.
    * @default - the construct id
@@ -76,51 +74,6 @@ export interface ServerProps {
    * @default - none
    */
   readonly extraCapabilities?: string[];
-  /**
-   * Memory of one replica: the inference container's memory request, which is what Seldon
-   * places models against (the server's capacity). A cdk8s `Size` or a Kubernetes quantity such
-   * as `4Gi`. `memoryLimit` caps the container; models are placed against this request only.
-   * @default - the configuration's request (1G for the built-in ones)
-   */
-  readonly memory?: Memory;
-  /**
-   * Memory limit of the inference container; at least `memory`.
-   * @default - the configuration's limit; on the runtime target a quarter above `memory`
-   */
-  readonly memoryLimit?: Memory;
-  /**
-   * CPU request of the inference container, in cores: a number or a quantity such as `500m`.
-   * @default - the configuration's request; on the runtime target 1 (or `cpuLimit` if lower)
-   */
-  readonly cpu?: number | string;
-  /**
-   * CPU limit of the inference container; at least `cpu`.
-   * @default - the configuration's limit; on the runtime target 2 (or `cpu` if higher)
-   */
-  readonly cpuLimit?: number | string;
-  /**
-   * Accelerators per replica, set as a limit of the inference container: a count of
-   * `nvidia.com/gpu`, or any extended resource such as `{ resource: 'amd.com/gpu', count: 1 }`.
-   * @default - none
-   */
-  readonly gpu?: number | ExtendedResource;
-  /**
-   * Node labels the replicas must run on, e.g. `{ 'node.example.com/pool': 'gpu' }`; merged
-   * with `podSpec.nodeSelector`.
-   * @default - any node
-   */
-  readonly nodeSelector?: Record<string, string>;
-  /**
-   * Taints the replicas tolerate (GPU nodes are often tainted); added to `podSpec.tolerations`.
-   * @default - none
-   */
-  readonly tolerations?: Toleration[];
-  /**
-   * Node and pod (anti-)affinity of the replicas. On the runtime target, kinds left unset keep
-   * the default spreading of replicas over nodes.
-   * @default - none; on the runtime target, replicas prefer different nodes
-   */
-  readonly affinity?: Affinity;
   /**
    * How much more memory than `memory` loaded models may claim, in percent (evicted models
    * reload on demand). Written to the agent container's `SELDON_OVERCOMMIT_PERCENTAGE`.
