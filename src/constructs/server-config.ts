@@ -1,5 +1,6 @@
 /** Server configurations: the pod template servers are built from. */
 import type { Construct } from 'constructs';
+import { EXPLAINER_CAPABILITY } from '../spec/rules.ts';
 import type { ServerConfigSpec } from '../spec/types.ts';
 import type { IServerConfig } from './interfaces.ts';
 import {
@@ -97,7 +98,7 @@ export class ServerConfig extends MlopsResource implements IServerConfig {
   static readonly MLSERVER: IServerConfig = builtIn('mlserver', [
     'mlserver',
     'alibi-detect',
-    'alibi-explain',
+    EXPLAINER_CAPABILITY,
     'huggingface',
     'lightgbm',
     'mlflow',

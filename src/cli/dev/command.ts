@@ -31,7 +31,6 @@ interface DevOptions {
 }
 
 const RUNTIME_BIN = fileURLToPath(new URL('../../../bin/mlops-runtime.js', import.meta.url));
-const DEFAULT_GATEWAY_PORT = PORTS.gatewayHttp;
 const MLSERVER_STARTUP_MS = 120_000;
 
 export function register(program: Command): void {
@@ -48,7 +47,7 @@ export function register(program: Command): void {
       'run pipelines on this Kafka (default: $MLOPS_KAFKA_BROKERS, else an in-process bus)',
     )
     .option('--topic-prefix <prefix>', 'Kafka topic prefix', DEFAULT_NAMING.prefix)
-    .option('--port <n>', `gateway REST port (default ${DEFAULT_GATEWAY_PORT}, or a free one when taken)`)
+    .option('--port <n>', `gateway REST port (default ${PORTS.gatewayHttp}, or a free one when taken)`)
     .option(
       '--work-dir <dir>',
       'keep model caches and repositories here (default: a temporary folder, removed on exit)',
@@ -138,7 +137,7 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
     !(Number.isInteger(gatewayPort) && gatewayPort > 0 && gatewayPort < 65536)
   ) {
     throw new CliError(
-      `dev: --port "${opts.port}" is not a TCP port; use e.g. --port ${DEFAULT_GATEWAY_PORT}`,
+      `dev: --port "${opts.port}" is not a TCP port; use e.g. --port ${PORTS.gatewayHttp}`,
       2,
     );
   }
@@ -220,7 +219,7 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
   const runtime = (name: string, argv: string[], env?: NodeJS.ProcessEnv) =>
     run.supervisor.start({ name, command: process.execPath, args: [RUNTIME_BIN, ...argv], env });
   const [schedPort, healthPort, gwGrpc, pgHttp, pgGrpc] = await freePorts(5);
-  const gwHttp = ctx.gatewayPort ?? (await freePort(DEFAULT_GATEWAY_PORT));
+  const gwHttp = ctx.gatewayPort ?? (await freePort(PORTS.gatewayHttp));
 
   const scheduler = runtime(
     'scheduler',

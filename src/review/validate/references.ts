@@ -9,9 +9,6 @@ import type { ExperimentSpec, KubeObject, PipelineSpec } from '../../spec/types.
 import type { Manifest } from '../manifests.ts';
 import type { Finding } from './findings.ts';
 
-/** Annotation listing names declared outside this set (comma-separated, `name` or `Kind/name`). */
-export const EXTERNAL_ANNOTATION = EXTERNAL_REFERENCES_ANNOTATION;
-
 /** Server configs that a Seldon Core 2 installation ships; a Server may name them without declaring them. */
 export const INSTALLED_SERVER_CONFIGS = ['mlserver', 'triton'];
 
@@ -54,7 +51,7 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
     if (!isMlopsApiVersion(o.apiVersion)) continue;
     const ns = o.metadata.namespace ?? '';
     const local = new Set(
-      (o.metadata.annotations?.[EXTERNAL_ANNOTATION] ?? '')
+      (o.metadata.annotations?.[EXTERNAL_REFERENCES_ANNOTATION] ?? '')
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
@@ -81,7 +78,7 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
       report(
         path,
         `missing-${kind.toLowerCase()}`,
-        `${what} ${kind} "${name}" is not in this set${ns ? ` (namespace ${ns})` : ''}; add it, or mark it declared elsewhere with --external ${kind}/${name} or the ${EXTERNAL_ANNOTATION} annotation`,
+        `${what} ${kind} "${name}" is not in this set${ns ? ` (namespace ${ns})` : ''}; add it, or mark it declared elsewhere with --external ${kind}/${name} or the ${EXTERNAL_REFERENCES_ANNOTATION} annotation`,
       );
     };
     for (const r of index.get(o) ?? []) {
