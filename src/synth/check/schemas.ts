@@ -5,8 +5,7 @@ import { validateAgainstCrd } from '../../spec/crd-check.ts';
 import { strictSchema } from '../../spec/crd-schemas.ts';
 import { isMlopsApiVersion, isMlopsObject } from '../../spec/objects.ts';
 import { API_VERSION, type KubeObject, MLOPS_KINDS } from '../../spec/types.ts';
-import type { Manifest } from '../manifests.ts';
-import { type Finding, pointerToPath } from './findings.ts';
+import { type CheckedObject, type Finding, pointerToPath } from './findings.ts';
 import { checkKubeObject } from './kube-schema.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -16,10 +15,10 @@ export interface SchemaOptions {
   ignoreMissingSchemas?: boolean;
 }
 
-export function checkSchemas(manifests: Manifest[], options: SchemaOptions = {}): Finding[] {
+export function checkSchemas(objects: CheckedObject[], options: SchemaOptions = {}): Finding[] {
   const findings: Finding[] = [];
-  const crdValidators = validatorsFromCrds(manifests.map((m) => m.object));
-  for (const m of manifests) {
+  const crdValidators = validatorsFromCrds(objects.map((m) => m.object));
+  for (const m of objects) {
     const o = m.object;
     const object = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
     const report = (path: string, check: string, message: string) =>
