@@ -1,9 +1,11 @@
-// Schema checks for every object: our CRDs for mlops kinds (strict), the CRDs found in the set
-// for other custom resources (strict), Kubernetes OpenAPI models for built-in kinds.
+// Schema checks for every object: our CRDs for mlops kinds (strict), for other custom resources
+// the CRDs found in the set or the schemas we ship (Strimzi KafkaTopic), both strict, and
+// Kubernetes OpenAPI models for built-in kinds.
 import { Ajv, type ValidateFunction } from 'ajv';
 import { validateAgainstCrd } from '../../spec/crd-check.ts';
 import { strictSchema } from '../../spec/crd-schemas.ts';
 import { isMlopsApiVersion, isMlopsObject } from '../../spec/objects.ts';
+import { THIRD_PARTY_SCHEMAS } from '../../spec/third-party-schemas.ts';
 import { API_VERSION, type KubeObject, MLOPS_KINDS } from '../../spec/types.ts';
 import { type CheckedObject, type Finding, pointerToPath } from './findings.ts';
 import { checkKubeObject } from './kube-schema.ts';
@@ -78,15 +80,17 @@ function withoutMetadata(o: KubeObject): KubeObject {
   return { ...o, metadata: { name: o.metadata.name } };
 }
 
-/** Strict validators for the custom resources whose definitions are part of the set. */
+/**
+ * Strict validators for custom resources other than ours: those whose definitions are part of
+ * the set, and the other projects' resources synthesis emits (a definition in the set wins).
+ */
 function validatorsFromCrds(objects: KubeObject[]): Map<string, ValidateFunction> {
-  const out = new Map<string, ValidateFunction>();
+  const out = new Map(thirdPartyValidators());
   const crds = objects.filter(
     (o) => o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/'),
   );
   if (crds.length === 0) return out;
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  ajv.addFormat('int32', true).addFormat('int64', true).addFormat('date-time', true).addFormat('byte', true);
+  const ajv = newAjv();
   for (const crd of crds) {
     const spec = (crd.spec ?? {}) as {
       group?: string;
@@ -96,24 +100,46 @@ function validatorsFromCrds(objects: KubeObject[]): Map<string, ValidateFunction
     for (const v of spec.versions ?? []) {
       const schema = v.schema?.openAPIV3Schema;
       if (!schema || !spec.group || !spec.names?.kind) continue;
-      // apiVersion, kind and metadata are implicit in every custom resource.
-      const implicit = {
-        apiVersion: { type: 'string' },
-        kind: { type: 'string' },
-        metadata: { type: 'object' },
-      };
-      const closed = strictSchema({
-        ...schema,
-        properties: { ...((schema.properties as object) ?? {}), ...implicit },
-      });
       try {
-        out.set(`${spec.group}/${v.name}/${spec.names.kind}`, ajv.compile(closed as object));
+        out.set(`${spec.group}/${v.name}/${spec.names.kind}`, compileResource(ajv, schema));
       } catch {
         // An invalid schema is reported by the CRD's own schema check.
       }
     }
   }
   return out;
+}
+
+let thirdParty: Map<string, ValidateFunction> | undefined;
+
+function thirdPartyValidators(): Map<string, ValidateFunction> {
+  if (!thirdParty) {
+    const ajv = newAjv();
+    thirdParty = new Map(
+      THIRD_PARTY_SCHEMAS.map((s) => [`${s.apiVersion}/${s.kind}`, compileResource(ajv, s.schema)]),
+    );
+  }
+  return thirdParty;
+}
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('int32', true).addFormat('int64', true).addFormat('date-time', true).addFormat('byte', true);
+  return ajv;
+}
+
+/** A custom resource's schema, closed, with the implicit apiVersion, kind and metadata. */
+function compileResource(ajv: Ajv, schema: Record<string, unknown>): ValidateFunction {
+  const implicit = {
+    apiVersion: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: { type: 'object' },
+  };
+  const closed = strictSchema({
+    ...schema,
+    properties: { ...((schema.properties as object) ?? {}), ...implicit },
+  });
+  return ajv.compile(closed as object);
 }
 
 const unknownField = (name: string) => `unknown field "${name}"; the API server would drop it`;
