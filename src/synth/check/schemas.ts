@@ -8,7 +8,7 @@ import { isMlopsApiVersion, isMlopsObject } from '../../spec/objects.ts';
 import { THIRD_PARTY_SCHEMAS } from '../../spec/third-party-schemas.ts';
 import { API_VERSION, type KubeObject, MLOPS_KINDS } from '../../spec/types.ts';
 import { type CheckedObject, type Finding, pointerToPath } from './findings.ts';
-import { checkKubeObject } from './kube-schema.ts';
+import { checkEmbedded, checkKubeObject, type SchemaIssue } from './kube-schema.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -42,11 +42,18 @@ export function checkSchemas(objects: CheckedObject[], options: SchemaOptions = 
           `"${o.metadata.name}" is not a DNS-1123 label (lower-case letters, digits and '-', no dots, at most 63 characters)`,
         );
       }
+      const reported = new Set<string>();
       for (const v of validateAgainstCrd(o)) {
         const extra = /^must NOT have additional properties '(.+)'$/.exec(v.message)?.[1];
-        if (extra) report(joinPath(pointerToPath(v.pointer), extra), 'unknown-field', unknownField(extra));
-        else report(pointerToPath(v.pointer), 'crd', v.message);
+        const [path, check] = extra
+          ? [joinPath(pointerToPath(v.pointer), extra), 'unknown-field']
+          : [pointerToPath(v.pointer), 'crd'];
+        reported.add(path);
+        report(path, check, extra ? unknownField(extra) : v.message);
       }
+      // Below the fields our CRDs declare, embedded pod specs are checked as Kubernetes would.
+      for (const i of embeddedIssues(o))
+        if (!reported.has(i.path)) report(i.path, i.check, i.message);
       continue;
     }
     const crd = crdValidators.get(`${o.apiVersion}/${o.kind}`);
@@ -74,6 +81,23 @@ export function checkSchemas(objects: CheckedObject[], options: SchemaOptions = 
     }
   }
   return findings;
+}
+
+/** Kubernetes structures inside mlops objects: pod specs and container overrides. */
+function embeddedIssues(o: KubeObject): SchemaIssue[] {
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  if (o.kind === 'ServerConfig' && spec.podSpec !== undefined)
+    return checkEmbedded(spec.podSpec, 'V1PodSpec', 'spec.podSpec', false);
+  if (o.kind !== 'Server') return [];
+  // A Server's pod spec and image overrides are merged over its configuration's: parts only.
+  const issues =
+    spec.podSpec === undefined ? [] : checkEmbedded(spec.podSpec, 'V1PodSpec', 'spec.podSpec', true);
+  const overrides = (spec.imageOverrides ?? {}) as Record<string, unknown>;
+  for (const name of ['agent', 'rclone']) {
+    if (overrides[name] !== undefined)
+      issues.push(...checkEmbedded(overrides[name], 'V1Container', `spec.imageOverrides.${name}`, true));
+  }
+  return issues;
 }
 
 function withoutMetadata(o: KubeObject): KubeObject {
