@@ -52,8 +52,9 @@ export function checkSchemas(objects: CheckedObject[], options: SchemaOptions = 
         report(path, check, extra ? unknownField(extra) : v.message);
       }
       // Below the fields our CRDs declare, embedded pod specs are checked as Kubernetes would.
-      for (const i of embeddedIssues(o))
+      for (const i of embeddedIssues(o)) {
         if (!reported.has(i.path)) report(i.path, i.check, i.message);
+      }
       continue;
     }
     const crd = crdValidators.get(`${o.apiVersion}/${o.kind}`);
