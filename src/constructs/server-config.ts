@@ -18,6 +18,7 @@ import { checkProps, reportProps } from './prop-types.ts';
 import { memoryBytes } from './quantity.ts';
 import { MlopsResource } from './resource.ts';
 import { addProblem } from './validation.ts';
+import { hardenPodSpec } from './workloads/pod-merge.ts';
 
 export interface VolumeClaimTemplate {
   readonly name: string;
@@ -31,7 +32,12 @@ export interface ServerConfigProps {
    * @default - the construct id
    */
   readonly name?: string;
-  /** Pod template of every server using this configuration (at least one container). */
+  /**
+   * Pod template of every server using this configuration (at least one container). What the
+   * restricted Pod Security Standard requires and it leaves out is filled in when synthesized:
+   * `runAsNonRoot: true` and a `RuntimeDefault` seccomp profile for the pod, and for each
+   * container `allowPrivilegeEscalation: false` and `capabilities.drop: [ALL]`.
+   */
   readonly podSpec: PodSpec;
   /**
    * Persistent volumes of each server replica (e.g. the model cache).
@@ -203,7 +209,9 @@ export class ServerConfig extends MlopsResource implements IServerConfig {
   }
 
   protected renderSpec(): Record<string, unknown> {
-    const spec: ServerConfigSpec = { podSpec: this.podSpec as Record<string, unknown> };
+    // Seldon builds every server pod from this template: it meets the restricted Pod Security
+    // Standard the way the runtime's server StatefulSets do, whatever the app left out.
+    const spec: ServerConfigSpec = { podSpec: hardenPodSpec(this.podSpec) };
     if (this.volumeClaimTemplates?.length) spec.volumeClaimTemplates = this.volumeClaimTemplates;
     return spec as unknown as Record<string, unknown>;
   }

@@ -2,6 +2,8 @@ import type { App } from 'cdk8s';
 import { formatFindings, type ValidationFinding } from '../constructs/validation.ts';
 import { customResourceDefinitions } from '../spec/crd-schemas.ts';
 import { isMlopsApiVersion } from '../spec/objects.ts';
+import type { KubeObject } from '../spec/types.ts';
+import { checkOutput, toValidationFinding } from './check/check-output.ts';
 import { CRDS_FILE, isCustomResourceDefinition, type Manifest, objectFileName } from './layout.ts';
 import type { SynthFiles } from './output.ts';
 import { type RenderedObject, renderObjects } from './render.ts';
@@ -57,6 +59,8 @@ export function synthesizeApp(app: App, options: SynthOptions = {}): SynthFiles 
     else taken.set(key, object);
   }
   if (clashes.length > 0) throw new SynthError(clashes);
+  const refused = outputFindings(crds, byFile);
+  if (refused.length > 0) throw new SynthError(refused);
 
   const files = new Map<string, string>();
   const manifestOf = (key: string, from: Map<string, RenderedObject>) =>
@@ -65,6 +69,24 @@ export function synthesizeApp(app: App, options: SynthOptions = {}): SynthFiles 
     files.set(CRDS_FILE, toYaml(...[...crds.keys()].sort(compare).map((k) => manifestOf(k, crds))));
   for (const name of [...byFile.keys()].sort(compare)) files.set(name, toYaml(manifestOf(name, byFile)));
   return files;
+}
+
+/** What `mlops validate` would report on the output folder, as synthesis findings. */
+function outputFindings(
+  crds: Map<string, RenderedObject>,
+  byFile: Map<string, RenderedObject>,
+): ValidationFinding[] {
+  const written = [
+    ...[...crds.values()].map((o) => ({ file: CRDS_FILE, object: o.manifest as KubeObject, path: o.path })),
+    ...[...byFile].map(([file, o]) => ({ file, object: o.manifest as KubeObject, path: o.path })),
+  ];
+  // A finding names its object as `Kind namespace/name` in its file.
+  const key = (file: string, o: KubeObject) =>
+    `${file} ${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+  const pathOf = new Map(written.map((w) => [key(w.file, w.object), w.path]));
+  return checkOutput(written).map((f) =>
+    toValidationFinding(f, pathOf.get(`${f.file} ${f.object}`) ?? f.file),
+  );
 }
 
 /** Our CRDs, except any the app declares itself (an app's own definition wins). */

@@ -179,6 +179,26 @@ describe('mlops synth errors', () => {
     expect(p.list('dist/staging')).toHaveLength(2);
   });
 
+  it('refuses output that mlops validate would report, with object, field and fix, and writes nothing', () => {
+    const p = project();
+    p.mlops('synth');
+    const before = snapshot(p, 'dist/prod');
+    const pinned =
+      "new ApiObject(chart, 'pinned', { apiVersion: 'mlops.seldon.io/v1alpha1', kind: 'Model', metadata: { name: 'pinned' }, spec: { storageUri: 'gs://m', server: 'nope' } });";
+    p.write('apps/prod.ts', appSource(`${models('prod', 'iris')}\n${pinned}`));
+    const run = p.mlops('synth');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(
+      /prod\/pinned\n {2}field: {3}spec\.server\n {2}problem: Model prod\/pinned \(mlops\.seldon\.io_Model_prod_pinned\.yaml\): pinned to Server "nope" is not in this set.*\n {2}fix: {5}add it, or mark it declared elsewhere/,
+    );
+    expect(run.stderr).toContain('Nothing was written.');
+    expect(snapshot(p, 'dist/prod')).toEqual(before);
+    // What synthesis accepts, validate accepts.
+    const valid = p.mlops('validate', 'dist');
+    expect(valid.stdout).toContain('no findings');
+    expect(valid.status).toBe(0);
+  });
+
   it('shows stack traces only with --verbose', () => {
     const p = project().write('apps/staging.ts', appSource("throw new Error('staging is broken');"));
     const run = p.mlops('--verbose', 'synth');

@@ -43,6 +43,7 @@ describe('ServerConfig', () => {
     expect(spec.podSpec.containers[1]).toEqual({
       name: 'agent',
       image: 'agent:1',
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
       env: [
         { name: 'SELDON_OVERCOMMIT_PERCENTAGE', value: '30' },
         { name: 'SELDON_SERVER_CAPABILITIES', value: 'vllm,llm' },
@@ -50,6 +51,33 @@ describe('ServerConfig', () => {
     });
     expect(spec.volumeClaimTemplates).toEqual([{ name: 'models', spec: { accessModes: ['ReadWriteOnce'] } }]);
     expect(config.capabilities).toEqual(['vllm', 'llm']);
+  });
+
+  it('writes its pod spec hardened to the restricted Pod Security Standard, keeping what it declares', () => {
+    const { env } = setup();
+    const spec = podSpec();
+    new ServerConfig(env, 'vllm', {
+      podSpec: {
+        ...spec,
+        securityContext: { runAsUser: 1000 },
+        initContainers: [
+          { name: 'fetch', image: 'fetch:1', securityContext: { readOnlyRootFilesystem: true } },
+        ],
+      },
+    });
+    const pod = synthOne(env, 'ServerConfig', 'vllm').spec.podSpec;
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+    expect(pod.containers.map((c: { securityContext: unknown }) => c.securityContext)).toEqual([
+      restricted,
+      restricted,
+      restricted,
+    ]);
+    expect(pod.initContainers[0].securityContext).toEqual({ ...restricted, readOnlyRootFilesystem: true });
   });
 
   it('derives the inference container, capacity and over-commit from the pod spec', () => {

@@ -37,6 +37,20 @@ describe('MlopsApp', () => {
     expect(readdirSync(outdir).sort()).toEqual(['00-crds.yaml', 'core_ConfigMap_prod_cfg.yaml']);
   });
 
+  it('synth() refuses, writing nothing, what mlops validate would report on its output', () => {
+    const outdir = join(tempDir(), 'out');
+    const app = new MlopsApp({ outdir });
+    const chart = new Chart(app, 'prod', { namespace: 'prod' });
+    new ApiObject(chart, 'web', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web' },
+      spec: { containers: [{ name: 'web', image: 'nginx:1.27', imagePullPolicyy: 'Always' }] },
+    });
+    expect(() => app.synth()).toThrow(/unknown field "imagePullPolicyy"/);
+    expect(() => readdirSync(outdir)).toThrow(/ENOENT/);
+  });
+
   it('synth() throws every problem at once and writes nothing when the app is invalid', () => {
     const outdir = join(tempDir(), 'out');
     const app = new MlopsApp({ outdir });

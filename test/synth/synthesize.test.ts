@@ -89,12 +89,17 @@ describe('synthesizeApp', () => {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
       metadata: { name: 'models.mlops.seldon.io' },
-      spec: { group: 'mine' },
+      spec: {
+        group: 'mine',
+        names: { kind: 'Model', plural: 'models' },
+        scope: 'Namespaced',
+        versions: [{ name: 'v1', served: true, storage: true }],
+      },
     };
     new ApiObject(Chart.of(app.node.findChild('prod')), 'crd', own);
     const docs = parseAllDocuments(synthesizeApp(app).get('00-crds.yaml') as string).map((d) => d.toJSON());
     expect(docs).toHaveLength(5);
-    expect(docs.find((d) => d.metadata.name === 'models.mlops.seldon.io').spec).toEqual({ group: 'mine' });
+    expect(docs.find((d) => d.metadata.name === 'models.mlops.seldon.io').spec).toEqual(own.spec);
   });
 
   it('the seldon target keeps only mlops.seldon.io resources and no CRDs', () => {

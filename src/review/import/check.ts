@@ -4,9 +4,9 @@ import { validateAgainstCrd } from '../../spec/crd-check.ts';
 import { isMlopsObject } from '../../spec/objects.ts';
 import { wellFormedPipelineRef, wellFormedStepRef } from '../../spec/references.ts';
 import { API_VERSION, type ExperimentSpec, type KubeObject, type PipelineSpec } from '../../spec/types.ts';
+import { pointerToPath } from '../../synth/check/findings.ts';
 import { describeId, identityKey } from '../identity.ts';
 import type { Manifest } from '../manifests.ts';
-import { pointerToPath } from '../validate/findings.ts';
 
 export class ImportError extends Error {
   override name = 'ImportError';

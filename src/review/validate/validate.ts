@@ -1,11 +1,12 @@
 // `mlops validate`: schemas, references and policy over a set of manifests, no cluster needed.
 // References resolve within one set (one app folder of a synth output).
+
+import { compareFindings, type Finding } from '../../synth/check/findings.ts';
+import { checkPolicy } from '../../synth/check/policy.ts';
+import { checkReferences } from '../../synth/check/references.ts';
+import { checkSchemas } from '../../synth/check/schemas.ts';
 import { describeId, identityKey } from '../identity.ts';
 import type { Manifest } from '../manifests.ts';
-import { compareFindings, type Finding } from './findings.ts';
-import { checkPolicy } from './policy.ts';
-import { checkReferences } from './references.ts';
-import { checkSchemas } from './schemas.ts';
 
 export interface ValidateOptions {
   external?: string[];

@@ -65,14 +65,31 @@ export function checkKubeObject(o: KubeObject): SchemaIssue[] | undefined {
   const model = modelFor(o.apiVersion, o.kind);
   if (!model) return undefined;
   const issues: SchemaIssue[] = [];
-  checkModel(o, model, '', issues);
+  checkModel(o, model, '', issues, true);
+  return issues;
+}
+
+/**
+ * A Kubernetes structure embedded in another object (a pod spec inside a custom resource)
+ * checked against its model, e.g. `V1PodSpec`; `partial` for overrides merged over a full one,
+ * which may leave required fields out.
+ */
+export function checkEmbedded(value: unknown, model: string, path: string, partial: boolean): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  checkModel(value, model, path, issues, !partial);
   return issues;
 }
 
 const join2 = (path: string, key: string) =>
   /^[A-Za-z_$][\w$-]*$/.test(key) ? (path ? `${path}.${key}` : key) : `${path}[${JSON.stringify(key)}]`;
 
-function checkModel(value: unknown, model: string, path: string, issues: SchemaIssue[]): void {
+function checkModel(
+  value: unknown,
+  model: string,
+  path: string,
+  issues: SchemaIssue[],
+  required: boolean,
+): void {
   const cls = models[model];
   if (!cls) return;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -98,8 +115,9 @@ function checkModel(value: unknown, model: string, path: string, issues: SchemaI
       continue;
     }
     if (v === null) continue;
-    checkType(v, attr.type, attr.format, join2(path, key), key, issues);
+    checkType(v, attr.type, attr.format, join2(path, key), key, issues, required);
   }
+  if (!required) return;
   for (const r of requiredOf(model)) {
     if (obj[r] === undefined)
       issues.push({
@@ -117,6 +135,7 @@ function checkType(
   path: string,
   key: string,
   issues: SchemaIssue[],
+  required: boolean,
 ): void {
   const wrong = (what: string): void => {
     issues.push({ path, check: 'wrong-type', message: `expected ${what}, got ${describe(v)}` });
@@ -128,7 +147,7 @@ function checkType(
       return;
     }
     v.forEach((x, i) => {
-      if (x !== null) checkType(x, arr[1], format, `${path}[${i}]`, key, issues);
+      if (x !== null) checkType(x, arr[1], format, `${path}[${i}]`, key, issues, required);
     });
     return;
   }
@@ -140,7 +159,7 @@ function checkType(
     }
     const inner = QUANTITY_MAPS.has(key) && map[1] === 'string' ? 'IntOrString' : map[1];
     for (const [k, x] of Object.entries(v as object))
-      if (x !== null) checkType(x, inner, '', join2(path, k), k, issues);
+      if (x !== null) checkType(x, inner, '', join2(path, k), k, issues, required);
     return;
   }
   switch (type) {
@@ -163,7 +182,7 @@ function checkType(
         wrong('an integer or a string');
       return;
     default:
-      checkModel(v, type, path, issues);
+      checkModel(v, type, path, issues, required);
   }
 }
 

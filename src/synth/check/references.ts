@@ -6,8 +6,7 @@ import { isMlopsApiVersion } from '../../spec/objects.ts';
 import { indexReferences, type ReferenceRole } from '../../spec/reference-index.ts';
 import { referenceHead } from '../../spec/references.ts';
 import type { ExperimentSpec, KubeObject, PipelineSpec } from '../../spec/types.ts';
-import type { Manifest } from '../manifests.ts';
-import type { Finding } from './findings.ts';
+import type { CheckedObject, Finding } from './findings.ts';
 
 /** Server configs that a Seldon Core 2 installation ships; a Server may name them without declaring them. */
 export const INSTALLED_SERVER_CONFIGS = ['mlserver', 'triton'];
@@ -31,11 +30,11 @@ const NEEDS: Partial<Record<ReferenceRole, string>> = {
   llm: 'uses',
 };
 
-export function checkReferences(manifests: Manifest[], options: ReferenceOptions = {}): Finding[] {
+export function checkReferences(objects: CheckedObject[], options: ReferenceOptions = {}): Finding[] {
   const findings: Finding[] = [];
   const names = new Map<string, Set<string>>(); // kind → "ns/name"
   const anyNs = new Map<string, Set<string>>(); // kind → name
-  for (const { object: o } of manifests) {
+  for (const { object: o } of objects) {
     if (!isMlopsApiVersion(o.apiVersion)) continue;
     const ns = o.metadata.namespace ?? '';
     if (!names.has(o.kind)) names.set(o.kind, new Set());
@@ -43,10 +42,10 @@ export function checkReferences(manifests: Manifest[], options: ReferenceOptions
     names.get(o.kind)?.add(`${ns}/${o.metadata.name}`);
     anyNs.get(o.kind)?.add(o.metadata.name);
   }
-  const index = indexReferences(manifests.map((m) => m.object));
+  const index = indexReferences(objects.map((m) => m.object));
   const globalExternal = new Set(options.external ?? []);
 
-  for (const m of manifests) {
+  for (const m of objects) {
     const o = m.object;
     if (!isMlopsApiVersion(o.apiVersion)) continue;
     const ns = o.metadata.namespace ?? '';

@@ -1,13 +1,14 @@
-// Schema checks for every object: our CRDs for mlops kinds (strict), the CRDs found in the set
-// for other custom resources (strict), Kubernetes OpenAPI models for built-in kinds.
+// Schema checks for every object: our CRDs for mlops kinds (strict), for other custom resources
+// the CRDs found in the set or the schemas we ship (Strimzi KafkaTopic), both strict, and
+// Kubernetes OpenAPI models for built-in kinds.
 import { Ajv, type ValidateFunction } from 'ajv';
 import { validateAgainstCrd } from '../../spec/crd-check.ts';
 import { strictSchema } from '../../spec/crd-schemas.ts';
 import { isMlopsApiVersion, isMlopsObject } from '../../spec/objects.ts';
+import { THIRD_PARTY_SCHEMAS } from '../../spec/third-party-schemas.ts';
 import { API_VERSION, type KubeObject, MLOPS_KINDS } from '../../spec/types.ts';
-import type { Manifest } from '../manifests.ts';
-import { type Finding, pointerToPath } from './findings.ts';
-import { checkKubeObject } from './kube-schema.ts';
+import { type CheckedObject, type Finding, pointerToPath } from './findings.ts';
+import { checkEmbedded, checkKubeObject, type SchemaIssue } from './kube-schema.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -16,10 +17,10 @@ export interface SchemaOptions {
   ignoreMissingSchemas?: boolean;
 }
 
-export function checkSchemas(manifests: Manifest[], options: SchemaOptions = {}): Finding[] {
+export function checkSchemas(objects: CheckedObject[], options: SchemaOptions = {}): Finding[] {
   const findings: Finding[] = [];
-  const crdValidators = validatorsFromCrds(manifests.map((m) => m.object));
-  for (const m of manifests) {
+  const crdValidators = validatorsFromCrds(objects.map((m) => m.object));
+  for (const m of objects) {
     const o = m.object;
     const object = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
     const report = (path: string, check: string, message: string) =>
@@ -41,10 +42,18 @@ export function checkSchemas(manifests: Manifest[], options: SchemaOptions = {})
           `"${o.metadata.name}" is not a DNS-1123 label (lower-case letters, digits and '-', no dots, at most 63 characters)`,
         );
       }
+      const reported = new Set<string>();
       for (const v of validateAgainstCrd(o)) {
         const extra = /^must NOT have additional properties '(.+)'$/.exec(v.message)?.[1];
-        if (extra) report(joinPath(pointerToPath(v.pointer), extra), 'unknown-field', unknownField(extra));
-        else report(pointerToPath(v.pointer), 'crd', v.message);
+        const [path, check] = extra
+          ? [joinPath(pointerToPath(v.pointer), extra), 'unknown-field']
+          : [pointerToPath(v.pointer), 'crd'];
+        reported.add(path);
+        report(path, check, extra ? unknownField(extra) : v.message);
+      }
+      // Below the fields our CRDs declare, embedded pod specs are checked as Kubernetes would.
+      for (const i of embeddedIssues(o)) {
+        if (!reported.has(i.path)) report(i.path, i.check, i.message);
       }
       continue;
     }
@@ -75,19 +84,38 @@ export function checkSchemas(manifests: Manifest[], options: SchemaOptions = {})
   return findings;
 }
 
+/** Kubernetes structures inside mlops objects: pod specs and container overrides. */
+function embeddedIssues(o: KubeObject): SchemaIssue[] {
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  if (o.kind === 'ServerConfig' && spec.podSpec !== undefined)
+    return checkEmbedded(spec.podSpec, 'V1PodSpec', 'spec.podSpec', false);
+  if (o.kind !== 'Server') return [];
+  // A Server's pod spec and image overrides are merged over its configuration's: parts only.
+  const issues =
+    spec.podSpec === undefined ? [] : checkEmbedded(spec.podSpec, 'V1PodSpec', 'spec.podSpec', true);
+  const overrides = (spec.imageOverrides ?? {}) as Record<string, unknown>;
+  for (const name of ['agent', 'rclone']) {
+    if (overrides[name] !== undefined)
+      issues.push(...checkEmbedded(overrides[name], 'V1Container', `spec.imageOverrides.${name}`, true));
+  }
+  return issues;
+}
+
 function withoutMetadata(o: KubeObject): KubeObject {
   return { ...o, metadata: { name: o.metadata.name } };
 }
 
-/** Strict validators for the custom resources whose definitions are part of the set. */
+/**
+ * Strict validators for custom resources other than ours: those whose definitions are part of
+ * the set, and the other projects' resources synthesis emits (a definition in the set wins).
+ */
 function validatorsFromCrds(objects: KubeObject[]): Map<string, ValidateFunction> {
-  const out = new Map<string, ValidateFunction>();
+  const out = new Map(thirdPartyValidators());
   const crds = objects.filter(
     (o) => o.kind === 'CustomResourceDefinition' && o.apiVersion.startsWith('apiextensions.k8s.io/'),
   );
   if (crds.length === 0) return out;
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  ajv.addFormat('int32', true).addFormat('int64', true).addFormat('date-time', true).addFormat('byte', true);
+  const ajv = newAjv();
   for (const crd of crds) {
     const spec = (crd.spec ?? {}) as {
       group?: string;
@@ -97,24 +125,46 @@ function validatorsFromCrds(objects: KubeObject[]): Map<string, ValidateFunction
     for (const v of spec.versions ?? []) {
       const schema = v.schema?.openAPIV3Schema;
       if (!schema || !spec.group || !spec.names?.kind) continue;
-      // apiVersion, kind and metadata are implicit in every custom resource.
-      const implicit = {
-        apiVersion: { type: 'string' },
-        kind: { type: 'string' },
-        metadata: { type: 'object' },
-      };
-      const closed = strictSchema({
-        ...schema,
-        properties: { ...((schema.properties as object) ?? {}), ...implicit },
-      });
       try {
-        out.set(`${spec.group}/${v.name}/${spec.names.kind}`, ajv.compile(closed as object));
+        out.set(`${spec.group}/${v.name}/${spec.names.kind}`, compileResource(ajv, schema));
       } catch {
         // An invalid schema is reported by the CRD's own schema check.
       }
     }
   }
   return out;
+}
+
+let thirdParty: Map<string, ValidateFunction> | undefined;
+
+function thirdPartyValidators(): Map<string, ValidateFunction> {
+  if (!thirdParty) {
+    const ajv = newAjv();
+    thirdParty = new Map(
+      THIRD_PARTY_SCHEMAS.map((s) => [`${s.apiVersion}/${s.kind}`, compileResource(ajv, s.schema)]),
+    );
+  }
+  return thirdParty;
+}
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  ajv.addFormat('int32', true).addFormat('int64', true).addFormat('date-time', true).addFormat('byte', true);
+  return ajv;
+}
+
+/** A custom resource's schema, closed, with the implicit apiVersion, kind and metadata. */
+function compileResource(ajv: Ajv, schema: Record<string, unknown>): ValidateFunction {
+  const implicit = {
+    apiVersion: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: { type: 'object' },
+  };
+  const closed = strictSchema({
+    ...schema,
+    properties: { ...((schema.properties as object) ?? {}), ...implicit },
+  });
+  return ajv.compile(closed as object);
 }
 
 const unknownField = (name: string) => `unknown field "${name}"; the API server would drop it`;

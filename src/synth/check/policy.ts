@@ -1,8 +1,7 @@
 // Workload policy: Pod Security Standards "restricted", requests/limits, probes, pinned image
 // tags, and no secret values in Git.
 import type { KubeObject } from '../../spec/types.ts';
-import type { Manifest } from '../manifests.ts';
-import type { Finding } from './findings.ts';
+import type { CheckedObject, Finding } from './findings.ts';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -49,9 +48,9 @@ const ALLOWED_VOLUMES = new Set([
 ]);
 const SECRETISH = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
 
-export function checkPolicy(manifests: Manifest[]): Finding[] {
+export function checkPolicy(objects: CheckedObject[]): Finding[] {
   const findings: Finding[] = [];
-  for (const m of manifests) {
+  for (const m of objects) {
     const o = m.object;
     const ns = o.metadata.namespace;
     const object = `${o.kind} ${ns ? `${ns}/` : ''}${o.metadata.name}`;
