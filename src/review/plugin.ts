@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { parseManifests, setsOf } from './manifests.ts';
-import type { Finding } from './validate/findings.ts';
+import type { Finding } from '../synth/check/findings.ts';
 
 /** The part of cdk8s-cli's `ValidationContext` the plugin uses. */
 export interface Cdk8sValidationContext {
