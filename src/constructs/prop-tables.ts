@@ -52,6 +52,8 @@ export const SERVER_PROPS: PropTable = {
 export const SERVER_CONFIG_PROPS: PropTable = {
   name: 'string',
   podSpec: 'object',
+  hardenPodSpec: 'boolean',
+  acceptPolicy: 'object',
   volumeClaimTemplates: { each: 'object' },
   capabilities: 'strings',
   inferenceContainer: 'string',

@@ -1,5 +1,11 @@
 /** Server configurations: the pod template servers are built from. */
 import type { Construct } from 'constructs';
+import {
+  ACCEPTABLE_POLICY_CHECKS,
+  type AcceptablePolicyCheck,
+  acceptedPolicyAnnotation,
+  isAcceptablePolicyCheck,
+} from '../spec/policy.ts';
 import { EXPLAINER_CAPABILITY } from '../spec/rules.ts';
 import type { ServerConfigSpec } from '../spec/types.ts';
 import type { IServerConfig } from './interfaces.ts';
@@ -34,11 +40,26 @@ export interface ServerConfigProps {
   readonly name?: string;
   /**
    * Pod template of every server using this configuration (at least one container). What the
-   * restricted Pod Security Standard requires and it leaves out is filled in when synthesized:
-   * `runAsNonRoot: true` and a `RuntimeDefault` seccomp profile for the pod, and for each
-   * container `allowPrivilegeEscalation: false` and `capabilities.drop: [ALL]`.
+   * restricted Pod Security Standard requires and it leaves out is filled in when synthesized
+   * (see `hardenPodSpec`).
    */
   readonly podSpec: PodSpec;
+  /**
+   * Fill in what the restricted Pod Security Standard requires and the pod template leaves out:
+   * `runAsNonRoot: true` and a `RuntimeDefault` seccomp profile for the pod, and for each
+   * container `allowPrivilegeEscalation: false` and `capabilities.drop: [ALL]`. Turn it off only
+   * to keep a template exactly as written (an imported one, say); synthesis then reports what the
+   * template lacks unless `acceptPolicy` accepts it.
+   * @default true
+   */
+  readonly hardenPodSpec?: boolean;
+  /**
+   * Workload policy checks the pod template is allowed to fail, each with the reason reviewers
+   * read: written as `review.cdk8s-mlops.io/accept-<check>` annotations, which `mlops validate`
+   * honours. An acceptance of a check that does not fire is reported, so none outlives its reason.
+   * @default - none: the template passes every check
+   */
+  readonly acceptPolicy?: { readonly [check in AcceptablePolicyCheck]?: string };
   /**
    * Persistent volumes of each server replica (e.g. the model cache).
    * @default - none
@@ -145,6 +166,7 @@ export class ServerConfig extends MlopsResource implements IServerConfig {
   readonly defaultMemoryBytes: number | undefined;
   readonly defaultOverCommitPercentage: number | undefined;
   private readonly podSpec: PodSpec;
+  private readonly hardens: boolean;
   private readonly volumeClaimTemplates: VolumeClaimTemplate[] | undefined;
 
   constructor(scope: Construct, id: string, untypedProps: ServerConfigProps) {
@@ -184,6 +206,8 @@ export class ServerConfig extends MlopsResource implements IServerConfig {
       }
     }
     this.podSpec = spec;
+    this.hardens = props.hardenPodSpec ?? true;
+    this.recordAcceptances(props.acceptPolicy ?? {});
     this.volumeClaimTemplates = props.volumeClaimTemplates;
     this.capabilities =
       props.capabilities ??
@@ -208,10 +232,31 @@ export class ServerConfig extends MlopsResource implements IServerConfig {
     this.defaultOverCommitPercentage = Number.isFinite(overCommit) && agent ? overCommit : undefined;
   }
 
+  private recordAcceptances(accepted: Record<string, unknown>): void {
+    for (const [check, reason] of Object.entries(accepted)) {
+      if (!isAcceptablePolicyCheck(check)) {
+        addProblem(this, {
+          field: `acceptPolicy.${check}`,
+          value: check,
+          message: 'is not a policy check a pod template may fail',
+          fix: `use one of: ${ACCEPTABLE_POLICY_CHECKS.join(', ')}`,
+        });
+      } else if (typeof reason !== 'string' || !reason.trim()) {
+        addProblem(this, {
+          field: `acceptPolicy.${check}`,
+          value: reason,
+          message: 'an accepted check needs a reason',
+          fix: 'say why the template may fail it, for reviewers to read',
+        });
+      } else this.apiObject.metadata.addAnnotation(acceptedPolicyAnnotation(check), reason);
+    }
+  }
+
   protected renderSpec(): Record<string, unknown> {
     // Seldon builds every server pod from this template: it meets the restricted Pod Security
     // Standard the way the runtime's server StatefulSets do, whatever the app left out.
-    const spec: ServerConfigSpec = { podSpec: hardenPodSpec(this.podSpec) };
+    const podSpec = this.hardens ? hardenPodSpec(this.podSpec) : this.podSpec;
+    const spec: ServerConfigSpec = { podSpec };
     if (this.volumeClaimTemplates?.length) spec.volumeClaimTemplates = this.volumeClaimTemplates;
     return spec as unknown as Record<string, unknown>;
   }

@@ -3,8 +3,8 @@
 // The cdk8s CLI's types are restated structurally so the package needs no cdk8s-cli at run time.
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
-import { parseManifests, setsOf } from './manifests.ts';
 import type { Finding } from '../synth/check/findings.ts';
+import { parseManifests, setsOf } from './manifests.ts';
 
 /** The part of cdk8s-cli's `ValidationContext` the plugin uses. */
 export interface Cdk8sValidationContext {

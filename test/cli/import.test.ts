@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compareManifests } from '../../src/review/diff/compare.ts';
 import { loadManifests } from '../../src/review/manifests.ts';
 import { EXTERNAL_REFERENCES_ANNOTATION } from '../../src/spec/annotations.ts';
+import { ACCEPTED_POLICY_PREFIX } from '../../src/spec/policy.ts';
 import { mlops } from '../review/cli.ts';
 import { fixtures } from '../review/golden.ts';
 
@@ -25,14 +26,19 @@ describe('mlops import', () => {
     const syn = mlops(['synth', '--app', app, '--out', out, '--target', 'seldon']);
     expect(syn.code, syn.stderr).toBe(0);
     const diff = compareManifests(loadManifests([input]), loadManifests([out]));
-    // The only addition: objects that reference something the input does not declare (imported
-    // as `fromName`) say so in an annotation, so `mlops validate` trusts those references.
+    // The only additions are annotations: objects that reference something the input does not
+    // declare (imported as `fromName`) say so, so `mlops validate` trusts those references; the
+    // ServerConfig, kept as written, accepts the policy checks its pod template fails.
     const changes = diff.objects.flatMap((o) => o.changes.map((c) => ({ object: o.id.name, ...c })));
     expect(changes.length).toBeGreaterThan(0);
-    for (const c of changes) {
+    const keys = changes.flatMap((c) => {
       expect(c).toMatchObject({ op: 'add', path: 'metadata.annotations' });
-      expect(Object.keys(c.after as object)).toEqual([EXTERNAL_REFERENCES_ANNOTATION]);
-    }
+      return Object.keys(c.after as object);
+    });
+    expect(keys).toContain(EXTERNAL_REFERENCES_ANNOTATION);
+    expect(keys).toContain(`${ACCEPTED_POLICY_PREFIX}pss-seccomp`);
+    for (const k of keys)
+      expect(k === EXTERNAL_REFERENCES_ANNOTATION || k.startsWith(ACCEPTED_POLICY_PREFIX)).toBe(true);
     expect(diff.summary.unchanged + diff.summary.changed).toBe(13);
     // The input alone has dangling references; the synthesized set marks them external.
     expect(mlops(['validate', input]).stdout).toContain('[reference/');

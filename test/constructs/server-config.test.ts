@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Server } from '../../src/constructs/server.ts';
-import { ServerConfig } from '../../src/constructs/server-config.ts';
+import { ServerConfig, type ServerConfigProps } from '../../src/constructs/server-config.ts';
 import { problems, setup, synthOne } from './helpers.ts';
 
 const podSpec = () => ({
@@ -119,6 +119,32 @@ describe('ServerConfig', () => {
     expect(problems(app)).toEqual([
       'prod/empty capabilities: capabilities are read by the "agent" container, which the pod spec lacks',
       'prod/empty podSpec.containers: a server configuration needs at least one container',
+    ]);
+  });
+
+  it('keeps a template as written when asked, and writes each accepted check with its reason', () => {
+    const { env } = setup();
+    new ServerConfig(env, 'vllm', {
+      podSpec: podSpec(),
+      hardenPodSpec: false,
+      acceptPolicy: { probes: 'vendor image without health endpoints' },
+    });
+    const config = synthOne(env, 'ServerConfig', 'vllm');
+    expect(config.spec.podSpec).toEqual(podSpec());
+    expect(config.metadata.annotations).toEqual({
+      'review.cdk8s-mlops.io/accept-probes': 'vendor image without health endpoints',
+    });
+  });
+
+  it('reports an acceptance of an unknown check or without a reason', () => {
+    const { app, env } = setup();
+    new ServerConfig(env, 'c', {
+      podSpec: podSpec(),
+      acceptPolicy: { probes: ' ', 'secret-in-git': 'never' } as ServerConfigProps['acceptPolicy'],
+    });
+    expect(problems(app)).toEqual([
+      'prod/c acceptPolicy.probes: an accepted check needs a reason',
+      'prod/c acceptPolicy.secret-in-git: is not a policy check a pod template may fail',
     ]);
   });
 });

@@ -146,4 +146,26 @@ describe('validateManifests', () => {
     const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n';
     expect(checks(`${cm}---\n${cm}`)).toEqual(['metadata.name duplicate']);
   });
+
+  it('honours a policy acceptance with a reason, and reports one that cannot stand', () => {
+    const annotated = (annotations: Record<string, string>) => {
+      const d = JSON.parse(deployment((_, c) => (c.image = 'app')));
+      d.metadata.annotations = annotations;
+      return JSON.stringify(d);
+    };
+    const c0 = 'spec.template.spec.containers[0]';
+    expect(checks(annotated({}))).toEqual([`${c0}.image image-tag`]);
+    expect(checks(annotated({ 'review.cdk8s-mlops.io/accept-image-tag': 'built in place by CI' }))).toEqual(
+      [],
+    );
+    const at = (check: string) => `metadata.annotations.review.cdk8s-mlops.io/accept-${check} acceptance`;
+    expect(checks(annotated({ 'review.cdk8s-mlops.io/accept-image-tag': ' ' }))).toEqual([
+      at('image-tag'),
+      `${c0}.image image-tag`,
+    ]);
+    expect(checks(annotated({ 'review.cdk8s-mlops.io/accept-secret-in-git': 'x' }))).toEqual([
+      at('secret-in-git'),
+      `${c0}.image image-tag`,
+    ]);
+  });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Environment } from '../../src/constructs/environment.ts';
 import { Runtime } from '../../src/constructs/runtime.ts';
 import { Server } from '../../src/constructs/server.ts';
-import { ServerConfig } from '../../src/constructs/server-config.ts';
+import { ServerConfig, type ServerConfigProps } from '../../src/constructs/server-config.ts';
 import { parseManifests } from '../../src/review/manifests.ts';
 import { validateManifests } from '../../src/review/validate/validate.ts';
 import { SynthError, synthesizeApp } from '../../src/synth/synthesize.ts';
@@ -35,10 +35,14 @@ const probes = (port: number) => ({
 const resources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } };
 
 /** A custom configuration as a platform team writes it: no security contexts at all. */
-function customConfigApp(podSpecExtra: Record<string, unknown> = {}): App {
+function customConfigApp(
+  podSpecExtra: Record<string, unknown> = {},
+  policy: Pick<ServerConfigProps, 'hardenPodSpec' | 'acceptPolicy'> = {},
+): App {
   const app = new App({ outdir: 'unused' });
   const env = new Environment(app, 'prod', { namespace: 'prod' });
   const config = new ServerConfig(env, 'vllm', {
+    ...policy,
     capabilities: ['vllm'],
     podSpec: {
       containers: [
@@ -127,6 +131,51 @@ describe('synthesis = validation', () => {
         /^prod\/topic spec\.partitions: KafkaTopic prod\/extra .*must be >= 1 \[schema\/crd\]$/,
       ),
       expect.stringMatching(/^prod\/topic spec\.replica: .*unknown field "replica"/),
+    ]);
+  });
+
+  it('refuses a template kept as written unless each check it fails is accepted with a reason', () => {
+    const asWritten = customConfigApp({}, { hardenPodSpec: false });
+    expect(
+      refusal(asWritten)
+        .map((l) => /\[policy\/([a-z-]+)\]$/.exec(l)?.[1])
+        .sort(),
+    ).toEqual([
+      'pss-capabilities',
+      'pss-capabilities',
+      'pss-privilege-escalation',
+      'pss-privilege-escalation',
+      'pss-run-as-non-root',
+      'pss-run-as-non-root',
+      'pss-seccomp',
+      'pss-seccomp',
+    ]);
+    const reason = 'the vendor image needs its own user; tracked in OPS-12';
+    const accepted = customConfigApp(
+      {},
+      {
+        hardenPodSpec: false,
+        acceptPolicy: {
+          'pss-capabilities': reason,
+          'pss-privilege-escalation': reason,
+          'pss-run-as-non-root': reason,
+          'pss-seccomp': reason,
+        },
+      },
+    );
+    const files = synthesizeApp(accepted);
+    expect(files.get('mlops.seldon.io_ServerConfig_prod_vllm.yaml')).toContain(
+      `review.cdk8s-mlops.io/accept-pss-seccomp: ${reason}`,
+    );
+    expect(validate(files)).toEqual([]);
+  });
+
+  it('refuses an acceptance that outlived its reason: the check no longer fires', () => {
+    const app = customConfigApp({}, { acceptPolicy: { probes: 'the server has no health endpoint' } });
+    expect(refusal(app)).toEqual([
+      expect.stringMatching(
+        /^prod\/vllm\/Resource metadata\.annotations\.review\.cdk8s-mlops\.io\/accept-probes: .*probes is accepted but no longer fires; remove the annotation \[policy\/acceptance\]$/,
+      ),
     ]);
   });
 });

@@ -4,7 +4,7 @@
 import { experimentPropsFromSpec } from '../../constructs/experiment-import.ts';
 import { modelPropsFromSpec } from '../../constructs/model-import.ts';
 import { pipelinePropsFromSpec } from '../../constructs/pipeline-import.ts';
-import type { Props, PropValue } from '../../constructs/prop-values.ts';
+import { type Props, type PropValue, props } from '../../constructs/prop-values.ts';
 import { serverConfigPropsFromSpec, serverPropsFromSpec } from '../../constructs/server-import.ts';
 import { indexReferences, type ReferenceIndex, type ReferenceRole } from '../../spec/reference-index.ts';
 import type {
@@ -15,6 +15,7 @@ import type {
   ServerConfigSpec,
   ServerSpec,
 } from '../../spec/types.ts';
+import { importedPolicyProps } from './accepted-policy.ts';
 import { byPlace, type Decl, Declarations } from './declarations.ts';
 import { arr, call, type Expr, flat, literal, type ObjExpr, obj, raw, statement, str } from './printer.ts';
 
@@ -199,8 +200,10 @@ const spec = <T>(d: Decl): T => (d.object as KubeObject).spec as T;
 
 function propsFromSpec(d: Decl): Props {
   switch (d.kind) {
-    case 'ServerConfig':
-      return serverConfigPropsFromSpec(spec<ServerConfigSpec>(d));
+    case 'ServerConfig': {
+      const written = serverConfigPropsFromSpec(spec<ServerConfigSpec>(d));
+      return props([...written.entries, ...importedPolicyProps(d.object as KubeObject)]);
+    }
     case 'Server':
       return serverPropsFromSpec(spec<ServerSpec>(d));
     case 'Model':

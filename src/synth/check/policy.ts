@@ -1,5 +1,6 @@
 // Workload policy: Pod Security Standards "restricted", requests/limits, probes, pinned image
 // tags, and no secret values in Git.
+import { ACCEPTED_POLICY_PREFIX, isAcceptablePolicyCheck } from '../../spec/policy.ts';
 import type { KubeObject } from '../../spec/types.ts';
 import type { CheckedObject, Finding } from './findings.ts';
 
@@ -49,65 +50,103 @@ const ALLOWED_VOLUMES = new Set([
 const SECRETISH = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
 
 export function checkPolicy(objects: CheckedObject[]): Finding[] {
-  const findings: Finding[] = [];
-  for (const m of objects) {
-    const o = m.object;
-    const ns = o.metadata.namespace;
-    const object = `${o.kind} ${ns ? `${ns}/` : ''}${o.metadata.name}`;
-    const report = (path: string, check: string, message: string) =>
-      findings.push({ file: m.file, object, path, rule: 'policy', check, message });
+  return objects.flatMap((m) => withAcceptances(m, objectFindings(m)));
+}
 
-    if (o.kind === 'Secret' && o.apiVersion === 'v1') {
-      for (const field of ['data', 'stringData']) {
-        const keys = Object.keys(obj(o[field]));
-        if (keys.length) {
-          report(
-            field,
-            'secret-in-git',
-            `Secret values are stored in the manifest (${keys.join(', ')}), readable by anyone with the repository (base64 is not encryption); use an ExternalSecret, SealedSecret or SOPS, or create the Secret out of band`,
-          );
-        }
+/**
+ * The findings an object's `review.cdk8s-mlops.io/accept-<check>` annotations leave: accepted
+ * checks drop out; an acceptance without a reason, of a check that cannot be accepted, or of a
+ * check that no longer fires is itself a finding, so exceptions stay few and explained.
+ */
+function withAcceptances(m: CheckedObject, findings: Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const accepted = new Set<string>();
+  for (const [key, reason] of Object.entries(m.object.metadata.annotations ?? {})) {
+    if (!key.startsWith(ACCEPTED_POLICY_PREFIX)) continue;
+    const check = key.slice(ACCEPTED_POLICY_PREFIX.length);
+    const report = (message: string) =>
+      out.push({
+        file: m.file,
+        object: objectName(m.object),
+        path: `metadata.annotations.${key}`,
+        rule: 'policy',
+        check: 'acceptance',
+        message,
+      });
+    if (!isAcceptablePolicyCheck(check))
+      report(`"${check}" is not a policy check an object may accept; remove the annotation`);
+    else if (!String(reason ?? '').trim())
+      report(`accepting ${check} needs a reason reviewers can read; write it as the annotation's value`);
+    else if (!findings.some((f) => f.check === check))
+      report(`${check} is accepted but no longer fires; remove the annotation`);
+    else accepted.add(check);
+  }
+  return [...findings.filter((f) => !accepted.has(f.check)), ...out];
+}
+
+function objectName(o: KubeObject): string {
+  const ns = o.metadata.namespace;
+  return `${o.kind} ${ns ? `${ns}/` : ''}${o.metadata.name}`;
+}
+
+/** What the policy finds in one object, acceptances aside. */
+function objectFindings(m: CheckedObject): Finding[] {
+  const findings: Finding[] = [];
+  const o = m.object;
+  const object = objectName(o);
+  const report = (path: string, check: string, message: string) =>
+    findings.push({ file: m.file, object, path, rule: 'policy', check, message });
+
+  if (o.kind === 'Secret' && o.apiVersion === 'v1') {
+    for (const field of ['data', 'stringData']) {
+      const keys = Object.keys(obj(o[field]));
+      if (keys.length) {
+        report(
+          field,
+          'secret-in-git',
+          `Secret values are stored in the manifest (${keys.join(', ')}), readable by anyone with the repository (base64 is not encryption); use an ExternalSecret, SealedSecret or SOPS, or create the Secret out of band`,
+        );
       }
     }
+  }
 
-    for (const { spec, path, runsToCompletion } of podSpecs(o)) {
-      const pod = obj(spec.securityContext);
-      for (const k of ['hostNetwork', 'hostPID', 'hostIPC']) {
-        if (spec[k] === true)
-          report(
-            `${path}.${k}`,
-            'pss-host-namespaces',
-            `${k} is forbidden by the restricted Pod Security Standard; remove it`,
-          );
-      }
-      list(spec.volumes).forEach((v, i) => {
-        const bad = Object.keys(v).filter((k) => !ALLOWED_VOLUMES.has(k));
-        if (bad.length)
-          report(
-            `${path}.volumes[${i}]`,
-            'pss-volume-type',
-            `volume type ${bad.join(', ')} is not allowed by the restricted Pod Security Standard; use a persistentVolumeClaim, configMap, secret, emptyDir or projected volume`,
-          );
+  for (const { spec, path, runsToCompletion } of podSpecs(o)) {
+    const pod = obj(spec.securityContext);
+    for (const k of ['hostNetwork', 'hostPID', 'hostIPC']) {
+      if (spec[k] === true)
+        report(
+          `${path}.${k}`,
+          'pss-host-namespaces',
+          `${k} is forbidden by the restricted Pod Security Standard; remove it`,
+        );
+    }
+    list(spec.volumes).forEach((v, i) => {
+      const bad = Object.keys(v).filter((k) => !ALLOWED_VOLUMES.has(k));
+      if (bad.length)
+        report(
+          `${path}.volumes[${i}]`,
+          'pss-volume-type',
+          `volume type ${bad.join(', ')} is not allowed by the restricted Pod Security Standard; use a persistentVolumeClaim, configMap, secret, emptyDir or projected volume`,
+        );
+    });
+    const groups: Array<[string, boolean]> = [
+      ['containers', true],
+      ['initContainers', false],
+      ['ephemeralContainers', false],
+    ];
+    for (const [field, longRunning] of groups) {
+      list(spec[field]).forEach((c, i) => {
+        const at = `${path}.${field}[${i}]`;
+        const name = typeof c.name === 'string' ? c.name : String(i);
+        securityContextProblems(c, at, name, pod, report);
+        containerHygiene(
+          c,
+          at,
+          name,
+          { resources: field !== 'ephemeralContainers', probes: longRunning && !runsToCompletion },
+          report,
+        );
       });
-      const groups: Array<[string, boolean]> = [
-        ['containers', true],
-        ['initContainers', false],
-        ['ephemeralContainers', false],
-      ];
-      for (const [field, longRunning] of groups) {
-        list(spec[field]).forEach((c, i) => {
-          const at = `${path}.${field}[${i}]`;
-          const name = typeof c.name === 'string' ? c.name : String(i);
-          securityContextProblems(c, at, name, pod, report);
-          containerHygiene(
-            c,
-            at,
-            name,
-            { resources: field !== 'ephemeralContainers', probes: longRunning && !runsToCompletion },
-            report,
-          );
-        });
-      }
     }
   }
   return findings;
