@@ -1,5 +1,6 @@
 // Start-up of the compiled CLI: `mlops --help` (the bin npx runs) next to `node -e 0`, the cost of
-// starting Node at all, measured in the same run. Needs `npm run build` first.
+// starting Node at all, and the same through npx next to npx running `node -e 0`, the cost of
+// npm's own start, all measured in the same run. Needs `npm run build` first.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -7,10 +8,14 @@ const RUNS = 15;
 const TARGET_MS = 300;
 const bin = fileURLToPath(new URL('../bin/mlops.js', import.meta.url));
 
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const variants = {
   'node -e 0': [process.execPath, '-e', '0'],
   'mlops --help': [process.execPath, bin, '--help'],
   'mlops synth --help': [process.execPath, bin, 'synth', '--help'],
+  // npx resolves `mlops` to this package's bin, as in a project that installed it.
+  'npx node -e 0': [npx, '--no-install', 'node', '-e', '0'],
+  'npx mlops --help': [npx, '--no-install', 'mlops', '--help'],
 } satisfies Record<string, string[]>;
 type Variant = keyof typeof variants;
 
@@ -34,6 +39,8 @@ for (let i = 0; i < RUNS; i++) for (const v of Object.keys(variants) as Variant[
 
 const node = median(times['node -e 0']);
 const help = median(times['mlops --help']);
+const npxNode = median(times['npx node -e 0']);
+const npxHelp = median(times['npx mlops --help']);
 const rows = (Object.keys(variants) as Variant[]).map(
   (v) => `| \`${v}\` | ${median(times[v]).toFixed(0)} ms | ${(median(times[v]) - node).toFixed(0)} ms |`,
 );
@@ -48,6 +55,7 @@ process.stdout.write(
     ...rows,
     '',
     `- \`mlops --help\`: ${help.toFixed(0)} ms (target ≤ ${TARGET_MS} ms: ${help <= TARGET_MS ? 'met' : '**missed**'})`,
+    `- \`npx mlops --help\`: ${npxHelp.toFixed(0)} ms (target ≤ ${TARGET_MS} ms: ${npxHelp <= TARGET_MS ? 'met' : '**missed**'}); npx alone, running \`node -e 0\`, takes ${npxNode.toFixed(0)} ms, so the CLI's own share through npx is ${(npxHelp - npxNode).toFixed(0)} ms`,
     '',
   ].join('\n'),
 );
