@@ -1,11 +1,5 @@
 import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
-import type {
-  Condition,
-  ExperimentResource,
-  ModelStatus,
-  ServerStatus,
-  StatusBase,
-} from '../../spec/types.ts';
+import type { Condition, ModelStatus, ServerStatus } from '../../spec/types.ts';
 import type { ModelView } from './models.ts';
 import type { ServerEntry } from './servers.ts';
 
@@ -65,42 +59,6 @@ export function serverStatusOf(server: ServerEntry, models: ReadonlyMap<string, 
     replicas: connected,
     selector: `${SERVER_NAME_LABEL}=${server.name}`,
   };
-}
-
-/** `.status` of an Experiment: its candidates (and mirror) are ready when they have routes. */
-export function experimentStatusOf(
-  e: ExperimentResource,
-  routedModels: ReadonlySet<string>,
-  readyPipelines: ReadonlySet<string>,
-): StatusBase {
-  const ready = (name: string) =>
-    e.spec.resourceType === 'pipeline' ? readyPipelines.has(name) : routedModels.has(name);
-  const missing = e.spec.candidates.map((c) => c.name).filter((n) => !ready(n));
-  const condition = (type: string, ok: boolean, message: string): Condition => ({
-    type,
-    status: ok ? 'True' : 'False',
-    reason: ok ? `${type.replace(/Ready$/, '')}Ready` : `${type.replace(/Ready$/, '')}NotReady`,
-    ...(message ? { message } : {}),
-  });
-  const conditions = [
-    condition(
-      'CandidatesReady',
-      missing.length === 0,
-      missing.length ? `not ready: ${missing.join(', ')}` : '',
-    ),
-  ];
-  let mirrorOk = true;
-  if (e.spec.mirror) {
-    mirrorOk = ready(e.spec.mirror.name);
-    conditions.push(condition('MirrorReady', mirrorOk, mirrorOk ? '' : `not ready: ${e.spec.mirror.name}`));
-  }
-  const all = missing.length === 0 && mirrorOk;
-  const message = all ? '' : (conditions.find((c) => c.status === 'False')?.message ?? '');
-  conditions.unshift(condition('ExperimentReady', all, message));
-  conditions.push(condition('Ready', all, message));
-  const status: StatusBase = { conditions };
-  if (e.metadata.generation !== undefined) status.observedGeneration = e.metadata.generation;
-  return status;
 }
 
 /** What `GET /status` returns: every server pod and model version with its state. */
