@@ -350,7 +350,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
         ['Pipeline', 'slow-flow', 'Progressing', /step "slow": model "slow" is ModelProgressing/],
         ['Server', 'no-pods', 'Progressing', /0 of 1 replicas connected/],
         ['Model', 'broken', 'Degraded', /ModelReady: .*not found/],
-        ['Experiment', 'ab', 'Degraded', /CandidatesReady: model "broken" is ModelFailed/],
+        ['Experiment', 'ab', 'Degraded', /^ExperimentReady: model "broken" is ModelFailed/],
         ['ServerConfig', 'empty', 'Degraded', /no container/],
       ];
       for (const [kind, name, status, message] of expectations) {

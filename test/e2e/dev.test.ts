@@ -156,6 +156,7 @@ describeE2E('mlops dev with real MLServer, in-process bus', ['python3'], () => {
     );
     expect(gateway).toBe(`http://127.0.0.1:${port}`);
     expect(dev.output()).toContain('mlops dev: model iris: ModelAvailable');
+    await dev.waitFor(/mlops dev: pipeline flowers: Ready\n/, 10_000);
     expect(dev.output()).toMatch(/^agent mlserver-0 +\| INFO {2}/m);
 
     // The printed request, as printed, through the printed gateway.
@@ -236,6 +237,8 @@ describeE2E('mlops dev without MLServer', [], () => {
     });
     expect(res.status).toBeGreaterThanOrEqual(400);
     await dev.waitFor(/No model is available yet \(iris: /, 30_000);
+    // Its pipeline says which step waits on which model.
+    await dev.waitFor(/mlops dev: pipeline flowers: Model\w+ \(step "\w+": model "iris" is \w+/, 10_000);
 
     // The scheduler dies: reported with its last lines, then everything stops with exit 1.
     const { stdout } = await run('pgrep', ['-f', `scheduler --manifests ${workDir}/manifests`]);

@@ -146,3 +146,27 @@ export function experimentStatusOf(
   if (e.metadata.generation !== undefined) status.observedGeneration = e.metadata.generation;
   return status;
 }
+
+/** The status of every pipeline and experiment, from the models' state and their routes. */
+export function dependentStatus(
+  view: {
+    readonly models: ReadonlyMap<string, ModelView>;
+    readonly pipelines: ReadonlyMap<string, PipelineResource>;
+    readonly experiments: ReadonlyMap<string, ExperimentResource>;
+  },
+  routed: Pick<ReadonlySet<string>, 'has'>,
+): { pipelines: Map<string, StatusBase>; experiments: Map<string, StatusBase> } {
+  const pipelines = new Map<string, StatusBase>();
+  const ready = new Map<string, Condition>();
+  for (const [name, p] of view.pipelines) {
+    const s = pipelineStatusOf(p, view.models, routed);
+    pipelines.set(name, s);
+    const c = s.conditions?.find((x) => x.type === 'Ready');
+    if (c) ready.set(name, c);
+  }
+  const experiments = new Map<string, StatusBase>();
+  for (const [name, e] of view.experiments) {
+    experiments.set(name, experimentStatusOf(e, view.models, routed, ready));
+  }
+  return { pipelines, experiments };
+}

@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
-import type { Condition } from '../../spec/types.ts';
 import type { ModelRoute } from '../protocol/control.ts';
 import type { SchedulerMetrics } from './metrics.ts';
 import { transition, versionState } from './model-state.ts';
 import { type ModelEntry, type ModelVersion, replicaKey } from './models.ts';
 import type { PendingChanges } from './pending-changes.ts';
-import { experimentStatusOf, pipelineStatusOf } from './pipeline-status.ts';
+import { dependentStatus } from './pipeline-status.ts';
 import { place } from './placement/place.ts';
 import type { Placement } from './placement/types.ts';
 import { modelRoute, type RoutePublisher } from './routes.ts';
@@ -240,25 +239,24 @@ export class Reconciler {
    */
   private writeDependentStatus(modelsChanged: boolean, pipelines: string[], experiments: string[]): void {
     const { store, status, routes } = this.deps;
-    const routed = { has: (name: string) => routes.hasModel(name) };
-    const ready = new Map<string, Condition>();
-    const changed = new Set(pipelines);
     for (const name of pipelines) if (!store.pipelines.has(name)) status.forget('Pipeline', name);
     for (const name of experiments) if (!store.experiments.has(name)) status.forget('Experiment', name);
-    for (const [name, p] of store.pipelines) {
-      const s = pipelineStatusOf(p, store.models, routed);
-      const r = s.conditions?.find((c) => c.type === 'Ready');
-      if (r) ready.set(name, r);
-      if ((modelsChanged || changed.has(name)) && status.writes('Pipeline'))
-        status.write('Pipeline', p.metadata.namespace ?? '', name, s);
+    if (!status.writes('Pipeline') && !status.writes('Experiment')) return;
+    const now = dependentStatus(store, { has: (name) => routes.hasModel(name) });
+    const changedPipelines = new Set(pipelines);
+    const changedExperiments = new Set(experiments);
+    const allExperiments = modelsChanged || pipelines.length > 0;
+    if (status.writes('Pipeline')) {
+      for (const [name, s] of now.pipelines) {
+        if (modelsChanged || changedPipelines.has(name))
+          status.write('Pipeline', store.pipelines.get(name)?.metadata.namespace ?? '', name, s);
+      }
     }
-    if (!status.writes('Experiment')) return;
-    const all = modelsChanged || pipelines.length > 0;
-    for (const name of all ? [...store.experiments.keys()].sort() : experiments) {
-      const e = store.experiments.get(name);
-      if (!e) continue;
-      const s = experimentStatusOf(e, store.models, routed, ready);
-      status.write('Experiment', e.metadata.namespace ?? '', name, s);
+    if (status.writes('Experiment')) {
+      for (const [name, s] of now.experiments) {
+        if (allExperiments || changedExperiments.has(name))
+          status.write('Experiment', store.experiments.get(name)?.metadata.namespace ?? '', name, s);
+      }
     }
   }
 

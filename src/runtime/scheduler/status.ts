@@ -1,5 +1,5 @@
 import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
-import type { Condition, ModelStatus, ServerStatus } from '../../spec/types.ts';
+import type { Condition, ModelStatus, ServerStatus, StatusBase } from '../../spec/types.ts';
 import type { ModelView } from './models.ts';
 import type { ServerEntry } from './servers.ts';
 
@@ -61,7 +61,8 @@ export function serverStatusOf(server: ServerEntry, models: ReadonlyMap<string, 
   };
 }
 
-/** What `GET /status` returns: every server pod and model version with its state. */
+/** What `GET /status` returns: every server pod and model version with its state, and whether
+ * each pipeline and experiment is ready (else its `Ready` condition's reason and message). */
 export interface SchedulerSummary {
   servers: {
     name: string;
@@ -88,11 +89,28 @@ export interface SchedulerSummary {
       replicas: { server: string; idx: number; state: string; reason?: string }[];
     }[];
   }[];
+  pipelines: Readiness[];
+  experiments: Readiness[];
+}
+
+export interface Readiness {
+  name: string;
+  ready: boolean;
+  reason?: string;
+  message?: string;
+}
+
+/** The summary entry of a resource from its status' `Ready` condition. */
+export function readinessOf(name: string, status: StatusBase): Readiness {
+  const c = status.conditions?.find((x) => x.type === 'Ready');
+  if (c?.status === 'True') return { name, ready: true };
+  return { name, ready: false, reason: c?.reason, message: c?.message };
 }
 
 export function describeScheduler(
   servers: ReadonlyMap<string, ServerEntry>,
   models: ReadonlyMap<string, ModelView>,
+  dependents: Pick<SchedulerSummary, 'pipelines' | 'experiments'>,
 ): SchedulerSummary {
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
   return {
@@ -126,5 +144,7 @@ export function describeScheduler(
         })),
       })),
     })),
+    pipelines: [...dependents.pipelines].sort(byName),
+    experiments: [...dependents.experiments].sort(byName),
   };
 }
