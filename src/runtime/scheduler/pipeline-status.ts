@@ -1,4 +1,4 @@
-import { referenceHead } from '../../spec/references.ts';
+import { unknownStepReferences } from '../../spec/references.ts';
 import type { Condition, ExperimentResource, PipelineResource, StatusBase } from '../../spec/types.ts';
 import type { ModelView } from './models.ts';
 
@@ -38,22 +38,6 @@ function worst(kinds: Blocked[]): Blocked {
   return kinds.includes('missing') ? 'missing' : kinds.includes('failed') ? 'failed' : 'progressing';
 }
 
-/** References to steps the pipeline does not have (its own name, for pipeline inputs, is fine). */
-export function unknownReferences(p: PipelineResource): string[] {
-  const steps = new Set(p.spec.steps.map((s) => s.name));
-  const known = (ref: string) => steps.has(referenceHead(ref)) || referenceHead(ref) === p.metadata.name;
-  const out: string[] = [];
-  for (const s of p.spec.steps) {
-    for (const ref of [...(s.inputs ?? []), ...(s.triggers ?? [])]) {
-      if (!known(ref)) out.push(`step "${s.name}" reads "${ref}", which names no step of this pipeline`);
-    }
-  }
-  for (const ref of p.spec.output?.steps ?? []) {
-    if (!known(ref)) out.push(`output reads "${ref}", which names no step of this pipeline`);
-  }
-  return out;
-}
-
 const condition = (type: string, ok: boolean, reason: string, message: string): Condition => ({
   type,
   status: ok ? 'True' : 'False',
@@ -83,7 +67,9 @@ export function pipelineStatusOf(
     const b = modelBlocker(s.name, models, routed);
     if (b) blocked.push({ kind: b.kind, text: `step "${s.name}": ${b.detail}` });
   }
-  const invalid = unknownReferences(p);
+  const invalid = unknownStepReferences(p.metadata.name, p.spec).map(
+    ({ where, ref }) => `${where} reads "${ref}", which names no step of this pipeline`,
+  );
   const accepted = invalid.length === 0;
   const published = accepted ? 'PipelineReady' : 'InvalidSpec';
   const conditions = [

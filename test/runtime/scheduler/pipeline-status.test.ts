@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelView } from '../../../src/runtime/scheduler/models.ts';
-import {
-  experimentStatusOf,
-  pipelineStatusOf,
-  unknownReferences,
-} from '../../../src/runtime/scheduler/pipeline-status.ts';
+import { experimentStatusOf, pipelineStatusOf } from '../../../src/runtime/scheduler/pipeline-status.ts';
+import { unknownStepReferences } from '../../../src/spec/references.ts';
 import type {
   Condition,
   ExperimentResource,
@@ -135,16 +132,17 @@ describe('pipelineStatusOf', () => {
       ],
       ['d'],
     );
-    expect(unknownReferences(p)).toEqual([
-      'step "b" reads "c.outputs", which names no step of this pipeline',
-      'output reads "d", which names no step of this pipeline',
+    expect(unknownStepReferences('flow', p.spec)).toEqual([
+      { where: 'step "b"', ref: 'c.outputs' },
+      { where: 'output', ref: 'd' },
     ]);
     const s = pipelineStatusOf(p, new Map(), new Set(['a', 'b']));
     expect(byType(s.conditions, 'PipelineReady')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
     expect(byType(s.conditions, 'Ready')).toMatchObject({
       status: 'False',
       reason: 'InvalidSpec',
-      message: expect.stringContaining('"c.outputs"'),
+      message:
+        'step "b" reads "c.outputs", which names no step of this pipeline; output reads "d", which names no step of this pipeline',
     });
   });
 });
