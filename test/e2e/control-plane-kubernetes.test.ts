@@ -353,6 +353,13 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
         ['Experiment', 'ab', 'Degraded', /^ExperimentReady: model "broken" is ModelFailed/],
         ['ServerConfig', 'empty', 'Degraded', /no container/],
       ];
+      const experimentReady = await kubectl(
+        'wait',
+        '--for=condition=Ready',
+        'experiment/ab-ok',
+        '--timeout=30s',
+      );
+      expect(experimentReady, experimentReady.out).toMatchObject({ code: 0 });
       for (const [kind, name, status, message] of expectations) {
         const health = await waitFor(`${kind} ${name} ${status}`, async () => {
           const h = await healthOf(kind, name);
