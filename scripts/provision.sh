@@ -2,16 +2,22 @@
 # Provisions every real component the end-to-end tests use, into
 # ${MLOPS_CACHE:-$HOME/.cache/cdk8s-mlops}. Idempotent: a component whose cache entry matches
 # scripts/provision/versions.env is skipped in well under a second.
-# Usage: scripts/provision.sh [kafka|mlserver|kube|kube-score|actionlint ...]   (default: all)
+# Usage: scripts/provision.sh [COMPONENT ...]   (default: all; a component is a script in
+# scripts/provision/ other than common.sh)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+known=()
+for f in "$here"/provision/*.sh; do
+  name="$(basename "$f" .sh)"
+  [ "$name" = common ] || known+=("$name")
+done
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(kafka mlserver kube kube-score actionlint)
+[ ${#components[@]} -gt 0 ] || components=("${known[@]}")
 
 summary=()
 for c in "${components[@]}"; do
   script="$here/provision/$c.sh"
-  [ -f "$script" ] || { echo "unknown component '$c' (kafka, mlserver, kube, kube-score, actionlint)" >&2; exit 2; }
+  [ "$c" != common ] && [ -f "$script" ] || { echo "unknown component '$c' (${known[*]})" >&2; exit 2; }
   start=$(date +%s%N)
   bash "$script"
   ms=$((($(date +%s%N) - start) / 1000000))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kube-apiserver and etcd for end-to-end tests, both built from the Go module proxy and cached
+# kube-apiserver, kubectl and etcd for end-to-end tests, built from the Go module proxy and cached
 # separately (the apiserver build is the slow one).
 # kube-apiserver comes from module k8s.io/kubernetes, whose staging modules (k8s.io/api, ...)
 # are pinned at v0.0.0 and replaced by local paths in its own go.mod; a consumer module must
@@ -16,17 +16,12 @@ export CGO_ENABLED=0
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-build_apiserver() {
-  local dest="$MLOPS_CACHE/kube-apiserver/v$KUBERNETES_VERSION"
-  local want="kubernetes=$KUBERNETES_VERSION"
-  if stamp_ok "$dest/.stamp" "$want"; then
-    log "cached: $dest/kube-apiserver"
-    return
-  fi
-  local minor_patch="${KUBERNETES_VERSION#*.}"
-  mkdir -p "$dest" "$work/apiserver"
-  cd "$work/apiserver"
-  go mod init provision.local/kube-apiserver >/dev/null 2>&1
+# A throwaway module that requires k8s.io/kubernetes and replaces its staging modules, in $1.
+kubernetes_module() {
+  local dir="$1" minor_patch="${KUBERNETES_VERSION#*.}"
+  mkdir -p "$dir"
+  cd "$dir"
+  go mod init "provision.local/$(basename "$dir")" >/dev/null 2>&1
   log "fetching k8s.io/kubernetes v$KUBERNETES_VERSION go.mod"
   local gomod staging
   gomod="$(go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
@@ -37,14 +32,29 @@ build_apiserver() {
     echo "require k8s.io/kubernetes v$KUBERNETES_VERSION"
     for m in $staging; do echo "replace $m => $m v0.$minor_patch"; done
   } >>go.mod
-  printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' >tools.go
+  printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/%s"\n' "$(basename "$dir")" >tools.go
   log "resolving modules ($(echo "$staging" | wc -w) staging modules replaced by v0.$minor_patch)"
   go mod tidy 2>&1 | grep -v '^go: downloading' >&2 || true
-  log "building kube-apiserver v$KUBERNETES_VERSION (the slow step: ~10 min on 2 cores)"
+}
+
+# Builds k8s.io/kubernetes/cmd/$1 into the cache, stamped with the Kubernetes version.
+build_kubernetes_command() {
+  local cmd="$1" dest="$MLOPS_CACHE/$1/v$KUBERNETES_VERSION"
+  local want="kubernetes=$KUBERNETES_VERSION" minor_patch="${KUBERNETES_VERSION#*.}"
+  if stamp_ok "$dest/.stamp" "$want"; then
+    log "cached: $dest/$cmd"
+    return
+  fi
+  mkdir -p "$dest"
+  kubernetes_module "$work/$cmd"
+  log "building $cmd v$KUBERNETES_VERSION"
   nice -n 10 go build -trimpath \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor_patch%%.*}" \
-    -o "$dest/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  "$dest/kube-apiserver" --version >&2
+    -o "$dest/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+  case "$cmd" in
+    kubectl) "$dest/$cmd" version --client >&2 ;;
+    *) "$dest/$cmd" --version >&2 ;;
+  esac
   echo "$want" >"$dest/.stamp"
 }
 
@@ -69,5 +79,8 @@ build_etcd() {
   echo "$want" >"$dest/.stamp"
 }
 
-build_apiserver
+# kube-apiserver is the slow build (~10 min on 2 cores); kubectl (for `kubectl wait` in tests
+# and by users) shares most of its packages and then takes a few minutes more.
+build_kubernetes_command kube-apiserver
+build_kubernetes_command kubectl
 build_etcd

@@ -49,6 +49,11 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'send an Open Inference Protocol request to a model, pipeline or experiment through the gateway',
     load: () => import('./infer/command.ts'),
   },
+  'argocd-health': {
+    summary:
+      'print the argocd-cm entries that give Argo CD health checks (Lua) for every mlops.seldon.io kind',
+    load: () => import('./argocd-health.ts'),
+  },
   inspect: {
     summary: "print the latest messages of a pipeline's Kafka topics, with their tensors decoded",
     load: () => import('./inspect/command.ts'),

@@ -8,6 +8,8 @@
  * and checks the direction; `wellFormed*` adds the stricter rules a reviewer applies.
  */
 
+import type { PipelineSpec } from './types.ts';
+
 export type Direction = 'inputs' | 'outputs';
 
 /** A reference inside a pipeline: a step's (or the pipeline's own) data, optionally one tensor. */
@@ -114,4 +116,25 @@ export function pipelineRefForm(ref: string): string {
   return second === 'step' && third !== undefined
     ? '<pipeline>.step.<step>.(inputs|outputs)[.<tensor>]'
     : '<pipeline>.(inputs|outputs)[.<tensor>]';
+}
+
+/**
+ * The references inside a pipeline (step inputs and triggers, output steps) whose head is neither
+ * one of its steps nor the pipeline itself: nothing would ever produce their data. `where` is
+ * `step "<name>"` or `output`.
+ */
+export function unknownStepReferences(
+  pipeline: string,
+  spec: Pick<PipelineSpec, 'steps' | 'output'>,
+): { where: string; ref: string }[] {
+  const steps = new Set(spec.steps.map((s) => s.name));
+  const known = (ref: string) => steps.has(referenceHead(ref)) || referenceHead(ref) === pipeline;
+  const out: { where: string; ref: string }[] = [];
+  for (const s of spec.steps) {
+    for (const ref of [...(s.inputs ?? []), ...(s.triggers ?? [])]) {
+      if (!known(ref)) out.push({ where: `step "${s.name}"`, ref });
+    }
+  }
+  for (const ref of spec.output?.steps ?? []) if (!known(ref)) out.push({ where: 'output', ref });
+  return out;
 }

@@ -9,7 +9,7 @@ import { formatLogLine, LineSplitter } from '../../src/cli/dev/log-format.ts';
 import { resolveManifestDir } from '../../src/cli/dev/manifest-dir.ts';
 import { ManifestView } from '../../src/cli/dev/manifest-view.ts';
 import { findMlserver } from '../../src/cli/dev/mlserver-bin.ts';
-import { modelStates, settled, stateChanges } from '../../src/cli/dev/model-states.ts';
+import { modelStates, pipelineStates, settled, stateChanges } from '../../src/cli/dev/model-states.ts';
 import { type Child, Supervisor } from '../../src/cli/dev/supervisor.ts';
 import { devTopology } from '../../src/cli/dev/topology.ts';
 import { sampleRequest, shellQuote, tryCommands } from '../../src/cli/dev/try-it.ts';
@@ -232,6 +232,29 @@ describe('model states', () => {
     expect(stateChanges(s1, s2)).toEqual(['model iris: ModelAvailable']);
     expect(settled(['iris', 'wine'], s2)).toBe(true);
     expect(settled(['iris', 'missing'], s2)).toBe(false);
+  });
+
+  it('reports pipeline readiness changes with the reason and the step that waits', () => {
+    const waiting = {
+      name: 'flow',
+      ready: false,
+      reason: 'ModelsProgressing',
+      message: 'step "b": model "b" is ModelProgressing',
+    };
+    const p1 = pipelineStates({ models: [], pipelines: [waiting, { name: 'echo', ready: true }] });
+    expect(stateChanges(new Map(), p1, 'pipeline')).toEqual([
+      'pipeline echo: Ready',
+      'pipeline flow: ModelsProgressing (step "b": model "b" is ModelProgressing)',
+    ]);
+    const p2 = pipelineStates({
+      models: [],
+      pipelines: [
+        { name: 'flow', ready: true },
+        { name: 'echo', ready: true },
+      ],
+    });
+    expect(stateChanges(p1, p2, 'pipeline')).toEqual(['pipeline flow: Ready']);
+    expect(stateChanges(p2, p2, 'pipeline')).toEqual([]);
   });
 });
 

@@ -76,7 +76,7 @@ describe('Runtime', () => {
       },
       {
         apiGroups: ['mlops.seldon.io'],
-        resources: ['experiments/status', 'models/status', 'servers/status'],
+        resources: ['experiments/status', 'models/status', 'pipelines/status', 'servers/status'],
         verbs: ['patch'],
       },
       { apiGroups: ['mlops.seldon.io'], resources: ['models/scale', 'servers/scale'], verbs: ['patch'] },

@@ -1,6 +1,9 @@
 // The control plane in cluster mode: desired state and status on a real kube-apiserver, models on
 // real MLServer, autoscaling through the custom resources' scale subresource.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,19 +17,22 @@ import {
 } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { HEALTH_SCRIPTS, healthScript } from '../../src/cli/argocd-health.ts';
 import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
 import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
 import { componentArgv } from '../../src/spec/flags.ts';
-import type { ModelResource, ServerResource } from '../../src/spec/types.ts';
+import type { ModelResource, ServerResource, StatusBase } from '../../src/spec/types.ts';
 import {
   type AgentProcess,
   type ApplyObject,
   freePort,
   type KubeApiserver,
+  kubeBinaries,
   logTail,
   type ManagedProcess,
   type MlserverInstance,
   repoRoot,
+  runHealthScript,
   serverSideApply,
   startAgentProcess,
   startKubeApiserver,
@@ -229,8 +235,163 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
       const o = await get<{ status?: ModelResource['status'] }>('experiments', 'ab');
       return o.status?.conditions?.find((x) => x.type === 'ExperimentReady');
     });
-    expect(c).toMatchObject({ status: 'False', message: 'not ready: broken' });
+    expect(c).toMatchObject({ status: 'False', reason: 'ModelFailed' });
+    expect(c.message).toMatch(/^model "broken" is ModelFailed \(.*not found\)$/);
   }, 60_000);
+
+  const pipeline = (name: string, steps: { name: string; inputs?: string[] }[]): ApplyObject => ({
+    apiVersion: 'mlops.seldon.io/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { name, namespace: NS },
+    spec: { steps, output: { steps: [steps[steps.length - 1].name] } },
+  });
+  const conditionsOf = async (plural: string, name: string) =>
+    (await get<{ status?: StatusBase }>(plural, name)).status?.conditions ?? [];
+  const kubectl = (...args: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(
+        kubeBinaries().kubectl,
+        ['--kubeconfig', kube.kubeconfigPath, '-n', NS, ...args],
+        { timeout: 90_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
+      );
+    });
+
+  it('writes Pipeline status: ready, a missing model, recovering; kubectl wait follows it', async () => {
+    await serverSideApply(kube, pipeline('ready-flow', [{ name: 'iris' }]));
+    const waited = await kubectl('wait', '--for=condition=Ready', 'pipeline/ready-flow', '--timeout=30s');
+    expect(waited, waited.out).toMatchObject({ code: 0 });
+    expect((await conditionsOf('pipelines', 'ready-flow')).map((c) => `${c.type}=${c.status}`)).toEqual([
+      'PipelineReady=True',
+      'PipelineGwReady=True',
+      'ModelsReady=True',
+      'Ready=True',
+    ]);
+
+    await serverSideApply(
+      kube,
+      pipeline('waiting-flow', [{ name: 'iris' }, { name: 'later', inputs: ['iris.outputs'] }]),
+    );
+    const missing = await waitFor('waiting-flow not ready', async () =>
+      (await conditionsOf('pipelines', 'waiting-flow')).find((c) => c.type === 'Ready'),
+    );
+    expect(missing).toMatchObject({
+      status: 'False',
+      reason: 'ModelNotFound',
+      message: 'step "later": model "later" is not declared',
+    });
+    // The CRD's printer columns show it as Seldon's do.
+    const table = await kubectl('get', 'pipelines', '-o', 'wide');
+    expect(table.out).toMatch(
+      /waiting-flow\s+False\s+False\s+True\s+True\s+step "later": model "later" is not declared/,
+    );
+    const timedOut = await kubectl('wait', '--for=condition=Ready', 'pipeline/waiting-flow', '--timeout=1s');
+    expect(timedOut.code).not.toBe(0);
+
+    // Recovering: kubectl waits while the missing model is declared and loads.
+    const recovered = kubectl('wait', '--for=condition=Ready', 'pipeline/waiting-flow', '--timeout=60s');
+    await serverSideApply(kube, model('later', {}));
+    expect(await recovered).toMatchObject({ code: 0 });
+    expect(await conditionsOf('pipelines', 'waiting-flow')).toContainEqual({
+      type: 'ModelsReady',
+      status: 'True',
+      reason: 'ModelsAvailable',
+    });
+  }, 120_000);
+
+  it('the Argo CD health checks, run in gopher-lua, read the status the scheduler wrote', async () => {
+    // An artifact server that never answers keeps model "slow" loading (Progressing) on purpose.
+    const held: http.ServerResponse[] = [];
+    const artifacts = http.createServer((_req, res) => held.push(res));
+    await new Promise<void>((r) => artifacts.listen(0, '127.0.0.1', r));
+    const port = (artifacts.address() as AddressInfo).port;
+    try {
+      await serverSideApply(kube, model('slow', { storageUri: `http://127.0.0.1:${port}/slow.tar.gz` }));
+      await serverSideApply(kube, pipeline('slow-flow', [{ name: 'slow' }]));
+      await serverSideApply(kube, {
+        apiVersion: 'mlops.seldon.io/v1alpha1',
+        kind: 'Server',
+        metadata: { name: 'no-pods', namespace: NS },
+        spec: { serverConfig: 'mlserver', replicas: 1 },
+      });
+      await serverSideApply(kube, {
+        apiVersion: 'mlops.seldon.io/v1alpha1',
+        kind: 'Experiment',
+        metadata: { name: 'ab-ok', namespace: NS },
+        spec: {
+          candidates: [
+            { name: 'iris', weight: 1 },
+            { name: 'later', weight: 1 },
+          ],
+        },
+      });
+      const serverConfig = (name: string, containers: object[]): ApplyObject => ({
+        apiVersion: 'mlops.seldon.io/v1alpha1',
+        kind: 'ServerConfig',
+        metadata: { name, namespace: NS },
+        spec: { podSpec: { containers } },
+      });
+      await serverSideApply(
+        kube,
+        serverConfig('mlserver', [{ name: 'mlserver', image: 'example.invalid/mlserver:1' }]),
+      );
+      await serverSideApply(kube, serverConfig('empty', []));
+
+      const plural = (kind: string) => `${kind.toLowerCase()}s`;
+      const healthOf = async (kind: keyof typeof HEALTH_SCRIPTS, name: string) =>
+        runHealthScript(healthScript(HEALTH_SCRIPTS[kind]), await get(plural(kind), name));
+      const expectations: [keyof typeof HEALTH_SCRIPTS, string, string, RegExp][] = [
+        ['Model', 'iris', 'Healthy', /ModelAvailable/],
+        ['Server', 'mlserver', 'Healthy', /2 of 2 replicas connected/],
+        ['Pipeline', 'ready-flow', 'Healthy', /Ready/],
+        ['Experiment', 'ab-ok', 'Healthy', /Ready/],
+        ['ServerConfig', 'mlserver', 'Healthy', /pod template/i],
+        ['Model', 'slow', 'Progressing', /.*/],
+        ['Pipeline', 'slow-flow', 'Progressing', /step "slow": model "slow" is ModelProgressing/],
+        ['Server', 'no-pods', 'Progressing', /0 of 1 replicas connected/],
+        ['Model', 'broken', 'Degraded', /ModelReady: .*not found/],
+        ['Experiment', 'ab', 'Degraded', /^ExperimentReady: model "broken" is ModelFailed/],
+        ['ServerConfig', 'empty', 'Degraded', /no container/],
+      ];
+      const experimentReady = await kubectl(
+        'wait',
+        '--for=condition=Ready',
+        'experiment/ab-ok',
+        '--timeout=30s',
+      );
+      expect(experimentReady, experimentReady.out).toMatchObject({ code: 0 });
+      for (const [kind, name, status, message] of expectations) {
+        const health = await waitFor(`${kind} ${name} ${status}`, async () => {
+          const h = await healthOf(kind, name);
+          return h.status === status && h;
+        });
+        expect(health.message, `${kind} ${name}`).toMatch(message);
+      }
+      // A missing model is Degraded, and the pipeline recovers to Healthy once it is declared.
+      await serverSideApply(kube, pipeline('late-flow', [{ name: 'later2' }]));
+      const degraded = await waitFor('late-flow Degraded', async () => {
+        const h = await healthOf('Pipeline', 'late-flow');
+        return h.status === 'Degraded' && h;
+      });
+      expect(degraded.message).toBe('ModelsReady: step "later2": model "later2" is not declared');
+      await serverSideApply(kube, model('later2', {}));
+      await waitFor(
+        'late-flow Healthy',
+        async () => (await healthOf('Pipeline', 'late-flow')).status === 'Healthy',
+      );
+    } finally {
+      // Let the held download fail so the agent carries on, and stop loading "slow".
+      for (const res of held) res.writeHead(404).end();
+      await new Promise((r) => artifacts.close(r));
+      await custom.deleteNamespacedCustomObject({
+        group: 'mlops.seldon.io',
+        version: 'v1alpha1',
+        namespace: NS,
+        plural: 'models',
+        name: 'slow',
+      });
+    }
+  }, 120_000);
 
   it('load raises the replicas and idleness lowers them, within min/max, seen in the resource', async () => {
     const served = await waitFor('iris endpoint', async () => {

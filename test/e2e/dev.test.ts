@@ -156,6 +156,8 @@ describeE2E('mlops dev with real MLServer, in-process bus', ['python3'], () => {
     );
     expect(gateway).toBe(`http://127.0.0.1:${port}`);
     expect(dev.output()).toContain('mlops dev: model iris: ModelAvailable');
+    await dev.waitFor(/mlops dev: pipeline flowers: Ready\n/, 10_000);
+    expect((await fetch(`${gateway}/v2/pipelines/flowers/ready`)).status).toBe(200);
     expect(dev.output()).toMatch(/^agent mlserver-0 +\| INFO {2}/m);
 
     // The printed request, as printed, through the printed gateway.
@@ -236,6 +238,17 @@ describeE2E('mlops dev without MLServer', [], () => {
     });
     expect(res.status).toBeGreaterThanOrEqual(400);
     await dev.waitFor(/No model is available yet \(iris: /, 30_000);
+    // Its pipeline says which step waits on which model.
+    await dev.waitFor(/mlops dev: pipeline flowers: Model\w+ \(step "\w+": model "iris" is \w+/, 10_000);
+    // Once the scheduler publishes it (after waiting for the server's pods), the gateway knows
+    // the pipeline and says it is not ready.
+    let pipelineReady = await fetch(`http://127.0.0.1:${port}/v2/pipelines/flowers/ready`);
+    for (let i = 0; pipelineReady.status === 404 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      pipelineReady = await fetch(`http://127.0.0.1:${port}/v2/pipelines/flowers/ready`);
+    }
+    expect(pipelineReady.status).toBe(503);
+    expect(await pipelineReady.text()).toContain('not all of its models are available');
 
     // The scheduler dies: reported with its last lines, then everything stops with exit 1.
     const { stdout } = await run('pgrep', ['-f', `scheduler --manifests ${workDir}/manifests`]);

@@ -130,6 +130,7 @@ describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
         selector: 'seldon-server-name=mlserver',
       });
       await source.writeExperimentStatus(NS, 'ab', { conditions: [condition] });
+      await source.writePipelineStatus(NS, 'flow', { conditions: [condition] });
       // The Server's scale subresource and its StatefulSet's.
       await source.scale('Server', NS, 'mlserver', 2);
       await source.scale('Model', NS, 'iris', 2);

@@ -13,7 +13,14 @@ import { DEFAULT_GATEWAY } from '../local-gateway.ts';
 import { resolveManifestDir } from './manifest-dir.ts';
 import { ManifestView } from './manifest-view.ts';
 import { findMlserver, MLSERVER_INSTALL_HINT } from './mlserver-bin.ts';
-import { type ModelState, modelStates, type SchedulerStatus, settled, stateChanges } from './model-states.ts';
+import {
+  type ModelState,
+  modelStates,
+  pipelineStates,
+  type SchedulerStatus,
+  settled,
+  stateChanges,
+} from './model-states.ts';
 import { freePort, freePorts } from './ports.ts';
 import { type Child, Supervisor } from './supervisor.ts';
 import { type DevServer, type DevTopology, devTopology } from './topology.ts';
@@ -381,7 +388,8 @@ async function startReplica(
   );
 }
 
-/** Reports model state changes until stopped; prints the try-it commands once models settle. */
+/** Reports model and pipeline state changes until stopped; prints the try-it commands once
+ * models settle. */
 async function watchModels(
   run: DevRun,
   topo: DevTopology,
@@ -391,6 +399,7 @@ async function watchModels(
 ): Promise<void> {
   const declared = topo.models.map((m) => m.name);
   let states = new Map<string, ModelState>();
+  let pipelines = new Map<string, ModelState>();
   let printed = declared.length === 0;
   const deadline = Date.now() + settleMs;
   while (!run.stopping) {
@@ -399,6 +408,9 @@ async function watchModels(
       const now = modelStates(status);
       for (const line of stateChanges(states, now)) run.say(`mlops dev: ${line}`);
       states = now;
+      const nowPipelines = pipelineStates(status);
+      for (const line of stateChanges(pipelines, nowPipelines, 'pipeline')) run.say(`mlops dev: ${line}`);
+      pipelines = nowPipelines;
     } catch {
       // the scheduler is restarting or stopping; its death is reported by the supervisor
     }

@@ -1,6 +1,7 @@
 /** The part of the scheduler's `/status` document `mlops dev` reports. */
 export interface SchedulerStatus {
   models: { name: string; versions: { version: number; state: string; reason?: string }[] }[];
+  pipelines?: { name: string; ready: boolean; reason?: string; message?: string }[];
 }
 
 export interface ModelState {
@@ -18,13 +19,26 @@ export function modelStates(status: SchedulerStatus): Map<string, ModelState> {
   return out;
 }
 
-/** Lines for the models whose state changed since `before` (sorted by name). */
-export function stateChanges(before: Map<string, ModelState>, now: Map<string, ModelState>): string[] {
+/** Each pipeline's state: `Ready`, or the reason it is not with the step and model as reason. */
+export function pipelineStates(status: SchedulerStatus): Map<string, ModelState> {
+  const out = new Map<string, ModelState>();
+  for (const p of status.pipelines ?? []) {
+    out.set(p.name, p.ready ? { state: 'Ready' } : { state: p.reason ?? 'NotReady', reason: p.message });
+  }
+  return out;
+}
+
+/** Lines for the models (or pipelines) whose state changed since `before` (sorted by name). */
+export function stateChanges(
+  before: Map<string, ModelState>,
+  now: Map<string, ModelState>,
+  kind: 'model' | 'pipeline' = 'model',
+): string[] {
   const lines: string[] = [];
   for (const [name, s] of [...now].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const old = before.get(name);
     if (old && old.state === s.state && old.reason === s.reason) continue;
-    lines.push(`model ${name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`);
+    lines.push(`${kind} ${name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`);
   }
   return lines;
 }

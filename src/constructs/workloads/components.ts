@@ -104,7 +104,7 @@ function schedulerAccess(scope: Construct, name: string): void {
       },
       {
         apiGroups: [group],
-        resources: ['experiments/status', 'models/status', 'servers/status'],
+        resources: ['experiments/status', 'models/status', 'pipelines/status', 'servers/status'],
         verbs: ['patch'],
       },
       { apiGroups: [group], resources: ['models/scale', 'servers/scale'], verbs: ['patch'] },

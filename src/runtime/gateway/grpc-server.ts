@@ -128,6 +128,18 @@ class GrpcCall {
     const resolution = opts.router.resolve(routeKey, headerValue(headers[HEADER_ROUTE]));
     this.kind = resolution.target.kind;
     this.route = resolution.route;
+    const target = resolution.target;
+    // A pipeline is ready only when its models are; then the dataflow engine answers for itself.
+    if (method === 'ModelReady' && target.kind === 'pipeline' && !opts.router.pipelineReady(target.name)) {
+      respond(
+        this.stream,
+        { 'content-type': 'application/grpc' },
+        frameMessage(encodeMessage(types.ModelReadyResponse, { ready: false })),
+        { 'grpc-status': '0' },
+      );
+      this.recorder.record(this.kind, GrpcCode.OK, this.started);
+      return;
+    }
     const out = forwardHeaders(headers);
     out[HEADER_REQUEST_ID] = this.requestId;
     setTargetHeaders(out, resolution.target);

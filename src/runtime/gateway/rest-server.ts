@@ -79,6 +79,11 @@ async function handle(
     if (body && !isBinaryExtension(req)) parseInferRequest(body, routeKey);
     const resolution = opts.router.resolve(routeKey, headerValue(req.headers[HEADER_ROUTE]));
     kind = resolution.target.kind;
+    const target = resolution.target;
+    // A pipeline is ready only when its models are; then the dataflow engine answers for itself.
+    if (action === 'ready' && target.kind === 'pipeline' && !opts.router.pipelineReady(target.name)) {
+      throw new OipError(`pipeline "${target.name}" is not ready: not all of its models are available`, 503);
+    }
     const headers = forwardableHeaders(req.headers);
     headers[HEADER_REQUEST_ID] = requestId;
     // The path already names the chosen target unless an experiment picked another one.

@@ -115,8 +115,13 @@ export class Router {
     return live[live.length - 1].name;
   }
 
+  /** Whether every model of a known pipeline serves (the scheduler's `modelsReady`). */
+  pipelineReady(name: string): boolean {
+    return this.source.pipelines.get(name)?.modelsReady ?? false;
+  }
+
   private isLive(kind: 'model' | 'pipeline', name: string): boolean {
-    if (kind === 'pipeline') return this.source.pipelines.has(name);
+    if (kind === 'pipeline') return this.pipelineReady(name);
     return this.source.models.get(name)?.versions.some((v) => v.endpoints.length > 0) ?? false;
   }
 

@@ -82,6 +82,8 @@ export async function startSchedulerService(opts: SchedulerServiceOptions): Prom
         serverStatus: (ns, name, s) => void source.writeServerStatus(ns, name, s).catch(warn('server', name)),
         experimentStatus: (ns, name, s) =>
           void source.writeExperimentStatus(ns, name, s).catch(warn('experiment', name)),
+        pipelineStatus: (ns, name, s) =>
+          void source.writePipelineStatus(ns, name, s).catch(warn('pipeline', name)),
       },
       waitForServersMs: opts.waitForServersMs,
       batchMs: opts.batchMs ?? 10,

@@ -4,10 +4,11 @@ import type { SchedulerMetrics } from './metrics.ts';
 import { transition, versionState } from './model-state.ts';
 import { type ModelEntry, type ModelVersion, replicaKey } from './models.ts';
 import type { PendingChanges } from './pending-changes.ts';
+import { dependentStatus } from './pipeline-status.ts';
 import { place } from './placement/place.ts';
 import type { Placement } from './placement/types.ts';
 import { modelRoute, type RoutePublisher } from './routes.ts';
-import { experimentStatusOf, modelStatusOf, serverStatusOf } from './status.ts';
+import { modelStatusOf, serverStatusOf } from './status.ts';
 import type { StatusWriter } from './status-writer.ts';
 import type { SchedulerStore } from './store.ts';
 
@@ -30,7 +31,8 @@ export interface ReconcileDeps {
  * | 2 | clean up             | make-before-break needs the replicas placement just wanted        |
  * | 3 | derive state         | counts the replicas as clean-up left them                         |
  * | 4 | publish routes       | a replica leaves the routes before its unload is sent (6)         |
- * | 5 | experiment status    | reads the route table just published                              |
+ * | 5 | pipeline, experiment | read the route table just published                               |
+ * |   | status               |                                                                   |
  * | 6 | send operations      | after the routes (see 4)                                          |
  * | 7 | model, server status | nothing later changes what they report; API writes can wait most |
  * | 8 | forget deleted       | once every phase above has seen the model's final state           |
@@ -50,9 +52,9 @@ export class Reconciler {
     for (const model of models) this.cleanUp(model);
     for (const model of models) this.deriveState(model);
     const experiments = pending.take('experiment');
-    this.publishRoutes(names, experiments, pending.take('pipeline'));
-    // Experiments depend on their candidates' routes: re-evaluate them all when models changed.
-    this.writeExperimentStatus(names.length > 0 ? [...store.experiments.keys()].sort() : experiments);
+    const pipelines = pending.take('pipeline');
+    this.publishRoutes(names, experiments, pipelines);
+    this.writeDependentStatus(names.length > 0, pipelines, experiments);
     for (const model of models) this.sendOperations(model);
     this.writeModelStatus(models);
     this.writeServerStatus(pending.take('server'));
@@ -230,17 +232,31 @@ export class Reconciler {
     }
   }
 
-  /** Phase 5. */
-  private writeExperimentStatus(names: string[]): void {
+  /**
+   * Phase 5: pipelines depend on their models' routes and experiments on their candidates, so a
+   * change of any model re-evaluates every pipeline, and of any model or pipeline every experiment
+   * (the writer sends only what differs). Deleted ones are forgotten: re-created, they are written.
+   */
+  private writeDependentStatus(modelsChanged: boolean, pipelines: string[], experiments: string[]): void {
     const { store, status, routes } = this.deps;
-    if (!status.writes('Experiment')) return;
-    for (const name of names) {
-      const e = store.experiments.get(name);
-      if (!e) continue;
-      const snapshot = routes.snapshot();
-      const routed = new Set(snapshot.models.map((m) => m.name));
-      const ready = new Set(snapshot.pipelines.filter((p) => p.modelsReady).map((p) => p.name));
-      status.write('Experiment', e.metadata.namespace ?? '', name, experimentStatusOf(e, routed, ready));
+    for (const name of pipelines) if (!store.pipelines.has(name)) status.forget('Pipeline', name);
+    for (const name of experiments) if (!store.experiments.has(name)) status.forget('Experiment', name);
+    if (!status.writes('Pipeline') && !status.writes('Experiment')) return;
+    const now = dependentStatus(store, { has: (name) => routes.hasModel(name) });
+    const changedPipelines = new Set(pipelines);
+    const changedExperiments = new Set(experiments);
+    const allExperiments = modelsChanged || pipelines.length > 0;
+    if (status.writes('Pipeline')) {
+      for (const [name, s] of now.pipelines) {
+        if (modelsChanged || changedPipelines.has(name))
+          status.write('Pipeline', store.pipelines.get(name)?.metadata.namespace ?? '', name, s);
+      }
+    }
+    if (status.writes('Experiment')) {
+      for (const [name, s] of now.experiments) {
+        if (allExperiments || changedExperiments.has(name))
+          status.write('Experiment', store.experiments.get(name)?.metadata.namespace ?? '', name, s);
+      }
     }
   }
 

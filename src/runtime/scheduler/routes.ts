@@ -62,6 +62,11 @@ export class RoutePublisher {
     return () => this.listeners.delete(listener);
   }
 
+  /** Whether the model has a route (some version with an available replica). */
+  hasModel(name: string): boolean {
+    return this.models.has(name);
+  }
+
   snapshot(): RouteUpdate {
     return {
       ...emptyUpdate(this.revision),

@@ -5,6 +5,7 @@ import type {
   ModelResource,
   PipelineResource,
   ServerResource,
+  StatusBase,
 } from '../../spec/types.ts';
 import type {
   AgentSubscribeRequest,
@@ -19,11 +20,12 @@ import { definitionOf, type Scaling, sameDefinition, scalingOf } from './model-s
 import { transition } from './model-state.ts';
 import { ModelVersion, type ModelView, replicaKey } from './models.ts';
 import { PendingChanges, type PendingKind } from './pending-changes.ts';
+import { dependentStatus } from './pipeline-status.ts';
 import type { PolicyName } from './placement/types.ts';
 import { Reconciler } from './reconcile.ts';
 import { RoutePublisher } from './routes.ts';
 import { type ServerEntry, ServerReplica } from './servers.ts';
-import { describeScheduler, type SchedulerSummary } from './status.ts';
+import { describeScheduler, readinessOf, type SchedulerSummary } from './status.ts';
 import { type StatusSink, StatusWriter } from './status-writer.ts';
 import { type AgentLink, SchedulerStore } from './store.ts';
 
@@ -463,7 +465,13 @@ export class Scheduler {
 
   /** A summary of servers and models for the health endpoint. */
   describe(): SchedulerSummary {
-    return describeScheduler(this.store.servers, this.store.models);
+    const { store } = this;
+    const status = dependentStatus(store, { has: (name) => this.routes.hasModel(name) });
+    const summary = (m: Map<string, StatusBase>) => [...m].map(([name, s]) => readinessOf(name, s));
+    return describeScheduler(store.servers, store.models, {
+      pipelines: summary(status.pipelines),
+      experiments: summary(status.experiments),
+    });
   }
 
   close(): void {

@@ -5,6 +5,7 @@ export interface StatusSink {
   modelStatus(namespace: string, name: string, status: ModelStatus): void;
   serverStatus(namespace: string, name: string, status: ServerStatus): void;
   experimentStatus?(namespace: string, name: string, status: StatusBase): void;
+  pipelineStatus?(namespace: string, name: string, status: StatusBase): void;
 }
 
 /** The kinds whose status the scheduler writes, with the shape of that status. */
@@ -12,6 +13,7 @@ interface StatusOf {
   Model: ModelStatus;
   Server: ServerStatus;
   Experiment: StatusBase;
+  Pipeline: StatusBase;
 }
 export type StatusKind = keyof StatusOf;
 
@@ -20,6 +22,7 @@ const SEND: { [K in StatusKind]: (sink: StatusSink, ns: string, name: string, st
     Model: (sink, ns, name, status) => sink.modelStatus(ns, name, status),
     Server: (sink, ns, name, status) => sink.serverStatus(ns, name, status),
     Experiment: (sink, ns, name, status) => sink.experimentStatus?.(ns, name, status),
+    Pipeline: (sink, ns, name, status) => sink.pipelineStatus?.(ns, name, status),
   };
 
 /**
@@ -33,7 +36,15 @@ export class StatusWriter {
 
   /** Whether status of `kind` goes anywhere (so callers need not build it). */
   writes(kind: StatusKind): boolean {
-    return !!this.sink && (kind !== 'Experiment' || !!this.sink.experimentStatus);
+    if (!this.sink) return false;
+    if (kind === 'Experiment') return !!this.sink.experimentStatus;
+    if (kind === 'Pipeline') return !!this.sink.pipelineStatus;
+    return true;
+  }
+
+  /** Forgets what was written for a deleted resource, so one re-created gets its status again. */
+  forget(kind: StatusKind, name: string): void {
+    this.sent.delete(`${kind}/${name}`);
   }
 
   write<K extends StatusKind>(kind: K, namespace: string, name: string, status: StatusOf[K]): void {

@@ -1,11 +1,5 @@
 import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
-import type {
-  Condition,
-  ExperimentResource,
-  ModelStatus,
-  ServerStatus,
-  StatusBase,
-} from '../../spec/types.ts';
+import type { Condition, ModelStatus, ServerStatus, StatusBase } from '../../spec/types.ts';
 import type { ModelView } from './models.ts';
 import type { ServerEntry } from './servers.ts';
 
@@ -67,43 +61,8 @@ export function serverStatusOf(server: ServerEntry, models: ReadonlyMap<string, 
   };
 }
 
-/** `.status` of an Experiment: its candidates (and mirror) are ready when they have routes. */
-export function experimentStatusOf(
-  e: ExperimentResource,
-  routedModels: ReadonlySet<string>,
-  readyPipelines: ReadonlySet<string>,
-): StatusBase {
-  const ready = (name: string) =>
-    e.spec.resourceType === 'pipeline' ? readyPipelines.has(name) : routedModels.has(name);
-  const missing = e.spec.candidates.map((c) => c.name).filter((n) => !ready(n));
-  const condition = (type: string, ok: boolean, message: string): Condition => ({
-    type,
-    status: ok ? 'True' : 'False',
-    reason: ok ? `${type.replace(/Ready$/, '')}Ready` : `${type.replace(/Ready$/, '')}NotReady`,
-    ...(message ? { message } : {}),
-  });
-  const conditions = [
-    condition(
-      'CandidatesReady',
-      missing.length === 0,
-      missing.length ? `not ready: ${missing.join(', ')}` : '',
-    ),
-  ];
-  let mirrorOk = true;
-  if (e.spec.mirror) {
-    mirrorOk = ready(e.spec.mirror.name);
-    conditions.push(condition('MirrorReady', mirrorOk, mirrorOk ? '' : `not ready: ${e.spec.mirror.name}`));
-  }
-  const all = missing.length === 0 && mirrorOk;
-  const message = all ? '' : (conditions.find((c) => c.status === 'False')?.message ?? '');
-  conditions.unshift(condition('ExperimentReady', all, message));
-  conditions.push(condition('Ready', all, message));
-  const status: StatusBase = { conditions };
-  if (e.metadata.generation !== undefined) status.observedGeneration = e.metadata.generation;
-  return status;
-}
-
-/** What `GET /status` returns: every server pod and model version with its state. */
+/** What `GET /status` returns: every server pod and model version with its state, and whether
+ * each pipeline and experiment is ready (else its `Ready` condition's reason and message). */
 export interface SchedulerSummary {
   servers: {
     name: string;
@@ -130,11 +89,28 @@ export interface SchedulerSummary {
       replicas: { server: string; idx: number; state: string; reason?: string }[];
     }[];
   }[];
+  pipelines: Readiness[];
+  experiments: Readiness[];
+}
+
+export interface Readiness {
+  name: string;
+  ready: boolean;
+  reason?: string;
+  message?: string;
+}
+
+/** The summary entry of a resource from its status' `Ready` condition. */
+export function readinessOf(name: string, status: StatusBase): Readiness {
+  const c = status.conditions?.find((x) => x.type === 'Ready');
+  if (c?.status === 'True') return { name, ready: true };
+  return { name, ready: false, reason: c?.reason, message: c?.message };
 }
 
 export function describeScheduler(
   servers: ReadonlyMap<string, ServerEntry>,
   models: ReadonlyMap<string, ModelView>,
+  dependents: Pick<SchedulerSummary, 'pipelines' | 'experiments'>,
 ): SchedulerSummary {
   const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : 1);
   return {
@@ -168,5 +144,7 @@ export function describeScheduler(
         })),
       })),
     })),
+    pipelines: [...dependents.pipelines].sort(byName),
+    experiments: [...dependents.experiments].sort(byName),
   };
 }

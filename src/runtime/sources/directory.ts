@@ -29,6 +29,7 @@ export class DirectorySource implements DesiredStateSource {
   readonly modelStatus = new Map<string, ModelStatus>();
   readonly serverStatus = new Map<string, ServerStatus>();
   readonly experimentStatus = new Map<string, StatusBase>();
+  readonly pipelineStatus = new Map<string, StatusBase>();
   /** Scaling decisions, with the file's `replicas` they were taken over (an edit of it wins). */
   private readonly replicas = new Map<string, { over: number | undefined; replicas: number }>();
   private readonly files = new Map<string, { text: string; objects: MlopsResource[] }>();
@@ -64,6 +65,10 @@ export class DirectorySource implements DesiredStateSource {
 
   async writeExperimentStatus(namespace: string, name: string, status: StatusBase): Promise<void> {
     this.experimentStatus.set(key('Experiment', namespace, name), status);
+  }
+
+  async writePipelineStatus(namespace: string, name: string, status: StatusBase): Promise<void> {
+    this.pipelineStatus.set(key('Pipeline', namespace, name), status);
   }
 
   /** Local mode has no API server: the new replica count overrides the file's until the file's

@@ -109,6 +109,10 @@ export class KubernetesSource implements DesiredStateSource {
     return this.patchStatus('experiments', namespace, name, status);
   }
 
+  writePipelineStatus(namespace: string, name: string, status: StatusBase): Promise<void> {
+    return this.patchStatus('pipelines', namespace, name, status);
+  }
+
   async scale(
     kind: 'Model' | 'Server',
     namespace: string,

@@ -21,6 +21,7 @@ export interface DesiredStateSource {
   writeModelStatus(namespace: string, name: string, status: ModelStatus): Promise<void>;
   writeServerStatus(namespace: string, name: string, status: ServerStatus): Promise<void>;
   writeExperimentStatus(namespace: string, name: string, status: StatusBase): Promise<void>;
+  writePipelineStatus(namespace: string, name: string, status: StatusBase): Promise<void>;
   /**
    * Sets `spec.replicas` through the scale subresource (Kubernetes) or in memory (local); for a
    * Server, also the workload running its pods where the runtime owns one. `missing`: the resource

@@ -12,6 +12,7 @@ export {
   startKubeApiserver,
 } from './kube.ts';
 export { type KubeScoreFinding, runKubeScore } from './kube-score.ts';
+export { gluaBinary, type Health, luaLiteral, runHealthScript } from './lua.ts';
 export { type MlserverInstance, mlserverVenv, startMlserver } from './mlserver.ts';
 export { freePort } from './ports.ts';
 export { logTail, type ManagedProcess, startProcess, waitUntilReady } from './process.ts';

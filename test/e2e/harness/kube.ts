@@ -25,12 +25,13 @@ export interface KubeApiserver {
 const ETCD_TIMEOUT_MS = 60_000;
 const APISERVER_TIMEOUT_MS = 120_000;
 
-export function kubeBinaries(): { apiserver: string; etcd: string } {
+export function kubeBinaries(): { apiserver: string; etcd: string; kubectl: string } {
   const k = pinnedVersion('KUBERNETES_VERSION');
   const e = pinnedVersion('ETCD_VERSION');
   return {
     apiserver: join(provisioned('kube', cachePath('kube-apiserver', `v${k}`)), 'kube-apiserver'),
     etcd: join(provisioned('kube', cachePath('etcd', `v${e}`)), 'etcd'),
+    kubectl: join(provisioned('kube', cachePath('kubectl', `v${k}`)), 'kubectl'),
   };
 }
 

@@ -49,6 +49,37 @@ describe('gRPC gateway', () => {
     expect((await client.call<{ ready: boolean }>('ModelReady', { name: 'iris' })).res.ready).toBe(true);
   });
 
+  it('answers ModelReady of a pipeline from the route table while its models are not ready', async () => {
+    const pgw = await model('p1');
+    const routes = table({ pipelines: ['p1'] });
+    const gw = await startGateway({
+      routes,
+      host: '127.0.0.1',
+      pipelineGateways: () => [{ serverName: 'pgw', replicaIdx: 0, ...ep(pgw.port) }],
+    });
+    cleanups.push(() => gw.close());
+    const client = grpcClient(gw.grpcPort);
+    cleanups.push(client.close);
+    const setModelsReady = (modelsReady: boolean) =>
+      routes.apply({
+        revision: 0,
+        full: false,
+        models: [],
+        removedModels: [],
+        experiments: [],
+        removedExperiments: [],
+        pipelines: [{ name: 'p1', namespace: 'default', version: 1, modelsReady }],
+        removedPipelines: [],
+      });
+    const ready = async () =>
+      (await client.call<{ ready: boolean }>('ModelReady', { name: 'p1' }, { 'seldon-model': 'p1.pipeline' }))
+        .res.ready;
+    setModelsReady(false);
+    expect(await ready()).toBe(false);
+    setModelsReady(true);
+    expect(await ready()).toBe(true);
+  });
+
   it('passes model errors through and reports routing errors as gRPC statuses', async () => {
     const iris = await model('iris');
     const dead = await closedPort();

@@ -213,4 +213,37 @@ describe('REST gateway', () => {
     expect(viaHeader.status).toBe(200);
     expect(pgw.seen[1].url).toBe('/v2/pipelines/p1/infer');
   });
+
+  it('a pipeline is ready only when the route table says its models are', async () => {
+    const pgw = await upstream('pgw', () => ({ body: {} }));
+    const routes = table({ pipelines: ['p1'] });
+    const gw = await startGateway({
+      routes,
+      host: '127.0.0.1',
+      pipelineGateways: () => [{ serverName: 'pgw', replicaIdx: 0, ...ep(pgw.port) }],
+    });
+    cleanups.push(() => gw.close());
+    const setModelsReady = (modelsReady: boolean) =>
+      routes.apply({
+        revision: 0,
+        full: false,
+        models: [],
+        removedModels: [],
+        experiments: [],
+        removedExperiments: [],
+        pipelines: [{ name: 'p1', namespace: 'default', version: 1, modelsReady }],
+        removedPipelines: [],
+      });
+    setModelsReady(false);
+    const notReady = await fetch(`http://127.0.0.1:${gw.httpPort}/v2/pipelines/p1/ready`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toContain(
+      'pipeline \\"p1\\" is not ready: not all of its models are available',
+    );
+    expect(pgw.seen).toHaveLength(0);
+    setModelsReady(true);
+    const ready = await fetch(`http://127.0.0.1:${gw.httpPort}/v2/pipelines/p1/ready`);
+    expect(ready.status).toBe(200);
+    expect(pgw.seen.map((r) => r.url)).toEqual(['/v2/pipelines/p1/ready']);
+  });
 });

@@ -115,6 +115,7 @@ export class MemoryStatus implements StatusSink {
   readonly models = new Map<string, ModelStatus>();
   readonly servers = new Map<string, ServerStatus>();
   readonly experiments = new Map<string, StatusBase>();
+  readonly pipelines = new Map<string, StatusBase>();
   modelStatus(_ns: string, name: string, s: ModelStatus): void {
     this.models.set(name, s);
   }
@@ -123,6 +124,9 @@ export class MemoryStatus implements StatusSink {
   }
   experimentStatus(_ns: string, name: string, s: StatusBase): void {
     this.experiments.set(name, s);
+  }
+  pipelineStatus(_ns: string, name: string, s: StatusBase): void {
+    this.pipelines.set(name, s);
   }
 }
 

@@ -312,7 +312,12 @@ describe('Scheduler', () => {
     expect(h.status.experiments.get('ab')?.conditions?.[0]).toMatchObject({
       type: 'ExperimentReady',
       status: 'False',
-      message: 'not ready: iris, iris2',
+      reason: 'ModelNotFound',
+      message: 'model "iris" is not declared; model "iris2" is not declared',
+    });
+    expect(h.status.pipelines.get('p')?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      message: 'step "iris": model "iris" is not declared',
     });
     h.scheduler.upsertModel(model('iris'));
     h.scheduler.upsertModel(model('iris2'));
@@ -321,6 +326,12 @@ describe('Scheduler', () => {
     expect(h.status.experiments.get('ab')?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
       'ExperimentReady=True',
       'CandidatesReady=True',
+      'Ready=True',
+    ]);
+    expect(h.status.pipelines.get('p')?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'PipelineReady=True',
+      'PipelineGwReady=True',
+      'ModelsReady=True',
       'Ready=True',
     ]);
   });

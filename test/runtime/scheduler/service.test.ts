@@ -23,10 +23,16 @@ describe('startSchedulerService (local mode, in process)', () => {
 kind: Model
 metadata: {name: iris}
 spec: {storageUri: "file://${join(dir, 'art')}", memory: 1Mi}
+---
+apiVersion: mlops.seldon.io/v1alpha1
+kind: Pipeline
+metadata: {name: flow}
+spec: {steps: [{name: iris}]}
 `,
     );
+    const source = new DirectorySource(join(dir, 'manifests'), log, 100);
     const service = await startSchedulerService({
-      source: new DirectorySource(join(dir, 'manifests'), log, 100),
+      source,
       log,
       port: 0,
       healthPort: 0,
@@ -62,6 +68,13 @@ spec: {storageUri: "file://${join(dir, 'art')}", memory: 1Mi}
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(state).toBe('ModelAvailable');
+      // Local mode keeps the Pipeline's status in memory; /status summarises it.
+      const summary = (await (await fetch(`${base}/status`)).json()) as { pipelines: unknown[] };
+      expect(summary.pipelines).toEqual([{ name: 'flow', ready: true }]);
+      expect(source.pipelineStatus.get('Pipeline//flow')?.conditions?.at(-1)).toMatchObject({
+        type: 'Ready',
+        status: 'True',
+      });
       expect((await fetch(`${base}/ready`)).status).toBe(200);
       expect(await (await fetch(`${base}/metrics`)).text()).toContain(
         'mlops_scheduler_models{state="ModelAvailable"} 1',

@@ -234,6 +234,7 @@ describe('KubernetesSource', () => {
     await source.writeModelStatus(NS, 'iris', { replicas: 2, availableReplicas: 1 });
     await source.writeServerStatus(NS, 'mlserver', { loadedModels: 3, replicas: 1, selector: 's' });
     await source.writeExperimentStatus(NS, 'ab', { conditions: [] });
+    await source.writePipelineStatus(NS, 'flow', { observedGeneration: 2 });
     expect(api.writes).toEqual([
       {
         method: 'PATCH',
@@ -252,6 +253,12 @@ describe('KubernetesSource', () => {
         path: `${GROUP_PATH}experiments/ab/status`,
         contentType: 'application/merge-patch+json',
         body: { status: { conditions: [] } },
+      },
+      {
+        method: 'PATCH',
+        path: `${GROUP_PATH}pipelines/flow/status`,
+        contentType: 'application/merge-patch+json',
+        body: { status: { observedGeneration: 2 } },
       },
     ]);
     api.statusCode = 500;
