@@ -140,8 +140,6 @@ export class RcloneSource implements ArtifactSource {
     const env: NodeJS.ProcessEnv = { ...inherited, RCLONE_CONFIG_SRC_TYPE: remote.type };
     for (const [k, v] of Object.entries(remote.parameters)) env[`RCLONE_CONFIG_SRC_${k.toUpperCase()}`] = v;
     const args = [
-      // rclone's AWS SDK cannot load AWS_CA_BUNDLE itself; its own flag does the same.
-      ...(caBundle ? ['--ca-cert', caBundle] : []),
       'copy',
       `src:${path}`,
       dest,
@@ -161,6 +159,8 @@ export class RcloneSource implements ArtifactSource {
       '60s',
       '--log-level',
       'ERROR',
+      // rclone's AWS SDK cannot load AWS_CA_BUNDLE itself; its own flag does the same.
+      ...(caBundle ? ['--ca-cert', caBundle] : []),
     ];
     return new Promise((resolve) => {
       const child = spawn(this.opts.binary, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
