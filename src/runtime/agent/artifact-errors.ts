@@ -28,28 +28,24 @@ export class ArtifactError extends Error {
 /** What rclone's exit code and error output say about a failed copy. */
 export function classifyRclone(code: number | null, stderr: string): ArtifactFailure {
   if (
-    /NoSuchBucket|bucket does not exist|ContainerNotFound|container does not exist|bucket.*not.*exist/i.test(
-      stderr,
-    )
-  )
-    return 'no-bucket';
-  if (
-    /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|AuthenticationFailed|AuthorizationFailure|AuthorizationPermissionMismatch|InvalidAuthenticationInfo|Forbidden|Unauthorized|invalid_grant|status code:? 40[13]|\b40[13]\b/i.test(
+    /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|AuthenticationFailed|AuthorizationFailure|AuthorizationPermissionMismatch|InvalidAuthenticationInfo|Forbidden|Unauthorized|invalid_grant|status code:? 40[13]\b/i.test(
       stderr,
     )
   )
     return 'access-denied';
   if (
-    /didn't find (section in config file|backend called)|couldn't find type|failed to create file system.*(config|parse)|invalid (option|value)|unknown (option|flag)|couldn't decode/i.test(
+    /NoSuchBucket|The specified bucket does not exist|ContainerNotFound|The specified container does not exist/i.test(
+      stderr,
+    )
+  )
+    return 'no-bucket';
+  if (
+    /didn't find (section in config file|backend called)|couldn't find type|invalid (option|value)|unknown (option|flag)|couldn't decode/i.test(
       stderr,
     )
   )
     return 'bad-secret';
-  if (
-    code === 3 ||
-    code === 4 ||
-    /directory not found|object not found|NoSuchKey|not found|404/i.test(stderr)
-  )
+  if (code === 3 || code === 4 || /directory not found|object not found|NoSuchKey/i.test(stderr))
     return 'not-found';
   return 'transient';
 }

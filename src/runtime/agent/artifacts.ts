@@ -31,7 +31,7 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 1000, maxDelayMs:
 
 /**
  * Local cache of model artifacts. An artifact is downloaded once into `downloads/<key>` (the key
- * hashes the URI and artifact version), into a temporary folder renamed when complete, so a
+ * hashes the URI, artifact version and credentials), into a temporary folder renamed when complete, so a
  * download is whole or absent, also after the agent restarts, and a restarted agent reuses it.
  * The chosen version folder is then copied to `<modelsDir>/<model>_<version>/` with its
  * `model-settings.json` rewritten, where the inference server's repository API finds it.
@@ -67,10 +67,15 @@ export class ArtifactCache {
     return join(this.modelsDir, internalModelName(def.name, def.version));
   }
 
-  /** Where the download of `def`'s artifact is kept. */
-  downloadDir(def: Pick<ModelDefinition, 'storageUri' | 'artifactVersion'>): string {
+  /**
+   * Where the download of `def`'s artifact is kept: one per URI and artifact version, and per
+   * credentials, so a model never gets files fetched with another model's Secret.
+   */
+  downloadDir(
+    def: Pick<ModelDefinition, 'storageUri' | 'artifactVersion' | 'namespace' | 'secretName'>,
+  ): string {
     const key = createHash('sha256')
-      .update(`${def.storageUri}\n${def.artifactVersion || 0}`)
+      .update([def.storageUri, def.artifactVersion || 0, def.namespace, def.secretName].join('\n'))
       .digest('hex')
       .slice(0, 20);
     return join(this.cacheDir, 'downloads', key);

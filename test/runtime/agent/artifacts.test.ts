@@ -174,6 +174,9 @@ describe('ArtifactCache downloads', () => {
     ]);
     expect(peak()).toBe(2);
     expect(calls.sort()).toEqual(uris);
+    // Another Secret is another download: no model gets files fetched with another's credentials.
+    await cache.prepare(def({ name: 'other', storageUri: 'fake://1', secretName: 'other-creds' }));
+    expect(calls.filter((u) => u === 'fake://1')).toHaveLength(2);
   });
 
   it('reuses a finished download after a restart, keyed by URI and artifact version', async () => {

@@ -93,6 +93,12 @@ describe('rclone failures', () => {
         'InvalidAccessKeyId: The AWS Access Key Id you provided does not exist\n status code: 403',
       ),
     ).toBe('access-denied');
+    expect(
+      classifyRclone(
+        1,
+        'ERROR : S3 bucket models path iris: error reading source root directory: InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records.',
+      ),
+    ).toBe('access-denied');
     expect(classifyRclone(1, '===== RESPONSE ERROR (ServiceCode=AuthorizationFailure) =====')).toBe(
       'access-denied',
     );
