@@ -28,7 +28,7 @@ export class ArtifactError extends Error {
 /** What rclone's exit code and error output say about a failed copy. */
 export function classifyRclone(code: number | null, stderr: string): ArtifactFailure {
   if (
-    /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|AuthenticationFailed|AuthorizationFailure|AuthorizationPermissionMismatch|InvalidAuthenticationInfo|Forbidden|Unauthorized|invalid_grant|status code:? 40[13]\b/i.test(
+    /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|AuthenticationFailed|AuthorizationFailure|AuthorizationPermissionMismatch|InvalidAuthenticationInfo|Forbidden|Unauthorized|invalid_grant|could not find default credentials|status code:? 40[13]\b/i.test(
       stderr,
     )
   )
