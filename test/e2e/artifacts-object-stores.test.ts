@@ -79,6 +79,7 @@ describeE2E('model artifacts from S3, GCS and Azure Blob emulators', ['python3',
   let stores: ObjectStore[] = [];
   let scheduler: ManagedProcess;
   let agent: AgentProcess;
+  let startAgent: () => Promise<AgentProcess>;
   const logs: string[] = [];
   let healthPort: number;
 
@@ -205,23 +206,25 @@ describeE2E('model artifacts from S3, GCS and Azure Blob emulators', ['python3',
       async () => (await fetch(`http://127.0.0.1:${healthPort}/live`)).ok,
       30_000,
     );
-    agent = await startAgentProcess({
-      name: 'agent',
-      dir,
-      logs,
-      scheduler: `127.0.0.1:${schedulerPort}`,
-      mlserver,
-      flags: {
-        server: 'mlserver',
-        replica: 0,
-        memory: '400Mi',
-        'storage-secrets': ['gcs-default'],
-        'min-residency-ms': 0,
-        'unload-grace-ms': 0,
-        'scaling-period-ms': 0,
-      },
-      env: { KUBECONFIG: kubeconfig, POD_NAMESPACE: NS },
-    });
+    startAgent = () =>
+      startAgentProcess({
+        name: 'agent',
+        dir,
+        logs,
+        scheduler: `127.0.0.1:${schedulerPort}`,
+        mlserver,
+        flags: {
+          server: 'mlserver',
+          replica: 0,
+          memory: '400Mi',
+          'storage-secrets': ['gcs-default'],
+          'min-residency-ms': 0,
+          'unload-grace-ms': 0,
+          'scaling-period-ms': 0,
+        },
+        env: { KUBECONFIG: kubeconfig, POD_NAMESPACE: NS },
+      });
+    agent = await startAgent();
   }, 300_000);
 
   afterAll(async () => {
@@ -309,5 +312,21 @@ describeE2E('model artifacts from S3, GCS and Azure Blob emulators', ['python3',
     // The agent is still healthy and still serves.
     expect((await fetch(`http://127.0.0.1:${agent.adminPort}/ready`)).status).toBe(200);
     expect((await infer('iris-s3')).status).toBe(200);
+  }, 120_000);
+
+  it('reuses finished downloads after the agent restarts', async () => {
+    await agent.proc.stop(5000);
+    agent = await startAgent();
+    for (const name of ['iris-s3', 'iris-gs', 'iris-az']) {
+      const deadline = Date.now() + 60_000;
+      while ((await infer(name)).status !== 200) {
+        if (Date.now() > deadline)
+          throw new Error(`${name} not served after the restart\n${logTail(logs.at(-1) ?? '', 30)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    // The restarted agent loaded all three from its cache: no transfer at all.
+    expect(readFileSync(logs.at(-1) ?? '', 'utf8')).not.toContain('artifact downloaded');
+    expect(readFileSync(logs[1], 'utf8')).toContain('artifact downloaded');
   }, 120_000);
 });

@@ -122,6 +122,7 @@ export class Agent {
         retry: opts.artifacts?.retry,
         gateway: opts.artifacts?.gateway,
         log: opts.log,
+        metrics: this.metrics,
       }),
       server: this.modelServer,
       metrics: this.metrics,

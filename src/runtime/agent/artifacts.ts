@@ -6,6 +6,7 @@ import type { ModelDefinition } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
 import { ArtifactError } from './artifact-errors.ts';
 import { type ArtifactSource, fileSource, httpSource } from './artifact-source.ts';
+import type { AgentMetrics } from './metrics.ts';
 import { writeModelSettings } from './model-settings.ts';
 
 export interface RetryPolicy {
@@ -25,6 +26,7 @@ export interface ArtifactCacheOptions {
   /** `host:port` of the gateway explainers and LLM models call their targets through. */
   gateway?: string;
   log?: Logger;
+  metrics?: Pick<AgentMetrics, 'downloads' | 'downloadSeconds'>;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 15_000 };
@@ -144,6 +146,8 @@ export class ArtifactCache {
         await source.fetch(req, tmp);
         renameSync(tmp, dir);
         const ms = Math.round(performance.now() - started);
+        this.opts.metrics?.downloads.inc({ result: 'success' });
+        this.opts.metrics?.downloadSeconds.observe(ms / 1000);
         this.opts.log?.info(
           { model: def.name, uri: def.storageUri, ms, attempts: attempt },
           'artifact downloaded',
@@ -159,6 +163,7 @@ export class ArtifactCache {
                 `Model ${def.name}: cannot fetch ${def.storageUri}: ${(err as Error).message}`,
               );
         if (e.permanent || attempt >= this.retry.attempts) {
+          this.opts.metrics?.downloads.inc({ result: e.failure });
           throw attempt > 1 && !e.permanent
             ? new ArtifactError(e.failure, `${e.message} (after ${attempt} tries)`)
             : e;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactError } from '../../../src/runtime/agent/artifact-errors.ts';
 import type { ArtifactSource } from '../../../src/runtime/agent/artifact-source.ts';
 import { ArtifactCache, selectVersionFolder } from '../../../src/runtime/agent/artifacts.ts';
+import { AgentMetrics } from '../../../src/runtime/agent/metrics.ts';
 import type { ModelDefinition } from '../../../src/runtime/protocol/control.ts';
 
 const def = (over: Partial<ModelDefinition>): ModelDefinition => ({
@@ -159,6 +160,9 @@ describe('ArtifactCache downloads', () => {
     await expect(cache2.prepare(def({ storageUri: 'fake://c' }))).rejects.toThrow('access-denied');
     expect(denied.calls).toHaveLength(1);
     expect(readdirSync(join(dir, 'r3', 'downloads'))).toEqual([]);
+    expect(await metrics.registry.getSingleMetricAsString('mlops_agent_artifact_downloads_total')).toContain(
+      'mlops_agent_artifact_downloads_total{result="access-denied"} 1',
+    );
   });
 
   it('bounds concurrent downloads and shares one download between models', async () => {
