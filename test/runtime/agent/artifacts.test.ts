@@ -153,9 +153,11 @@ describe('ArtifactCache downloads', () => {
     );
     expect(transient.calls).toHaveLength(3);
     const denied = flakySource(9, 'access-denied');
+    const metrics = new AgentMetrics();
     const cache2 = new ArtifactCache(join(dir, 'r3'), join(dir, 'rm3'), {
       sources: [denied.source],
       retry: fast,
+      metrics,
     });
     await expect(cache2.prepare(def({ storageUri: 'fake://c' }))).rejects.toThrow('access-denied');
     expect(denied.calls).toHaveLength(1);
