@@ -12,6 +12,7 @@ import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } 
 import { TensorRef, tensorNameProblem } from './references.ts';
 import { checkTopicLength, ExternalResource, MlopsResource } from './resource.ts';
 import { addProblem, type Problem } from './validation.ts';
+import { linkStorageSecret } from './workloads/registry.ts';
 
 /** A Kubernetes Secret, e.g. cdk8s-plus `Secret.fromSecretName(...)` or `{ name: 'creds' }`. */
 export interface SecretReference {
@@ -235,6 +236,7 @@ export class Model extends MlopsResource implements IModel {
     reportProps(this, problems);
     this.props = props;
     this.requirements = props.requirements ?? [];
+    if (props.secret?.name) linkStorageSecret(this, props.secret.name);
     this.server = props.server;
     this.replicas = props.replicas;
     this.minReplicas = props.minReplicas;
