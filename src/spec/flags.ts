@@ -36,8 +36,16 @@ const LOG_LEVEL = {
   help: 'pino level',
 } as const satisfies Flag;
 const HELP = { type: 'bool', default: false, help: 'print this text' } as const satisfies Flag;
+/** In a pod every interface; `mlops dev` passes 127.0.0.1 so nothing is reachable from outside. */
+const LISTEN = {
+  type: 'string',
+  value: 'ADDR',
+  default: '0.0.0.0',
+  help: 'address every port of this component listens on',
+} as const satisfies Flag;
 
 const SCHEDULER = {
+  listen: LISTEN,
   manifests: {
     type: 'string',
     value: 'DIR',
@@ -107,6 +115,7 @@ const SCHEDULER = {
 } as const satisfies FlagTable;
 
 const AGENT = {
+  listen: LISTEN,
   server: { type: 'string', value: 'NAME', env: 'SELDON_SERVER_NAME', help: 'Server this pod belongs to' },
   replica: {
     type: 'int',
@@ -244,6 +253,7 @@ const AGENT = {
 } as const satisfies FlagTable;
 
 const GATEWAY = {
+  listen: LISTEN,
   'http-port': {
     type: 'int',
     value: 'N',

@@ -95,6 +95,28 @@ function startDev(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Dev
   };
 }
 
+/** `address:port` of every TCP socket listened on by `root` or a process it started. */
+async function listeningAddresses(root: number): Promise<string[]> {
+  const ps = await run('ps', ['-e', '-o', 'pid=,ppid=']);
+  const children = new Map<number, number[]>();
+  for (const line of ps.stdout.trim().split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const tree = new Set<number>();
+  const visit = (pid: number) => {
+    tree.add(pid);
+    for (const c of children.get(pid) ?? []) visit(c);
+  };
+  visit(root);
+  const ss = await run('ss', ['-ltnpH']);
+  return ss.stdout
+    .trim()
+    .split('\n')
+    .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => tree.has(Number(m[1]))))
+    .map((line) => line.trim().split(/\s+/)[3]);
+}
+
 function killGroup(dev: DevProcess | undefined): void {
   if (dev?.child.pid && dev.child.exitCode === null) {
     try {
@@ -284,6 +306,10 @@ describeE2E('mlops dev without MLServer', [], () => {
       'warning: MLServer not found, so no model can be served; install it with `pip install mlserver mlserver-sklearn`',
     );
     expect(dev.output()).toContain('or run `npm run provision` in this project');
+    // Every port of every component is on the loopback interface only.
+    const listening = await listeningAddresses(dev.child.pid as number);
+    expect(listening.length).toBeGreaterThanOrEqual(6);
+    expect(listening.filter((a) => !a.startsWith('127.0.0.1:'))).toEqual([]);
     expect(dev.output()).toContain('server     mlserver ×1 (MLServer missing)');
     const res = await fetch(`http://127.0.0.1:${port}/v2/models/iris/infer`, {
       method: 'POST',

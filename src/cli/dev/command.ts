@@ -35,8 +35,10 @@ interface DevOptions {
   workDir?: string;
   logLevel: string;
   settleMs: string;
+  listen: string;
 }
 
+const LOOPBACK = '127.0.0.1';
 const RUNTIME_BIN = fileURLToPath(new URL('../../../bin/mlops-runtime.js', import.meta.url));
 const MLSERVER_STARTUP_MS = 120_000;
 
@@ -58,6 +60,11 @@ export function register(program: Command): void {
     .option(
       '--work-dir <dir>',
       'keep model caches and repositories here (default: a temporary folder, removed on exit)',
+    )
+    .option(
+      '--listen <addr>',
+      'address every component listens on; 0.0.0.0 opens them to the network',
+      LOOPBACK,
     )
     .option('--log-level <level>', 'log level of the components', 'info')
     .option('--settle-ms <ms>', 'how long to wait for models before printing the try-it commands', '120000')
@@ -233,8 +240,14 @@ interface StartContext {
   gatewayPort?: number;
 }
 
+/** Where this process reaches a component listening on `listen`. */
+function reachableAt(listen: string): string {
+  return listen === '0.0.0.0' || listen === '::' ? LOOPBACK : listen;
+}
+
 async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise<void> {
   const { opts } = ctx;
+  const host = reachableAt(opts.listen);
   const logLevel = opts.logLevel;
   const runtime = (name: string, argv: string[], env?: NodeJS.ProcessEnv) =>
     run.supervisor.start({ name, command: process.execPath, args: [RUNTIME_BIN, ...argv], env });
@@ -245,6 +258,7 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
     'scheduler',
     componentArgv('scheduler', {
       manifests: ctx.viewDir,
+      listen: opts.listen,
       port: schedPort,
       'health-port': healthPort,
       // Each agent is a process started here: a Server scaled at run time would get no new one.
@@ -252,17 +266,18 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
       'log-level': logLevel,
     }),
   );
-  const health = `http://127.0.0.1:${healthPort}`;
+  const health = `http://${host}:${healthPort}`;
   await waitFor(run, scheduler, 'the scheduler', 30_000, async () => (await fetch(`${health}/live`)).ok);
 
   const pipelines = topo.pipelines.length > 0;
   const gateway = runtime(
     'gateway',
     componentArgv('gateway', {
-      scheduler: `127.0.0.1:${schedPort}`,
+      scheduler: `${host}:${schedPort}`,
+      listen: opts.listen,
       'http-port': gwHttp,
       'grpc-port': gwGrpc,
-      'pipeline-gateway': pipelines ? [`127.0.0.1:${pgHttp}:${pgGrpc}`] : undefined,
+      'pipeline-gateway': pipelines ? [`${host}:${pgHttp}:${pgGrpc}`] : undefined,
       'log-level': logLevel,
     }),
   );
@@ -270,8 +285,8 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
     manifests: ctx.viewDir,
     namespace: topo.namespace,
     'topic-prefix': opts.topicPrefix,
-    inference: `127.0.0.1:${gwGrpc}`,
-    host: '127.0.0.1',
+    inference: `${host}:${gwGrpc}`,
+    host: opts.listen,
     'http-port': pgHttp,
     'grpc-port': pgGrpc,
     ...(ctx.kafka ? { brokers: [ctx.kafka] } : { bus: 'memory' }),
@@ -289,7 +304,7 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
           )
       : [],
   );
-  const gatewayUrl = `http://127.0.0.1:${gwHttp}`;
+  const gatewayUrl = `http://${host}:${gwHttp}`;
   await waitFor(
     run,
     gateway,
@@ -302,8 +317,8 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
   const lines = [
     '',
     'mlops dev is running:',
-    `  gateway    ${gatewayUrl} (OIP REST)   127.0.0.1:${gwGrpc} (OIP gRPC)`,
-    `  scheduler  127.0.0.1:${schedPort} (gRPC)   ${health}/status`,
+    `  gateway    ${gatewayUrl} (OIP REST)   ${host}:${gwGrpc} (OIP gRPC)`,
+    `  scheduler  ${host}:${schedPort} (gRPC)   ${health}/status`,
   ];
   if (pipelines) {
     lines.push(
@@ -347,6 +362,7 @@ async function startReplica(
   namespace: string,
   runtime: (name: string, argv: string[], env?: NodeJS.ProcessEnv) => Child,
 ): Promise<void> {
+  const host = reachableAt(ctx.opts.listen);
   const id = `${server.name}-${idx}`;
   const dir = join(ctx.workDir, 'servers', id);
   const modelsDir = join(dir, 'models');
@@ -358,7 +374,7 @@ async function startReplica(
     args: ['start', modelsDir],
     cwd: dir,
     env: {
-      MLSERVER_HOST: '127.0.0.1',
+      MLSERVER_HOST: ctx.opts.listen,
       MLSERVER_HTTP_PORT: String(http),
       MLSERVER_GRPC_PORT: String(grpc),
       MLSERVER_METRICS_PORT: String(metrics),
@@ -370,7 +386,7 @@ async function startReplica(
       PYTHONUNBUFFERED: '1',
     },
   });
-  const url = `http://127.0.0.1:${http}`;
+  const url = `http://${host}:${http}`;
   await waitFor(
     run,
     mlserver,
@@ -383,15 +399,16 @@ async function startReplica(
     componentArgv('agent', {
       server: server.name,
       replica: idx,
-      scheduler: `127.0.0.1:${schedPort}`,
+      scheduler: `${host}:${schedPort}`,
       'inference-url': url,
-      'inference-grpc': `127.0.0.1:${grpc}`,
+      'inference-grpc': `${host}:${grpc}`,
       'models-dir': modelsDir,
       'cache-dir': join(dir, 'cache'),
       memory: server.memory,
       'over-commit': server.overCommit,
       capabilities: server.capabilities,
-      host: '127.0.0.1',
+      host,
+      listen: ctx.opts.listen,
       'http-port': agentHttp,
       'grpc-port': agentGrpc,
       'admin-port': agentAdmin,

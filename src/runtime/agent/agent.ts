@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import type http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { replicaCapacityBytes } from '../../spec/rules.ts';
 import type {
@@ -11,6 +10,7 @@ import type {
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
 import { type AdminServer, startAdminServer } from '../service/admin-server.ts';
+import { listen } from '../service/process.ts';
 import { type ArtifactSource, fileSource, httpSource } from './artifact-source.ts';
 import { ArtifactCache, type RetryPolicy } from './artifacts.ts';
 import { createGrpcProxy } from './grpc-proxy.ts';
@@ -55,6 +55,8 @@ export interface AgentOptions {
   advertiseGrpcPort?: number;
   /** Readiness, drain and metrics. */
   adminPort: number;
+  /** Address the proxies and the admin server listen on. @default every interface */
+  listen?: string;
   minResidencyMs?: number;
   unloadGraceMs?: number;
   drainTimeoutMs?: number;
@@ -147,7 +149,7 @@ export class Agent {
       metrics: this.metrics,
       log,
     });
-    this.httpPort = await listen(this.proxy, this.opts.httpPort);
+    this.httpPort = await listen(this.proxy, this.opts.httpPort, this.opts.listen);
     if (this.opts.inferenceGrpc) {
       this.grpcProxy = createGrpcProxy({
         manager: this.manager,
@@ -155,7 +157,7 @@ export class Agent {
         metrics: this.metrics,
         log,
       });
-      this.grpcPort = await listen(this.grpcProxy, this.opts.grpcPort ?? 0);
+      this.grpcPort = await listen(this.grpcProxy, this.opts.grpcPort ?? 0, this.opts.listen);
     }
     this.admin = await this.startAdmin();
     this.adminPort = this.admin.port;
@@ -316,6 +318,7 @@ export class Agent {
   private startAdmin(): Promise<AdminServer> {
     return startAdminServer({
       port: this.opts.adminPort,
+      host: this.opts.listen,
       live: () => ({ status: 200, body: { live: true } }),
       ready: () => {
         const ready = this.serverReady && this.scheduler.connected && !this.draining;
@@ -348,13 +351,6 @@ function closeHttp2(server?: http2.Http2Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     setTimeout(resolve, 1000).unref();
-  });
-}
-
-function listen(server: http.Server | http2.Http2Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => resolve((server.address() as AddressInfo).port));
   });
 }
 

@@ -40,6 +40,7 @@ export async function main(argv: string[]): Promise<void> {
     overCommitPercentage: values['over-commit'],
     capabilities: values.capabilities,
     advertiseHost: values.host ?? hostname(),
+    listen: values.listen,
     httpPort: values['http-port'],
     adminPort: values['admin-port'],
     minResidencyMs: values['min-residency-ms'],

@@ -48,6 +48,7 @@ export async function main(argv: string[]): Promise<void> {
   const gateway = await startGateway({
     routes: table,
     pipelineGateways: () => pipelineGateways,
+    host: values.listen,
     httpPort: values['http-port'],
     grpcPort: values['grpc-port'],
     maxBodyBytes: values['max-body-bytes'],

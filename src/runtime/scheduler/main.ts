@@ -31,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
   const service = await startSchedulerService({
     source,
     log,
+    host: values.listen,
     port: values.port,
     healthPort: values['health-port'],
     waitForServersMs: values['wait-for-servers-ms'],
