@@ -21,3 +21,8 @@ export const HEADER_PIPELINE = 'pipeline';
 export const HEADER_ERRORS = 'seldon-pipeline-errors';
 /** How many times each step has run for this request (only when the pipeline allows cycles). */
 export const HEADER_VISITS = 'seldon-step-visits';
+/**
+ * On a model's input record written by an engine that ran the step itself (and wrote its output
+ * in the same transaction): the record is there to be read, not to be served again.
+ */
+export const HEADER_INLINE = 'seldon-step-inline';

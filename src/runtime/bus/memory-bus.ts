@@ -22,6 +22,15 @@ export class MemoryBus implements Bus {
     for (const t of topics) this.log(t);
   }
 
+  async deleteTopics(topics: string[]): Promise<void> {
+    for (const t of topics) this.topics.delete(t);
+  }
+
+  /** Whether a topic exists: for tests. */
+  has(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
   async publish(records: OutRecord[]): Promise<void> {
     this.append(records);
   }
