@@ -105,11 +105,23 @@ export class PipelineEngine {
    * does too: requests already running finish on the plan they started with, the next batch
    * starts on the new one. False when the change needs a new engine (it reads other topics).
    */
-  update(plan: PipelinePlan): boolean {
+  async update(plan: PipelinePlan): Promise<boolean> {
     if (!this.inlineContext || !plan.inlineOrder || plan.name !== this.current.name) return false;
+    await this.bus.ensureTopics(this.inlineTopics(plan));
     this.current = plan;
     this.inlineContext.plan = plan;
     return true;
+  }
+
+  /** Every topic an inline run of `plan` writes. */
+  private inlineTopics(plan: PipelinePlan): string[] {
+    const models = plan.steps.filter((s) => s.name !== '<output>').map((s) => s.name);
+    return [
+      plan.inputTopic,
+      plan.outputTopic,
+      plan.errorsTopic,
+      ...models.flatMap((m) => [modelTopic(this.naming, m, 'inputs'), modelTopic(this.naming, m, 'outputs')]),
+    ];
   }
 
   private async retryModel(err: ModelCallError, attempt: number): Promise<void> {

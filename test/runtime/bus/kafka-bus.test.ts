@@ -266,11 +266,21 @@ describe('KafkaBus', () => {
         partitionAssigners: [CopartitionedAssigner],
       }),
     );
-    expect(world.producers[0].config).toEqual(
-      expect.objectContaining({ transactionalId: 'g1-pod-0', idempotent: true, maxInFlightRequests: 1 }),
-    );
+    // Two transactional producers taken in turn, each retrying without a bound (see PRODUCER_SLOTS).
+    for (const [i, p] of world.producers.entries()) {
+      expect(p.config).toEqual(
+        expect.objectContaining({
+          transactionalId: `g1-pod-0-${i}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+        }),
+      );
+      expect((p.config.retry as { retries: number }).retries).toBe(Number.MAX_SAFE_INTEGER);
+    }
+    expect(world.producers).toHaveLength(2);
     expect(world.log).toEqual([
       'tx0.connect',
+      'tx1.connect',
       'consumer0.connect',
       `consumer0.subscribe ${JSON.stringify({ topics: ['in'], fromBeginning: true })}`,
       `consumer0.run ${JSON.stringify({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 8 })}`,
@@ -348,18 +358,22 @@ describe('KafkaBus', () => {
     });
     held = undefined;
     await kafka.deliver({ topic: 'in', partition: 1, messages: [message(0, 'c', '3')] });
-    const offsets = (partitions: { partition: number; offset: string }[]) =>
-      `tx0.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions }] })}`;
+    const offsets = (partitions: { partition: number; offset: string }[], tx = 'tx0') =>
+      `${tx}.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions }] })}`;
+    // Consecutive transactions use different producers: the second need not wait for the first's markers.
     expect(world.log).toEqual([
       'tx0.transaction',
       offsets([{ partition: 0, offset: '3' }]),
       'tx0.commit',
-      'tx0.transaction',
-      offsets([
-        { partition: 0, offset: '5' },
-        { partition: 1, offset: '1' },
-      ]),
-      'tx0.commit',
+      'tx1.transaction',
+      offsets(
+        [
+          { partition: 0, offset: '5' },
+          { partition: 1, offset: '1' },
+        ],
+        'tx1',
+      ),
+      'tx1.commit',
     ]);
   });
 
@@ -371,10 +385,10 @@ describe('KafkaBus', () => {
     const late = [out('joined', 'k', 'v')];
     await consumer.emit(late);
     expect(world.log).toEqual([
-      'tx0.transaction',
-      `tx0.send ${batchOf(late)}`,
-      `tx0.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '1' }] }] })}`,
-      'tx0.commit',
+      'tx1.transaction',
+      `tx1.send ${batchOf(late)}`,
+      `tx1.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '1' }] }] })}`,
+      'tx1.commit',
     ]);
   });
 
@@ -406,10 +420,13 @@ describe('KafkaBus', () => {
       messages: [message(0, 'a', '1')],
     });
     expect(retried.resolved).toEqual(['0']);
-    // The producer of the failed transaction is swapped for a new one with the same id.
-    expect(world.log.slice(0, 3)).toEqual(['tx0.disconnect', 'tx1.connect', 'tx1.transaction']);
     expect(world.log.at(-1)).toBe('tx1.commit');
-    expect(world.producers[1].config.transactionalId).toBe('g1-pod-0');
+    // When its turn comes, the producer of the failed transaction is swapped for a new one with the same id.
+    world.log = [];
+    await replacement.deliver({ topic: 'in', partition: 0, messages: [message(1, 'b', '2')] });
+    expect(world.log.slice(0, 3)).toEqual(['tx0.disconnect', 'tx2.connect', 'tx2.transaction']);
+    expect(world.log.at(-1)).toBe('tx2.commit');
+    expect(world.producers[2].config.transactionalId).toBe('g1-pod-0-0');
   });
 
   it('tells a stateful handler to rebuild instead of replacing the consumer after a failed commit', async () => {
@@ -420,6 +437,24 @@ describe('KafkaBus', () => {
     await kafka.deliver({ topic: 'in', partition: 0, messages: [message(0, 'a', '1')] });
     await vi.waitFor(() => expect(onAbort).toHaveBeenCalledTimes(1));
     expect(world.consumers).toHaveLength(1);
+  });
+
+  it('a read-only consumer resolves batches without producers or transactions', async () => {
+    const seen: number[] = [];
+    const { consumer, kafka } = await consume({
+      readOnly: true,
+      process: (records) => {
+        seen.push(...records.map((r) => r.offset));
+        return [];
+      },
+    });
+    kafka.join({ in: [0] });
+    const result = await kafka.deliver({ topic: 'in', partition: 0, messages: [message(4, 'a', '1')] });
+    expect(result.resolved).toEqual(['4']);
+    expect(seen).toEqual([4]);
+    expect(world.producers).toHaveLength(0);
+    expect(world.log.some((l) => l.startsWith('tx'))).toBe(false);
+    await expect(consumer.emit([out('o', 'k', 'v')])).rejects.toThrow('read-only');
   });
 
   it('starts a new group at the current end of each partition; a group with commits resumes from them', async () => {
@@ -480,6 +515,7 @@ describe('KafkaBus', () => {
     expect(world.log).toEqual([
       'consumer0.disconnect',
       'tx1.disconnect',
+      'tx2.disconnect',
       'producer.disconnect',
       'admin.disconnect',
     ]);
