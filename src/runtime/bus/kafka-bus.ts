@@ -351,6 +351,10 @@ class ConsumerRun implements Consumer {
     await this.consumer.disconnect().catch(() => {});
     await this.flushing?.catch(() => {});
     if (this.closed) return;
+    // Before reading the committed offsets again, settle the failed transaction: initialising its
+    // transactional id again waits for a commit that was under way, or aborts it. Otherwise that
+    // commit could land after the replay began and its outputs appear twice.
+    await this.renewBrokenProducers();
     this.next.clear();
     this.failed = false;
     this.consumer = this.makeConsumer();
@@ -420,17 +424,21 @@ class ConsumerRun implements Consumer {
     return topics;
   }
 
-  private async commit(outputs: OutRecord[], topics: Map<string, { partition: number; offset: string }[]>) {
-    const index = this.turn;
-    this.turn = (this.turn + 1) % this.slots.length;
-    const slot = this.slots[index];
-    if (slot.broken) {
-      // A producer whose transaction failed may be fenced or stuck: start a fresh one (same id).
+  /** A producer whose transaction failed may be fenced or stuck: start a fresh one (same id). */
+  private async renewBrokenProducers(): Promise<void> {
+    for (const [index, slot] of this.slots.entries()) {
+      if (!slot.broken) continue;
       await slot.tx.disconnect().catch(() => {});
       slot.tx = this.makeProducer(index);
       await slot.tx.connect();
       slot.broken = false;
     }
+  }
+
+  private async commit(outputs: OutRecord[], topics: Map<string, { partition: number; offset: string }[]>) {
+    await this.renewBrokenProducers();
+    const slot = this.slots[this.turn];
+    this.turn = (this.turn + 1) % this.slots.length;
     slot.broken = true;
     const transaction = await slot.tx.transaction();
     try {
