@@ -250,7 +250,7 @@ const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20,
  * Taking the next producer lets the following transaction start at once while the previous one's
  * markers complete.
  */
-const PRODUCER_SLOTS = 2;
+const PRODUCER_SLOTS = 3;
 
 class ConsumerRun implements Consumer {
   /** Next offset to process per topic/partition. */
@@ -442,23 +442,38 @@ class ConsumerRun implements Consumer {
     slot.broken = true;
     const transaction = await slot.tx.transaction();
     try {
-      // The records and the offsets are independent requests within the transaction: send both at once.
-      await Promise.all([
-        outputs.length
-          ? transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) })
-          : undefined,
-        topics.size
-          ? transaction.sendOffsets({
-              consumerGroupId: this.opts.group,
-              topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-            })
-          : undefined,
-      ]);
+      // The records first: kafkajs waits out a coordinator still finishing this producer's previous
+      // transaction there (it retries adding the partitions); the offsets then join an ongoing one.
+      if (outputs.length) await transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) });
+      if (topics.size) await this.sendOffsets(transaction, topics);
       await transaction.commit();
       slot.broken = false;
     } catch (err) {
       await transaction.abort().catch(() => {});
       throw err;
+    }
+  }
+
+  /**
+   * Adds the offsets to the transaction. Without records before them this is the transaction's
+   * first request, which the coordinator refuses while it still writes the previous transaction's
+   * markers (CONCURRENT_TRANSACTIONS, which kafkajs does not retry here): wait briefly and retry.
+   */
+  private async sendOffsets(
+    transaction: Awaited<ReturnType<KafkaProducer['transaction']>>,
+    topics: Map<string, { partition: number; offset: string }[]>,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await transaction.sendOffsets({
+          consumerGroupId: this.opts.group,
+          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+        return;
+      } catch (err) {
+        if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || attempt >= 50) throw err;
+        await sleep(Math.min(100, 5 * 2 ** attempt));
+      }
     }
   }
 

@@ -18,6 +18,8 @@ const fake = vi.hoisted(() => {
     consumers: [] as FakeConsumer[],
     /** Fails the next transaction commit with this error. */
     failCommit: undefined as Error | undefined,
+    /** Errors the next attempts to add offsets to a transaction fail with. */
+    failOffsets: [] as Error[],
     /** Outcomes of the next idempotent sends: an error fails that send. */
     sends: [] as (Error | undefined)[],
     committed: [] as { topic: string; partitions: { partition: number; offset: string }[] }[],
@@ -63,8 +65,11 @@ const fake = vi.hoisted(() => {
       world.log.push(`${this.name}.transaction`);
       return {
         sendBatch: async (args: Args) => void world.log.push(`${this.name}.send ${JSON.stringify(args)}`),
-        sendOffsets: async (args: Args) =>
-          void world.log.push(`${this.name}.sendOffsets ${JSON.stringify(args)}`),
+        sendOffsets: async (args: Args) => {
+          const err = world.failOffsets.shift();
+          if (err) throw err;
+          world.log.push(`${this.name}.sendOffsets ${JSON.stringify(args)}`);
+        },
         commit: async () => {
           const err = world.failCommit;
           world.failCommit = undefined;
@@ -266,7 +271,7 @@ describe('KafkaBus', () => {
         partitionAssigners: [CopartitionedAssigner],
       }),
     );
-    // Two transactional producers taken in turn, each retrying without a bound (see PRODUCER_SLOTS).
+    // Transactional producers taken in turn, each retrying without a bound (see PRODUCER_SLOTS).
     for (const [i, p] of world.producers.entries()) {
       expect(p.config).toEqual(
         expect.objectContaining({
@@ -277,10 +282,11 @@ describe('KafkaBus', () => {
       );
       expect((p.config.retry as { retries: number }).retries).toBe(Number.MAX_SAFE_INTEGER);
     }
-    expect(world.producers).toHaveLength(2);
+    expect(world.producers).toHaveLength(3);
     expect(world.log).toEqual([
       'tx0.connect',
       'tx1.connect',
+      'tx2.connect',
       'consumer0.connect',
       `consumer0.subscribe ${JSON.stringify({ topics: ['in'], fromBeginning: true })}`,
       `consumer0.run ${JSON.stringify({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 8 })}`,
@@ -412,9 +418,9 @@ describe('KafkaBus', () => {
     await vi.waitFor(() => expect(world.consumers).toHaveLength(2));
     const replacement = world.consumers[1];
     await vi.waitFor(() => expect(replacement.eachBatch).toBeDefined());
-    const order = ['consumer0.disconnect', 'tx0.disconnect', 'tx2.connect', 'consumer1.connect'];
+    const order = ['consumer0.disconnect', 'tx0.disconnect', 'tx3.connect', 'consumer1.connect'];
     expect(world.log.filter((l) => order.includes(l))).toEqual(order);
-    expect(world.producers[2].config.transactionalId).toBe('g1-pod-0-0');
+    expect(world.producers[3].config.transactionalId).toBe('g1-pod-0-0');
     replacement.join({ in: [0] });
     world.log = [];
     const retried = await replacement.deliver({
@@ -435,6 +441,22 @@ describe('KafkaBus', () => {
     await kafka.deliver({ topic: 'in', partition: 0, messages: [message(0, 'a', '1')] });
     await vi.waitFor(() => expect(onAbort).toHaveBeenCalledTimes(1));
     expect(world.consumers).toHaveLength(1);
+  });
+
+  it('retries adding offsets while the coordinator finishes the previous transaction', async () => {
+    const { kafka } = await consume({ process: () => [] });
+    kafka.join({ in: [0] });
+    world.log = [];
+    const busy = Object.assign(new Error('concurrent transactions'), { type: 'CONCURRENT_TRANSACTIONS' });
+    world.failOffsets = [busy, busy];
+    const result = await kafka.deliver({ topic: 'in', partition: 0, messages: [message(0, 'a', '1')] });
+    expect(result).toEqual({ resolved: ['0'], heartbeats: 1, error: undefined });
+    expect(world.log.filter((l) => l.startsWith('tx0.sendOffsets'))).toHaveLength(1);
+    expect(world.log.at(-1)).toBe('tx0.commit');
+    // Any other error fails the transaction.
+    world.failOffsets = [new Error('fenced')];
+    const failed = await kafka.deliver({ topic: 'in', partition: 0, messages: [message(1, 'b', '2')] });
+    expect(failed.error?.message).toBe('fenced');
   });
 
   it('a read-only consumer resolves batches without producers or transactions', async () => {
@@ -514,6 +536,7 @@ describe('KafkaBus', () => {
       'consumer0.disconnect',
       'tx1.disconnect',
       'tx2.disconnect',
+      'tx3.disconnect',
       'producer.disconnect',
       'admin.disconnect',
     ]);
