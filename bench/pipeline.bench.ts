@@ -21,7 +21,7 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
 /** Runs of each path at each level; figures are medians over them. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 /** Concurrent callers per run; every path is measured at every level. */
-const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,32,256').split(',').map(Number);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,32,256,512').split(',').map(Number);
 
 interface Result {
   rps: number;
