@@ -22,7 +22,7 @@ export const HEADER_ERRORS = 'seldon-pipeline-errors';
 /** How many times each step has run for this request (only when the pipeline allows cycles). */
 export const HEADER_VISITS = 'seldon-step-visits';
 /**
- * On a model's input record written by an engine that ran the step itself (and wrote its output
- * in the same transaction): the record is there to be read, not to be served again.
+ * On a step's records (model input, model output, error) written by an engine that ran the step
+ * itself, in the same transaction as the request's output: there to be read, not served again.
  */
 export const HEADER_INLINE = 'seldon-step-inline';

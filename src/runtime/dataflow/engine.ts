@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_VISITS } from '../../spec/headers.ts';
+import { HEADER_ERRORS, HEADER_INLINE, HEADER_PIPELINE, HEADER_VISITS } from '../../spec/headers.ts';
 import { dataflowStateTopic, modelTopic, type TopicNaming, topicIo } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
 import { mergeHeaders } from './headers.ts';
@@ -193,16 +193,7 @@ export class PipelineEngine {
 
   async start(): Promise<void> {
     if (this.inlineContext) {
-      const models = this.plan.steps.filter((s) => s.name !== '<output>').map((s) => s.name);
-      await this.bus.ensureTopics([
-        this.plan.inputTopic,
-        this.plan.outputTopic,
-        this.plan.errorsTopic,
-        ...models.flatMap((m) => [
-          modelTopic(this.naming, m, 'inputs'),
-          modelTopic(this.naming, m, 'outputs'),
-        ]),
-      ]);
+      await this.bus.ensureTopics(this.inlineTopics(this.plan));
       this.consumer = await this.bus.consume({
         group: this.group,
         topics: [this.plan.inputTopic],
@@ -334,6 +325,9 @@ export class PipelineEngine {
   }
 
   private route(r: BusRecord, now: number, out: OutRecord[]): void {
+    // A step of this pipeline that already ran inline (before a change or a restart made this
+    // engine read the model topics): its request was answered then.
+    if (r.headers[HEADER_INLINE] && r.headers[HEADER_PIPELINE] === this.plan.name) return;
     if (r.topic === this.plan.errorsTopic) {
       if (r.headers[HEADER_PIPELINE] === this.plan.name) {
         out.push({

@@ -44,6 +44,9 @@ export async function runInline(ctx: InlineContext, input: BusRecord): Promise<O
   ]);
   const write = (topic: string, value: Buffer, headers: Headers) =>
     out.push({ topic, key: input.key, value, headers, partition: input.partition });
+  // Step records are marked as served: the model gateway does not call the model again, and an
+  // engine reading the model topics later (the pipeline changed to travel over topics) skips them.
+  const served = (headers: Headers) => ({ ...headers, [HEADER_INLINE]: '1' });
   for (const i of plan.inlineOrder ?? []) {
     const step = plan.steps[i];
     const data = gather(step, step.sources, step.inputsJoin, written);
@@ -57,19 +60,19 @@ export async function runInline(ctx: InlineContext, input: BusRecord): Promise<O
       write(step.sink, request, headers);
       break;
     }
-    write(step.sink, request, { ...headers, [HEADER_INLINE]: '1' });
+    write(step.sink, request, served(headers));
     written.set(step.sink, { payload, headers });
     const result = await call(ctx, step.name, request, headers);
     if (result instanceof Error) {
       const failed = { ...headers, [HEADER_ERRORS]: step.name };
       const message = Buffer.from(result.message);
-      write(plan.errorsTopic, message, failed);
+      write(plan.errorsTopic, message, served(failed));
       // What the engine forwards from the errors topic when steps travel over topics.
       write(plan.outputTopic, message, failed);
       break;
     }
     const outputs = modelTopic(ctx.naming, step.name, 'outputs');
-    write(outputs, result, headers);
+    write(outputs, result, served(headers));
     written.set(outputs, { payload: decodePayload('outputs', result), headers });
   }
   return out;

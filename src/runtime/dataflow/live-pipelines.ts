@@ -30,7 +30,8 @@ interface Running {
  * Follows the set of Pipelines as it changes, without restarting anything it does not have to:
  * a new pipeline gets an engine and then takes calls; a changed one moves to its new plan (in
  * place when it runs inline: requests already running finish on the old plan, the next batch
- * takes the new one; otherwise its engine is replaced, resuming from the committed position); a
+ * takes the new one; otherwise its engine is replaced, resuming from the committed position, and
+ * a pipeline whose steps travel over topics keeps them there until the process restarts); a
  * deleted one stops taking calls, then its engine stops and, when its spec asks, its topics go.
  * The other pipelines' engines and consumers are never touched. Changes apply one at a time.
  */
@@ -108,9 +109,11 @@ export class LivePipelines {
     const plan = planPipeline(name, spec, this.naming);
     let engine = r.engine;
     if (engine && !(await engine.update(plan))) {
-      // Reads other topics now: the next engine resumes where this one committed.
+      // Reads other topics now: the next engine resumes where this one committed. One whose steps
+      // travel over topics keeps them there: requests between two steps finish that way.
+      const inline = engine.inline;
       await engine.stop();
-      engine = await this.startEngine(plan);
+      engine = await this.startEngine(plan, inline);
     }
     this.running.set(name, { version: versionOf(spec), spec, plan, engine });
     this.logger.info(
@@ -136,7 +139,7 @@ export class LivePipelines {
     );
   }
 
-  private async startEngine(plan: PipelinePlan): Promise<PipelineEngine | undefined> {
+  private async startEngine(plan: PipelinePlan, inline = true): Promise<PipelineEngine | undefined> {
     if (!this.roles.engines) return undefined;
     const engine = new PipelineEngine(
       plan,
@@ -145,7 +148,7 @@ export class LivePipelines {
       this.logger,
       Date.now,
       this.metrics,
-      this.roles.models,
+      inline ? this.roles.models : undefined,
     );
     await engine.start();
     return engine;

@@ -133,13 +133,16 @@ describe('steps run inline in the engine', () => {
     expect(decodePayload('inputs', aIn[0].value).tensors[0].msg.name).toBe('in');
     expect(decodePayload('outputs', aOut[0].value).tensors[0].msg.name).toBe('out');
     expect(decodePayload('inputs', bIn[0].value).tensors[0].msg.name).toBe('out');
-    // Inputs are marked so the model gateway does not call the model again; outputs look as usual.
+    // Step records are marked as served, so neither the model gateway nor a later engine reading
+    // the model topics acts on them again; the pipeline's output is not.
     expect(aIn[0].headers[HEADER_INLINE]).toBe('1');
-    expect(aOut[0].headers[HEADER_INLINE]).toBeUndefined();
+    expect(aOut[0].headers[HEADER_INLINE]).toBe('1');
     expect(aOut[0].headers['x-tenant']).toBe('t1');
     expect(p.client.calls.a).toHaveLength(1);
     expect(p.client.calls.b).toHaveLength(1);
-    expect(p.bus.read(pipelineTopic(DEFAULT_NAMING, 'records', 'outputs'))).toHaveLength(1);
+    const outputs = p.bus.read(pipelineTopic(DEFAULT_NAMING, 'records', 'outputs'));
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0].headers[HEADER_INLINE]).toBeUndefined();
     expect(await p.metrics.registry.metrics()).toContain(
       'mlops_modelgateway_calls_total{model="a",outcome="ok"} 1',
     );
