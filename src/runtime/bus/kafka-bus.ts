@@ -442,10 +442,13 @@ class ConsumerRun implements Consumer {
     slot.broken = true;
     const transaction = await slot.tx.transaction();
     try {
-      // The records first: kafkajs waits out a coordinator still finishing this producer's previous
-      // transaction there (it retries adding the partitions); the offsets then join an ongoing one.
-      if (outputs.length) await transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) });
-      if (topics.size) await this.sendOffsets(transaction, topics);
+      // Records and offsets are independent requests of the transaction: send them at once, and
+      // let both finish before deciding (an abort must not race a request still being retried).
+      const sent = await Promise.allSettled([
+        outputs.length ? transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) }) : null,
+        topics.size ? this.sendOffsets(transaction, topics) : null,
+      ]);
+      for (const r of sent) if (r.status === 'rejected') throw r.reason;
       await transaction.commit();
       slot.broken = false;
     } catch (err) {
@@ -455,9 +458,9 @@ class ConsumerRun implements Consumer {
   }
 
   /**
-   * Adds the offsets to the transaction. Without records before them this is the transaction's
-   * first request, which the coordinator refuses while it still writes the previous transaction's
-   * markers (CONCURRENT_TRANSACTIONS, which kafkajs does not retry here): wait briefly and retry.
+   * Adds the offsets to the transaction. The coordinator refuses a transaction's first request
+   * while it still writes the markers of this producer's previous one (CONCURRENT_TRANSACTIONS,
+   * which kafkajs retries when adding partitions but not here): wait briefly and retry.
    */
   private async sendOffsets(
     transaction: Awaited<ReturnType<KafkaProducer['transaction']>>,
