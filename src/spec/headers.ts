@@ -25,4 +25,4 @@ export const HEADER_VISITS = 'seldon-step-visits';
  * On a step's records (model input, model output, error) written by an engine that ran the step
  * itself, in the same transaction as the request's output: there to be read, not served again.
  */
-export const HEADER_INLINE = 'seldon-step-inline';
+export const HEADER_INLINE = 'inline-step';
