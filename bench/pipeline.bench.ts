@@ -7,14 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pino from 'pino';
 import { KafkaBus } from '../src/runtime/bus/kafka-bus.ts';
-import { PipelineEngine } from '../src/runtime/dataflow/engine.ts';
+import { LivePipelines } from '../src/runtime/dataflow/live-pipelines.ts';
+import { DataflowMetrics } from '../src/runtime/dataflow/metrics.ts';
 import type { ModelClient } from '../src/runtime/dataflow/model-client.ts';
 import { ModelGateway } from '../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../src/runtime/dataflow/pipeline-gateway.ts';
-import { planPipeline } from '../src/runtime/dataflow/plan.ts';
 import { decodeRequest, encodeRequest, encodeResponse } from '../src/runtime/oip/messages.ts';
 import { DEFAULT_NAMING } from '../src/spec/topics.ts';
-import type { PipelineSpec } from '../src/spec/types.ts';
+import { API_VERSION, type PipelineSpec } from '../src/spec/types.ts';
 import { startKafka } from '../test/e2e/harness/kafka.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
@@ -166,44 +166,34 @@ const SHAPES = {
   },
 } satisfies Record<string, PipelineSpec>;
 
-/** The dataflow as `mlops-runtime dataflow` runs it: engines (with the model client), model gateway, pipeline gateway. */
+/** The dataflow as `mlops-runtime dataflow` runs it: every role in one process, pipelines inline. */
 async function pipelines(
   brokers: string[],
 ): Promise<{ send: Record<keyof typeof SHAPES, Send>; close: () => Promise<void> }> {
   const bus = new KafkaBus({ brokers, logger: watchLog, instanceId: 'bench' });
+  const metrics = new DataflowMetrics();
+  const modelGateway = new ModelGateway(bus, DEFAULT_NAMING, [], echo, watchLog, undefined, metrics);
+  const gateway = new PipelineGateway(bus, DEFAULT_NAMING, [], watchLog, 60_000, metrics);
+  const roles = { engines: true, models: echo, modelGateway, pipelineGateway: gateway };
+  const live = new LivePipelines(bus, DEFAULT_NAMING, roles, watchLog, metrics);
   const names = Object.keys(SHAPES) as (keyof typeof SHAPES)[];
-  const engines = names.map(
-    (n) =>
-      new PipelineEngine(
-        planPipeline(n, SHAPES[n], DEFAULT_NAMING),
-        bus,
-        DEFAULT_NAMING,
-        watchLog,
-        Date.now,
-        undefined,
-        echo,
-      ),
+  await live.apply(
+    names.map((name) => ({
+      apiVersion: API_VERSION,
+      kind: 'Pipeline',
+      metadata: { name },
+      spec: SHAPES[name],
+    })),
   );
-  // Models of pipelines that run over topics; none of these do, so it serves nothing.
-  const topicModels = engines.filter((e) => !e.inline).flatMap((e) => e.plan.steps.map((s) => s.name));
-  const models = new ModelGateway(bus, DEFAULT_NAMING, topicModels, echo, watchLog);
-  const gateway = new PipelineGateway(bus, DEFAULT_NAMING, names, watchLog, 60_000);
-  for (const e of engines) await e.start();
-  await models.start();
-  await gateway.start();
+  const send = (name: string) => async () => {
+    await gateway.infer(name, REQUEST, {});
+  };
   return {
-    send: {
-      chain: async () => {
-        await gateway.infer('chain', REQUEST, {});
-      },
-      join: async () => {
-        await gateway.infer('join', REQUEST, {});
-      },
-    },
+    send: { chain: send('chain'), join: send('join') },
     close: async () => {
+      await live.stop();
+      await modelGateway.stop();
       await gateway.stop();
-      await models.stop();
-      for (const e of engines) await e.stop();
       await bus.close();
     },
   };

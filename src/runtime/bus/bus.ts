@@ -47,6 +47,11 @@ export interface ConsumeOptions {
   readOnly?: boolean;
   /** Records of one partition, in offset order. Returns what to publish atomically with them. */
   process(records: BusRecord[]): Promise<OutRecord[]> | OutRecord[];
+  /**
+   * Told the records of each transaction once it committed: a reader in the same process can act
+   * on them at once instead of reading them back from the topic.
+   */
+  committed?(records: OutRecord[]): void;
   /** Lowest offset of `topic`/`partition` still needed in memory, if any. */
   retained?(topic: string, partition: number): number | undefined;
   /**

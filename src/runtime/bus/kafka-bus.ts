@@ -396,6 +396,7 @@ class ConsumerRun implements Consumer {
       this.pending = [];
       try {
         await this.commit(outputs, this.offsets());
+        if (outputs.length) this.opts.committed?.(outputs);
       } catch (err) {
         this.logger.warn(
           { err: (err as Error).message },

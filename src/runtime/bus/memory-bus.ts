@@ -125,6 +125,7 @@ export class MemoryBus implements Bus {
               // Transaction: outputs become visible together with the new committed position.
               this.append(outputs);
               commitPosition();
+              if (outputs.length) opts.committed?.(outputs);
             } catch {
               // Like an aborted transaction: the batch will be delivered again.
               opts.onAbort?.();
@@ -147,6 +148,7 @@ export class MemoryBus implements Bus {
         if (closed) throw new Error('consumer closed');
         this.append(records);
         commitPosition();
+        if (records.length) opts.committed?.(records);
       },
       ready: async () => {},
       close: async () => {

@@ -67,6 +67,8 @@ export class PipelineEngine {
   private stopped = false;
 
   private readonly inlineContext?: InlineContext;
+  /** Told this pipeline's outputs once committed (a pipeline gateway in the same process answers from them). */
+  onOutput?: (records: OutRecord[]) => void;
 
   constructor(
     private current: PipelinePlan,
@@ -199,6 +201,7 @@ export class PipelineEngine {
         topics: [this.plan.inputTopic],
         fromBeginning: false,
         process: (records) => this.processInline(records),
+        committed: (records) => this.outputsCommitted(records),
       });
       await this.consumer.ready();
       return;
@@ -229,6 +232,7 @@ export class PipelineEngine {
       topics: this.plan.topics,
       fromBeginning: false,
       process: (records) => this.process(records),
+      committed: (records) => this.outputsCommitted(records),
       retained: (topic, partition) => this.held.lowest(topic, partition),
       onAbort: () => this.restart(),
     });
@@ -262,6 +266,12 @@ export class PipelineEngine {
     if (this.timer) clearInterval(this.timer);
     await this.restarting;
     await this.consumer?.close();
+  }
+
+  private outputsCommitted(records: OutRecord[]): void {
+    if (!this.onOutput) return;
+    const outputs = records.filter((r) => r.topic === this.plan.outputTopic);
+    if (outputs.length) this.onOutput(outputs);
   }
 
   /** Runs each request of a batch (one partition) inline; the records come back in request order. */

@@ -150,6 +150,8 @@ export class LivePipelines {
       this.metrics,
       inline ? this.roles.models : undefined,
     );
+    const gateway = this.roles.pipelineGateway;
+    if (gateway) engine.onOutput = (records) => gateway.answer(records);
     await engine.start();
     return engine;
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { pipelineTopic, type TopicNaming } from '../../spec/topics.ts';
-import type { Bus, BusRecord, Consumer, Headers } from '../bus/bus.ts';
+import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
 import { DataflowMetrics } from './metrics.ts';
 
@@ -143,7 +143,16 @@ export class PipelineGateway {
     return result;
   }
 
-  private deliver(records: BusRecord[]): [] {
+  /**
+   * Answers calls from outputs of pipelines whose transaction just committed in this process
+   * (its engine ran here): the caller need not wait to read them back. The same record read from
+   * the topic later finds no waiter.
+   */
+  answer(records: readonly OutRecord[]): void {
+    this.deliver(records);
+  }
+
+  private deliver(records: readonly (BusRecord | OutRecord)[]): [] {
     for (const r of records) {
       const w = this.waiters.get(r.key);
       if (!w) {
@@ -155,10 +164,11 @@ export class PipelineGateway {
       }
       this.waiters.delete(r.key);
       clearTimeout(w.timer);
-      const failed = r.headers[HEADER_ERRORS];
+      const headers = r.headers ?? {};
+      const failed = headers[HEADER_ERRORS];
       // Model errors reach REST callers as 400 and gRPC callers as UNKNOWN, as in Seldon.
       if (failed) w.reject(new OipError(`${failed}: ${r.value.toString('utf8')}`, 400, GrpcCode.UNKNOWN));
-      else w.resolve({ value: r.value, headers: r.headers });
+      else w.resolve({ value: r.value, headers });
     }
     return [];
   }

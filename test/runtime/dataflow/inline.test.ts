@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
+import { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
 import { decodePayload } from '../../../src/runtime/dataflow/payload.ts';
+import { PipelineGateway } from '../../../src/runtime/dataflow/pipeline-gateway.ts';
 import { OipError } from '../../../src/runtime/oip/errors.ts';
 import { HEADER_ERRORS, HEADER_INLINE } from '../../../src/spec/headers.ts';
 import { DEFAULT_NAMING, errorsTopic, modelTopic, pipelineTopic } from '../../../src/spec/topics.ts';
 import type { PipelineSpec } from '../../../src/spec/types.ts';
-import { type FakeModel, runPipeline, tensor } from './fixtures.ts';
+import { type FakeModel, runPipeline, silent, sleep, tensor } from './fixtures.ts';
 
 const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -183,5 +184,36 @@ describe('steps run inline in the engine', () => {
     );
     const { response } = await p.infer(request([0]));
     expect(response.outputs.map((t) => t.name)).toEqual(['fromA']);
+  });
+});
+
+describe('answers from committed outputs', () => {
+  it('the engine tells its committed outputs; the pipeline gateway answers from them', async () => {
+    const p = await pipeline(
+      'told',
+      { steps: [{ name: 'a' }], output: { steps: ['a'] } },
+      { a: add(1) },
+      { inline: true },
+    );
+    const told: string[] = [];
+    p.engine.onOutput = (records) => told.push(...records.map((r) => r.topic));
+    await p.infer(request([1]));
+    expect(told).toEqual([pipelineTopic(DEFAULT_NAMING, 'told', 'outputs')]);
+  });
+
+  it('a call is answered by `answer` without its output being read back', async () => {
+    const bus = new MemoryBus(1);
+    const gateway = new PipelineGateway(bus, DEFAULT_NAMING, ['direct'], silent, 2000);
+    await gateway.start();
+    running.push(gateway);
+    const call = gateway.infer('direct', Buffer.from('req'), {});
+    await sleep(10);
+    const [published] = bus.read(pipelineTopic(DEFAULT_NAMING, 'direct', 'inputs'));
+    const topic = pipelineTopic(DEFAULT_NAMING, 'direct', 'outputs');
+    gateway.answer([
+      { topic, key: published.key, value: Buffer.from('res'), headers: { pipeline: 'direct' } },
+    ]);
+    expect((await call).value.toString()).toBe('res');
+    expect(bus.read(topic)).toEqual([]);
   });
 });
