@@ -21,3 +21,8 @@ export const HEADER_PIPELINE = 'pipeline';
 export const HEADER_ERRORS = 'seldon-pipeline-errors';
 /** How many times each step has run for this request (only when the pipeline allows cycles). */
 export const HEADER_VISITS = 'seldon-step-visits';
+/**
+ * On a step's records (model input, model output, error) written by an engine that ran the step
+ * itself, in the same transaction as the request's output: there to be read, not served again.
+ */
+export const HEADER_INLINE = 'inline-step';

@@ -40,8 +40,18 @@ export interface ConsumeOptions {
    * that has committed before resumes there (and reads partitions it never committed from 0).
    */
   fromBeginning?: boolean;
+  /**
+   * Reads without committing positions or publishing (`process` returns nothing): for a group
+   * that is never resumed, such as one per process instance reading from the end.
+   */
+  readOnly?: boolean;
   /** Records of one partition, in offset order. Returns what to publish atomically with them. */
   process(records: BusRecord[]): Promise<OutRecord[]> | OutRecord[];
+  /**
+   * Told the records of each transaction once it committed: a reader in the same process can act
+   * on them at once instead of reading them back from the topic.
+   */
+  committed?(records: OutRecord[]): void;
   /** Lowest offset of `topic`/`partition` still needed in memory, if any. */
   retained?(topic: string, partition: number): number | undefined;
   /**
@@ -61,6 +71,8 @@ export interface Consumer {
 
 export interface Bus {
   ensureTopics(topics: string[]): Promise<void>;
+  /** Deletes topics and everything in them (a deleted pipeline's, when it asks for that). */
+  deleteTopics(topics: string[]): Promise<void>;
   publish(records: OutRecord[]): Promise<void>;
   consume(opts: ConsumeOptions): Promise<Consumer>;
   /** Committed records of `topic` appended since `sinceMs`, up to its current end (state restore). */

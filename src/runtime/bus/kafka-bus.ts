@@ -46,7 +46,10 @@ export class KafkaBus implements Bus {
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => {
         const { message, ...extra } = entry.log;
-        if (entry.level <= logLevel.ERROR) log.error(extra, message);
+        // An error response the client retries (a coordinator still loading, a leader moving): its
+        // request fails only when the retries run out, and that failure reaches the caller.
+        if (entry.namespace === 'Connection' && message.startsWith('Response ')) log.debug(extra, message);
+        else if (entry.level <= logLevel.ERROR) log.error(extra, message);
         else log.warn(extra, message);
       },
       retry: { initialRetryTime: 200, retries: 20, maxRetryTime: 5000 },
@@ -68,11 +71,20 @@ export class KafkaBus implements Bus {
         idempotent: true,
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,
+        retry: PRODUCER_RETRY,
       });
       await producer.connect();
       return producer;
     })();
     return this.producer;
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    const admin = await this.connectedAdmin();
+    const existing = new Set(await admin.listTopics());
+    const gone = [...new Set(topics)].filter((t) => existing.has(t));
+    for (const t of topics) this.known.delete(t);
+    if (gone.length) await admin.deleteTopics({ topics: gone });
   }
 
   async ensureTopics(topics: string[]): Promise<void> {
@@ -131,12 +143,13 @@ export class KafkaBus implements Bus {
         heartbeatInterval: 3000,
       });
     const transactionalId = `${opts.group}-${this.opts.instanceId ?? hostname()}`;
-    const makeProducer = () =>
+    const makeProducer = (slot: number) =>
       this.kafka.producer({
-        transactionalId,
+        transactionalId: `${transactionalId}-${slot}`,
         idempotent: true,
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,
+        retry: PRODUCER_RETRY,
       });
     const log = this.opts.logger.child({ group: opts.group });
     const running = new ConsumerRun(makeConsumer, makeProducer, opts, await this.startOffsets(opts), log);
@@ -222,6 +235,23 @@ export class KafkaBus implements Bus {
 /** Partitions processed at once by one consumer; their outputs share transactions. */
 const CONCURRENT_PARTITIONS = 8;
 
+/**
+ * An idempotent producer retries for as long as it takes (a bounded count can reorder or
+ * duplicate records, which kafkajs warns about); a transaction that cannot finish ends when the
+ * broker times it out and fences it. The first retry comes quickly: most errors on a local
+ * cluster clear within milliseconds.
+ */
+const PRODUCER_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 1000 };
+
+/**
+ * Transactional producers per consumer, used in turn. After a commit returns, the coordinator
+ * still writes the transaction's markers; the same transactional id cannot begin another
+ * transaction until it has (the broker answers CONCURRENT_TRANSACTIONS and the client backs off).
+ * Taking the next producer lets the following transaction start at once while the previous one's
+ * markers complete.
+ */
+const PRODUCER_SLOTS = 3;
+
 class ConsumerRun implements Consumer {
   /** Next offset to process per topic/partition. */
   private readonly next = new Map<string, number>();
@@ -232,24 +262,27 @@ class ConsumerRun implements Consumer {
   private failed = false;
   private recovering?: Promise<void>;
 
-  private tx: KafkaProducer;
-  private txBroken = false;
+  /** Transactional producers taken in turn (see PRODUCER_SLOTS); `broken`: replace before use. */
+  private readonly slots: { tx: KafkaProducer; broken: boolean }[];
+  private turn = 0;
   private consumer: KafkaConsumer;
   private closed = false;
 
   constructor(
     private readonly makeConsumer: () => KafkaConsumer,
-    private readonly makeProducer: () => KafkaProducer,
+    private readonly makeProducer: (slot: number) => KafkaProducer,
     private readonly opts: ConsumeOptions,
     private readonly seekTo: Map<string, string>,
     private readonly logger: Logger,
   ) {
-    this.tx = makeProducer();
+    const slots = opts.readOnly ? 0 : PRODUCER_SLOTS;
+    this.slots = Array.from({ length: slots }, (_, i) => ({ tx: makeProducer(i), broken: false }));
     this.consumer = makeConsumer();
   }
 
   async start(): Promise<void> {
-    await this.tx.connect();
+    // Connecting initialises each transactional id, fencing a predecessor with the same one.
+    for (const s of this.slots) await s.tx.connect();
     let joined!: () => void;
     this.joined = new Promise((resolve) => {
       joined = resolve;
@@ -289,6 +322,10 @@ class ConsumerRun implements Consumer {
         if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
         const outputs = await this.opts.process(records);
         const last = records[records.length - 1].offset;
+        if (this.opts.readOnly) {
+          resolveOffset(String(last));
+          return;
+        }
         this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
         // Positions must never run ahead of commits: a rebalance restarts from the commits.
         await this.transact(outputs);
@@ -314,6 +351,10 @@ class ConsumerRun implements Consumer {
     await this.consumer.disconnect().catch(() => {});
     await this.flushing?.catch(() => {});
     if (this.closed) return;
+    // Before reading the committed offsets again, settle the failed transaction: initialising its
+    // transactional id again waits for a commit that was under way, or aborts it. Otherwise that
+    // commit could land after the replay began and its outputs appear twice.
+    await this.renewBrokenProducers();
     this.next.clear();
     this.failed = false;
     this.consumer = this.makeConsumer();
@@ -329,6 +370,7 @@ class ConsumerRun implements Consumer {
   }
 
   emit(records: OutRecord[]): Promise<void> {
+    if (this.opts.readOnly) return Promise.reject(new Error('a read-only consumer publishes nothing'));
     return this.transact(records);
   }
 
@@ -354,6 +396,7 @@ class ConsumerRun implements Consumer {
       this.pending = [];
       try {
         await this.commit(outputs, this.offsets());
+        if (outputs.length) this.opts.committed?.(outputs);
       } catch (err) {
         this.logger.warn(
           { err: (err as Error).message },
@@ -382,29 +425,59 @@ class ConsumerRun implements Consumer {
     return topics;
   }
 
-  private async commit(outputs: OutRecord[], topics: Map<string, { partition: number; offset: string }[]>) {
-    if (this.txBroken) {
-      // A producer whose transaction failed may be fenced or stuck: start a fresh one (same id).
-      await this.tx.disconnect().catch(() => {});
-      this.tx = this.makeProducer();
-      await this.tx.connect();
-      this.txBroken = false;
+  /** A producer whose transaction failed may be fenced or stuck: start a fresh one (same id). */
+  private async renewBrokenProducers(): Promise<void> {
+    for (const [index, slot] of this.slots.entries()) {
+      if (!slot.broken) continue;
+      await slot.tx.disconnect().catch(() => {});
+      slot.tx = this.makeProducer(index);
+      await slot.tx.connect();
+      slot.broken = false;
     }
-    this.txBroken = true;
-    const transaction = await this.tx.transaction();
+  }
+
+  private async commit(outputs: OutRecord[], topics: Map<string, { partition: number; offset: string }[]>) {
+    await this.renewBrokenProducers();
+    const slot = this.slots[this.turn];
+    this.turn = (this.turn + 1) % this.slots.length;
+    slot.broken = true;
+    const transaction = await slot.tx.transaction();
     try {
-      if (outputs.length) await transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) });
-      if (topics.size) {
+      // Records and offsets are independent requests of the transaction: send them at once, and
+      // let both finish before deciding (an abort must not race a request still being retried).
+      const sent = await Promise.allSettled([
+        outputs.length ? transaction.sendBatch({ acks: -1, topicMessages: toTopicMessages(outputs) }) : null,
+        topics.size ? this.sendOffsets(transaction, topics) : null,
+      ]);
+      for (const r of sent) if (r.status === 'rejected') throw r.reason;
+      await transaction.commit();
+      slot.broken = false;
+    } catch (err) {
+      await transaction.abort().catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Adds the offsets to the transaction. The coordinator refuses a transaction's first request
+   * while it still writes the markers of this producer's previous one (CONCURRENT_TRANSACTIONS,
+   * which kafkajs retries when adding partitions but not here): wait briefly and retry.
+   */
+  private async sendOffsets(
+    transaction: Awaited<ReturnType<KafkaProducer['transaction']>>,
+    topics: Map<string, { partition: number; offset: string }[]>,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
         await transaction.sendOffsets({
           consumerGroupId: this.opts.group,
           topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
         });
+        return;
+      } catch (err) {
+        if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || attempt >= 50) throw err;
+        await sleep(Math.min(100, 5 * 2 ** attempt));
       }
-      await transaction.commit();
-      this.txBroken = false;
-    } catch (err) {
-      await transaction.abort().catch(() => {});
-      throw err;
     }
   }
 
@@ -413,7 +486,7 @@ class ConsumerRun implements Consumer {
     await this.recovering;
     await this.consumer.disconnect();
     await this.flushing?.catch(() => {});
-    await this.tx.disconnect();
+    for (const s of this.slots) await s.tx.disconnect();
   }
 }
 

@@ -22,6 +22,15 @@ export class MemoryBus implements Bus {
     for (const t of topics) this.log(t);
   }
 
+  async deleteTopics(topics: string[]): Promise<void> {
+    for (const t of topics) this.topics.delete(t);
+  }
+
+  /** Whether a topic exists: for tests. */
+  has(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
   async publish(records: OutRecord[]): Promise<void> {
     this.append(records);
   }
@@ -116,6 +125,7 @@ export class MemoryBus implements Bus {
               // Transaction: outputs become visible together with the new committed position.
               this.append(outputs);
               commitPosition();
+              if (outputs.length) opts.committed?.(outputs);
             } catch {
               // Like an aborted transaction: the batch will be delivered again.
               opts.onAbort?.();
@@ -138,6 +148,7 @@ export class MemoryBus implements Bus {
         if (closed) throw new Error('consumer closed');
         this.append(records);
         commitPosition();
+        if (records.length) opts.committed?.(records);
       },
       ready: async () => {},
       close: async () => {

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
-import { EXPLAINER_HEADERS, HEADER_ERRORS, HEADER_PIPELINE, HEADER_VISITS } from '../../spec/headers.ts';
-import { dataflowStateTopic, type TopicNaming, topicIo } from '../../spec/topics.ts';
+import { HEADER_ERRORS, HEADER_INLINE, HEADER_PIPELINE, HEADER_VISITS } from '../../spec/headers.ts';
+import { dataflowStateTopic, modelTopic, type TopicNaming, topicIo } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
+import { mergeHeaders } from './headers.ts';
+import { type InlineContext, runInline } from './inline-run.ts';
 import { Held, type Joined, type Part, StepJoin } from './join.ts';
 import { DataflowMetrics } from './metrics.ts';
+import type { ModelCallError, ModelClient } from './model-client.ts';
 import {
   batchPayloads,
   concatPayloads,
@@ -35,11 +38,21 @@ interface StepRuntime {
   batch: { parts: Joined[]; payloads: Payload[]; doneKeys: string[] };
 }
 
+/** Requests of one batch run at once in inline mode (their model calls overlap). */
+const INLINE_CONCURRENCY = 64;
+
 /**
- * Runs one pipeline over the bus: reads every topic its steps name, keeps the records of this
- * pipeline, selects/renames tensors, joins, batches and writes each step's input topic (which the
- * model gateway serves) and finally the pipeline's output topic. Errors from the errors topic
- * are forwarded to the output so a synchronous caller receives them.
+ * Runs one pipeline over the bus, in one of two modes.
+ *
+ * Inline (given a model client, for a pipeline whose plan has an `inlineOrder`): reads only the
+ * pipeline's input topic and runs each request's steps itself (`runInline`), writing every step's
+ * records, the output and the consumed offsets in one transaction: one transactional hop per
+ * request instead of one per step.
+ *
+ * Over topics (otherwise): reads every topic its steps name, keeps the records of this pipeline,
+ * selects/renames tensors, joins, batches and writes each step's input topic (which the model
+ * gateway serves) and finally the pipeline's output topic. Errors from the errors topic are
+ * forwarded to the output so a synchronous caller receives them.
  */
 export class PipelineEngine {
   private held = new Held();
@@ -53,17 +66,72 @@ export class PipelineEngine {
   private restarting?: Promise<void>;
   private stopped = false;
 
+  private readonly inlineContext?: InlineContext;
+  /** Told this pipeline's outputs once committed (a pipeline gateway in the same process answers from them). */
+  onOutput?: (records: OutRecord[]) => void;
+
   constructor(
-    readonly plan: PipelinePlan,
+    private current: PipelinePlan,
     private readonly bus: Bus,
     private readonly naming: TopicNaming,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
     private readonly metrics = new DataflowMetrics(),
+    models?: ModelClient,
   ) {
-    const windows = plan.steps.map((st) => st.windowMs);
+    if (models && current.inlineOrder) {
+      this.inlineContext = {
+        plan: current,
+        naming,
+        models,
+        retry: (err, attempt) => this.retryModel(err, attempt),
+        onModelCall: (model, outcome) => this.metrics.modelCalls.inc({ model, outcome }),
+      };
+    }
+    const windows = current.steps.map((st) => st.windowMs);
     this.horizonMs = 2 * Math.max(0, ...windows) + 60_000;
     this.reset();
+  }
+
+  get plan(): PipelinePlan {
+    return this.current;
+  }
+
+  /** Whether this engine runs each request's steps itself. */
+  get inline(): boolean {
+    return this.inlineContext !== undefined;
+  }
+
+  /**
+   * Takes a changed plan without stopping, when this engine runs requests inline and the new plan
+   * does too: requests already running finish on the plan they started with, the next batch
+   * starts on the new one. False when the change needs a new engine (it reads other topics).
+   */
+  async update(plan: PipelinePlan): Promise<boolean> {
+    if (!this.inlineContext || !plan.inlineOrder || plan.name !== this.current.name) return false;
+    await this.bus.ensureTopics(this.inlineTopics(plan));
+    this.current = plan;
+    this.inlineContext.plan = plan;
+    return true;
+  }
+
+  /** Every topic an inline run of `plan` writes. */
+  private inlineTopics(plan: PipelinePlan): string[] {
+    const models = plan.steps.filter((s) => s.name !== '<output>').map((s) => s.name);
+    return [
+      plan.inputTopic,
+      plan.outputTopic,
+      plan.errorsTopic,
+      ...models.flatMap((m) => [modelTopic(this.naming, m, 'inputs'), modelTopic(this.naming, m, 'outputs')]),
+    ];
+  }
+
+  private async retryModel(err: ModelCallError, attempt: number): Promise<void> {
+    // Stopping leaves the batch uncommitted: it runs again wherever the pipeline runs next.
+    if (this.stopped) throw err;
+    if (attempt === 1)
+      this.logger.warn({ pipeline: this.plan.name, err: err.message }, 'retrying a model call');
+    await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
   }
 
   private get stateful(): boolean {
@@ -126,6 +194,18 @@ export class PipelineEngine {
   }
 
   async start(): Promise<void> {
+    if (this.inlineContext) {
+      await this.bus.ensureTopics(this.inlineTopics(this.plan));
+      this.consumer = await this.bus.consume({
+        group: this.group,
+        topics: [this.plan.inputTopic],
+        fromBeginning: false,
+        process: (records) => this.processInline(records),
+        committed: (records) => this.outputsCommitted(records),
+      });
+      await this.consumer.ready();
+      return;
+    }
     await this.bus.ensureTopics([
       ...this.plan.topics,
       this.plan.outputTopic,
@@ -152,6 +232,7 @@ export class PipelineEngine {
       topics: this.plan.topics,
       fromBeginning: false,
       process: (records) => this.process(records),
+      committed: (records) => this.outputsCommitted(records),
       retained: (topic, partition) => this.held.lowest(topic, partition),
       onAbort: () => this.restart(),
     });
@@ -187,6 +268,47 @@ export class PipelineEngine {
     await this.consumer?.close();
   }
 
+  private outputsCommitted(records: OutRecord[]): void {
+    if (!this.onOutput) return;
+    const outputs = records.filter((r) => r.topic === this.plan.outputTopic);
+    if (outputs.length) this.onOutput(outputs);
+  }
+
+  /** Runs each request of a batch (one partition) inline; the records come back in request order. */
+  private async processInline(records: BusRecord[]): Promise<OutRecord[]> {
+    const ctx = this.inlineContext as InlineContext;
+    // One plan for the whole batch: a change takes effect between batches.
+    const run: InlineContext = { ...ctx };
+    const name = run.plan.name;
+    this.metrics.engineRecords.inc({ pipeline: name, direction: 'in' }, records.length);
+    const results: OutRecord[][] = new Array(records.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < records.length) {
+        const i = next++;
+        const r = records[i];
+        // Requests of other pipelines sharing the topic (none with Seldon's names) are not ours.
+        if (r.headers[HEADER_PIPELINE] !== name) {
+          results[i] = [];
+          continue;
+        }
+        try {
+          results[i] = await runInline(run, r);
+        } catch (err) {
+          if (this.stopped) throw err;
+          // A request that cannot be read must not block the partition: report it to the caller.
+          const message = `record on ${r.topic}: ${(err as Error).message}`;
+          const failed = this.errorRecord(r.key, r.headers, r.partition, 'dataflow', message);
+          results[i] = [failed, { ...failed, topic: this.plan.outputTopic }];
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(INLINE_CONCURRENCY, records.length) }, worker));
+    const out = results.flat();
+    this.metrics.engineRecords.inc({ pipeline: name, direction: 'out' }, out.length);
+    return out;
+  }
+
   /** Handles records of one partition; returns what to publish with them. */
   process(records: BusRecord[]): OutRecord[] {
     this.metrics.engineRecords.inc({ pipeline: this.plan.name, direction: 'in' }, records.length);
@@ -213,6 +335,9 @@ export class PipelineEngine {
   }
 
   private route(r: BusRecord, now: number, out: OutRecord[]): void {
+    // A step of this pipeline that already ran inline (before a change or a restart made this
+    // engine read the model topics): its request was answered then.
+    if (r.headers[HEADER_INLINE] && r.headers[HEADER_PIPELINE] === this.plan.name) return;
     if (r.topic === this.plan.errorsTopic) {
       if (r.headers[HEADER_PIPELINE] === this.plan.name) {
         out.push({
@@ -351,13 +476,6 @@ export class PipelineEngine {
       partition,
     };
   }
-}
-
-function mergeHeaders(parts: Part[]): Headers {
-  const out: Headers = {};
-  for (let i = parts.length - 1; i >= 0; i--) Object.assign(out, parts[i].headers);
-  for (const h of EXPLAINER_HEADERS) delete out[h];
-  return out;
 }
 
 function visits(headers: Headers): Record<string, number> {

@@ -60,9 +60,14 @@ export class Held {
   }
 }
 
-function ready(join: JoinType, parts: (Part | undefined)[], closing: boolean): boolean {
+/** Whether a join of `parts` can emit; `closing`: nothing more will arrive (the window ended). */
+export function joinReady(
+  join: JoinType,
+  parts: readonly (unknown | undefined)[],
+  closing: boolean,
+): boolean {
   if (parts.length === 0) return true;
-  const present = parts.reduce((n, p) => n + (p ? 1 : 0), 0);
+  const present = parts.filter((p) => p !== undefined).length;
   if (join === 'any') return present >= 1;
   if (present === parts.length) return true;
   return join === 'outer' && closing && present >= 1;
@@ -110,7 +115,7 @@ export class StepJoin {
     if (e.done || slots[index]) return undefined;
     slots[index] = part;
     this.held.add(part.pos);
-    if (ready(this.inputsJoin, e.data, false) && ready(this.triggersJoin, e.triggers, false)) {
+    if (joinReady(this.inputsJoin, e.data, false) && joinReady(this.triggersJoin, e.triggers, false)) {
       return this.finish(e);
     }
     return undefined;
@@ -123,7 +128,7 @@ export class StepJoin {
       if (now - e.opened < this.windowMs) continue;
       this.entries.delete(e.key);
       if (e.done) continue;
-      if (ready(this.inputsJoin, e.data, true) && ready(this.triggersJoin, e.triggers, true)) {
+      if (joinReady(this.inputsJoin, e.data, true) && joinReady(this.triggersJoin, e.triggers, true)) {
         out.push(this.finish(e));
       } else {
         for (const p of [...e.data, ...e.triggers]) if (p) this.held.remove(p.pos);

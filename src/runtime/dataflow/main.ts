@@ -1,16 +1,16 @@
 import { DATAFLOW_ROLES, usage } from '../../spec/flags.ts';
+import type { PipelineResource } from '../../spec/types.ts';
 import type { Bus } from '../bus/bus.ts';
 import { KafkaBus } from '../bus/kafka-bus.ts';
 import { MemoryBus } from '../bus/memory-bus.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
-import { PipelineEngine } from './engine.ts';
-import { readPipelines } from './manifests.ts';
+import { DirectorySource } from '../sources/directory.ts';
+import { LivePipelines } from './live-pipelines.ts';
 import { DataflowMetrics } from './metrics.ts';
 import { GrpcModelClient } from './model-client.ts';
 import { ModelGateway } from './model-gateway.ts';
 import { PipelineGateway } from './pipeline-gateway.ts';
 import { startPipelineServers } from './pipeline-server.ts';
-import { planPipeline } from './plan.ts';
 
 const ROLES: readonly string[] = DATAFLOW_ROLES;
 
@@ -36,8 +36,6 @@ export async function main(argv: string[]): Promise<void> {
   const logger = createLogger('dataflow', values['log-level']);
   const metrics = new DataflowMetrics({ processMetrics: true });
   const naming = { prefix: values['topic-prefix'], namespace: values.namespace };
-  const pipelines = readPipelines(values.manifests, naming.namespace);
-  const plans = pipelines.map((p) => planPipeline(p.metadata.name, p.spec, naming));
   const bus: Bus = memory
     ? new MemoryBus()
     : new KafkaBus({
@@ -48,36 +46,24 @@ export async function main(argv: string[]): Promise<void> {
         instanceId: values['instance-id'],
       });
   const stops: (() => Promise<void>)[] = [];
-  if (roles.includes('engine')) {
-    for (const plan of plans) {
-      const engine = new PipelineEngine(plan, bus, naming, logger, Date.now, metrics);
-      await engine.start();
-      stops.push(() => engine.stop());
-    }
-  }
-  if (roles.includes('model-gateway')) {
-    const [host, port] = (values.inference ?? '').split(':');
-    const client = new GrpcModelClient([
+  let client: GrpcModelClient | undefined;
+  if (values.inference) {
+    const [host, port] = values.inference.split(':');
+    client = new GrpcModelClient([
       { serverName: 'gateway', replicaIdx: 0, host, httpPort: 0, grpcPort: Number(port) },
     ]);
-    const models = [...new Set(pipelines.flatMap((p) => p.spec.steps.map((s) => s.name)))].sort();
-    const gateway = new ModelGateway(bus, naming, models, client, logger, undefined, metrics);
-    await gateway.start();
-    stops.push(async () => {
-      await gateway.stop();
-      client.close();
-    });
+    const c = client;
+    stops.push(async () => c.close());
   }
+  const modelGateway =
+    roles.includes('model-gateway') && client
+      ? new ModelGateway(bus, naming, [], client, logger, undefined, metrics)
+      : undefined;
+  if (modelGateway) stops.push(() => modelGateway.stop());
+  let pipelineGateway: PipelineGateway | undefined;
   if (roles.includes('pipeline-gateway')) {
-    const gateway = new PipelineGateway(
-      bus,
-      naming,
-      pipelines.map((p) => p.metadata.name),
-      logger,
-      values['timeout-ms'],
-      metrics,
-    );
-    await gateway.start();
+    const gateway = new PipelineGateway(bus, naming, [], logger, values['timeout-ms'], metrics);
+    pipelineGateway = gateway;
     const servers = await startPipelineServers(gateway, logger, {
       host: values.host,
       httpPort: values['http-port'],
@@ -89,9 +75,60 @@ export async function main(argv: string[]): Promise<void> {
       await gateway.stop();
     });
   }
-  logger.info({ pipelines: plans.map((p) => p.name), roles, bus: values.bus }, 'dataflow running');
+  // The engine runs each request's steps itself when it can call the models (see PipelineEngine).
+  const live = new LivePipelines(
+    bus,
+    naming,
+    { engines: roles.includes('engine'), models: client, modelGateway, pipelineGateway },
+    logger,
+    metrics,
+  );
+  stops.push(() => live.stop());
+  const source = await followPipelines(values.manifests, naming.namespace, live, logger);
+  stops.push(() => source.stop());
+  logger.info({ pipelines: live.names, roles, bus: values.bus }, 'dataflow running');
   stopOnSignal(async () => {
     for (const s of stops.reverse()) await s().catch((err) => logger.error({ err }, 'stop failed'));
     await bus.close();
   }, logger);
+}
+
+/**
+ * Runs the Pipelines of `namespace` in the manifest folder and follows its changes (the folder is
+ * re-read when a file changes); resolves once the pipelines there at start are running.
+ */
+async function followPipelines(
+  dir: string,
+  namespace: string,
+  live: LivePipelines,
+  logger: ReturnType<typeof createLogger>,
+): Promise<DirectorySource> {
+  const desired = new Map<string, PipelineResource>();
+  let scheduled = false;
+  let started = false;
+  const schedule = () => {
+    if (!started || scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void live.apply([...desired.values()]);
+    });
+  };
+  const source = new DirectorySource(dir, logger);
+  await source.start({
+    upsert(r) {
+      if (r.kind !== 'Pipeline' || (r.metadata.namespace ?? 'default') !== namespace) return;
+      desired.set(r.metadata.name, r as PipelineResource);
+      schedule();
+    },
+    remove(kind, ns, name) {
+      if (kind !== 'Pipeline' || (ns || 'default') !== namespace) return;
+      desired.delete(name);
+      schedule();
+    },
+    synced() {},
+  });
+  started = true;
+  await live.apply([...desired.values()]);
+  return source;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { HEADER_ERRORS } from '../../spec/headers.ts';
+import { HEADER_ERRORS, HEADER_INLINE } from '../../spec/headers.ts';
 import { errorsTopic, modelOfTopic, modelTopic, type TopicNaming } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, OutRecord } from '../bus/bus.ts';
 import { DataflowMetrics } from './metrics.ts';
@@ -8,22 +8,41 @@ import { ModelCallError, type ModelClient } from './model-client.ts';
 /**
  * Serves pipeline steps: reads each model's input topic, calls the model, and writes the
  * response to the model's output topic on the same partition with the same key and headers, or
- * the error text to the errors topic. Outputs and consumed offsets commit together.
+ * the error text to the errors topic. Outputs and consumed offsets commit together. Input records
+ * an engine already served inline are skipped.
  */
 export class ModelGateway {
   private consumer?: Consumer;
+  private changing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly bus: Bus,
     private readonly naming: TopicNaming,
-    private readonly models: readonly string[],
+    private models: readonly string[],
     private readonly client: ModelClient,
     private readonly logger: Logger,
     private readonly concurrency = 32,
     private readonly metrics = new DataflowMetrics(),
   ) {}
 
+  /**
+   * Serves another set of models: the consumer is replaced (same group, so it resumes from the
+   * committed offsets: nothing is lost or served twice), or stopped when no model is left.
+   */
+  setModels(models: readonly string[]): Promise<void> {
+    const next = [...new Set(models)].sort();
+    this.changing = this.changing.then(async () => {
+      if (next.join() === this.models.join() && (this.consumer || next.length === 0)) return;
+      await this.consumer?.close();
+      this.consumer = undefined;
+      this.models = next;
+      if (next.length) await this.start();
+    });
+    return this.changing;
+  }
+
   async start(): Promise<void> {
+    if (this.models.length === 0) return;
     const inputs = this.models.map((m) => modelTopic(this.naming, m, 'inputs'));
     const outputs = this.models.map((m) => modelTopic(this.naming, m, 'outputs'));
     await this.bus.ensureTopics([...inputs, ...outputs, errorsTopic(this.naming)]);
@@ -37,11 +56,13 @@ export class ModelGateway {
   }
 
   async stop(): Promise<void> {
+    await this.changing;
     await this.consumer?.close();
+    this.consumer = undefined;
   }
 
   async process(records: BusRecord[]): Promise<OutRecord[]> {
-    const out: OutRecord[] = new Array(records.length);
+    const out: (OutRecord | undefined)[] = new Array(records.length);
     let next = 0;
     const worker = async () => {
       while (next < records.length) {
@@ -50,10 +71,11 @@ export class ModelGateway {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, records.length) }, worker));
-    return out;
+    return out.filter((o): o is OutRecord => o !== undefined);
   }
 
-  private async serve(r: BusRecord): Promise<OutRecord> {
+  private async serve(r: BusRecord): Promise<OutRecord | undefined> {
+    if (r.headers[HEADER_INLINE]) return undefined;
     const model = modelOfTopic(r.topic);
     try {
       const value = await this.client.infer(model, r.value, r.headers);

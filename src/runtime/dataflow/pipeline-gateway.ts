@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { pipelineTopic, type TopicNaming } from '../../spec/topics.ts';
-import type { Bus, BusRecord, Consumer, Headers } from '../bus/bus.ts';
+import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
 import { DataflowMetrics } from './metrics.ts';
 
@@ -12,6 +12,7 @@ export interface PipelineResult {
 }
 
 interface Waiter {
+  pipeline: string;
   resolve(result: PipelineResult): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
@@ -22,11 +23,14 @@ interface Waiter {
  * under a fresh key, and the call completes when a record with that key reaches the pipeline's
  * output topic. Each gateway instance reads every output partition with its own group, so any
  * instance can serve any request; a second output for a key (a replay) finds no waiter and is
- * dropped, so callers never see duplicates.
+ * dropped, so callers never see duplicates. Each pipeline's output has its own consumer, so
+ * pipelines are added and removed without touching the others.
  */
 export class PipelineGateway {
   private readonly waiters = new Map<string, Waiter>();
-  private consumer?: Consumer;
+  private readonly consumers = new Map<string, Consumer>();
+  /** Pipelines taking calls: added once their output is being read, removed before it stops. */
+  private readonly serving = new Set<string>();
 
   constructor(
     private readonly bus: Bus,
@@ -39,7 +43,7 @@ export class PipelineGateway {
   ) {}
 
   has(pipeline: string): boolean {
-    return this.pipelines.includes(pipeline);
+    return this.serving.has(pipeline);
   }
 
   get inflight(): number {
@@ -47,25 +51,48 @@ export class PipelineGateway {
   }
 
   async start(): Promise<void> {
-    const outputs = this.pipelines.map((p) => pipelineTopic(this.naming, p, 'outputs'));
-    await this.bus.ensureTopics([
-      ...outputs,
-      ...this.pipelines.map((p) => pipelineTopic(this.naming, p, 'inputs')),
-    ]);
-    this.consumer = await this.bus.consume({
+    for (const p of this.pipelines) await this.add(p);
+  }
+
+  /** Takes calls for `pipeline` once its output is being read. */
+  async add(pipeline: string): Promise<void> {
+    if (this.consumers.has(pipeline)) return;
+    const outputs = pipelineTopic(this.naming, pipeline, 'outputs');
+    await this.bus.ensureTopics([outputs, pipelineTopic(this.naming, pipeline, 'inputs')]);
+    const consumer = await this.bus.consume({
       group: `${this.naming.namespace}-${this.naming.prefix}-pipelinegateway-${randomUUID()}`,
-      topics: outputs,
+      topics: [outputs],
       fromBeginning: false,
+      // A group of its own per instance, never resumed: nothing to commit.
+      readOnly: true,
       process: (records) => this.deliver(records),
     });
-    await this.consumer.ready();
+    this.consumers.set(pipeline, consumer);
+    await consumer.ready();
+    this.serving.add(pipeline);
+  }
+
+  /** Stops taking calls for `pipeline`; calls still waiting for it fail. */
+  async remove(pipeline: string): Promise<void> {
+    this.serving.delete(pipeline);
+    const consumer = this.consumers.get(pipeline);
+    this.consumers.delete(pipeline);
+    await consumer?.close();
+    this.fail((w) => w.pipeline === pipeline, `pipeline "${pipeline}" was deleted`);
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.close();
+    this.serving.clear();
+    for (const c of this.consumers.values()) await c.close();
+    this.consumers.clear();
+    this.fail(() => true, 'pipeline gateway shutting down');
+  }
+
+  private fail(which: (w: Waiter) => boolean, message: string): void {
     for (const [key, w] of this.waiters) {
+      if (!which(w)) continue;
       clearTimeout(w.timer);
-      w.reject(new OipError('pipeline gateway shutting down', 503));
+      w.reject(new OipError(message, 503));
       this.waiters.delete(key);
     }
   }
@@ -95,7 +122,7 @@ export class PipelineGateway {
         this.waiters.delete(key);
         reject(new OipError(`pipeline "${pipeline}": no output within ${this.timeoutMs} ms`, 504));
       }, this.timeoutMs);
-      this.waiters.set(key, { resolve, reject, timer });
+      this.waiters.set(key, { pipeline, resolve, reject, timer });
     });
     const out: Headers = { [HEADER_REQUEST_ID]: headers[HEADER_REQUEST_ID] ?? key };
     for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-') && k !== HEADER_ROUTE) out[k] = v;
@@ -116,7 +143,16 @@ export class PipelineGateway {
     return result;
   }
 
-  private deliver(records: BusRecord[]): [] {
+  /**
+   * Answers calls from outputs of pipelines whose transaction just committed in this process
+   * (its engine ran here): the caller need not wait to read them back. The same record read from
+   * the topic later finds no waiter.
+   */
+  answer(records: readonly OutRecord[]): void {
+    this.deliver(records);
+  }
+
+  private deliver(records: readonly (BusRecord | OutRecord)[]): [] {
     for (const r of records) {
       const w = this.waiters.get(r.key);
       if (!w) {
@@ -128,10 +164,11 @@ export class PipelineGateway {
       }
       this.waiters.delete(r.key);
       clearTimeout(w.timer);
-      const failed = r.headers[HEADER_ERRORS];
+      const headers = r.headers ?? {};
+      const failed = headers[HEADER_ERRORS];
       // Model errors reach REST callers as 400 and gRPC callers as UNKNOWN, as in Seldon.
       if (failed) w.reject(new OipError(`${failed}: ${r.value.toString('utf8')}`, 400, GrpcCode.UNKNOWN));
-      else w.resolve({ value: r.value, headers: r.headers });
+      else w.resolve({ value: r.value, headers });
     }
     return [];
   }

@@ -44,6 +44,13 @@ export interface PipelinePlan {
   maxStepRevisits: number;
   /** Every topic the engine reads. */
   topics: string[];
+  /**
+   * Step indices in an order where each step comes after every step whose records it reads, when
+   * every step reads only this request's own records (the pipeline's inputs and its own steps) and
+   * nothing is batched or revisited; such a pipeline can run a whole request in the engine that
+   * holds it. Undefined otherwise: records then travel over topics between steps.
+   */
+  inlineOrder?: number[];
 }
 
 export const DEFAULT_JOIN_WINDOW_MS = 60_000;
@@ -160,7 +167,7 @@ export function planPipeline(name: string, spec: PipelineSpec, naming: TopicNami
   const errors = errorsTopic(naming);
   const topics = new Set<string>([errors]);
   for (const s of steps) for (const r of [...s.sources, ...s.triggers]) topics.add(r.topic);
-  return {
+  const plan: PipelinePlan = {
     name,
     steps,
     inputTopic,
@@ -170,4 +177,47 @@ export function planPipeline(name: string, spec: PipelineSpec, naming: TopicNami
     maxStepRevisits: spec.maxStepRevisits ?? 0,
     topics: [...topics].sort(),
   };
+  plan.inlineOrder = inlineOrder(plan, naming);
+  return plan;
+}
+
+/**
+ * A dependency order of the steps when one request's steps can all run in one place (see
+ * `PipelinePlan.inlineOrder`): each step's sources and triggers are the pipeline's inputs or the
+ * inputs/outputs of its own steps, and those dependencies have no cycle.
+ */
+function inlineOrder(plan: PipelinePlan, naming: TopicNaming): number[] | undefined {
+  if (plan.allowCycles || plan.steps.some((s) => s.batchSize > 0 || s.name === '<input>')) return undefined;
+  // Which step writes each topic a step may read: its model's inputs (the step's sink) and outputs.
+  const writer = new Map<string, number>();
+  plan.steps.forEach((s, i) => {
+    if (s.name === '<output>') return;
+    writer.set(s.sink, i);
+    writer.set(modelTopic(naming, s.name, 'outputs'), i);
+  });
+  const deps: number[][] = [];
+  for (const s of plan.steps) {
+    const needs: number[] = [];
+    for (const r of [...s.sources, ...s.triggers]) {
+      if (r.pipeline !== plan.name) return undefined;
+      if (r.topic === plan.inputTopic) continue;
+      const w = writer.get(r.topic);
+      if (w === undefined) return undefined;
+      needs.push(w);
+    }
+    deps.push(needs);
+  }
+  const order: number[] = [];
+  const state = new Map<number, 'visiting' | 'done'>();
+  const visit = (i: number): boolean => {
+    if (state.get(i) === 'done') return true;
+    if (state.get(i) === 'visiting') return false;
+    state.set(i, 'visiting');
+    if (!deps[i].every(visit)) return false;
+    state.set(i, 'done');
+    order.push(i);
+    return true;
+  };
+  for (let i = 0; i < plan.steps.length; i++) if (!visit(i)) return undefined;
+  return order;
 }

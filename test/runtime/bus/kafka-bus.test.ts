@@ -18,6 +18,8 @@ const fake = vi.hoisted(() => {
     consumers: [] as FakeConsumer[],
     /** Fails the next transaction commit with this error. */
     failCommit: undefined as Error | undefined,
+    /** Errors the next attempts to add offsets to a transaction fail with. */
+    failOffsets: [] as Error[],
     /** Outcomes of the next idempotent sends: an error fails that send. */
     sends: [] as (Error | undefined)[],
     committed: [] as { topic: string; partitions: { partition: number; offset: string }[] }[],
@@ -63,8 +65,11 @@ const fake = vi.hoisted(() => {
       world.log.push(`${this.name}.transaction`);
       return {
         sendBatch: async (args: Args) => void world.log.push(`${this.name}.send ${JSON.stringify(args)}`),
-        sendOffsets: async (args: Args) =>
-          void world.log.push(`${this.name}.sendOffsets ${JSON.stringify(args)}`),
+        sendOffsets: async (args: Args) => {
+          const err = world.failOffsets.shift();
+          if (err) throw err;
+          world.log.push(`${this.name}.sendOffsets ${JSON.stringify(args)}`);
+        },
         commit: async () => {
           const err = world.failCommit;
           world.failCommit = undefined;
@@ -266,11 +271,22 @@ describe('KafkaBus', () => {
         partitionAssigners: [CopartitionedAssigner],
       }),
     );
-    expect(world.producers[0].config).toEqual(
-      expect.objectContaining({ transactionalId: 'g1-pod-0', idempotent: true, maxInFlightRequests: 1 }),
-    );
+    // Transactional producers taken in turn, each retrying without a bound (see PRODUCER_SLOTS).
+    for (const [i, p] of world.producers.entries()) {
+      expect(p.config).toEqual(
+        expect.objectContaining({
+          transactionalId: `g1-pod-0-${i}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+        }),
+      );
+      expect((p.config.retry as { retries: number }).retries).toBe(Number.MAX_SAFE_INTEGER);
+    }
+    expect(world.producers).toHaveLength(3);
     expect(world.log).toEqual([
       'tx0.connect',
+      'tx1.connect',
+      'tx2.connect',
       'consumer0.connect',
       `consumer0.subscribe ${JSON.stringify({ topics: ['in'], fromBeginning: true })}`,
       `consumer0.run ${JSON.stringify({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 8 })}`,
@@ -348,18 +364,22 @@ describe('KafkaBus', () => {
     });
     held = undefined;
     await kafka.deliver({ topic: 'in', partition: 1, messages: [message(0, 'c', '3')] });
-    const offsets = (partitions: { partition: number; offset: string }[]) =>
-      `tx0.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions }] })}`;
+    const offsets = (partitions: { partition: number; offset: string }[], tx = 'tx0') =>
+      `${tx}.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions }] })}`;
+    // Consecutive transactions use different producers: the second need not wait for the first's markers.
     expect(world.log).toEqual([
       'tx0.transaction',
       offsets([{ partition: 0, offset: '3' }]),
       'tx0.commit',
-      'tx0.transaction',
-      offsets([
-        { partition: 0, offset: '5' },
-        { partition: 1, offset: '1' },
-      ]),
-      'tx0.commit',
+      'tx1.transaction',
+      offsets(
+        [
+          { partition: 0, offset: '5' },
+          { partition: 1, offset: '1' },
+        ],
+        'tx1',
+      ),
+      'tx1.commit',
     ]);
   });
 
@@ -371,10 +391,10 @@ describe('KafkaBus', () => {
     const late = [out('joined', 'k', 'v')];
     await consumer.emit(late);
     expect(world.log).toEqual([
-      'tx0.transaction',
-      `tx0.send ${batchOf(late)}`,
-      `tx0.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '1' }] }] })}`,
-      'tx0.commit',
+      'tx1.transaction',
+      `tx1.send ${batchOf(late)}`,
+      `tx1.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '1' }] }] })}`,
+      'tx1.commit',
     ]);
   });
 
@@ -393,11 +413,14 @@ describe('KafkaBus', () => {
       'tx0.abort',
     ]);
     await expect(consumer.emit([])).rejects.toThrow('an earlier commit failed');
-    // The consumer is replaced (processing restarts from the committed offsets).
+    // The consumer is replaced (processing restarts from the committed offsets), but only after the
+    // failed transaction's producer was renewed under the same id, which settles that transaction.
     await vi.waitFor(() => expect(world.consumers).toHaveLength(2));
     const replacement = world.consumers[1];
     await vi.waitFor(() => expect(replacement.eachBatch).toBeDefined());
-    expect(world.log).toContain('consumer0.disconnect');
+    const order = ['consumer0.disconnect', 'tx0.disconnect', 'tx3.connect', 'consumer1.connect'];
+    expect(world.log.filter((l) => order.includes(l))).toEqual(order);
+    expect(world.producers[3].config.transactionalId).toBe('g1-pod-0-0');
     replacement.join({ in: [0] });
     world.log = [];
     const retried = await replacement.deliver({
@@ -406,10 +429,8 @@ describe('KafkaBus', () => {
       messages: [message(0, 'a', '1')],
     });
     expect(retried.resolved).toEqual(['0']);
-    // The producer of the failed transaction is swapped for a new one with the same id.
-    expect(world.log.slice(0, 3)).toEqual(['tx0.disconnect', 'tx1.connect', 'tx1.transaction']);
+    expect(world.log[0]).toBe('tx1.transaction');
     expect(world.log.at(-1)).toBe('tx1.commit');
-    expect(world.producers[1].config.transactionalId).toBe('g1-pod-0');
   });
 
   it('tells a stateful handler to rebuild instead of replacing the consumer after a failed commit', async () => {
@@ -420,6 +441,40 @@ describe('KafkaBus', () => {
     await kafka.deliver({ topic: 'in', partition: 0, messages: [message(0, 'a', '1')] });
     await vi.waitFor(() => expect(onAbort).toHaveBeenCalledTimes(1));
     expect(world.consumers).toHaveLength(1);
+  });
+
+  it('retries adding offsets while the coordinator finishes the previous transaction', async () => {
+    const { kafka } = await consume({ process: () => [] });
+    kafka.join({ in: [0] });
+    world.log = [];
+    const busy = Object.assign(new Error('concurrent transactions'), { type: 'CONCURRENT_TRANSACTIONS' });
+    world.failOffsets = [busy, busy];
+    const result = await kafka.deliver({ topic: 'in', partition: 0, messages: [message(0, 'a', '1')] });
+    expect(result).toEqual({ resolved: ['0'], heartbeats: 1, error: undefined });
+    expect(world.log.filter((l) => l.startsWith('tx0.sendOffsets'))).toHaveLength(1);
+    expect(world.log.at(-1)).toBe('tx0.commit');
+    // Any other error fails the transaction.
+    world.failOffsets = [new Error('fenced')];
+    const failed = await kafka.deliver({ topic: 'in', partition: 0, messages: [message(1, 'b', '2')] });
+    expect(failed.error?.message).toBe('fenced');
+  });
+
+  it('a read-only consumer resolves batches without producers or transactions', async () => {
+    const seen: number[] = [];
+    const { consumer, kafka } = await consume({
+      readOnly: true,
+      process: (records) => {
+        seen.push(...records.map((r) => r.offset));
+        return [];
+      },
+    });
+    kafka.join({ in: [0] });
+    const result = await kafka.deliver({ topic: 'in', partition: 0, messages: [message(4, 'a', '1')] });
+    expect(result.resolved).toEqual(['4']);
+    expect(seen).toEqual([4]);
+    expect(world.producers).toHaveLength(0);
+    expect(world.log.some((l) => l.startsWith('tx'))).toBe(false);
+    await expect(consumer.emit([out('o', 'k', 'v')])).rejects.toThrow('read-only');
   });
 
   it('starts a new group at the current end of each partition; a group with commits resumes from them', async () => {
@@ -480,6 +535,8 @@ describe('KafkaBus', () => {
     expect(world.log).toEqual([
       'consumer0.disconnect',
       'tx1.disconnect',
+      'tx2.disconnect',
+      'tx3.disconnect',
       'producer.disconnect',
       'admin.disconnect',
     ]);

@@ -54,18 +54,29 @@ export const tensor = (
   data,
 });
 
-/** One pipeline on an in-process bus with model gateway and pipeline gateway. */
+/**
+ * One pipeline on an in-process bus with model gateway and pipeline gateway. `inline`: the engine
+ * gets the model client, so a pipeline that can runs its steps itself.
+ */
 export async function runPipeline<B extends Bus = MemoryBus>(
   name: string,
   spec: PipelineSpec,
   models: Record<string, FakeModel>,
-  opts: { timeoutMs?: number; bus?: B } = {},
+  opts: { timeoutMs?: number; bus?: B; inline?: boolean } = {},
 ) {
   const bus = opts.bus ?? (new MemoryBus(2) as unknown as B);
   const plan = planPipeline(name, spec, DEFAULT_NAMING);
   const metrics = new DataflowMetrics();
-  const engine = new PipelineEngine(plan, bus, DEFAULT_NAMING, silent, Date.now, metrics);
   const client = new FakeModels(models);
+  const engine = new PipelineEngine(
+    plan,
+    bus,
+    DEFAULT_NAMING,
+    silent,
+    Date.now,
+    metrics,
+    opts.inline ? client : undefined,
+  );
   const modelGateway = new ModelGateway(
     bus,
     DEFAULT_NAMING,

@@ -53,4 +53,42 @@ describe('planPipeline', () => {
       'pipeline "p": spec.steps[0] (a).inputs[0]: "zz" names no step of pipeline "p" (steps: a); spec.steps[0] (a).inputs[1]: "a.sideways" must be <step>[.(inputs|outputs)[.<tensor>]]; spec.output.steps[0]: "nope" names no step of pipeline "p" (steps: a)',
     );
   });
+
+  it('orders the steps for an inline run when each reads only its own request', () => {
+    const order = (spec: Parameters<typeof planPipeline>[1]) => {
+      const plan = planPipeline('p', spec, DEFAULT_NAMING);
+      return plan.inlineOrder?.map((i) => plan.steps[i].name);
+    };
+    // Listed out of order: each step still comes after the steps it reads (inputs, triggers, a step's inputs).
+    expect(
+      order({
+        steps: [
+          { name: 'c', inputs: ['a', 'b.inputs'], triggers: ['b'] },
+          { name: 'b', inputs: ['a.outputs.t'] },
+          { name: 'a' },
+        ],
+        output: { steps: ['c'] },
+      }),
+    ).toEqual(['a', 'b', 'c', '<output>']);
+    // Reading other pipelines, batching or revisiting steps needs records to travel over topics.
+    expect(order({ steps: [{ name: 'a' }], input: { externalInputs: ['q'] } })).toBeUndefined();
+    expect(order({ steps: [{ name: 'a', batch: { size: 4 } }] })).toBeUndefined();
+    expect(
+      order({
+        steps: [
+          { name: 'a', inputs: ['p.inputs', 'b'], inputsJoinType: 'any' },
+          { name: 'b', inputs: ['a'] },
+        ],
+        allowCycles: true,
+      }),
+    ).toBeUndefined();
+    expect(
+      order({
+        steps: [
+          { name: 'a', inputs: ['b'] },
+          { name: 'b', inputs: ['a'] },
+        ],
+      }),
+    ).toBeUndefined();
+  });
 });
