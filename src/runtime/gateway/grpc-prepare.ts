@@ -78,7 +78,7 @@ export function prepareCall(
       );
     }
     // The version is answered here: the replica serves the route's version under its own name.
-    const name = target.kind === 'model' ? target.name : (named ?? '');
+    const name = target.kind === 'model' ? target.internalName : (named ?? '');
     body = frameMessage(encodeMessage(types.ModelReadyRequest, { name }));
   }
   const out = forwardHeaders(headers);
@@ -97,10 +97,13 @@ function notReady(requestId: string): Prepared {
   };
 }
 
-/** Experiments may send a call to another model than the one it names: override field 1. */
+/**
+ * Field 1 names the model as its replica serves it: the internal name, which is also the
+ * candidate an experiment picked.
+ */
 function retarget(message: Buffer, named: string | undefined, target: Target): Buffer {
-  if (target.kind !== 'model' || named === target.name) return frameMessage(message);
-  return frameMessage(overrideNameField(message, target.name));
+  if (target.kind !== 'model' || named === target.internalName) return frameMessage(message);
+  return frameMessage(overrideNameField(message, target.internalName));
 }
 
 /**

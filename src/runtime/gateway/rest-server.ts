@@ -5,7 +5,14 @@ import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/header
 import { errorBody, OipError } from '../oip/errors.ts';
 import type { Endpoint } from '../protocol/control.ts';
 import { forwardableHeaders, type HttpUpstream } from '../upstream/http-upstream.ts';
-import { asOipError, endpointsFor, headerValue, rewritePath, setTargetHeaders } from './forwarding.ts';
+import {
+  asOipError,
+  checkVersion,
+  endpointsFor,
+  headerValue,
+  rewritePath,
+  setTargetHeaders,
+} from './forwarding.ts';
 import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
 import { answerFromUpstream, requestToForward } from './rest-convert.ts';
@@ -83,11 +90,17 @@ async function handle(
     outgoing.decode();
     const resolution = opts.router.resolve(routeKey, headerValue(req.headers[HEADER_ROUTE]));
     kind = resolution.target.kind;
-    // The path already names the chosen target unless an experiment picked another one.
+    const target = resolution.target;
+    const version = modelPath?.[2] ? decodeURIComponent(modelPath[2].slice('/versions/'.length)) : undefined;
+    checkVersion(version, target);
+    // The path already names the chosen target unless an experiment picked another one, the
+    // replica serves it under an internal name, or it names a version.
     const samePath =
-      (pipelinePath !== null) === (resolution.target.kind === 'pipeline') &&
-      (modelPath ?? pipelinePath)?.[1] === encodeURIComponent(resolution.target.name);
-    const upstreamPath = samePath ? url : rewritePath(url, resolution.target);
+      version === undefined &&
+      (pipelinePath !== null) === (target.kind === 'pipeline') &&
+      (modelPath ?? pipelinePath)?.[1] ===
+        encodeURIComponent(target.kind === 'model' ? target.internalName : target.name);
+    const upstreamPath = samePath ? url : rewritePath(url, target);
     const { body, binaryOutputs } = outgoing.forTarget(resolution.target);
     setTargetHeaders(headers, resolution.target);
     if (resolution.mirror) opts.mirror.send(resolution.mirror, req.method ?? 'POST', url, headers, body);
