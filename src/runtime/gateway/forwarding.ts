@@ -39,7 +39,10 @@ export function setTargetHeaders(headers: Record<string, unknown>, target: Targe
  */
 export function rewritePath(url: string, target: Target): string {
   if (target.kind === 'pipeline')
-    return url.replace(/^\/v2\/(models|pipelines)\/[^/?]+/, `/v2/pipelines/${encodeURIComponent(target.name)}`);
+    return url.replace(
+      /^\/v2\/(models|pipelines)\/[^/?]+/,
+      `/v2/pipelines/${encodeURIComponent(target.name)}`,
+    );
   return url.replace(
     /^\/v2\/(models|pipelines)\/[^/?]+(\/versions\/[^/?]+)?/,
     `/v2/models/${encodeURIComponent(target.internalName)}`,

@@ -25,7 +25,7 @@ export interface PrepareOptions {
   maxBodyBytes: number;
 }
 
-/** A call ready to forward, or answered already (`local`). */
+/** A call ready to forward, or answered already (`local`, the unframed response message). */
 export interface Prepared {
   local?: Buffer;
   resolution?: Resolution;
@@ -90,7 +90,7 @@ export function prepareCall(
 
 function notReady(requestId: string): Prepared {
   return {
-    local: frameMessage(encodeMessage(types.ModelReadyResponse, { ready: false })),
+    local: encodeMessage(types.ModelReadyResponse, { ready: false }),
     headers: {},
     body: Buffer.alloc(0),
     requestId,

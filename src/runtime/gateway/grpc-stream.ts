@@ -1,7 +1,7 @@
 import type http2 from 'node:http2';
 import { HEADER_ROUTE } from '../../spec/headers.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
-import { FrameReader, sendGrpcStatus } from '../oip/grpc-wire.ts';
+import { encodeGrpcMessage, FrameReader, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { asOipError, endpointsFor } from './forwarding.ts';
 import { prepareCall, renameResponse, SERVICE_PREFIX } from './grpc-prepare.ts';
 import type { GrpcGatewayOptions } from './grpc-server.ts';
@@ -117,7 +117,7 @@ export class StreamInferCall {
       return;
     }
     stream.once('wantTrailers', () =>
-      stream.sendTrailers({ 'grpc-status': String(code), 'grpc-message': encodeURIComponent(message) }),
+      stream.sendTrailers({ 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) }),
     );
     stream.end();
   }

@@ -97,7 +97,7 @@ export function sendGrpcStatus(stream: http2.ServerHttp2Stream, code: number, me
       ':status': 200,
       'content-type': 'application/grpc',
       'grpc-status': String(code),
-      'grpc-message': encodeURIComponent(message),
+      'grpc-message': encodeGrpcMessage(message),
     },
     { endStream: true },
   );
@@ -141,4 +141,19 @@ export function firstFrame(body: Buffer): Frame | undefined {
   const len = body.readUInt32BE(1);
   if (body.length < 5 + len) return undefined;
   return { flag: body[0], message: body.subarray(5, 5 + len) };
+}
+
+/**
+ * A status message as the gRPC spec percent-encodes it: only bytes outside printable ASCII, and
+ * `%`, are escaped (clients decode just those; `encodeURIComponent` would leave `%3A` in sight).
+ */
+export function encodeGrpcMessage(message: string): string {
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }

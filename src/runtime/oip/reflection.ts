@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { GrpcCode } from './errors.ts';
-import { FrameReader, frameMessage } from './grpc-wire.ts';
+import { encodeGrpcMessage, FrameReader, frameMessage } from './grpc-wire.ts';
 
 export const REFLECTION_PATHS = new Set([
   '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
@@ -115,7 +115,7 @@ export function serveReflection(stream: http2.ServerHttp2Stream): void {
   let headersSent = false;
   const finish = (code: number, message = '') => {
     if (stream.destroyed || stream.closed) return;
-    const trailers = { 'grpc-status': String(code), 'grpc-message': encodeURIComponent(message) };
+    const trailers = { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
     if (!headersSent)
       stream.respond(
         { ':status': 200, 'content-type': 'application/grpc', ...trailers },
