@@ -164,16 +164,16 @@ describeE2E(
       expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
       expect(r?.value).toEqual({ model_name: name, predict: PREDICTED });
     };
-    const isTrue = (r: CaseResult | undefined) =>
-      expect(r, JSON.stringify(r)).toMatchObject({ ok: true, value: true });
+    const isTrue = (r: CaseResult | undefined, where: string) =>
+      expect(r, `${where}: ${JSON.stringify(r)}`).toMatchObject({ ok: true, value: true });
 
     describe('tritonclient HTTP', () => {
       it.each(['http live', 'http ready', 'http model ready', 'http model ready, versioned'])(
         '%s: true through the gateway, on MLServer and for a pipeline',
         (name) => {
-          isTrue(triton.gateway[name]);
-          isTrue(triton.mlserver[name]);
-          isTrue(triton.pipeline[name]);
+          isTrue(triton.gateway[name], 'gateway');
+          isTrue(triton.mlserver[name], 'MLServer');
+          isTrue(triton.pipeline[name], 'pipeline');
         },
       );
 
@@ -196,8 +196,13 @@ describeE2E(
       });
 
       it('a model error comes back as an OIP error with the upstream status, never a traceback', () => {
-        for (const r of [triton.gateway['http model error'], triton.pipeline['http model error']]) {
-          expect(r, JSON.stringify(r)).toMatchObject({ ok: false, status: '400' });
+        // MLServer answers a failing model with 500; a pipeline reports a failed step as 400.
+        const cases = [
+          [triton.gateway['http model error'], '500'],
+          [triton.pipeline['http model error'], '400'],
+        ] as const;
+        for (const [r, status] of cases) {
+          expect(r, JSON.stringify(r)).toMatchObject({ ok: false, status });
           expect(r?.message).toMatch(/features/);
           expect(r?.message).not.toMatch(/Traceback|File "/);
         }
@@ -208,9 +213,9 @@ describeE2E(
       it.each(['grpc live', 'grpc ready', 'grpc model ready', 'grpc model ready, versioned'])(
         '%s: true through the gateway, on MLServer and for a pipeline',
         (name) => {
-          isTrue(triton.gateway[name]);
-          isTrue(triton.mlserver[name]);
-          isTrue(triton.pipeline[name]);
+          isTrue(triton.gateway[name], 'gateway');
+          isTrue(triton.mlserver[name], 'MLServer');
+          isTrue(triton.pipeline[name], 'pipeline');
         },
       );
 
@@ -252,16 +257,16 @@ describeE2E(
     describe('KServe SDK', () => {
       it('REST live and ready read the JSON health body (MLServer fails: empty body)', () => {
         for (const name of ['kserve rest live', 'kserve rest ready']) {
-          isTrue(kserve.gateway[name]);
+          isTrue(kserve.gateway[name], 'gateway');
           expect(kserve.mlserver[name].ok).toBe(false);
         }
       });
 
       it('REST and gRPC readiness and infer, binary by default', () => {
         for (const target of ['gateway', 'mlserver', 'pipeline'] as const) {
-          isTrue(kserve[target]['kserve rest model ready']);
-          isTrue(kserve[target]['kserve grpc live']);
-          isTrue(kserve[target]['kserve grpc model ready']);
+          isTrue(kserve[target]['kserve rest model ready'], target);
+          isTrue(kserve[target]['kserve grpc live'], target);
+          isTrue(kserve[target]['kserve grpc model ready'], target);
         }
         answered(kserve.gateway['kserve rest infer, binary'], 'iris');
         answered(kserve.pipeline['kserve rest infer, binary'], 'chain');

@@ -34,18 +34,15 @@ export function setTargetHeaders(headers: Record<string, unknown>, target: Targe
 
 /**
  * Points the path at the chosen target under the name its replica serves it by (experiments may
- * pick another candidate than the path names). A model's version segment goes: the gateway has
- * answered for the version already, and the replica serves that version under its internal name.
+ * pick another candidate than the path names). The version segment goes: the gateway has
+ * answered for the version already, and a replica serves that version under its internal name.
  */
 export function rewritePath(url: string, target: Target): string {
-  if (target.kind === 'pipeline')
-    return url.replace(
-      /^\/v2\/(models|pipelines)\/[^/?]+/,
-      `/v2/pipelines/${encodeURIComponent(target.name)}`,
-    );
+  const name = target.kind === 'pipeline' ? target.name : target.internalName;
+  const collection = target.kind === 'pipeline' ? 'pipelines' : 'models';
   return url.replace(
     /^\/v2\/(models|pipelines)\/[^/?]+(\/versions\/[^/?]+)?/,
-    `/v2/models/${encodeURIComponent(target.internalName)}`,
+    `/v2/${collection}/${encodeURIComponent(name)}`,
   );
 }
 

@@ -7,6 +7,7 @@ import type http2 from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { GrpcCode } from './errors.ts';
 import { encodeGrpcMessage, FrameReader, frameMessage } from './grpc-wire.ts';
 
@@ -17,9 +18,17 @@ export const REFLECTION_PATHS = new Set([
 
 const SERVICE = 'inference.GRPCInferenceService';
 const protoDir = fileURLToPath(new URL('../../../proto/', import.meta.url));
-const definition = protoLoader.loadSync('inference.proto', { includeDirs: [protoDir] });
-const descriptors = (definition['inference.ModelInferRequest'] as { fileDescriptorProtos: Buffer[] })
-  .fileDescriptorProtos;
+let descriptors: Buffer[] | undefined;
+
+/** The inference service's file descriptors, built on the first reflection request. */
+function inferenceDescriptors(): Buffer[] {
+  if (!descriptors) {
+    const definition = protoLoader.loadSync('inference.proto', { includeDirs: [protoDir], keepCase: true });
+    const entry = definition['inference.ModelInferRequest'] as { fileDescriptorProtos: Buffer[] };
+    descriptors = entry.fileDescriptorProtos.map(asProtocWrites);
+  }
+  return descriptors;
+}
 
 // The reflection messages, by their published field numbers.
 const root = protobuf.Root.fromJSON({
@@ -81,6 +90,48 @@ const root = protobuf.Root.fromJSON({
 const Request = root.lookupType('reflection.Request');
 const Response = root.lookupType('reflection.Response');
 
+interface DescriptorMessage {
+  name: string;
+  field?: { name: string; typeName?: string; jsonName?: string }[];
+  nestedType?: DescriptorMessage[];
+  options?: { mapEntry?: boolean } | null;
+}
+
+function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function upperFirst(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/**
+ * The descriptor as protoc writes it, with JSON names (so grpcurl prints `modelName`, as for
+ * MLServer) and map entry types named as protoc names them (`ParametersEntry` for field
+ * `parameters`): Go's protobuf runtime, and so grpcurl, refuses protobufjs's own naming.
+ */
+function asProtocWrites(bytes: Buffer): Buffer {
+  const FileDescriptorProto = descriptor.FileDescriptorProto;
+  const file = FileDescriptorProto.decode(bytes) as unknown as {
+    package: string;
+    messageType: DescriptorMessage[];
+  };
+  const fix = (message: DescriptorMessage, scope: string) => {
+    const path = `${scope}.${message.name}`;
+    for (const nested of message.nestedType ?? []) {
+      if (nested.options?.mapEntry) {
+        const field = message.field?.find((f) => f.typeName === nested.name);
+        if (!field) continue;
+        nested.name = `${upperFirst(camelCase(field.name))}Entry`;
+        field.typeName = `${path}.${nested.name}`;
+      } else fix(nested, path);
+    }
+    for (const field of message.field ?? []) field.jsonName = camelCase(field.name);
+  };
+  for (const message of file.messageType) fix(message, `.${file.package}`);
+  return Buffer.from(FileDescriptorProto.encode(file as unknown as protobuf.Message).finish());
+}
+
 interface ReflectionRequest {
   host?: string;
   fileByFilename?: string;
@@ -97,7 +148,7 @@ export function reflect(req: ReflectionRequest): Record<string, unknown> {
     return { ...base, listServicesResponse: { service: [{ name: SERVICE }] } };
   const symbol = req.fileContainingSymbol;
   if (req.fileByFilename === 'inference.proto' || symbol?.startsWith('inference.')) {
-    return { ...base, fileDescriptorResponse: { fileDescriptorProto: descriptors } };
+    return { ...base, fileDescriptorResponse: { fileDescriptorProto: inferenceDescriptors() } };
   }
   if (req.allExtensionNumbersOfType?.startsWith('inference.')) {
     return { ...base, allExtensionNumbersResponse: { baseTypeName: req.allExtensionNumbersOfType } };

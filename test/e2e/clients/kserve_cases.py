@@ -35,7 +35,7 @@ def rest():
 
 async def rest_infer():
     res = await rest().infer(base, request(), model_name=model, headers=dict(headers))
-    return {"model_name": res.model_name, "predict": res.outputs[0].as_numpy().tolist()}
+    return {"model_name": res.model_name, "predict": res.outputs[0].as_numpy().flatten().tolist()}
 
 
 async def experiment_split():
@@ -59,12 +59,12 @@ async def experiment_split():
 async def grpc_infer():
     async with InferenceGRPCClient(cfg["grpc"]) as client:
         res = await client.infer(request(), headers=list(headers.items()))
-        return {"model_name": res.model_name, "predict": res.outputs[0].as_numpy().tolist()}
+        return {"model_name": res.model_name, "predict": res.outputs[0].as_numpy().flatten().tolist()}
 
 
 async def grpc_call(method, *args):
     async with InferenceGRPCClient(cfg["grpc"]) as client:
-        return await getattr(client, method)(*args)
+        return await getattr(client, method)(*args, headers=list(headers.items()))
 
 
 CASES = {

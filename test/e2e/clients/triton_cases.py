@@ -16,7 +16,14 @@ from tritonclient.utils import InferenceServerException
 
 cfg = json.loads(sys.argv[1])
 model = cfg["model"]
-headers = cfg.get("headers") or {}
+_headers = cfg.get("headers") or {}
+
+
+def hdrs():
+    """A fresh copy per call: tritonclient adds its own headers to the dict it is given."""
+    return dict(_headers)
+
+
 flowers = np.array(
     [[5.1, 3.5, 1.4, 0.2], [6.4, 3.2, 4.5, 1.5], [6.3, 3.3, 6.0, 2.5]], dtype=np.float64
 )
@@ -37,35 +44,35 @@ def http_input(mod=httpclient):
 
 
 def http_infer(**kw):
-    result = http_client().infer(model, [http_input()], headers=headers, **kw)
-    return {"model_name": result.get_response()["model_name"], "predict": result.as_numpy("predict").tolist()}
+    result = http_client().infer(model, [http_input()], headers=hdrs(), **kw)
+    return {"model_name": result.get_response()["model_name"], "predict": result.as_numpy("predict").flatten().tolist()}
 
 
 def grpc_infer(**kw):
-    result = grpc_client().infer(model, [http_input(grpcclient)], headers=headers, **kw)
-    return {"model_name": result.get_response().model_name, "predict": result.as_numpy("predict").tolist()}
+    result = grpc_client().infer(model, [http_input(grpcclient)], headers=hdrs(), **kw)
+    return {"model_name": result.get_response().model_name, "predict": result.as_numpy("predict").flatten().tolist()}
 
 
 def grpc_bad_shape():
     inp = grpcclient.InferInput("predict", [3, 4], "FP64")
     inp.set_data_from_numpy(flowers)
     inp.set_shape([3, 5])  # 15 elements announced, 12 sent
-    grpc_client().infer(model, [inp], headers=headers)
+    grpc_client().infer(model, [inp], headers=hdrs())
 
 
 def http_model_error():
     # Three features where the model takes four: the model itself fails.
     inp = httpclient.InferInput("predict", [1, 3], "FP64")
     inp.set_data_from_numpy(np.array([[1.0, 2.0, 3.0]]))
-    http_client().infer(model, [inp], headers=headers)
+    http_client().infer(model, [inp], headers=hdrs())
 
 
 CASES = {
     "http live": lambda: http_client().is_server_live(),
     "http ready": lambda: http_client().is_server_ready(),
-    "http model ready": lambda: http_client().is_model_ready(model, headers=headers),
-    "http model ready, versioned": lambda: http_client().is_model_ready(model, cfg["version"], headers=headers),
-    "http model metadata": lambda: http_client().get_model_metadata(model, headers=headers)["name"],
+    "http model ready": lambda: http_client().is_model_ready(model, headers=hdrs()),
+    "http model ready, versioned": lambda: http_client().is_model_ready(model, cfg["version"], headers=hdrs()),
+    "http model metadata": lambda: http_client().get_model_metadata(model, headers=hdrs())["name"],
     "http infer, binary": lambda: http_infer(),
     "http infer, gzip both ways": lambda: http_infer(
         request_compression_algorithm="gzip", response_compression_algorithm="gzip"
@@ -76,12 +83,12 @@ CASES = {
     "http model error": http_model_error,
     "grpc live": lambda: grpc_client().is_server_live(),
     "grpc ready": lambda: grpc_client().is_server_ready(),
-    "grpc model ready": lambda: grpc_client().is_model_ready(model, headers=headers),
-    "grpc model ready, versioned": lambda: grpc_client().is_model_ready(model, cfg["version"], headers=headers),
+    "grpc model ready": lambda: grpc_client().is_model_ready(model, headers=hdrs()),
+    "grpc model ready, versioned": lambda: grpc_client().is_model_ready(model, cfg["version"], headers=hdrs()),
     "grpc model ready, unknown model": lambda: grpc_client().is_model_ready("nope"),
-    "grpc model metadata": lambda: grpc_client().get_model_metadata(model, headers=headers).name,
+    "grpc model metadata": lambda: grpc_client().get_model_metadata(model, headers=hdrs()).name,
     "grpc model metadata, versioned": lambda: grpc_client()
-    .get_model_metadata(model, cfg["version"], headers=headers)
+    .get_model_metadata(model, cfg["version"], headers=hdrs())
     .name,
     "grpc infer, raw contents": lambda: grpc_infer(),
     "grpc infer, gzip": lambda: grpc_infer(compression_algorithm="gzip"),
