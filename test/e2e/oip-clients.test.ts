@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -58,12 +58,17 @@ describeE2E(
 
     beforeAll(async () => {
       parent = mkdtempSync(join(tmpdir(), 'mlops-e2e-oip-'));
-      // Served under the internal names a replica uses (`<model>_<version>`), version "1".
+      // Served under the internal names a replica uses (`<model>_<version>`), version "1"; iris2 is
+      // a copy of iris under another name (training once keeps the suite short).
+      const folder = await trainIrisModel(parent, 'iris_1');
       for (const name of ['iris_1', 'iris2_1']) {
-        const folder = await trainIrisModel(parent, name);
-        const settings = JSON.parse(readFileSync(join(folder, 'model-settings.json'), 'utf8'));
-        settings.parameters.version = '1';
-        writeFileSync(join(folder, 'model-settings.json'), JSON.stringify(settings));
+        if (name !== 'iris_1') cpSync(folder, join(parent, name), { recursive: true });
+        const file = join(parent, name, 'model-settings.json');
+        const settings = JSON.parse(readFileSync(file, 'utf8'));
+        writeFileSync(
+          file,
+          JSON.stringify({ ...settings, name, parameters: { ...settings.parameters, version: '1' } }),
+        );
       }
       [mlserver, kafka] = await Promise.all([startMlserver({ modelsDir: parent }), startKafka()]);
       for (const name of ['iris_1', 'iris2_1']) {
