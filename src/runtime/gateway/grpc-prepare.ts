@@ -6,13 +6,18 @@
 
 import { randomUUID } from 'node:crypto';
 import type http2 from 'node:http2';
+import type { Logger } from 'pino';
 import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { grpcMessage } from '../oip/compression.ts';
 import { OipError } from '../oip/errors.ts';
 import { checkInferMessage } from '../oip/grpc-validate.ts';
 import { type Frame, firstFrame, frameMessage, overrideNameField, readNameField } from '../oip/grpc-wire.ts';
 import { decodeRequest, encodeMessage, types } from '../oip/messages.ts';
+import type { Endpoint } from '../protocol/control.ts';
+import type { GrpcUpstream } from '../upstream/grpc-upstream.ts';
 import { headerValue, setTargetHeaders } from './forwarding.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { Mirror } from './mirror.ts';
 import type { Resolution, Router, Target } from './router.ts';
 
 export const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
@@ -20,9 +25,17 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 /** Calls are forwarded uncompressed, so the upstream must not compress its answer either. */
 const NOT_FORWARDED = new Set(['grpc-encoding', 'grpc-accept-encoding', 'content-length']);
 
-export interface PrepareOptions {
+/** What the gRPC gateway's calls need. */
+export interface GrpcGatewayOptions {
   router: Router;
+  upstream: GrpcUpstream;
+  pipelineGateways: () => readonly Endpoint[];
+  mirror: Mirror;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  ready: () => boolean;
   maxBodyBytes: number;
+  version: string;
 }
 
 /** A call ready to forward, or answered already (`local`, the unframed response message). */
@@ -38,7 +51,7 @@ export interface Prepared {
 
 /** Prepares one ModelInfer / ModelReady / ModelMetadata message (`frame` as read off the wire). */
 export function prepareCall(
-  opts: PrepareOptions,
+  opts: Pick<GrpcGatewayOptions, 'router' | 'maxBodyBytes'>,
   method: string,
   frame: Frame | undefined,
   headers: http2.IncomingHttpHeaders,

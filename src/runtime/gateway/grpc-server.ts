@@ -1,43 +1,28 @@
 import http2 from 'node:http2';
-import type { Logger } from 'pino';
 import { HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
 import { firstFrame, frameMessage, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { encodeMessage, types } from '../oip/messages.ts';
 import { REFLECTION_PATHS, serveReflection } from '../oip/reflection.ts';
-import type { Endpoint } from '../protocol/control.ts';
-import type { GrpcUpstream, GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
+import type { GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
 import { asOipError, endpointsFor, setTargetHeaders } from './forwarding.ts';
 import {
   forwardHeaders,
+  type GrpcGatewayOptions,
   type Prepared,
   prepareCall,
   renameResponse,
   SERVICE_PREFIX,
 } from './grpc-prepare.ts';
 import { StreamInferCall } from './grpc-stream.ts';
-import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
-import type { Mirror } from './mirror.ts';
-import type { Router } from './router.ts';
+import { RequestRecorder } from './metrics.ts';
 
-export { SERVICE_PREFIX };
+export { type GrpcGatewayOptions, SERVICE_PREFIX };
 
 const ROUTED = new Set(['ModelInfer', 'ModelReady', 'ModelMetadata']);
 const LOCAL = new Set(['ServerLive', 'ServerReady', 'ServerMetadata']);
 const EMPTY = Buffer.alloc(0);
 const OK_TRAILERS: http2.OutgoingHttpHeaders = Object.freeze({ 'grpc-status': '0' });
-
-export interface GrpcGatewayOptions {
-  router: Router;
-  upstream: GrpcUpstream;
-  pipelineGateways: () => readonly Endpoint[];
-  mirror: Mirror;
-  metrics: GatewayMetrics;
-  logger: Logger;
-  ready: () => boolean;
-  maxBodyBytes: number;
-  version: string;
-}
 
 /**
  * `inference.GRPCInferenceService` over plaintext HTTP/2. Server health and metadata and server

@@ -3,8 +3,7 @@ import { HEADER_ROUTE } from '../../spec/headers.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
 import { encodeGrpcMessage, FrameReader, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { asOipError, endpointsFor } from './forwarding.ts';
-import { prepareCall, renameResponse, SERVICE_PREFIX } from './grpc-prepare.ts';
-import type { GrpcGatewayOptions } from './grpc-server.ts';
+import { type GrpcGatewayOptions, prepareCall, renameResponse, SERVICE_PREFIX } from './grpc-prepare.ts';
 import type { RequestRecorder } from './metrics.ts';
 
 /**
