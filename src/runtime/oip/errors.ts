@@ -40,7 +40,7 @@ export function errorBody(message: string): string {
 const MAX_ERROR_CHARS = 500;
 
 /**
- * An upstream's error body as an OIP error message: an OIP `{"error": ...}` keeps its text,
+ * An upstream's error body as an OIP error message: an OIP `{"error": ...}` keeps its text as is,
  * FastAPI's `{"detail": ...}` is summarised, and anything else (a Python traceback, an HTML
  * page) is reduced to its last line, the exception itself, so no stack trace reaches a client.
  */
@@ -53,9 +53,10 @@ export function upstreamErrorMessage(status: number, body: Buffer, resource: str
     parsed = undefined;
   }
   const obj = parsed as { error?: unknown; detail?: unknown } | undefined;
+  // Already an OIP error: its text is the server's own wording, passed on as it is.
+  if (typeof obj?.error === 'string') return truncate(obj.error);
   let message: string;
-  if (typeof obj?.error === 'string') message = obj.error;
-  else if (obj?.detail !== undefined) message = describeDetail(obj.detail);
+  if (obj?.detail !== undefined) message = describeDetail(obj.detail);
   else {
     const lines = text
       .split('\n')
@@ -63,8 +64,12 @@ export function upstreamErrorMessage(status: number, body: Buffer, resource: str
       .filter(Boolean);
     message = lines[lines.length - 1] ?? '';
   }
-  message = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 3)}...` : message;
+  message = truncate(message);
   return message ? `${resource}: ${message}` : `${resource}: the model server answered ${status}`;
+}
+
+function truncate(message: string): string {
+  return message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 3)}...` : message;
 }
 
 function describeDetail(detail: unknown): string {

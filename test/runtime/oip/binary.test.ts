@@ -192,9 +192,7 @@ describe('gRPC request checks', () => {
 
 describe('upstream errors', () => {
   it('keeps OIP error text, summarises FastAPI detail and reduces a traceback to its exception', () => {
-    expect(upstreamErrorMessage(400, Buffer.from('{"error":"bad input"}'), 'model "m"')).toBe(
-      'model "m": bad input',
-    );
+    expect(upstreamErrorMessage(400, Buffer.from('{"error":"bad input"}'), 'model "m"')).toBe('bad input');
     expect(
       upstreamErrorMessage(
         422,
