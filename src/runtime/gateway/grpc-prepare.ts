@@ -83,6 +83,8 @@ export function prepareCall(
   else {
     const req = types.ModelReadyRequest.decode(message) as unknown as { name: string; version: string };
     const target = resolution.target;
+    if (method === 'ModelReady' && target.kind === 'pipeline' && !opts.router.pipelineReady(target.name))
+      return notReady(requestId);
     if (req.version && target.kind === 'model' && req.version !== String(target.version)) {
       if (method === 'ModelReady') return notReady(requestId);
       throw new OipError(

@@ -93,6 +93,8 @@ async function handle(
     const target = resolution.target;
     const version = modelPath?.[2] ? decodeURIComponent(modelPath[2].slice('/versions/'.length)) : undefined;
     checkVersion(version, target);
+    if (action === 'ready' && target.kind === 'pipeline' && !opts.router.pipelineReady(target.name))
+      throw new OipError(`pipeline "${target.name}" is not ready: not all of its models are available`, 503);
     // The path already names the chosen target unless an experiment picked another one, the
     // replica serves it under an internal name, or it names a version.
     const samePath =

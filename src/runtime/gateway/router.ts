@@ -128,6 +128,11 @@ export class Router {
     }
   }
 
+  /** A pipeline is ready when the scheduler has every one of its models routable. */
+  pipelineReady(name: string): boolean {
+    return this.source.pipelines.get(name)?.modelsReady ?? false;
+  }
+
   private pipeline(name: string): Target {
     if (!this.source.pipelines.has(name)) {
       throw new OipError(`pipeline "${name}" not found; check the name or wait until it is ready`, 404);

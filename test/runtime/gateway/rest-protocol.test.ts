@@ -2,9 +2,10 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway } from '../../../src/runtime/gateway/gateway.ts';
-import { staticRouteUpdate } from '../../../src/runtime/gateway/static-routes.ts';
+import { endpointOf, staticRouteUpdate } from '../../../src/runtime/gateway/static-routes.ts';
 import { RouteTable } from '../../../src/runtime/protocol/route-table.ts';
 import { fakeUpstream } from './fixtures.ts';
+import { grpcClient } from './grpc-fixtures.ts';
 
 const gzip = promisify(zlib.gzip);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -105,5 +106,35 @@ describe('REST gateway protocol coverage', () => {
     const { url } = await setup();
     expect(await (await fetch(`${url}/v2/health/live`)).json()).toEqual({ live: true });
     expect(await (await fetch(`${url}/v2/health/ready`)).json()).toEqual({ ready: true });
+  });
+});
+
+describe('pipeline readiness', () => {
+  it('is not ready, over REST and gRPC, until every model of the pipeline is', async () => {
+    const pipelineGateway = await fakeUpstream('p');
+    cleanups.push(pipelineGateway.close);
+    const update = staticRouteUpdate({ pipelines: ['join', 'chain'] });
+    update.pipelines[0].modelsReady = false;
+    const routes = new RouteTable();
+    routes.apply(update);
+    const endpoint = { host: '127.0.0.1', httpPort: pipelineGateway.port, grpcPort: pipelineGateway.port };
+    const gw = await startGateway({
+      routes,
+      host: '127.0.0.1',
+      pipelineGateways: () => [endpointOf(endpoint)],
+    });
+    cleanups.push(() => gw.close());
+    const join = await fetch(`http://127.0.0.1:${gw.httpPort}/v2/pipelines/join/ready`);
+    expect(join.status).toBe(503);
+    expect(((await join.json()) as { error: string }).error).toMatch(/not all of its models are available/);
+    expect((await fetch(`http://127.0.0.1:${gw.httpPort}/v2/pipelines/chain/ready`)).status).toBe(200);
+    const client = grpcClient(gw.grpcPort);
+    cleanups.push(client.close);
+    const { res } = await client.call<{ ready: boolean }>(
+      'ModelReady',
+      { name: 'join' },
+      { 'seldon-model': 'join.pipeline' },
+    );
+    expect(res.ready).toBe(false);
   });
 });
