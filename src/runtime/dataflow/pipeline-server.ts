@@ -5,13 +5,13 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { HEADER_INTERNAL_MODEL, HEADER_MODEL, HEADER_REQUEST_ID } from '../../spec/headers.ts';
 import type { Headers } from '../bus/bus.ts';
-import { decodeRestRequest, encodeRestResponse, HEADER_LENGTH } from '../oip/binary.ts';
-import { decodeContent, encodeContent, grpcMessage, pickEncoding } from '../oip/compression.ts';
+import { grpcMessage } from '../oip/compression.ts';
 import { jsonRequestToMessage, messageToJsonResponse } from '../oip/convert.ts';
 import { errorBody, GrpcCode, OipError } from '../oip/errors.ts';
 import { checkInferMessage } from '../oip/grpc-validate.ts';
 import { firstFrame, frameMessage, readNameField, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { decodeRequest, decodeResponse, encodeMessage, encodeRequest, types } from '../oip/messages.ts';
+import { readInferBody, writeInferBody } from '../oip/rest-body.ts';
 import type { PipelineGateway } from './pipeline-gateway.ts';
 
 const PATH = /^\/v2\/(pipelines|models)\/([^/]+)(?:\/(infer|ready))?$/;
@@ -129,23 +129,21 @@ async function handleRest(
       return;
     }
     if (req.method !== 'POST') throw new OipError(`${path} accepts POST, not ${req.method}`, 405);
-    const body = decodeContent(await readBody(req, limit), header(req.headers, 'content-encoding'), limit);
-    const decoded = decodeRestRequest(body, header(req.headers, HEADER_LENGTH), `${name}.pipeline`);
+    const decoded = readInferBody(await readBody(req, limit), req.headers, limit, `${name}.pipeline`);
     const request = encodeRequest(jsonRequestToMessage(decoded.request, name));
     const result = await gateway.infer(name, request, xHeaders(req.headers, requestId));
-    const response = encodeRestResponse(
+    const response = writeInferBody(
       messageToJsonResponse(decodeResponse(result.value)),
       decoded.binaryOutputs,
+      req.headers['accept-encoding'],
     );
-    const out: http.OutgoingHttpHeaders = {
-      ...responseHeaders(result.headers),
-      'content-type': response.headerLength === undefined ? 'application/json' : 'application/octet-stream',
-      [HEADER_REQUEST_ID]: requestId,
-    };
-    if (response.headerLength !== undefined) out[HEADER_LENGTH] = response.headerLength;
-    const packed = encodeContent(response.body, pickEncoding(header(req.headers, 'accept-encoding')));
-    if (packed.encoding) out['content-encoding'] = packed.encoding;
-    res.writeHead(200, out).end(packed.body);
+    res
+      .writeHead(200, {
+        ...responseHeaders(result.headers),
+        ...response.headers,
+        [HEADER_REQUEST_ID]: requestId,
+      })
+      .end(response.body);
   } catch (err) {
     const e = err instanceof OipError ? err : new OipError((err as Error).message, 500);
     if (!res.headersSent)
@@ -178,7 +176,13 @@ async function handleGrpc(
       throw new OipError(`${method || path} is not served here`, 501);
     const frame = firstFrame(body);
     if (!frame) throw new OipError(`${method}: truncated gRPC message`, 400);
-    const message = grpcMessage(frame.flag, frame.message, header(headers, 'grpc-encoding'), limit);
+    const encoding = headers['grpc-encoding'];
+    const message = grpcMessage(
+      frame.flag,
+      frame.message,
+      Array.isArray(encoding) ? encoding[0] : encoding,
+      limit,
+    );
     const name = pipelineName(headers, readNameField(message));
     if (!name) throw new OipError(`${method}: no pipeline named in the request`, 400);
     if (method === 'ModelReady') {
@@ -214,11 +218,6 @@ async function handleGrpc(
  */
 function pipelineMetadata(name: string) {
   return { name, versions: ['1'], platform: 'seldon-pipeline', inputs: [], outputs: [] };
-}
-
-function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[v.length - 1] : v;
 }
 
 function respond(stream: http2.ServerHttp2Stream, body: Buffer, headers: Record<string, string>): void {

@@ -5,9 +5,10 @@
  */
 import type http from 'node:http';
 import { type BinaryOutputs, decodeRestRequest, encodeRestResponse, HEADER_LENGTH } from '../oip/binary.ts';
-import { decodeContent, encodeContent, pickEncoding } from '../oip/compression.ts';
+import { decodeContent } from '../oip/compression.ts';
 import { errorBody, upstreamErrorMessage } from '../oip/errors.ts';
 import type { JsonInferResponse } from '../oip/json-types.ts';
+import { compressFor } from '../oip/rest-body.ts';
 import type { UpstreamResponse } from '../upstream/http-upstream.ts';
 import { headerValue } from './forwarding.ts';
 import type { Target } from './router.ts';
@@ -90,14 +91,7 @@ export function answerFromUpstream(
       }
     }
   }
-  if (!headers['content-encoding']) {
-    const packed = encodeContent(body, pickEncoding(opts.acceptEncoding));
-    body = packed.body;
-    if (packed.encoding) {
-      headers['content-encoding'] = packed.encoding;
-      headers.vary = 'Accept-Encoding';
-    }
-  }
+  if (!headers['content-encoding']) body = compressFor(body, headers, opts.acceptEncoding);
   headers['content-length'] = body.length;
   return { status: upstream.status, headers, body };
 }
