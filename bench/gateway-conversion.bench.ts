@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { startGateway } from '../src/runtime/gateway/gateway.ts';
@@ -287,7 +288,7 @@ function report(runs: Result[][]): string[] {
   return [
     '## Gateway: cost of binary-extension and gzip conversion',
     '',
-    `One infer call with an 8 × 128 FP32 tensor (4 KiB raw, ${JSON_BODY.length} bytes as JSON) in and the same out, through the gateway to a Node server with fixed JSON answers (so the gateway's work is what differs). Closed loop, ${CONCURRENCY} concurrent callers, ${DURATION_MS / 1000} s per run after a 0.3 s warm-up; the paths alternate ${ROUNDS} times and figures are medians. Gateway CPU is its process's user + system time per request. The binary path decodes the request to JSON for the server and encodes the answer back to binary; the gzip paths decompress the request and compress the answer. Target: a conversion path keeps at least half of its plain path's throughput.`,
+    `One infer call with an 8 × 128 FP32 tensor (4 KiB raw, ${JSON_BODY.length} bytes as JSON) in and the same out, through the gateway to a Node server with fixed JSON answers (so the gateway's work is what differs). Closed loop, ${CONCURRENCY} concurrent callers, ${DURATION_MS / 1000} s per run after a 0.3 s warm-up; the paths alternate ${ROUNDS} times and figures are medians. Gateway CPU is its process's user + system time per request. The binary path decodes the request to JSON for the server and encodes the answer back to binary; the gzip paths decompress the request and compress the answer. Target: a conversion path keeps at least half of its plain path's throughput. Load average when the run ended: ${loadavg()[0].toFixed(1)} on ${cpus().length} cores (other work shares the machine; gateway CPU per request is the steadier figure).`,
     '',
     '| path | req/s | p50 ms | gateway CPU µs/request | added CPU µs | throughput vs plain (target ≥ 0.5) | errors |',
     '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
