@@ -5,15 +5,18 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { HEADER_INTERNAL_MODEL, HEADER_MODEL, HEADER_REQUEST_ID } from '../../spec/headers.ts';
 import type { Headers } from '../bus/bus.ts';
+import { grpcMessage } from '../oip/compression.ts';
 import { jsonRequestToMessage, messageToJsonResponse } from '../oip/convert.ts';
 import { errorBody, GrpcCode, OipError } from '../oip/errors.ts';
-import { firstMessage, frameMessage, readNameField, sendGrpcStatus } from '../oip/grpc-wire.ts';
-import { decodeResponse, encodeMessage, encodeRequest, types } from '../oip/messages.ts';
-import { parseInferRequest } from '../oip/validate.ts';
+import { checkInferMessage } from '../oip/grpc-validate.ts';
+import { firstFrame, frameMessage, readNameField, sendGrpcStatus } from '../oip/grpc-wire.ts';
+import { decodeRequest, decodeResponse, encodeMessage, encodeRequest, types } from '../oip/messages.ts';
+import { readInferBody, writeInferBody } from '../oip/rest-body.ts';
 import type { PipelineGateway } from './pipeline-gateway.ts';
 
-const PATH = /^\/v2\/(pipelines|models)\/([^/]+)\/(infer|ready)$/;
+const PATH = /^\/v2\/(pipelines|models)\/([^/]+)(?:\/(infer|ready))?$/;
 const GRPC_PREFIX = '/inference.GRPCInferenceService/';
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 export interface PipelineServers {
   httpPort: number;
@@ -106,7 +109,8 @@ async function handleRest(
       req.method === 'GET' &&
       (path === '/v2/health/live' || path === '/v2/health/ready' || path === '/ready')
     ) {
-      res.writeHead(200).end();
+      const live = path === '/v2/health/live';
+      res.writeHead(200, JSON_TYPE).end(JSON.stringify(live ? { live: true } : { ready: true }));
       return;
     }
     const m = PATH.exec(path);
@@ -114,22 +118,32 @@ async function handleRest(
     const name = pipelineName(req.headers, decodeURIComponent(m[2]));
     if (!name) throw new OipError('no pipeline named in the request', 400);
     if (m[3] === 'ready') {
-      res.writeHead(gateway.has(name) ? 200 : 404).end();
+      const ready = gateway.has(name);
+      res.writeHead(ready ? 200 : 404, JSON_TYPE).end(JSON.stringify({ ready }));
+      return;
+    }
+    if (m[3] === undefined) {
+      if (!gateway.has(name))
+        throw new OipError(`pipeline "${name}" not found on this pipeline gateway`, 404);
+      res.writeHead(200, JSON_TYPE).end(JSON.stringify(pipelineMetadata(name)));
       return;
     }
     if (req.method !== 'POST') throw new OipError(`${path} accepts POST, not ${req.method}`, 405);
-    const body = await readBody(req, limit);
-    const json = parseInferRequest(body, `${name}.pipeline`);
-    const request = encodeRequest(jsonRequestToMessage(json, name));
+    const decoded = readInferBody(await readBody(req, limit), req.headers, limit, `${name}.pipeline`);
+    const request = encodeRequest(jsonRequestToMessage(decoded.request, name));
     const result = await gateway.infer(name, request, xHeaders(req.headers, requestId));
-    const response = messageToJsonResponse(decodeResponse(result.value));
+    const response = writeInferBody(
+      messageToJsonResponse(decodeResponse(result.value)),
+      decoded.binaryOutputs,
+      req.headers['accept-encoding'],
+    );
     res
       .writeHead(200, {
         ...responseHeaders(result.headers),
-        'content-type': 'application/json',
+        ...response.headers,
         [HEADER_REQUEST_ID]: requestId,
       })
-      .end(JSON.stringify(response));
+      .end(response.body);
   } catch (err) {
     const e = err instanceof OipError ? err : new OipError((err as Error).message, 500);
     if (!res.headersSent)
@@ -158,10 +172,17 @@ async function handleGrpc(
       );
       return;
     }
-    if (method !== 'ModelInfer' && method !== 'ModelReady')
+    if (method !== 'ModelInfer' && method !== 'ModelReady' && method !== 'ModelMetadata')
       throw new OipError(`${method || path} is not served here`, 501);
-    const message = firstMessage(body);
-    if (!message) throw new OipError(`${method}: malformed or compressed gRPC message`, 400);
+    const frame = firstFrame(body);
+    if (!frame) throw new OipError(`${method}: truncated gRPC message`, 400);
+    const encoding = headers['grpc-encoding'];
+    const message = grpcMessage(
+      frame.flag,
+      frame.message,
+      Array.isArray(encoding) ? encoding[0] : encoding,
+      limit,
+    );
     const name = pipelineName(headers, readNameField(message));
     if (!name) throw new OipError(`${method}: no pipeline named in the request`, 400);
     if (method === 'ModelReady') {
@@ -172,6 +193,13 @@ async function handleGrpc(
       );
       return;
     }
+    if (method === 'ModelMetadata') {
+      if (!gateway.has(name))
+        throw new OipError(`pipeline "${name}" not found on this pipeline gateway`, 404);
+      respond(stream, frameMessage(encodeMessage(types.ModelMetadataResponse, pipelineMetadata(name))), {});
+      return;
+    }
+    checkInferMessage(decodeRequest(message), `${name}.pipeline`);
     const requestId = (headers[HEADER_REQUEST_ID] as string | undefined) || randomUUID();
     const result = await gateway.infer(name, Buffer.from(message), xHeaders(headers, requestId));
     respond(stream, frameMessage(result.value), {
@@ -182,6 +210,14 @@ async function handleGrpc(
     const e = err instanceof OipError ? err : new OipError((err as Error).message, 500);
     sendGrpcStatus(stream, e.grpcCode, e.message);
   }
+}
+
+/**
+ * Pipeline metadata: its name and version. Its tensors are whatever its steps produce, which
+ * only the models know, so none are listed.
+ */
+function pipelineMetadata(name: string) {
+  return { name, versions: ['1'], platform: 'seldon-pipeline', inputs: [], outputs: [] };
 }
 
 function respond(stream: http2.ServerHttp2Stream, body: Buffer, headers: Record<string, string>): void {

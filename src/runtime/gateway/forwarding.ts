@@ -32,13 +32,24 @@ export function setTargetHeaders(headers: Record<string, unknown>, target: Targe
   }
 }
 
-/** Points the path at the chosen model (experiments may pick another candidate than the path names). */
+/**
+ * Points the path at the chosen target under the name its replica serves it by (experiments may
+ * pick another candidate than the path names). The version segment goes: the gateway has
+ * answered for the version already, and a replica serves that version under its internal name.
+ */
 export function rewritePath(url: string, target: Target): string {
+  const name = target.kind === 'pipeline' ? target.name : target.internalName;
   const collection = target.kind === 'pipeline' ? 'pipelines' : 'models';
   return url.replace(
-    /^\/v2\/(models|pipelines)\/[^/?]+/,
-    `/v2/${collection}/${encodeURIComponent(target.name)}`,
+    /^\/v2\/(models|pipelines)\/[^/?]+(\/versions\/[^/?]+)?/,
+    `/v2/${collection}/${encodeURIComponent(name)}`,
   );
+}
+
+/** A version named in a model path that is not the one the route serves is not found. */
+export function checkVersion(version: string | undefined, target: Target): void {
+  if (version === undefined || target.kind !== 'model' || version === String(target.version)) return;
+  throw new OipError(`model "${target.name}" has no version ${version} (serving ${target.version})`, 404);
 }
 
 /** An upstream failure as the status the client gets (503 unreachable, 504 timed out, 502 otherwise). */

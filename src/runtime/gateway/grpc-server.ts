@@ -1,57 +1,63 @@
-import { randomUUID } from 'node:crypto';
 import http2 from 'node:http2';
-import type { Logger } from 'pino';
-import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
+import { HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
-import {
-  firstMessage,
-  frameMessage,
-  overrideNameField,
-  readNameField,
-  sendGrpcStatus,
-} from '../oip/grpc-wire.ts';
+import { firstFrame, frameMessage, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { encodeMessage, types } from '../oip/messages.ts';
-import type { Endpoint } from '../protocol/control.ts';
-import type { GrpcUpstream, GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
-import { asOipError, endpointsFor, headerValue, setTargetHeaders } from './forwarding.ts';
-import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
-import type { Mirror } from './mirror.ts';
-import type { Router, Target } from './router.ts';
+import { REFLECTION_PATHS, serveReflection } from '../oip/reflection.ts';
+import type { GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
+import { asOipError, endpointsFor, setTargetHeaders } from './forwarding.ts';
+import {
+  forwardHeaders,
+  type GrpcGatewayOptions,
+  type Prepared,
+  prepareCall,
+  renameResponse,
+  SERVICE_PREFIX,
+} from './grpc-prepare.ts';
+import { StreamInferCall } from './grpc-stream.ts';
+import { RequestRecorder } from './metrics.ts';
 
-export const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
+export { type GrpcGatewayOptions, SERVICE_PREFIX };
+
 const ROUTED = new Set(['ModelInfer', 'ModelReady', 'ModelMetadata']);
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'te']);
+const LOCAL = new Set(['ServerLive', 'ServerReady', 'ServerMetadata']);
 const EMPTY = Buffer.alloc(0);
 const OK_TRAILERS: http2.OutgoingHttpHeaders = Object.freeze({ 'grpc-status': '0' });
 
-export interface GrpcGatewayOptions {
-  router: Router;
-  upstream: GrpcUpstream;
-  pipelineGateways: () => readonly Endpoint[];
-  mirror: Mirror;
-  metrics: GatewayMetrics;
-  logger: Logger;
-  ready: () => boolean;
-  maxBodyBytes: number;
-  version: string;
-}
-
 /**
- * `inference.GRPCInferenceService` over plaintext HTTP/2. Server health and metadata are answered
- * here; model calls are routed on `seldon-model` (or the name in field 1 of the request) and
- * forwarded as opaque frames.
+ * `inference.GRPCInferenceService` over plaintext HTTP/2. Server health and metadata and server
+ * reflection are answered here; model calls are routed on `seldon-model` (or the name in field 1
+ * of the request), checked and forwarded; ModelStreamInfer is a stream of such calls. Any other
+ * method is refused with UNIMPLEMENTED as soon as its headers arrive.
  */
 export function createGrpcGateway(opts: GrpcGatewayOptions): http2.Http2Server {
   const server = http2.createServer({ maxSessionMemory: 64 });
   const recorder = new RequestRecorder(opts.metrics, 'grpc');
-  server.on('stream', (stream, headers) => new GrpcCall(opts, recorder, stream, headers).start());
+  server.on('stream', (stream, headers) => {
+    const path = headers[':path'] ?? '';
+    const method = path.startsWith(SERVICE_PREFIX) ? path.slice(SERVICE_PREFIX.length) : '';
+    if (REFLECTION_PATHS.has(path)) serveReflection(stream);
+    else if (method === 'ModelStreamInfer') new StreamInferCall(opts, recorder, stream, headers).start();
+    else if (ROUTED.has(method) || LOCAL.has(method))
+      new GrpcCall(opts, recorder, stream, headers, method).start();
+    else {
+      stream.on('error', () => undefined);
+      stream.resume();
+      sendGrpcStatus(
+        stream,
+        GrpcCode.UNIMPLEMENTED,
+        method ? `${method} is not served by the gateway` : `unknown gRPC method ${path}`,
+      );
+      recorder.record('local', GrpcCode.UNIMPLEMENTED, performance.now());
+    }
+  });
   server.on('sessionError', (err) => opts.logger.debug({ err }, 'HTTP/2 session error'));
   return server;
 }
 
 /**
- * One call, driven by stream and upstream callbacks: no promise or await chain per call on the
- * path every request takes.
+ * One unary call, driven by stream and upstream callbacks: no promise or await chain per call on
+ * the path every request takes.
  */
 class GrpcCall {
   private readonly started = performance.now();
@@ -61,14 +67,14 @@ class GrpcCall {
   private first: Buffer | undefined;
   private chunks: Buffer[] | undefined;
   private size = 0;
-  private requestId = '';
-  private route = '';
+  private prepared: Prepared | undefined;
 
   constructor(
     private readonly opts: GrpcGatewayOptions,
     private readonly recorder: RequestRecorder,
     private readonly stream: http2.ServerHttp2Stream,
     private readonly headers: http2.IncomingHttpHeaders,
+    private readonly method: string,
   ) {}
 
   start(): void {
@@ -100,82 +106,60 @@ class GrpcCall {
   }
 
   private dispatch(body: Buffer): void {
-    const { opts, headers } = this;
-    const path = headers[':path'] ?? '';
-    const method = path.startsWith(SERVICE_PREFIX) ? path.slice(SERVICE_PREFIX.length) : '';
+    const { opts, method } = this;
     const local = localAnswer(opts, method);
     if (local) {
-      respond(this.stream, { 'content-type': 'application/grpc' }, frameMessage(local), {
-        'grpc-status': '0',
-      });
-      this.recorder.record(this.kind, GrpcCode.OK, this.started);
+      this.local(local, {});
       return;
     }
-    if (!ROUTED.has(method)) {
-      throw new OipError(
-        method ? `${method} is not served by the gateway` : `unknown gRPC method ${path}`,
-        501,
-        GrpcCode.UNIMPLEMENTED,
-      );
+    const prepared = prepareCall(opts, method, firstFrame(body), this.headers);
+    this.prepared = prepared;
+    if (prepared.local || !prepared.resolution) {
+      this.local(prepared.local ?? EMPTY, { [HEADER_REQUEST_ID]: prepared.requestId });
+      return;
     }
-    const message = firstMessage(body);
-    if (!message) throw new OipError(`${method}: malformed or compressed gRPC message`, 400);
-    this.requestId = headerValue(headers[HEADER_REQUEST_ID]) || randomUUID();
-    const named = readNameField(message);
-    const routeKey = headerValue(headers[HEADER_MODEL]) || named;
-    if (!routeKey)
-      throw new OipError(`${method}: no model name in the request and no seldon-model header`, 400);
-    const resolution = opts.router.resolve(routeKey, headerValue(headers[HEADER_ROUTE]));
+    const resolution = prepared.resolution;
     this.kind = resolution.target.kind;
-    this.route = resolution.route;
-    const target = resolution.target;
-    // A pipeline is ready only when its models are; then the dataflow engine answers for itself.
-    if (method === 'ModelReady' && target.kind === 'pipeline' && !opts.router.pipelineReady(target.name)) {
-      respond(
-        this.stream,
-        { 'content-type': 'application/grpc' },
-        frameMessage(encodeMessage(types.ModelReadyResponse, { ready: false })),
-        { 'grpc-status': '0' },
-      );
-      this.recorder.record(this.kind, GrpcCode.OK, this.started);
-      return;
-    }
-    const out = forwardHeaders(headers);
-    out[HEADER_REQUEST_ID] = this.requestId;
-    setTargetHeaders(out, resolution.target);
+    const path = SERVICE_PREFIX + method;
     const mirror = resolution.mirror;
     if (mirror) {
-      const mirrorHeaders = { ...out };
+      const mirrorHeaders = { ...prepared.headers };
       setTargetHeaders(mirrorHeaders, mirror);
       opts.mirror.run(() =>
         opts.upstream.call(
           endpointsFor(opts, { target: mirror, route: '' }),
           path,
           mirrorHeaders,
-          retarget(body, message, named, mirror),
+          prepared.bodyFor?.(mirror) ?? prepared.body,
         ),
       );
     }
-    opts.upstream.forward(
-      endpointsFor(opts, resolution),
-      path,
-      out,
-      retarget(body, message, named, resolution.target),
-      (err, res) => this.answer(err, res),
+    opts.upstream.forward(endpointsFor(opts, resolution), path, prepared.headers, prepared.body, (err, res) =>
+      this.answer(err, res),
     );
   }
 
+  private local(message: Buffer, headers: http2.OutgoingHttpHeaders): void {
+    respond(this.stream, { 'content-type': 'application/grpc', ...headers }, frameMessage(message), {
+      'grpc-status': '0',
+    });
+    this.recorder.record(this.kind, GrpcCode.OK, this.started);
+  }
+
   private answer(err: unknown, res: GrpcUpstreamResponse | undefined): void {
-    if (err !== undefined || res === undefined) {
+    const prepared = this.prepared;
+    if (err !== undefined || res === undefined || !prepared) {
       this.fail(err);
       return;
     }
     try {
       const resHeaders = forwardHeaders(res.headers);
-      resHeaders[HEADER_REQUEST_ID] = this.requestId;
-      resHeaders[HEADER_ROUTE] = this.route;
+      resHeaders[HEADER_REQUEST_ID] = prepared.requestId;
+      resHeaders[HEADER_ROUTE] = prepared.resolution?.route ?? '';
       const code = Number(res.trailers['grpc-status'] ?? res.headers['grpc-status'] ?? GrpcCode.OK);
-      respond(this.stream, resHeaders, res.body, forwardHeaders(res.trailers));
+      const body =
+        code === GrpcCode.OK ? renameResponse(this.method, res.body, prepared.resolution?.target) : res.body;
+      respond(this.stream, resHeaders, body, forwardHeaders(res.trailers));
       this.recorder.record(this.kind, code, this.started);
     } catch (e) {
       this.fail(e);
@@ -205,22 +189,6 @@ function localAnswer(opts: GrpcGatewayOptions, method: string): Buffer | undefin
     });
   }
   return undefined;
-}
-
-/** Experiments may send a call to another model than the one it names: override field 1. */
-function retarget(body: Buffer, message: Buffer, named: string | undefined, target: Target): Buffer {
-  if (target.kind !== 'model' || named === target.name) return body;
-  return frameMessage(overrideNameField(message, target.name));
-}
-
-/** Copies end-to-end headers; `for...in` rather than `Object.entries` spares an array per header on the hot path. */
-function forwardHeaders(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
-  const out: http2.OutgoingHttpHeaders = {};
-  for (const k in headers) {
-    const v = headers[k];
-    if (v !== undefined && k.charCodeAt(0) !== 58 /* ':' */ && !HOP_BY_HOP.has(k)) out[k] = v;
-  }
-  return out;
 }
 
 function respond(

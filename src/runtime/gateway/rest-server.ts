@@ -3,12 +3,19 @@ import http from 'node:http';
 import type { Logger } from 'pino';
 import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { errorBody, OipError } from '../oip/errors.ts';
-import { parseInferRequest } from '../oip/validate.ts';
 import type { Endpoint } from '../protocol/control.ts';
 import { forwardableHeaders, type HttpUpstream } from '../upstream/http-upstream.ts';
-import { asOipError, endpointsFor, headerValue, rewritePath, setTargetHeaders } from './forwarding.ts';
+import {
+  asOipError,
+  checkVersion,
+  endpointsFor,
+  headerValue,
+  rewritePath,
+  setTargetHeaders,
+} from './forwarding.ts';
 import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
+import { answerFromUpstream, requestToForward } from './rest-convert.ts';
 import { type Router, routeKeyFromPath } from './router.ts';
 
 export interface RestGatewayOptions {
@@ -25,6 +32,7 @@ export interface RestGatewayOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const HEALTH_LIVE = { contentType: 'application/json', body: JSON.stringify({ live: true }) };
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(\/versions\/[^/]+)?(\/infer|\/ready)?$/;
 const PIPELINE_PATH = /^\/v2\/pipelines\/([^/]+)(\/infer|\/ready)?$/;
 
@@ -75,22 +83,27 @@ async function handle(
       throw new OipError(`${path} accepts ${expectedMethod}, not ${req.method}`, 405);
     }
     const routeKey = headerValue(req.headers[HEADER_MODEL]) || (routeKeyFromPath(path) as string);
-    const body = action === 'infer' ? await readBody(req, opts.maxBodyBytes) : undefined;
-    if (body && !isBinaryExtension(req)) parseInferRequest(body, routeKey);
+    const raw = action === 'infer' ? await readBody(req, opts.maxBodyBytes) : undefined;
+    const headers = forwardableHeaders(req.headers);
+    headers[HEADER_REQUEST_ID] = requestId;
+    const outgoing = requestToForward(req, raw, headers, routeKey, opts.maxBodyBytes);
+    outgoing.decode();
     const resolution = opts.router.resolve(routeKey, headerValue(req.headers[HEADER_ROUTE]));
     kind = resolution.target.kind;
     const target = resolution.target;
-    // A pipeline is ready only when its models are; then the dataflow engine answers for itself.
-    if (action === 'ready' && target.kind === 'pipeline' && !opts.router.pipelineReady(target.name)) {
+    const version = modelPath?.[2] ? decodeURIComponent(modelPath[2].slice('/versions/'.length)) : undefined;
+    checkVersion(version, target);
+    if (action === 'ready' && target.kind === 'pipeline' && !opts.router.pipelineReady(target.name))
       throw new OipError(`pipeline "${target.name}" is not ready: not all of its models are available`, 503);
-    }
-    const headers = forwardableHeaders(req.headers);
-    headers[HEADER_REQUEST_ID] = requestId;
-    // The path already names the chosen target unless an experiment picked another one.
+    // The path already names the chosen target unless an experiment picked another one, the
+    // replica serves it under an internal name, or it names a version.
     const samePath =
-      (pipelinePath !== null) === (resolution.target.kind === 'pipeline') &&
-      (modelPath ?? pipelinePath)?.[1] === encodeURIComponent(resolution.target.name);
-    const upstreamPath = samePath ? url : rewritePath(url, resolution.target);
+      version === undefined &&
+      (pipelinePath !== null) === (target.kind === 'pipeline') &&
+      (modelPath ?? pipelinePath)?.[1] ===
+        encodeURIComponent(target.kind === 'model' ? target.internalName : target.name);
+    const upstreamPath = samePath ? url : rewritePath(url, target);
+    const { body, binaryOutputs } = outgoing.forTarget(resolution.target);
     setTargetHeaders(headers, resolution.target);
     if (resolution.mirror) opts.mirror.send(resolution.mirror, req.method ?? 'POST', url, headers, body);
     const upstream = await opts.upstream.send(
@@ -103,8 +116,13 @@ async function handle(
     const outHeaders = forwardableHeaders(upstream.headers);
     outHeaders[HEADER_REQUEST_ID] = requestId;
     outHeaders[HEADER_ROUTE] = combineRoutes(resolution.route, upstream.headers[HEADER_ROUTE]);
-    outHeaders['content-length'] = upstream.body.length;
-    res.writeHead(upstream.status, outHeaders).end(upstream.body);
+    const answer = answerFromUpstream(upstream, outHeaders, {
+      action,
+      target: resolution.target,
+      binaryOutputs,
+      acceptEncoding: headerValue(req.headers['accept-encoding']),
+    });
+    res.writeHead(answer.status, answer.headers).end(answer.body);
   } catch (err) {
     sendError(res, asOipError(err));
   } finally {
@@ -118,8 +136,11 @@ function localAnswer(
   path: string,
 ): { status: number; body?: string; contentType?: string } | undefined {
   if (method !== 'GET') return undefined;
-  if (path === '/v2/health/live') return { status: 200 };
-  if (path === '/v2/health/ready' || path === '/ready') return { status: opts.ready() ? 200 : 503 };
+  if (path === '/v2/health/live') return { status: 200, ...HEALTH_LIVE };
+  if (path === '/v2/health/ready' || path === '/ready') {
+    const ready = opts.ready();
+    return { status: ready ? 200 : 503, contentType: 'application/json', body: JSON.stringify({ ready }) };
+  }
   if (path === '/v2' || path === '/v2/') {
     return {
       status: 200,
@@ -134,10 +155,6 @@ function combineRoutes(own: string, upstream: string | string[] | undefined): st
   if (!upstream) return own;
   const rest = Array.isArray(upstream) ? upstream.join('') : upstream;
   return rest.includes(own) ? rest : own + rest;
-}
-
-function isBinaryExtension(req: http.IncomingMessage): boolean {
-  return req.headers['inference-header-content-length'] !== undefined;
 }
 
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {

@@ -36,3 +36,48 @@ export function grpcCodeFor(status: number): number {
 export function errorBody(message: string): string {
   return JSON.stringify({ error: message });
 }
+
+const MAX_ERROR_CHARS = 500;
+
+/**
+ * An upstream's error body as an OIP error message: an OIP `{"error": ...}` keeps its text as is,
+ * FastAPI's `{"detail": ...}` is summarised, and anything else (a Python traceback, an HTML
+ * page) is reduced to its last line, the exception itself, so no stack trace reaches a client.
+ */
+export function upstreamErrorMessage(status: number, body: Buffer, resource: string): string {
+  const text = body.toString('utf8').trim();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const obj = parsed as { error?: unknown; detail?: unknown } | undefined;
+  // Already an OIP error: its text is the server's own wording, passed on as it is.
+  if (typeof obj?.error === 'string') return truncate(obj.error);
+  let message: string;
+  if (obj?.detail !== undefined) message = describeDetail(obj.detail);
+  else {
+    const lines = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    message = lines[lines.length - 1] ?? '';
+  }
+  message = truncate(message);
+  return message ? `${resource}: ${message}` : `${resource}: the model server answered ${status}`;
+}
+
+function truncate(message: string): string {
+  return message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 3)}...` : message;
+}
+
+function describeDetail(detail: unknown): string {
+  if (!Array.isArray(detail)) return typeof detail === 'string' ? detail : JSON.stringify(detail);
+  return detail
+    .map((d) => {
+      const e = d as { loc?: unknown[]; msg?: string };
+      return e.loc ? `${e.loc.join('.')}: ${e.msg}` : JSON.stringify(d);
+    })
+    .join('; ');
+}

@@ -97,8 +97,63 @@ export function sendGrpcStatus(stream: http2.ServerHttp2Stream, code: number, me
       ':status': 200,
       'content-type': 'application/grpc',
       'grpc-status': String(code),
-      'grpc-message': encodeURIComponent(message),
+      'grpc-message': encodeGrpcMessage(message),
     },
     { endStream: true },
   );
+}
+
+/** One length-prefixed message as read off the wire: its compressed flag and its bytes. */
+export interface Frame {
+  flag: number;
+  message: Buffer;
+}
+
+/** Splits a stream's data into gRPC frames as the chunks arrive (streaming calls). */
+export class FrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly limit: number) {}
+
+  /** The frames completed by this chunk. Throws when a frame announces more than `limit` bytes. */
+  push(chunk: Buffer): Frame[] {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    const frames: Frame[] = [];
+    while (this.pending.length >= 5) {
+      const len = this.pending.readUInt32BE(1);
+      if (len > this.limit) throw new Error(`message of ${len} bytes exceeds ${this.limit}`);
+      if (this.pending.length < 5 + len) break;
+      frames.push({ flag: this.pending[0], message: this.pending.subarray(5, 5 + len) });
+      this.pending = this.pending.subarray(5 + len);
+    }
+    return frames;
+  }
+
+  /** Bytes of an unfinished frame left over (a truncated message when the stream has ended). */
+  get leftover(): number {
+    return this.pending.length;
+  }
+}
+
+/** The first frame of a unary call's body with its flag, or undefined when truncated. */
+export function firstFrame(body: Buffer): Frame | undefined {
+  if (body.length < 5) return undefined;
+  const len = body.readUInt32BE(1);
+  if (body.length < 5 + len) return undefined;
+  return { flag: body[0], message: body.subarray(5, 5 + len) };
+}
+
+/**
+ * A status message as the gRPC spec percent-encodes it: only bytes outside printable ASCII, and
+ * `%`, are escaped (clients decode just those; `encodeURIComponent` would leave `%3A` in sight).
+ */
+export function encodeGrpcMessage(message: string): string {
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }

@@ -19,12 +19,16 @@ export function parseInferRequest(body: Buffer | string, resource: string): Json
     );
   }
   const problems = checkInferRequest(value);
-  if (problems.length > 0) {
-    const shown = problems.slice(0, MAX_REPORTED).join('; ');
-    const more = problems.length > MAX_REPORTED ? ` (and ${problems.length - MAX_REPORTED} more)` : '';
-    throw new OipError(`${resource}: invalid inference request: ${shown}${more}`, 400);
-  }
+  if (problems.length > 0)
+    throw new OipError(`${resource}: invalid inference request: ${formatProblems(problems)}`, 400);
   return value as JsonInferRequest;
+}
+
+/** The first few problems, and how many more there are. */
+export function formatProblems(problems: readonly string[]): string {
+  const shown = problems.slice(0, MAX_REPORTED).join('; ');
+  const more = problems.length > MAX_REPORTED ? ` (and ${problems.length - MAX_REPORTED} more)` : '';
+  return shown + more;
 }
 
 /** Returns one message per problem found in an OIP inference request; empty when valid. */

@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
 import { PipelineEngine } from '../../../src/runtime/dataflow/engine.ts';
@@ -6,7 +7,7 @@ import { ModelGateway } from '../../../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../../../src/runtime/dataflow/pipeline-gateway.ts';
 import { type PipelineServers, startPipelineServers } from '../../../src/runtime/dataflow/pipeline-server.ts';
 import { planPipeline } from '../../../src/runtime/dataflow/plan.ts';
-import { jsonRequestToMessage, messageToJsonResponse } from '../../../src/runtime/oip/convert.ts';
+import { decodeRaw, jsonRequestToMessage, messageToJsonResponse } from '../../../src/runtime/oip/convert.ts';
 import { firstMessage, frameMessage } from '../../../src/runtime/oip/grpc-wire.ts';
 import type { JsonTensor } from '../../../src/runtime/oip/json-types.ts';
 import { decodeResponse, encodeMessage, encodeRequest, types } from '../../../src/runtime/oip/messages.ts';
@@ -222,5 +223,45 @@ describe('pipeline gRPC endpoint', () => {
     expect(types.ServerReadyResponse.decode(server.message ?? Buffer.alloc(0)).toJSON()).toEqual({
       ready: true,
     });
+  });
+});
+
+describe('client encodings', () => {
+  it('decodes a gzip, binary-extension request and answers binary outputs, gzip-compressed', async () => {
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [{ name: 'in', shape: [300], datatype: 'FP64', parameters: { binary_data_size: 2400 } }],
+        parameters: { binary_data_output: true },
+      }),
+    );
+    const raw = Buffer.alloc(2400);
+    for (let i = 0; i < 300; i++) raw.writeDoubleLE(i, i * 8);
+    const res = await fetch(`${base}/v2/pipelines/p/infer`, {
+      method: 'POST',
+      headers: {
+        'inference-header-content-length': String(header.length),
+        'content-encoding': 'gzip',
+        'accept-encoding': 'gzip',
+      },
+      body: gzipSync(Buffer.concat([header, raw])),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    const length = Number(res.headers.get('inference-header-content-length'));
+    const answer = Buffer.from(await res.arrayBuffer());
+    const json = JSON.parse(answer.subarray(0, length).toString());
+    const size = json.outputs[0].parameters.binary_data_size;
+    const values = decodeRaw(json.outputs[0].datatype, answer.subarray(length, length + size));
+    expect(values.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(values).toHaveLength(300);
+  });
+
+  it('serves pipeline metadata and JSON health bodies', async () => {
+    expect(await (await fetch(`${base}/v2/pipelines/p`)).json()).toMatchObject({
+      name: 'p',
+      versions: ['1'],
+    });
+    expect((await fetch(`${base}/v2/pipelines/nope`)).status).toBe(404);
+    expect(await (await fetch(`${base}/v2/health/live`)).json()).toEqual({ live: true });
   });
 });

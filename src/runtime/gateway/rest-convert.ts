@@ -1,0 +1,97 @@
+/**
+ * The REST gateway's body work around forwarding: decompress, decode the binary tensor extension
+ * for servers that only read JSON (MLServer), and on the way back turn upstream errors into OIP
+ * error bodies, name the model as routed, encode binary outputs and compress.
+ */
+import type http from 'node:http';
+import { type BinaryOutputs, decodeRestRequest, encodeRestResponse, HEADER_LENGTH } from '../oip/binary.ts';
+import { decodeContent } from '../oip/compression.ts';
+import { errorBody, upstreamErrorMessage } from '../oip/errors.ts';
+import type { JsonInferResponse } from '../oip/json-types.ts';
+import { compressFor } from '../oip/rest-body.ts';
+import type { UpstreamResponse } from '../upstream/http-upstream.ts';
+import { headerValue } from './forwarding.ts';
+import type { Target } from './router.ts';
+
+/** What the gateway forwards for one request, and what it must do to the answer. */
+export interface OutgoingRequest {
+  body: Buffer | undefined;
+  binaryOutputs: BinaryOutputs;
+}
+
+/**
+ * The body to forward. Models get plain JSON (binary inputs inlined, binary-output parameters
+ * taken out); pipelines get the body as sent, decompressed: the pipeline gateway decodes the
+ * binary extension itself. Sets the forwarded headers to match.
+ */
+export function requestToForward(
+  req: http.IncomingMessage,
+  raw: Buffer | undefined,
+  headers: http.OutgoingHttpHeaders,
+  resource: string,
+  limit: number,
+): { decode: () => void; forTarget: (target: Target) => OutgoingRequest } {
+  const body =
+    raw === undefined ? undefined : decodeContent(raw, headerValue(req.headers['content-encoding']), limit);
+  delete headers['content-encoding'];
+  // Answers are re-encoded here as the client asks; the upstream's own compression would be in the way.
+  headers['accept-encoding'] = 'identity';
+  let decoded: ReturnType<typeof decodeRestRequest> | undefined;
+  const decode = () => {
+    if (body) decoded = decodeRestRequest(body, headerValue(req.headers[HEADER_LENGTH]), resource);
+  };
+  return {
+    decode,
+    forTarget(target) {
+      if (!decoded || target.kind === 'pipeline' || !decoded.converted) {
+        return { body, binaryOutputs: target.kind === 'pipeline' ? undefined : decoded?.binaryOutputs };
+      }
+      delete headers[HEADER_LENGTH];
+      headers['content-type'] = 'application/json';
+      return { body: Buffer.from(JSON.stringify(decoded.request)), binaryOutputs: decoded.binaryOutputs };
+    },
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: http.OutgoingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * The client's answer from the upstream's. `action` is the OIP action (infer, ready, metadata);
+ * `headers` are the forwardable upstream headers.
+ */
+export function answerFromUpstream(
+  upstream: UpstreamResponse,
+  headers: http.OutgoingHttpHeaders,
+  opts: { action: string; target: Target; binaryOutputs: BinaryOutputs; acceptEncoding: string | undefined },
+): Answer {
+  let body = upstream.body;
+  const { target } = opts;
+  const resource = target.kind === 'pipeline' ? `pipeline "${target.name}"` : `model "${target.name}"`;
+  if (upstream.status >= 400) {
+    body = Buffer.from(errorBody(upstreamErrorMessage(upstream.status, body, resource)));
+    headers['content-type'] = 'application/json';
+  } else if (target.kind === 'model' && (opts.action === 'infer' || opts.action === 'metadata')) {
+    const renamed = target.internalName !== target.name;
+    if (opts.binaryOutputs || renamed) {
+      const json = JSON.parse(body.toString('utf8')) as JsonInferResponse & { name?: string };
+      if (opts.action === 'infer') json.model_name = target.name;
+      else json.name = target.name;
+      const encoded =
+        opts.action === 'infer'
+          ? encodeRestResponse(json, opts.binaryOutputs)
+          : { body: Buffer.from(JSON.stringify(json)) };
+      body = encoded.body;
+      if ('headerLength' in encoded && encoded.headerLength !== undefined) {
+        headers[HEADER_LENGTH] = encoded.headerLength;
+        headers['content-type'] = 'application/octet-stream';
+      }
+    }
+  }
+  if (!headers['content-encoding']) body = compressFor(body, headers, opts.acceptEncoding);
+  headers['content-length'] = body.length;
+  return { status: upstream.status, headers, body };
+}
