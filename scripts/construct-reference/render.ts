@@ -1,8 +1,10 @@
-// Writes the props tables into the docs, between `<!-- props:Name -->` and `<!-- /props -->`, so
-// the reference says what the JSDoc says and cannot drift from it.
-import type { InterfaceDoc, PropDoc } from './read.ts';
+// Writes the reference tables into the docs, between `<!-- props:Name -->` and `<!-- /props -->`
+// (one props interface) or `<!-- types -->` and `<!-- /types -->` (the other types the props
+// name), so the reference says what the JSDoc says and cannot drift from it.
+import type { ConstructTypes, InterfaceDoc, PropDoc, TypeDoc } from './read.ts';
 
-const MARKED = /<!-- props:(\w+) -->\n[\s\S]*?<!-- \/props -->/g;
+const PROPS_TABLE = /<!-- props:(\w+) -->\n[\s\S]*?<!-- \/props -->/g;
+const TYPES_TABLE = /<!-- types -->\n[\s\S]*?<!-- \/types -->/g;
 
 /** A pipe ends a table cell, even inside backticks, unless escaped. */
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
@@ -18,7 +20,7 @@ export function renderDefault(text: string): string {
   return why.length > 0 ? `${code} — ${why.join(' - ')}` : code;
 }
 
-function row(prop: PropDoc): string {
+function propRow(prop: PropDoc): string {
   const fallback = prop.optional ? renderDefault(prop.default ?? '') : 'required';
   return `| \`${prop.name}\` | \`${cell(prop.type)}\` | ${cell(fallback)} | ${cell(prop.description)} |`;
 }
@@ -30,8 +32,17 @@ export function renderTable(doc: InterfaceDoc): string {
     '',
     '| prop | type | default | description |',
     '| --- | --- | --- | --- |',
-    ...doc.props.map(row),
+    ...doc.props.map(propRow),
   ].join('\n');
+}
+
+function typeRow(type: TypeDoc): string {
+  const definition = type.definition ? `\`${cell(type.definition)}\`` : '';
+  return `| \`${type.name}\` | ${definition} | ${cell(type.description)} |`;
+}
+
+export function renderTypes(types: readonly TypeDoc[]): string {
+  return ['| type | definition | description |', '| --- | --- | --- |', ...types.map(typeRow)].join('\n');
 }
 
 export interface Rendered {
@@ -40,37 +51,48 @@ export interface Rendered {
   readonly unknown: string[];
   /** Interfaces that have a table in this page. */
   readonly tabled: string[];
+  /** Whether the page has the table of the other types. */
+  readonly hasTypes: boolean;
 }
 
 /** `page` with every marked table regenerated. */
-export function renderPage(page: string, interfaces: readonly InterfaceDoc[]): Rendered {
-  const byName = new Map(interfaces.map((doc) => [doc.name, doc]));
+export function renderPage(page: string, reference: ConstructTypes): Rendered {
+  const byName = new Map(reference.interfaces.map((doc) => [doc.name, doc]));
   const unknown: string[] = [];
   const tabled: string[] = [];
-  const text = page.replace(MARKED, (whole, name: string) => {
-    const doc = byName.get(name);
-    if (!doc) {
-      unknown.push(name);
-      return whole;
-    }
-    tabled.push(name);
-    return `<!-- props:${name} -->\n${renderTable(doc)}\n<!-- /props -->`;
-  });
-  return { text, unknown, tabled };
+  let hasTypes = false;
+  const text = page
+    .replace(PROPS_TABLE, (whole, name: string) => {
+      const doc = byName.get(name);
+      if (!doc) {
+        unknown.push(name);
+        return whole;
+      }
+      tabled.push(name);
+      return `<!-- props:${name} -->\n${renderTable(doc)}\n<!-- /props -->`;
+    })
+    .replace(TYPES_TABLE, () => {
+      hasTypes = true;
+      return `<!-- types -->\n${renderTypes(reference.types)}\n<!-- /types -->`;
+    });
+  return { text, unknown, tabled, hasTypes };
 }
 
 /** Optional props without a `@default` tag, as `file:line Interface.prop`. */
-export function missingDefaults(interfaces: readonly InterfaceDoc[]): string[] {
-  return ownProps(interfaces)
+export function missingDefaults(reference: ConstructTypes): string[] {
+  return ownProps(reference.interfaces)
     .filter((p) => p.optional && !p.default)
     .map((p) => `${p.location} ${p.declaredIn}.${p.name}`);
 }
 
-/** Props without a description, as `file:line Interface.prop`. */
-export function missingDescriptions(interfaces: readonly InterfaceDoc[]): string[] {
-  return ownProps(interfaces)
-    .filter((p) => p.description === '')
-    .map((p) => `${p.location} ${p.declaredIn}.${p.name}`);
+/** Props and types without a description, as `file:line Interface.prop` or `file:line Type`. */
+export function missingDescriptions(reference: ConstructTypes): string[] {
+  return [
+    ...ownProps(reference.interfaces)
+      .filter((p) => p.description === '')
+      .map((p) => `${p.location} ${p.declaredIn}.${p.name}`),
+    ...reference.types.filter((t) => t.description === '').map((t) => `${t.location} ${t.name}`),
+  ];
 }
 
 /** Each prop once, in the interface that declares it. */

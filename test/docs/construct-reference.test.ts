@@ -14,17 +14,17 @@ import { constructReference, type ReferenceResult } from '../../scripts/construc
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 // Reading the sources with the compiler takes a few seconds: once for the whole file.
+let result: ReferenceResult;
 let interfaces: InterfaceDoc[];
-let reference: ReferenceResult;
 beforeAll(() => {
-  reference = constructReference(root);
-  interfaces = reference.interfaces;
+  result = constructReference(root);
+  interfaces = result.reference.interfaces;
 }, 60_000);
 
 describe('construct reference in docs/', () => {
   it('says what the JSDoc of the construct props says', () => {
-    expect(reference.pages.map((p) => p.path)).toEqual(['docs/constructs.md', 'docs/runtime-synthesis.md']);
-    for (const page of reference.pages) {
+    expect(result.pages.map((p) => p.path)).toEqual(['docs/constructs.md', 'docs/runtime-synthesis.md']);
+    for (const page of result.pages) {
       expect(
         page.current,
         `${page.path} differs from the JSDoc in src/constructs: run \`npm run docs\``,
@@ -32,8 +32,8 @@ describe('construct reference in docs/', () => {
     }
   });
 
-  it('has a table for every props interface and names no other', () => {
-    expect(reference.unmatched).toEqual([]);
+  it('has a table for every props interface and the other types, and names nothing else', () => {
+    expect(result.unmatched).toEqual([]);
   });
 
   it('covers the props interfaces, the interfaces they use and the ones they extend', () => {
@@ -59,17 +59,30 @@ describe('construct reference in docs/', () => {
     const step = interfaces.find((d) => d.name === 'PipelineStep');
     expect(step?.props.map((p) => p.name)).toEqual(expect.arrayContaining(['model', 'inputs', 'batch']));
   });
+
+  it('states the other types the props name, and what the short ones stand for', () => {
+    const types = new Map(result.reference.types.map((t) => [t.name, t.definition]));
+    expect(types.get('Memory')).toBe('Size | string');
+    expect(types.get('ExperimentTarget')).toBe('IModel | IPipeline');
+    expect(types.get('JoinType')).toBe(
+      "JoinType.INNER = 'inner', JoinType.OUTER = 'outer', JoinType.ANY = 'any'",
+    );
+    expect(types.get('AcceptablePolicyCheck')).toMatch(/^'pss-host-namespaces' \| /);
+    expect(types.get('PodSpec')).toBe('');
+    // Named only through a union alias (`ExternalReference`), not by a prop itself.
+    expect(types.has('PipelineStepRef')).toBe(true);
+  });
 });
 
 describe('JSDoc of the construct props', () => {
   it('gives every optional prop a @default', () => {
-    const missing = missingDefaults(interfaces);
+    const missing = missingDefaults(result.reference);
     expect(missing, `optional props without a @default tag:\n${missing.join('\n')}\n`).toEqual([]);
   });
 
-  it('describes every prop', () => {
-    const missing = missingDescriptions(interfaces);
-    expect(missing, `props without a JSDoc description:\n${missing.join('\n')}\n`).toEqual([]);
+  it('describes every prop and every other type', () => {
+    const missing = missingDescriptions(result.reference);
+    expect(missing, `props and types without a JSDoc description:\n${missing.join('\n')}\n`).toEqual([]);
   });
 
   it('names offenders by file, line, interface and prop', () => {
@@ -90,8 +103,14 @@ describe('JSDoc of the construct props', () => {
         },
       ],
     };
-    expect(missingDefaults([doc])).toEqual(['src/constructs/fake.ts:3 FakeProps.size']);
-    expect(missingDescriptions([doc])).toEqual(['src/constructs/fake.ts:3 FakeProps.size']);
+    const type = { name: 'Size', definition: '', description: '', location: 'src/constructs/fake.ts:9' };
+    expect(missingDefaults({ interfaces: [doc], types: [] })).toEqual([
+      'src/constructs/fake.ts:3 FakeProps.size',
+    ]);
+    expect(missingDescriptions({ interfaces: [doc], types: [type] })).toEqual([
+      'src/constructs/fake.ts:3 FakeProps.size',
+      'src/constructs/fake.ts:9 Size',
+    ]);
   });
 });
 
@@ -105,13 +124,15 @@ describe('rendering', () => {
   it('escapes pipes in types and keeps the text around the markers', () => {
     const doc = interfaces.find((d) => d.name === 'DeploymentStrategy') as InterfaceDoc;
     const page = 'before\n<!-- props:DeploymentStrategy -->\nstale\n<!-- /props -->\nafter\n';
-    const { text, tabled, unknown } = renderPage(page, [doc]);
+    const { text, tabled, unknown } = renderPage(page, { interfaces: [doc], types: [] });
     expect(text).toMatch(/^before\n<!-- props:DeploymentStrategy -->\n/);
     expect(text).toMatch(/\n<!-- \/props -->\nafter\n$/);
     expect(text).toContain("| `type` | `'Recreate' \\| 'RollingUpdate'` | required |");
     expect(text).not.toContain('stale');
     expect([tabled, unknown]).toEqual([['DeploymentStrategy'], []]);
-    expect(renderPage('<!-- props:Nope -->\n<!-- /props -->', [doc]).unknown).toEqual(['Nope']);
+    expect(
+      renderPage('<!-- props:Nope -->\n<!-- /props -->', { interfaces: [doc], types: [] }).unknown,
+    ).toEqual(['Nope']);
   });
 });
 
