@@ -18,6 +18,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# rclone copies s3://, gs:// and az:// artifacts for the agent (Debian's package, ~57 MB
+# installed); ca-certificates for the object stores' TLS.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends rclone ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/lib ./lib

@@ -12,6 +12,7 @@ import { type Memory, memoryBytes, memoryProblem, QUANTITY_HINT, renderMemory } 
 import { TensorRef, tensorNameProblem } from './references.ts';
 import { checkTopicLength, ExternalResource, MlopsResource } from './resource.ts';
 import { addProblem, type Problem } from './validation.ts';
+import { linkStorageSecret } from './workloads/registry.ts';
 
 /** A Kubernetes Secret, e.g. cdk8s-plus `Secret.fromSecretName(...)` or `{ name: 'creds' }`. */
 export interface SecretReference {
@@ -174,14 +175,16 @@ function checkTensorNames(scope: Construct, tensors: ModelProps['tensors']): voi
   }
 }
 
-/** Explainer types the alibi-explain runtime loads (MLServer's alibi runtime). */
+/**
+ * Explainer types MLServer's alibi-explain runtime loads (its table of explainer tags in 1.7):
+ * TreeShap is an Alibi explainer that runtime does not serve.
+ */
 export const EXPLAINER_TYPES = [
   'anchor_image',
   'anchor_tabular',
   'anchor_text',
   'integrated_gradients',
   'kernel_shap',
-  'tree_shap',
 ] as const;
 
 /** An explainer needs a known type and something to explain (unless a wrong-kind prop was `reported`). */
@@ -239,6 +242,7 @@ export class Model extends MlopsResource implements IModel {
     reportProps(this, problems);
     this.props = props;
     this.requirements = props.requirements ?? [];
+    if (props.secret?.name) linkStorageSecret(this, props.secret.name);
     this.server = props.server;
     this.replicas = props.replicas;
     this.minReplicas = props.minReplicas;

@@ -123,4 +123,5 @@ export const RUNTIME_PROPS: PropTable = {
   dataflow: { fields: { replicas: 'number', resources: 'object' } },
   agentResources: 'object',
   modelCache: { fields: { size: 'string', persistent: 'boolean', storageClassName: 'string' } },
+  storageSecrets: 'strings',
 };

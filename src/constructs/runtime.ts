@@ -11,7 +11,7 @@ import { PORTS } from '../spec/ports.ts';
 import { DEFAULT_NAMING } from '../spec/topics.ts';
 import { checkCount } from './checks.ts';
 import { Environment } from './environment.ts';
-import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
+import { dnsLabelProblem, dnsSubdomainProblem, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
 import { RUNTIME_PROPS } from './prop-tables.ts';
 import { checkProps, reportProps } from './prop-types.ts';
@@ -19,6 +19,7 @@ import { memoryProblem } from './quantity.ts';
 import { namespaceOf } from './resource.ts';
 import { addProblem, addRule } from './validation.ts';
 import {
+  agentSecretAccess,
   type ComponentContext,
   dataflowObjects,
   gatewayObjects,
@@ -159,6 +160,14 @@ export interface RuntimeProps {
    * @default - a 10Gi `emptyDir`
    */
   readonly modelCache?: ModelCacheProps;
+  /**
+   * Secrets of this namespace holding default storage remotes in Seldon's format (a key with
+   * `{name, type, parameters}` of an rclone remote), used for Models without a `secret`:
+   * Seldon's `agentConfig.rclone.config_secrets`. Agents get `get` on these Secrets only.
+   * @default - none: `s3://` and `az://` use the workload's credentials, `gs://` reads public
+   *   buckets anonymously
+   */
+  readonly storageSecrets?: string[];
 }
 
 const rs = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ResourceSettings => ({
@@ -189,6 +198,10 @@ export class Runtime extends Construct {
   private readonly props: RuntimeProps;
   /** Strimzi topics, when asked for: pipelines add theirs as they (and their steps) are declared. */
   private topics?: KafkaTopics;
+  /** Storage Secrets agents read: the Runtime's defaults and those Models name. */
+  private readonly storageSecretNames = new Set<string>();
+  /** The agents' ServiceAccount, created with the first storage Secret. */
+  private agentAccount?: string;
 
   constructor(scope: Construct, id: string, untypedProps: RuntimeProps = {}) {
     const { props, problems } = checkProps(untypedProps, RUNTIME_PROPS);
@@ -238,6 +251,9 @@ export class Runtime extends Construct {
       imagePullPolicy: ctx.imagePullPolicy,
       schedulerAddress: this.schedulerAddress,
       agentResources: props.agentResources ?? DEFAULTS.agent,
+      gatewayAddress: this.gatewayAddress,
+      storageSecrets: props.storageSecrets,
+      agentAccount: () => this.agentAccount,
       modelCache: {
         size: cache.size ?? '10Gi',
         persistent: cache.persistent ?? false,
@@ -255,6 +271,7 @@ export class Runtime extends Construct {
       !registerRuntime(chart, {
         attachServer: (s) => addServerWorkloads(s, this.serverSettings),
         attachPipeline: (p) => this.topics?.addPipeline(p),
+        attachStorageSecret: (name) => this.addStorageSecret(name),
       })
     ) {
       addProblem(this, {
@@ -263,6 +280,20 @@ export class Runtime extends Construct {
         fix: 'remove this Runtime, or put it in an Environment of another namespace',
       });
     }
+    for (const secret of props.storageSecrets ?? []) this.addStorageSecret(secret);
+  }
+
+  /**
+   * Lets the namespace's agents read one more storage Secret: their ServiceAccount and a Role
+   * with `get` on exactly the Secrets named (created with the first one).
+   */
+  private addStorageSecret(name: string): void {
+    this.storageSecretNames.add(name);
+    if (this.agentAccount) return;
+    this.agentAccount = `${this.name}-agent`;
+    agentSecretAccess(new Construct(this, 'AgentAccess'), this.agentAccount, () =>
+      [...this.storageSecretNames].sort(),
+    );
   }
 
   /** Every Pipeline of this runtime's namespace, as the dataflow engine reads them. */
@@ -374,6 +405,17 @@ export class Runtime extends Construct {
       });
     }
     checkCount(this, 'dataflow.replicas', p.dataflow?.replicas, 1);
+    (p.storageSecrets ?? []).forEach((name, i) => {
+      const problem = dnsSubdomainProblem(name);
+      if (problem) {
+        addProblem(this, {
+          field: `storageSecrets[${i}]`,
+          value: name,
+          message: `Secret name ${problem}`,
+          fix: 'name an existing Secret of this namespace by its Kubernetes name',
+        });
+      }
+    });
     const cacheSize = p.modelCache?.size;
     if (cacheSize !== undefined && memoryProblem(cacheSize)) {
       addProblem(this, {

@@ -178,6 +178,33 @@ const AGENT = {
     default: PORTS.agentAdmin,
     help: '/live /ready /terminate /metrics',
   },
+  gateway: {
+    type: 'string',
+    value: 'HOST:PORT',
+    default: '',
+    env: 'MLOPS_GATEWAY_ADDRESS',
+    help: 'gateway REST address explainers and LLM models call their targets through',
+  },
+  'storage-secrets': {
+    type: 'list',
+    value: 'a,b',
+    default: [],
+    env: 'MLOPS_STORAGE_SECRETS',
+    help: 'Secrets with default rclone remotes (Seldon format), in the pod namespace',
+  },
+  rclone: {
+    type: 'string',
+    value: 'PATH',
+    default: 'rclone',
+    env: 'MLOPS_RCLONE',
+    help: 'rclone binary, for s3:// gs:// az:// artifacts',
+  },
+  'download-concurrency': {
+    type: 'int',
+    value: 'N',
+    default: 4,
+    help: 'artifact downloads at once',
+  },
   'min-residency-ms': {
     type: 'int',
     value: 'N',

@@ -10,7 +10,7 @@ import { resolveManifestDir } from '../../src/cli/dev/manifest-dir.ts';
 import { ManifestView } from '../../src/cli/dev/manifest-view.ts';
 import { findMlserver } from '../../src/cli/dev/mlserver-bin.ts';
 import { modelStates, pipelineStates, settled, stateChanges } from '../../src/cli/dev/model-states.ts';
-import { type Child, Supervisor } from '../../src/cli/dev/supervisor.ts';
+import { type Child, type Death, Supervisor } from '../../src/cli/dev/supervisor.ts';
 import { devTopology } from '../../src/cli/dev/topology.ts';
 import { sampleRequest, shellQuote, tryCommands } from '../../src/cli/dev/try-it.ts';
 import type { KubeObject } from '../../src/spec/types.ts';
@@ -316,12 +316,12 @@ describe('log lines', () => {
 });
 
 describe('supervisor', () => {
-  it('prefixes output, reports a dying child with its last lines, and stops process groups', async () => {
+  it('prefixes output, reports a dying child with its last lines, restarts it with back-off, and stops process groups', async () => {
     const out: string[] = [];
-    const deaths: [string, number | string, string[]][] = [];
+    const deaths: [string, Death, string[]][] = [];
     const sup = new Supervisor(
       (l) => out.push(l),
-      (c: Child, code) => deaths.push([c.name, code, c.tail()]),
+      (c: Child, death) => deaths.push([c.name, death, c.tail()]),
       6,
     );
     const dying = sup.start({
@@ -329,11 +329,13 @@ describe('supervisor', () => {
       command: 'sh',
       args: ['-c', 'echo starting; echo boom >&2; exit 3'],
     });
-    expect(await dying.exited).toBe(3);
-    await expect.poll(() => deaths.length).toBe(1);
+    await expect.poll(() => deaths.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     expect(deaths[0][0]).toBe('dies');
-    expect(deaths[0][1]).toBe(3);
+    expect(deaths[0][1]).toEqual({ code: 3, restartInMs: 500 });
     expect(deaths[0][2].sort()).toEqual(['dies   | boom', 'dies   | starting']);
+    // Started again after the first death; the next death waits twice as long.
+    expect(deaths[1][1]).toEqual({ code: 3, restartInMs: 1000 });
+    expect(dying.restarts).toBeGreaterThanOrEqual(1);
     expect(out).toContain('dies   | starting');
     // A child that started a grandchild: stopping the group ends both, and is not a death.
     const pidFile = join(tmp, 'grandchild.pid');
@@ -344,10 +346,14 @@ describe('supervisor', () => {
     });
     await expect.poll(() => out.includes('tree   | ready')).toBe(true);
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const deathsBeforeStop = deaths.length;
     await sup.stopAll(2000);
     expect(parent.isRunning()).toBe(false);
     await expect.poll(() => alive(grandchild), { timeout: 3000 }).toBe(false);
-    expect(deaths).toHaveLength(1);
+    // Stopping is no death, and nothing is started again afterwards.
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(deaths).toHaveLength(deathsBeforeStop);
+    expect(dying.isRunning()).toBe(false);
   });
 });
 

@@ -43,7 +43,7 @@ describe('mlops import', () => {
     // The input alone has dangling references; the synthesized set marks them external.
     expect(mlops(['validate', input]).stdout).toContain('[reference/');
     expect(mlops(['validate', out]).stdout).not.toContain('[reference/');
-  });
+  }, 120_000);
 
   it('writes code that is already formatted and type-checks', () => {
     const copy = join(work, 'formatted.ts');

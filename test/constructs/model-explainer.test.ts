@@ -10,8 +10,12 @@ describe('Model explainer', () => {
       storageUri: 'gs://m/e',
       explainer: { type: 'anchors_tabular', target: income },
     });
+    // An Alibi explainer that MLServer's runtime does not serve.
+    new Model(env, 'tree', { storageUri: 'gs://m/t', explainer: { type: 'tree_shap', target: income } });
+    new Model(env, 'shap', { storageUri: 'gs://m/s', explainer: { type: 'kernel_shap', target: income } });
     expect(problems(app)).toEqual([
       'prod/explain explainer.type: is not an explainer type the alibi-explain runtime knows',
+      'prod/tree explainer.type: is not an explainer type the alibi-explain runtime knows',
     ]);
   });
 

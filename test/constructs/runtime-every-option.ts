@@ -15,6 +15,7 @@ export function everyOptionApp(): App {
     dataflow: { replicas: 2 },
     modelCache: { persistent: true, size: '5Gi' },
     kafka: { bootstrapServers: ['kafka:9092'], strimziTopics: { clusterName: 'main' } },
+    storageSecrets: ['company-s3'],
   });
   const custom = new ServerConfig(env, 'custom', {
     capabilities: ['custom'],
@@ -53,7 +54,12 @@ export function everyOptionApp(): App {
     pvcRetention: { whenScaled: PvcRetentionPolicy.DELETE },
   });
   new Server(env, 'triton', { serverConfig: ServerConfig.TRITON, minReplicas: 1, maxReplicas: 3 });
-  const model = new Model(env, 'm', { storageUri: 'gs://m', requirements: ['custom'], memory: '10Mi' });
+  const model = new Model(env, 'm', {
+    storageUri: 's3://m',
+    requirements: ['custom'],
+    memory: '10Mi',
+    secret: { name: 'minio' },
+  });
   new Pipeline(env, 'flow', {}).addStep(model);
   return app;
 }

@@ -97,6 +97,8 @@ describe('Server workloads', () => {
       '/mnt/agent/models',
       '--cache-dir',
       '/mnt/agent/cache',
+      '--gateway',
+      'mlops-gateway:9000',
     ]);
     const env = Object.fromEntries(agent.env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
     expect(env).toEqual({

@@ -218,7 +218,60 @@ describeE2E('mlops dev without MLServer', [], () => {
     if (project) rmSync(project, { recursive: true, force: true });
   });
 
-  it('says how to install MLServer and keeps running; a component that dies is reported with its log', async () => {
+  it('stops everything when the process that started it dies, as when npx is killed', async () => {
+    const port = await freePort();
+    // A shell in the place of npx: `; true` keeps it from exec-ing node, so it stays the parent.
+    const command = [process.execPath, bin, 'dev', '--port', String(port), '--settle-ms', '1000']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const wrapper = spawn('sh', ['-c', `${command}; true`], {
+      cwd: project,
+      detached: true,
+      stdio: 'pipe',
+      env: {
+        ...process.env,
+        PATH: '/usr/bin:/bin',
+        MLSERVER_BIN: '',
+        MLOPS_CACHE: join(project, 'no-cache'),
+      },
+    });
+    let out = '';
+    wrapper.stdout?.on('data', (c) => {
+      out += c;
+    });
+    wrapper.stderr?.on('data', (c) => {
+      out += c;
+    });
+    try {
+      await expect.poll(() => out, { timeout: 60_000, interval: 200 }).toContain('mlops dev is running:');
+      expect((await fetch(`http://127.0.0.1:${port}/v2/health/live`)).ok).toBe(true);
+      process.kill(wrapper.pid as number, 'SIGKILL');
+      await expect
+        .poll(() => out, { timeout: 20_000, interval: 200 })
+        .toContain('mlops dev: the process that started it is gone; stopping everything');
+      await expect
+        .poll(
+          async () =>
+            fetch(`http://127.0.0.1:${port}/v2/health/live`).then(
+              () => 'open',
+              () => 'closed',
+            ),
+          {
+            timeout: 20_000,
+            interval: 200,
+          },
+        )
+        .toBe('closed');
+    } finally {
+      try {
+        process.kill(-(wrapper.pid as number), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }, 90_000);
+
+  it('says how to install MLServer and keeps running; a component that dies is reported with its log and started again', async () => {
     const port = await freePort();
     const workDir = join(project, 'work');
     dev = startDev(project, ['--port', String(port), '--work-dir', workDir, '--settle-ms', '1000'], {
@@ -250,14 +303,25 @@ describeE2E('mlops dev without MLServer', [], () => {
     expect(pipelineReady.status).toBe(503);
     expect(await pipelineReady.text()).toContain('not all of its models are available');
 
-    // The scheduler dies: reported with its last lines, then everything stops with exit 1.
+    // The scheduler dies: reported with its last lines and started again; the rest keeps running
+    // and the gateway follows the new scheduler (the pipeline is known, and still not ready).
     const { stdout } = await run('pgrep', ['-f', `scheduler --manifests ${workDir}/manifests`]);
     process.kill(Number(stdout.trim().split('\n')[0]), 'SIGKILL');
-    expect(await dev.exited).toBe(1);
+    await dev.waitFor(/mlops dev: scheduler exited \(SIGKILL\); starting it again in 0\.5 s/, 10_000);
     expect(dev.output()).toMatch(
-      /mlops dev: scheduler exited \(SIGKILL\); its last lines:\n( {2}scheduler +\| .*\n)* {2}scheduler +\| INFO {2}scheduler listening/,
+      /mlops dev: scheduler exited \(SIGKILL\); starting it again in 0\.5 s; its last lines:\n( {2}scheduler +\| .*\n)* {2}scheduler +\| INFO {2}scheduler listening/,
     );
-    expect(dev.output()).toContain('stopping everything');
+    await dev.waitFor(/(scheduler +\| INFO {2}scheduler listening[\s\S]*){2}/, 20_000);
+    let again = await fetch(`http://127.0.0.1:${port}/v2/pipelines/flowers/ready`);
+    for (let i = 0; again.status !== 503 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      again = await fetch(`http://127.0.0.1:${port}/v2/pipelines/flowers/ready`);
+    }
+    expect(again.status).toBe(503);
+    expect(dev.output()).not.toContain('stopping everything');
+    // Ctrl-C still stops everything.
+    process.kill(dev.child.pid as number, 'SIGINT');
+    expect(await dev.exited).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/v2/health/live`)).rejects.toThrow();
   }, 120_000);
 });

@@ -22,7 +22,7 @@ import {
   stateChanges,
 } from './model-states.ts';
 import { freePort, freePorts } from './ports.ts';
-import { type Child, Supervisor } from './supervisor.ts';
+import { type Child, type Death, Supervisor } from './supervisor.ts';
 import { type DevServer, type DevTopology, devTopology } from './topology.ts';
 import { sampleRequest, tryCommands } from './try-it.ts';
 
@@ -87,7 +87,7 @@ class DevRun {
   constructor(width: number) {
     this.supervisor = new Supervisor(
       (line) => process.stdout.write(`${line}\n`),
-      (child, code) => this.died(child, code),
+      (child, death) => this.died(child, death),
       width,
     );
   }
@@ -105,12 +105,24 @@ class DevRun {
     return this.stopped !== undefined;
   }
 
-  private died(child: Child, code: number | string): void {
+  /** A component died: say so with its last lines; the supervisor starts it again. */
+  private died(child: Child, { code, restartInMs }: Death): void {
     const tail = child.tail();
     process.stderr.write(
-      `mlops dev: ${child.name} exited (${code}); its last lines:\n${tail.map((l) => `  ${l}`).join('\n') || '  (no output)'}\nstopping everything\n`,
+      `mlops dev: ${child.name} exited (${code}); starting it again in ${(restartInMs / 1000).toFixed(1)} s; its last lines:\n${tail.map((l) => `  ${l}`).join('\n') || '  (no output)'}\n`,
     );
-    void this.stop(1);
+  }
+
+  /** `mlops dev` ends with the process that started it (npx, a shell, an IDE). */
+  followParent(): void {
+    const parent = process.ppid;
+    const timer = setInterval(() => {
+      if (process.ppid === parent) return;
+      process.stderr.write('mlops dev: the process that started it is gone; stopping everything\n');
+      void this.stop(1);
+    }, 1000);
+    timer.unref();
+    this.onStop(() => clearInterval(timer));
   }
 
   stop(code: number): Promise<number> {
@@ -166,6 +178,7 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
     ),
   ];
   const run = new DevRun(Math.max(...names.map((n) => n.length)));
+  run.followParent();
   const where = relative(cwd, dir) || '.';
   run.say(`mlops dev: ${where} (namespace ${topo.namespace})`);
   for (const w of topo.warnings) run.say(`warning: ${w}`);
@@ -446,7 +459,10 @@ async function printTryIt(
   run.say(`\n${lines.join('\n')}\n`);
 }
 
-/** Polls `ready` until true; fails early when the child exits or the run stops. */
+/** Starts in a row that mean a component cannot start at all (a bad flag, a missing file). */
+const STARTUP_RESTARTS = 3;
+
+/** Polls `ready` until true; fails early when the child keeps dying or the run stops. */
 async function waitFor(
   run: DevRun,
   child: Child,
@@ -457,7 +473,10 @@ async function waitFor(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (run.stopping) throw new Error(`stopped while waiting for ${what}`);
-    if (!child.isRunning()) throw new Error(`${what} exited during startup`);
+    if (child.restarts >= STARTUP_RESTARTS)
+      throw new Error(
+        `${what} keeps exiting during startup (started ${child.restarts + 1} times); its last lines:\n${child.tail().join('\n')}`,
+      );
     try {
       if (await ready()) return;
     } catch {

@@ -118,6 +118,25 @@ function schedulerAccess(scope: Construct, name: string): void {
   });
 }
 
+/**
+ * The agents' ServiceAccount and a Role (bound to it) with `get` on the named storage Secrets
+ * only: no list or watch, so an agent cannot find or read any other Secret.
+ */
+export function agentSecretAccess(scope: Construct, name: string, secrets: () => string[]): void {
+  new ServiceAccount(scope, 'ServiceAccount', { metadata: { name }, automountToken: false });
+  new k8s.KubeRole(scope, 'Role', {
+    metadata: { name },
+    rules: Lazy.any({
+      produce: () => [{ apiGroups: [''], resources: ['secrets'], resourceNames: secrets(), verbs: ['get'] }],
+    }),
+  });
+  new k8s.KubeRoleBinding(scope, 'RoleBinding', {
+    metadata: { name },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name }],
+  });
+}
+
 export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: ResourceSettings): string {
   const name = `${ctx.prefix}-scheduler`;
   const selector = selectorLabels('scheduler', ctx.instance);

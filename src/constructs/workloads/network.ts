@@ -89,8 +89,10 @@ export function serverNetworkPolicy(
     ],
     egress: [
       { to: from(instance, 'scheduler'), ports: tcp(PORTS.scheduler) },
-      // Artifact downloads (http(s):// storage URIs).
-      { ports: tcp(80, 443) },
+      // Explainers and LLM models call their targets through the gateway.
+      { to: from(instance, 'gateway'), ports: tcp(PORTS.gatewayHttp) },
+      // Artifact downloads (object stores, http(s)://) and storage Secrets (the Kubernetes API).
+      { ports: tcp(80, 443, 6443) },
     ],
   });
 }

@@ -1,7 +1,8 @@
 /**
- * Links a namespace's `Runtime` with its `Server`s and `Pipeline`s whichever is declared first,
- * without the modules importing each other: the later of the two attaches the workloads (a
- * server's StatefulSet, a pipeline's Kafka topics) when it is constructed.
+ * Links a namespace's `Runtime` with its `Server`s, `Pipeline`s and `Model`s whichever is
+ * declared first, without the modules importing each other: the later of the two attaches the
+ * workloads (a server's StatefulSet, a pipeline's Kafka topics, the agents' access to a model's
+ * storage Secret) when it is constructed.
  */
 import { Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
@@ -17,11 +18,14 @@ export interface RuntimeHost {
   attachServer(server: WorkloadServer): void;
   /** Called again whenever the pipeline gains a step. */
   attachPipeline(pipeline: WorkloadPipeline): void;
+  /** A Model of the namespace reads its artifact with the credentials in this Secret. */
+  attachStorageSecret(secretName: string): void;
 }
 
 interface Waiting {
   readonly servers: WorkloadServer[];
   readonly pipelines: Set<WorkloadPipeline>;
+  readonly secrets: Set<string>;
 }
 
 const hosts = new WeakMap<Chart, RuntimeHost>();
@@ -35,7 +39,7 @@ export function chartOf(scope: IConstruct): Chart | undefined {
 function waitingIn(chart: Chart): Waiting {
   let w = waiting.get(chart);
   if (!w) {
-    w = { servers: [], pipelines: new Set() };
+    w = { servers: [], pipelines: new Set(), secrets: new Set() };
     waiting.set(chart, w);
   }
   return w;
@@ -59,6 +63,15 @@ export function linkPipeline(pipeline: WorkloadPipeline): void {
   else waitingIn(chart).pipelines.add(pipeline);
 }
 
+/** Called by every Model with a storage Secret: the namespace's agents may read it. */
+export function linkStorageSecret(model: IConstruct, secretName: string): void {
+  const chart = chartOf(model);
+  if (!chart) return;
+  const host = hosts.get(chart);
+  if (host) host.attachStorageSecret(secretName);
+  else waitingIn(chart).secrets.add(secretName);
+}
+
 /** Registers the runtime of a chart; returns false when the chart already has one. */
 export function registerRuntime(chart: Chart, host: RuntimeHost): boolean {
   if (hosts.has(chart)) return false;
@@ -66,6 +79,7 @@ export function registerRuntime(chart: Chart, host: RuntimeHost): boolean {
   const w = waiting.get(chart);
   for (const server of w?.servers ?? []) host.attachServer(server);
   for (const pipeline of w?.pipelines ?? []) host.attachPipeline(pipeline);
+  for (const secret of w?.secrets ?? []) host.attachStorageSecret(secret);
   waiting.delete(chart);
   return true;
 }

@@ -3,7 +3,7 @@
  * model cache), the headless Service that gives each pod a DNS name, a PodDisruptionBudget and
  * a NetworkPolicy.
  */
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
 import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
 import { componentArgv } from '../../spec/flags.ts';
@@ -66,7 +66,34 @@ export interface ServerRuntimeSettings {
   readonly schedulerAddress: string;
   readonly agentResources: ResourceSettings;
   readonly modelCache: ModelCacheSettings;
+  /** `host:port` of the gateway: explainers and LLM models call their targets through it. */
+  readonly gatewayAddress?: string;
+  /** Secrets with the namespace's default storage remotes. */
+  readonly storageSecrets?: readonly string[];
+  /**
+   * The ServiceAccount agents read storage Secrets with, once the app is complete; undefined:
+   * no Secret to read, so no token is mounted.
+   */
+  readonly agentAccount?: () => string | undefined;
 }
+
+/** The agent's API token, mounted in the agent container only (the model server never sees it). */
+const TOKEN_VOLUME = 'agent-api-token';
+const tokenVolume: Json = {
+  name: TOKEN_VOLUME,
+  projected: {
+    sources: [
+      { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+      { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+    ],
+  },
+};
+const tokenMount: Json = {
+  name: TOKEN_VOLUME,
+  mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+  readOnly: true,
+};
 
 /** What happens to a server pod's volume claims when the StatefulSet is deleted or scaled down. */
 export interface ClaimRetention {
@@ -246,6 +273,8 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
       'inference-grpc': `127.0.0.1:${PORTS.serverGrpc}`,
       'models-dir': MODELS_DIR,
       'cache-dir': `${AGENT_DIR}/cache`,
+      ...(settings.gatewayAddress ? { gateway: settings.gatewayAddress } : {}),
+      ...(settings.storageSecrets?.length ? { 'storage-secrets': [...settings.storageSecrets] } : {}),
     }),
     env,
     ports: [
@@ -324,16 +353,30 @@ function serverPod(
     volumes.push(k8s.toJson_Volume(volume) as Json);
   }
   const { containers: _c, initContainers, volumes: _v, securityContext, ...podRest } = merged;
+  const allContainers = [...containers, hardenContainer(agent, RUNTIME_UID)];
+  const byName = (a: Json, b: Json) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  // Whether agents read storage Secrets is known once every Model of the namespace is declared.
+  const account = () => settings.agentAccount?.();
   const pod: Json = {
     ...podRest,
     automountServiceAccountToken: false,
+    serviceAccountName: Lazy.any({ produce: () => account() ?? podRest.serviceAccountName }),
     terminationGracePeriodSeconds: podRest.terminationGracePeriodSeconds ?? DRAIN_SECONDS,
     // Each kind of affinity the server declares replaces the default's; the others stay.
     affinity: { ...spreadOverNodes(selector), ...(podRest.affinity ?? {}) },
     securityContext: { ...restrictedPodSecurity(SERVER_UID), ...(securityContext ?? {}) },
-    containers: [...containers, hardenContainer(agent, RUNTIME_UID)],
+    containers: Lazy.any({
+      produce: () =>
+        account()
+          ? allContainers.map((c) =>
+              c.name === AGENT_CONTAINER
+                ? { ...c, volumeMounts: [...(c.volumeMounts ?? []), tokenMount] }
+                : c,
+            )
+          : allContainers,
+    }),
     ...(initContainers ? { initContainers: initContainers.map((c: Json) => hardenContainer(c)) } : {}),
-    volumes: volumes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    volumes: Lazy.any({ produce: () => (account() ? [...volumes, tokenVolume] : volumes).sort(byName) }),
   };
   return { pod, claims };
 }

@@ -11,13 +11,16 @@ import type {
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
 import { type AdminServer, startAdminServer } from '../service/admin-server.ts';
-import { ArtifactCache } from './artifacts.ts';
+import { type ArtifactSource, fileSource, httpSource } from './artifact-source.ts';
+import { ArtifactCache, type RetryPolicy } from './artifacts.ts';
 import { createGrpcProxy } from './grpc-proxy.ts';
 import { AgentMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
 import { createRestProxy } from './proxy.ts';
+import { RcloneSource } from './rclone-source.ts';
 import { type ModelServer, RepositoryClient } from './repository-client.ts';
 import { SchedulerClient } from './scheduler-client.ts';
+import { KubernetesSecretReader, type SecretReader } from './storage-secrets.ts';
 
 export interface ScalingOptions {
   /** Requests in flight on one model at which a scale-up is asked for. */
@@ -61,6 +64,34 @@ export interface AgentOptions {
   metrics?: AgentMetrics;
   /** Overrides the inference server client (tests). */
   modelServer?: ModelServer;
+  /** Artifact downloads; defaults: file://, http(s):// and rclone remotes, 4 at once. */
+  artifacts?: ArtifactOptions;
+}
+
+export interface ArtifactOptions {
+  /** The rclone binary (s3://, gs://, az://). */
+  rclone?: string;
+  /** Secrets (in the agent's namespace) with the namespace-wide default remotes. */
+  storageSecrets?: string[];
+  /** Downloads at once. */
+  maxConcurrent?: number;
+  retry?: RetryPolicy;
+  /** `host:port` of the gateway (explainers and LLM models call their targets through it). */
+  gateway?: string;
+  /** Overrides the Kubernetes Secret reader (tests). */
+  secrets?: SecretReader;
+}
+
+function artifactSources(opts: AgentOptions): ArtifactSource[] {
+  const a = opts.artifacts ?? {};
+  const rclone = new RcloneSource({
+    binary: a.rclone ?? 'rclone',
+    secrets: a.secrets ?? new KubernetesSecretReader(),
+    defaultSecrets: a.storageSecrets ?? [],
+    namespace: opts.namespace ?? 'default',
+    env: process.env,
+  });
+  return [fileSource, httpSource, rclone];
 }
 
 /** The sidecar in each server pod: registers with the scheduler, carries out its load and unload
@@ -85,7 +116,14 @@ export class Agent {
     this.metrics = opts.metrics ?? new AgentMetrics();
     this.modelServer = opts.modelServer ?? new RepositoryClient(opts.inferenceUrl);
     this.manager = new ModelManager({
-      cache: new ArtifactCache(opts.cacheDir, opts.modelsDir),
+      cache: new ArtifactCache(opts.cacheDir, opts.modelsDir, {
+        sources: artifactSources(opts),
+        maxConcurrent: opts.artifacts?.maxConcurrent,
+        retry: opts.artifacts?.retry,
+        gateway: opts.artifacts?.gateway,
+        log: opts.log,
+        metrics: this.metrics,
+      }),
       server: this.modelServer,
       metrics: this.metrics,
       log: opts.log,

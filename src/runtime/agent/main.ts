@@ -52,6 +52,12 @@ export async function main(argv: string[]): Promise<void> {
             periodMs: period,
           }
         : undefined,
+    artifacts: {
+      rclone: values.rclone,
+      storageSecrets: values['storage-secrets'],
+      maxConcurrent: values['download-concurrency'],
+      gateway: values.gateway || undefined,
+    },
     metrics: new AgentMetrics(),
     log,
   });

@@ -31,6 +31,18 @@ export class AgentMetrics {
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly downloads = new Counter({
+    name: 'mlops_agent_artifact_downloads_total',
+    help: 'Artifact downloads, by result: success, or why they failed (not-found, access-denied, bad-secret, transient, ...)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly downloadSeconds = new Histogram({
+    name: 'mlops_agent_artifact_download_seconds',
+    help: 'Time to download an artifact into the cache, retries included',
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+    registers: [this.registry],
+  });
   readonly capacityBytes = new Gauge({
     name: 'mlops_agent_memory_capacity_bytes',
     help: 'Inference server memory the agent fills with models',

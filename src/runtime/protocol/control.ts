@@ -15,6 +15,11 @@ export interface ExplainerSpec {
   pipelineRef: string;
 }
 
+export interface LlmSpec {
+  modelRef: string;
+  pipelineRef: string;
+}
+
 export interface ModelDefinition {
   name: string;
   namespace: string;
@@ -28,6 +33,7 @@ export interface ModelDefinition {
   parameters: ModelParameter[];
   secretName: string;
   explainer?: ExplainerSpec | null;
+  llm?: LlmSpec | null;
 }
 
 export interface ReplicaConfig {

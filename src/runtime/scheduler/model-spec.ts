@@ -53,6 +53,7 @@ export function definitionOf(model: ModelResource, version: number): ModelDefini
           pipelineRef: s.explainer.pipelineRef ?? '',
         }
       : undefined,
+    llm: s.llm ? { modelRef: s.llm.modelRef ?? '', pipelineRef: s.llm.pipelineRef ?? '' } : undefined,
   };
 }
 
@@ -71,5 +72,6 @@ function canonical(d: ModelDefinition): string {
     (d.parameters ?? []).map((p) => [p.name, p.value]),
     d.secretName || '',
     d.explainer ? [d.explainer.type, d.explainer.modelRef, d.explainer.pipelineRef] : null,
+    d.llm ? [d.llm.modelRef, d.llm.pipelineRef] : null,
   ]);
 }
