@@ -10,13 +10,17 @@ import { addRule, memoize, type Problem, type RuleContext } from './validation.t
 /** What an experiment routes to: models, or pipelines (never both). */
 export type ExperimentTarget = IModel | IPipeline;
 
+/** One target of the split, written as `{ name, weight }`. */
 export interface Candidate {
+  /** The model or pipeline receiving this share. */
   readonly target: ExperimentTarget;
   /** Relative share of traffic: weight / sum of weights. */
   readonly weight: number;
 }
 
+/** Written as `mirror: { name, percent }`. */
 export interface Mirror {
+  /** The model or pipeline receiving the copies. */
   readonly target: ExperimentTarget;
   /** Percentage of requests copied to the mirror (responses are dropped). */
   readonly percent: number;

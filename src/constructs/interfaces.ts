@@ -28,6 +28,7 @@ export interface ITensorRef {
   render(): string;
 }
 
+/** A model: a `Model`, or `Model.fromName(...)` for one declared elsewhere. */
 export interface IModel extends IMlopsResource {
   readonly kind: 'Model';
   /** The model's input tensors (`name.inputs`), or one of them (`name.inputs.tensor`). */
@@ -36,6 +37,7 @@ export interface IModel extends IMlopsResource {
   outputs(tensor?: string): ITensorRef;
 }
 
+/** A pipeline: a `Pipeline`, or `Pipeline.fromName(...)` for one declared elsewhere. */
 export interface IPipeline extends IMlopsResource {
   readonly kind: 'Pipeline';
   /** The pipeline's inputs (`name.inputs[.tensor]`). */
@@ -54,7 +56,10 @@ export interface PipelineStepRef {
   outputs(tensor?: string): ITensorRef;
 }
 
-/** What placement checks need to know about a server configuration. */
+/**
+ * A server configuration: `ServerConfig.MLSERVER`, `ServerConfig.TRITON`, a `ServerConfig`, or
+ * `ServerConfig.fromName(...)`. Placement checks read what it tells.
+ */
 export interface IServerConfig {
   readonly name: string;
   /** True for `fromName()` configurations: installed elsewhere, not by this app or Seldon. */
@@ -69,6 +74,7 @@ export interface IServerConfig {
   readonly defaultOverCommitPercentage: number | undefined;
 }
 
+/** A server: a `Server`, or `Server.fromName(...)` for one declared elsewhere. */
 export interface IServer extends IMlopsResource {
   readonly kind: 'Server';
   /** Capabilities the server advertises; undefined when unknown (then trusted). */

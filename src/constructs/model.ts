@@ -16,6 +16,7 @@ import { linkStorageSecret } from './workloads/registry.ts';
 
 /** A Kubernetes Secret, e.g. cdk8s-plus `Secret.fromSecretName(...)` or `{ name: 'creds' }`. */
 export interface SecretReference {
+  /** Name of the Secret (a DNS-1123 subdomain). */
   readonly name: string;
 }
 
@@ -75,7 +76,8 @@ export interface ModelProps {
    */
   readonly schemaUri?: string;
   /**
-   * Secret holding the storage credentials (an rclone config), in the model's namespace.
+   * Secret holding the storage credentials (an rclone config), in the model's namespace. Written
+   * as `secretName`: a reference, never a credential.
    * @default - no credentials (public storage or the runtime's defaults)
    */
   readonly secret?: SecretReference;
@@ -85,7 +87,8 @@ export interface ModelProps {
    */
   readonly requirements?: string[];
   /**
-   * Memory one instance needs: a cdk8s `Size` or a Kubernetes quantity such as `100Ki`.
+   * Memory one instance needs: a cdk8s `Size` or a Kubernetes quantity such as `100Ki`. Strings
+   * are written as given, sizes as a binary quantity (`100Mi`).
    * @default - unset (Seldon counts 0 bytes)
    */
   readonly memory?: Memory;
@@ -125,22 +128,25 @@ export interface ModelProps {
    */
   readonly logger?: PayloadLogging;
   /**
-   * This model is an explainer of another model or pipeline.
+   * This model is an explainer of another model or pipeline. Written as `explainer.type` and
+   * `explainer.modelRef` or `explainer.pipelineRef`.
    * @default - not an explainer
    */
   readonly explainer?: ExplainerOptions;
   /**
-   * This model is an LLM module calling another model or pipeline.
+   * This model is an LLM module calling another model or pipeline. Written as `llm.modelRef` or
+   * `llm.pipelineRef`.
    * @default - not an LLM module
    */
   readonly llm?: LlmOptions;
   /**
-   * Extra parameters passed when loading (written in insertion order).
+   * Extra parameters passed when loading, written as `parameters: [{ name, value }]` in
+   * insertion order.
    * @default - none
    */
   readonly parameters?: Record<string, string>;
   /**
-   * Delete the model's Kafka topics when the model is deleted.
+   * Delete the model's Kafka topics when the model is deleted (`dataflow.cleanTopicsOnDelete`).
    * @default - Seldon's default (topics are kept)
    */
   readonly cleanTopicsOnDelete?: boolean;

@@ -60,7 +60,8 @@ export interface StepOptions {
    */
   readonly triggers?: StepReference[];
   /**
-   * Tensors renamed on their way in, e.g. `{ from: a.outputs('OUTPUT0'), to: 'INPUT0' }`.
+   * Tensors renamed on their way in, e.g. `{ from: a.outputs('OUTPUT0'), to: 'INPUT0' }`; written
+   * as `tensorMap: { "<from>": "<to>" }`.
    * @default - names kept
    */
   readonly tensorMap?: TensorMapping[];
@@ -176,7 +177,7 @@ export interface PipelineProps {
    */
   readonly maxStepRevisits?: number;
   /**
-   * Delete the pipeline's Kafka topics when it is deleted.
+   * Delete the pipeline's Kafka topics when it is deleted (`dataflow.cleanTopicsOnDelete`).
    * @default - Seldon's default (topics are kept)
    */
   readonly cleanTopicsOnDelete?: boolean;

@@ -67,7 +67,8 @@ export interface KafkaSettings {
 
 export interface GatewaySettings {
   /**
-   * A fixed number of gateway pods, without an autoscaler.
+   * A fixed number of gateway pods, without an autoscaler; it excludes `minReplicas` and
+   * `maxReplicas`.
    * @default - autoscaled between `minReplicas` and `maxReplicas`
    */
   readonly replicas?: number;
@@ -119,7 +120,8 @@ export interface RuntimeProps {
    */
   readonly name?: string;
   /**
-   * The runtime image (built from this package's Dockerfile).
+   * The runtime image (built from this package's Dockerfile). It must be pinned: a tag other than
+   * `latest`, or a digest.
    * @default - `ghcr.io/cdk8s-mlops/mlops-runtime:<this package's version>`
    */
   readonly image?: string;
@@ -154,8 +156,8 @@ export interface RuntimeProps {
    */
   readonly agentResources?: ResourceSettings;
   /**
-   * The model cache of every server pod.
-   * @default - a 10Gi emptyDir
+   * The model cache of every server pod (downloaded artifacts and the model repository).
+   * @default - a 10Gi `emptyDir`
    */
   readonly modelCache?: ModelCacheProps;
   /**

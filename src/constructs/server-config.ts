@@ -27,6 +27,7 @@ import { addProblem } from './validation.ts';
 import { hardenPodSpec } from './workloads/pod-merge.ts';
 
 export interface VolumeClaimTemplate {
+  /** Name of the volume, as the pod's containers mount it. */
   readonly name: string;
   /** A PersistentVolumeClaimSpec. */
   readonly spec: Record<string, unknown>;

@@ -30,45 +30,48 @@ export interface ServerPodSettings {
   /**
    * Memory of one replica: the inference container's memory request, which is what Seldon
    * places models against (the server's capacity). A cdk8s `Size` or a Kubernetes quantity such
-   * as `4Gi`. `memoryLimit` caps the container; models are placed against this request only.
+   * as `4Gi`, written to `podSpec.containers[<inference>].resources.requests.memory`.
+   * `memoryLimit` caps the container; models are placed against this request only.
    * @default - the configuration's request (1G for the built-in ones)
    */
   readonly memory?: Memory;
   /**
-   * Memory limit of the inference container; at least `memory`.
+   * Memory limit of the inference container (`resources.limits.memory`); at least `memory`.
    * @default - the configuration's limit; on the runtime target a quarter above `memory`
    */
   readonly memoryLimit?: Memory;
   /**
-   * CPU request of the inference container, in cores: a number or a quantity such as `500m`.
+   * CPU request of the inference container (`resources.requests.cpu`), in cores: a number or a
+   * quantity such as `500m`.
    * @default - the configuration's request; on the runtime target 1 (or `cpuLimit` if lower)
    */
   readonly cpu?: number | string;
   /**
-   * CPU limit of the inference container; at least `cpu`.
+   * CPU limit of the inference container (`resources.limits.cpu`); at least `cpu`.
    * @default - the configuration's limit; on the runtime target 2 (or `cpu` if higher)
    */
   readonly cpuLimit?: number | string;
   /**
-   * Accelerators per replica, set as a limit of the inference container: a count of
-   * `nvidia.com/gpu`, or any extended resource such as `{ resource: 'amd.com/gpu', count: 1 }`.
+   * Accelerators per replica, set as a limit of the inference container (`resources.limits`): a
+   * count of `nvidia.com/gpu`, or any extended resource such as
+   * `{ resource: 'amd.com/gpu', count: 1 }`.
    * @default - none
    */
   readonly gpu?: number | ExtendedResource;
   /**
    * Node labels the replicas must run on, e.g. `{ 'node.example.com/pool': 'gpu' }`; merged
-   * with `podSpec.nodeSelector`.
+   * with `podSpec.nodeSelector` (differing values for one key are a finding).
    * @default - any node
    */
   readonly nodeSelector?: Record<string, string>;
   /**
-   * Taints the replicas tolerate (GPU nodes are often tainted); added to `podSpec.tolerations`.
+   * Taints the replicas tolerate (GPU nodes are often tainted); added after `podSpec.tolerations`.
    * @default - none
    */
   readonly tolerations?: Toleration[];
   /**
-   * Node and pod (anti-)affinity of the replicas. On the runtime target, kinds left unset keep
-   * the default spreading of replicas over nodes.
+   * Node and pod (anti-)affinity of the replicas (`podSpec.affinity`). On the runtime target,
+   * kinds left unset keep the default spreading of replicas over nodes.
    * @default - none; on the runtime target, replicas prefer different nodes
    */
   readonly affinity?: Affinity;

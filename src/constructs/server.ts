@@ -28,6 +28,10 @@ export enum PvcRetentionPolicy {
   DELETE = 'Delete',
 }
 
+/**
+ * Written as `statefulSetPersistentVolumeClaimRetentionPolicy`; each is `PvcRetentionPolicy.RETAIN`
+ * or `PvcRetentionPolicy.DELETE`.
+ */
 export interface PvcRetention {
   /**
    * When the server is deleted.
@@ -43,6 +47,7 @@ export interface PvcRetention {
 
 /** How pods are replaced when the server runs as a Deployment. */
 export interface DeploymentStrategy {
+  /** Replace all pods at once (`Recreate`) or a few at a time (`RollingUpdate`). */
   readonly type: 'Recreate' | 'RollingUpdate';
   /**
    * Extra pods during a rolling update (number or percentage such as `25%`).
@@ -107,7 +112,8 @@ export interface ServerProps extends ServerPodSettings {
    */
   readonly maxReplicas?: number;
   /**
-   * What happens to the replicas' volume claims on deletion and scale-down.
+   * What happens to the replicas' volume claims on deletion and scale-down
+   * (`statefulSetPersistentVolumeClaimRetentionPolicy`).
    * @default - Kubernetes' default (Retain)
    */
   readonly pvcRetention?: PvcRetention;

@@ -18,6 +18,7 @@ export const ACCEPTABLE_POLICY_CHECKS = [
   'probes',
 ] as const;
 
+/** A workload policy check an object may accept. */
 export type AcceptablePolicyCheck = (typeof ACCEPTABLE_POLICY_CHECKS)[number];
 
 /**

@@ -32,7 +32,9 @@ export function podLabels(component: string, instance: string): Record<string, s
 
 /** CPU and memory of a container: requests and limits both set. */
 export interface ResourceSettings {
+  /** What the container is guaranteed, e.g. `{ cpu: '100m', memory: '256Mi' }`. */
   readonly requests: { readonly cpu: string; readonly memory: string };
+  /** What it may use at most, e.g. `{ cpu: '1', memory: '512Mi' }`. */
   readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
