@@ -6,7 +6,7 @@ import type {
   ModelOperation,
   ModelScalingTriggerMessage,
 } from '../protocol/control.ts';
-import { controlPackage } from '../protocol/control-proto.ts';
+import { controlPackage, SCHEDULER_CHANNEL_OPTIONS } from '../protocol/control-proto.ts';
 
 type UnaryFn<Req, Res> = (
   req: Req,
@@ -37,6 +37,7 @@ export class SchedulerClient {
     this.client = new (controlPackage().AgentService)(address, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 5000,
       'grpc.keepalive_timeout_ms': 5000,
+      ...SCHEDULER_CHANNEL_OPTIONS,
     }) as grpc.Client & Record<string, unknown>;
   }
 

@@ -1,14 +1,15 @@
 import type * as grpc from '@grpc/grpc-js';
 import { credentials } from '@grpc/grpc-js';
 import type { RouteUpdate } from './control.ts';
-import { controlPackage } from './control-proto.ts';
+import { controlPackage, SCHEDULER_CHANNEL_OPTIONS } from './control-proto.ts';
 
 export interface RouteSubscription {
   close(): void;
 }
 
 /**
- * Subscribes to the scheduler's route stream at `address` (`host:port`) and reconnects with
+ * Subscribes to the scheduler's route stream at `address` (`host:port`, or several replicas'
+ * addresses: the one leading is the one that accepts) and reconnects with
  * back-off (0.2 s doubling to 5 s) when it drops. Each (re)connection starts with a full snapshot,
  * so `onUpdate` can simply apply every message to a `RouteTable`.
  */
@@ -18,7 +19,11 @@ export function subscribeRoutes(
   onUpdate: (update: RouteUpdate) => void,
   onError: (err: Error) => void = () => {},
 ): RouteSubscription {
-  const client = new (controlPackage().RouteService)(address, credentials.createInsecure());
+  const client = new (controlPackage().RouteService)(
+    address,
+    credentials.createInsecure(),
+    SCHEDULER_CHANNEL_OPTIONS,
+  );
   let closed = false;
   let delay = 200;
   let stream: grpc.ClientReadableStream<RouteUpdate> | undefined;
