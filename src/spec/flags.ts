@@ -77,7 +77,7 @@ const SCHEDULER = {
   'leader-lease': {
     type: 'string',
     value: 'NAME',
-    help: "cluster mode with several replicas: lead through the Lease NAME; a standby serves no\nagents or gateways (its gRPC port stays closed) and takes over when the lease runs out",
+    help: 'cluster mode with several replicas: lead through the Lease NAME; a standby serves no\nagents or gateways (its gRPC port stays closed) and takes over when the lease runs out',
   },
   identity: {
     type: 'string',

@@ -29,7 +29,8 @@ export interface ElectionTimings {
 
 /** Why timings cannot work, or undefined: a leader must step down before anyone may take over. */
 export function timingsProblem(t: ElectionTimings): string | undefined {
-  if (!Number.isInteger(t.leaseSeconds) || t.leaseSeconds < 1) return 'the lease must be a whole number of seconds ≥ 1';
+  if (!Number.isInteger(t.leaseSeconds) || t.leaseSeconds < 1)
+    return 'the lease must be a whole number of seconds ≥ 1';
   if (t.renewDeadlineMs >= t.leaseSeconds * 1000) return 'the renew deadline must be shorter than the lease';
   if (t.retryPeriodMs <= 0 || t.retryPeriodMs >= t.renewDeadlineMs)
     return 'the retry period must be positive and shorter than the renew deadline';
@@ -97,7 +98,12 @@ export class LeaderElector {
     if (!this.leading || !this.record) return;
     this.leading = false;
     try {
-      await this.opts.api.update({ ...this.record, holder: '', durationSeconds: 1, renewTime: new Date(this.now()) });
+      await this.opts.api.update({
+        ...this.record,
+        holder: '',
+        durationSeconds: 1,
+        renewTime: new Date(this.now()),
+      });
       this.opts.log.info('lease released');
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'could not release the lease');
@@ -114,7 +120,10 @@ export class LeaderElector {
     try {
       held = await this.tryAcquireOrRenew();
     } catch (err) {
-      this.opts.log.warn({ err: (err as Error).message }, this.leading ? 'lease renewal failed' : 'lease check failed');
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        this.leading ? 'lease renewal failed' : 'lease check failed',
+      );
     }
     if (this.stopped) return;
     if (this.leading && !held && this.record?.holder && this.record.holder !== this.opts.identity) {

@@ -24,7 +24,10 @@ export async function main(argv: string[]): Promise<void> {
     usageError('scheduler: --kubernetes needs --namespace NS (or POD_NAMESPACE)', usage('scheduler'));
   }
   if (values['leader-lease'] && !values.kubernetes) {
-    usageError('scheduler: --leader-lease needs --kubernetes (the Lease lives on the API server)', usage('scheduler'));
+    usageError(
+      'scheduler: --leader-lease needs --kubernetes (the Lease lives on the API server)',
+      usage('scheduler'),
+    );
   }
   let source: DesiredStateSource;
   let elector: LeaderElector | undefined;
