@@ -16,7 +16,7 @@ type UnaryFn<Req, Res> = (
 
 /**
  * The agent's connection to the scheduler: one Subscribe stream (re-opened with back-off from
- * 0.2 s to 2 s whenever it drops, each time re-sending what the agent holds), unary event reports
+ * 0.2 s to 1 s whenever it drops, each time re-sending what the agent holds), unary event reports
  * and the drain call.
  */
 export class SchedulerClient {
@@ -65,7 +65,8 @@ export class SchedulerClient {
       this.connected = false;
       if (this.closed || this.stream !== stream) return;
       this.timer = setTimeout(() => this.start(), this.delay);
-      this.delay = Math.min(this.delay * 2, 2000);
+      // Capped at 1 s: a newly elected scheduler waits for its agents before serving routes.
+      this.delay = Math.min(this.delay * 2, 1000);
     });
   }
 

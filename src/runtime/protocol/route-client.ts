@@ -9,9 +9,10 @@ export interface RouteSubscription {
 
 /**
  * Subscribes to the scheduler's route stream at `address` (`host:port`, or several replicas'
- * addresses: the one leading is the one that accepts) and reconnects with
- * back-off (0.2 s doubling to 5 s) when it drops. Each (re)connection starts with a full snapshot,
- * so `onUpdate` can simply apply every message to a `RouteTable`.
+ * addresses: the one leading is the one that accepts) and reconnects with back-off (0.2 s
+ * doubling to 1 s, so a new leader is found within about a second) when it drops. Each
+ * (re)connection starts with a full snapshot, so `onUpdate` can simply apply every message to a
+ * `RouteTable`.
  */
 export function subscribeRoutes(
   address: string,
@@ -42,7 +43,7 @@ export function subscribeRoutes(
     stream.on('close', () => {
       if (closed) return;
       timer = setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 5000);
+      delay = Math.min(delay * 2, 1000);
     });
   };
   connect();
