@@ -117,13 +117,23 @@ export class LeaderElector {
 
   private async attempt(): Promise<void> {
     let held = false;
+    let timeout: NodeJS.Timeout | undefined;
+    // A call that hangs (a dead connection) must not end the campaign: give up on it and retry.
+    const hung = new Promise<never>((_, reject) => {
+      timeout = setTimeout(
+        () => reject(new Error('no answer from the API server')),
+        this.opts.renewDeadlineMs,
+      );
+    });
     try {
-      held = await this.tryAcquireOrRenew();
+      held = await Promise.race([this.tryAcquireOrRenew(), hung]);
     } catch (err) {
       this.opts.log.warn(
         { err: (err as Error).message },
         this.leading ? 'lease renewal failed' : 'lease check failed',
       );
+    } finally {
+      clearTimeout(timeout);
     }
     if (this.stopped) return;
     if (this.leading && !held && this.record?.holder && this.record.holder !== this.opts.identity) {

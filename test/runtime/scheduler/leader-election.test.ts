@@ -148,6 +148,22 @@ describe('LeaderElector', () => {
     expect(lost).toHaveBeenCalledOnce();
   });
 
+  it('a standby whose API call hangs gives up on it and still takes over', async () => {
+    const lease = new FakeLease();
+    const a = elector(lease, 'a');
+    const b = elector(lease, 'b');
+    a.e.start();
+    await vi.advanceTimersByTimeAsync(1);
+    b.api.hang = true;
+    b.e.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    b.api.hang = false;
+    (a.api as { hang: boolean }).hang = true;
+    await vi.advanceTimersByTimeAsync(TIMINGS.renewDeadlineMs + TIMINGS.leaseSeconds * 1000 + 1000);
+    expect(b.e.isLeader).toBe(true);
+    await b.e.stop();
+  });
+
   it('hands the lease over on stop, so a standby need not wait it out', async () => {
     const lease = new FakeLease();
     const a = elector(lease, 'a');
