@@ -119,6 +119,7 @@ export const RUNTIME_PROPS: PropTable = {
   gateway: {
     fields: { ...SCALING, targetCpuUtilization: 'number', resources: 'object' },
   },
+  schedulerReplicas: 'number',
   schedulerResources: 'object',
   dataflow: { fields: { replicas: 'number', resources: 'object' } },
   agentResources: 'object',

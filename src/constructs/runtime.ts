@@ -141,6 +141,13 @@ export interface RuntimeProps {
    */
   readonly gateway?: GatewaySettings;
   /**
+   * Scheduler pods. One leads (through a Lease) and the others stand by, taking over within
+   * seconds when it is lost; 1 saves a pod but leaves placement and routing updates (not
+   * inference) stopped while it restarts.
+   * @default 2
+   */
+  readonly schedulerReplicas?: number;
+  /**
    * CPU and memory of the scheduler.
    * @default - requests 100m / 256Mi, limits 1 / 512Mi
    */
@@ -223,6 +230,7 @@ export class Runtime extends Construct {
       new Construct(this, 'Scheduler'),
       ctx,
       props.schedulerResources ?? DEFAULTS.scheduler,
+      props.schedulerReplicas ?? 2,
     );
     const kafka = props.kafka;
     let pipelineGateway: string | undefined;
@@ -376,6 +384,7 @@ export class Runtime extends Construct {
         message: pin,
         fix: 'pin a version tag or a digest, e.g. "registry.example.com/mlops-runtime:0.1.0"',
       });
+    checkCount(this, 'schedulerReplicas', p.schedulerReplicas, 1);
     const g = p.gateway ?? {};
     for (const f of ['replicas', 'minReplicas', 'maxReplicas'] as const)
       checkCount(this, `gateway.${f}`, g[f], 1);

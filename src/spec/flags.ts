@@ -82,6 +82,36 @@ const SCHEDULER = {
     default: 10_000,
     help: 'after a restart, wait this long for expected agents',
   },
+  'leader-lease': {
+    type: 'string',
+    value: 'NAME',
+    help: 'cluster mode with several replicas: lead through the Lease NAME; a standby serves no\nagents or gateways (its gRPC port stays closed) and takes over when the lease runs out',
+  },
+  identity: {
+    type: 'string',
+    value: 'ID',
+    env: 'POD_NAME',
+    defaultHelp: 'host name',
+    help: "this replica's name in the Lease",
+  },
+  'lease-seconds': {
+    type: 'int',
+    value: 'N',
+    default: 5,
+    help: 'a standby takes over when the Lease was not renewed for this long',
+  },
+  'renew-deadline-ms': {
+    type: 'int',
+    value: 'N',
+    default: 3500,
+    help: 'a leader that could not renew for this long exits (shorter than the lease)',
+  },
+  'retry-period-ms': {
+    type: 'int',
+    value: 'N',
+    default: 500,
+    help: 'between two attempts to acquire or renew the Lease',
+  },
   'batch-ms': {
     type: 'int',
     value: 'N',

@@ -81,6 +81,13 @@ describe('Runtime', () => {
       },
       { apiGroups: ['mlops.seldon.io'], resources: ['models/scale', 'servers/scale'], verbs: ['patch'] },
       { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['get', 'patch'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['mlops-scheduler'],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     ]);
     const rules = role.rules.flatMap((r: Json) => [...r.verbs, ...r.resources, ...r.apiGroups]);
     expect(rules).not.toContain('*');
@@ -93,17 +100,30 @@ describe('Runtime', () => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mlops-scheduler' }]);
 
     const deploy = find(list, 'Deployment', 'mlops-scheduler');
-    expect(deploy.spec.replicas).toBe(1);
-    expect(deploy.spec.strategy).toEqual({ type: 'Recreate' });
+    expect(deploy.spec.replicas).toBe(2);
+    expect(deploy.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     const pod = podOf(deploy);
     expectRestricted(pod, 'scheduler');
     expect(pod.serviceAccountName).toBe('mlops-scheduler');
     expect(pod.automountServiceAccountToken).toBe(true);
     const [c] = pod.containers;
     expect(c.image).toBe(`ghcr.io/cdk8s-mlops/mlops-runtime:${VERSION}`);
-    expect(c.args).toEqual(['scheduler', '--kubernetes', '--port', '9004', '--health-port', '9999']);
+    expect(c.args).toEqual([
+      'scheduler',
+      '--kubernetes',
+      '--port',
+      '9004',
+      '--health-port',
+      '9999',
+      '--leader-lease',
+      'mlops-scheduler',
+    ]);
     expect(c.env).toEqual([
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     ]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'health' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/live', port: 'health' });
@@ -118,6 +138,24 @@ describe('Runtime', () => {
     expect(deploy.spec.template.metadata.labels).toMatchObject(deploy.spec.selector.matchLabels);
     expect(svc.spec.ports).toEqual([
       { name: 'grpc', port: 9004, protocol: 'TCP', targetPort: 'grpc', appProtocol: 'kubernetes.io/h2c' },
+    ]);
+    // Every pod resolvable, so clients find the one leader that listens.
+    expect(svc.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+    const pdb = find(list, 'PodDisruptionBudget', 'mlops-scheduler');
+    expect(pdb.spec).toMatchObject({
+      maxUnavailable: 1,
+      selector: { matchLabels: deploy.spec.selector.matchLabels },
+    });
+  });
+
+  it('a single scheduler replica: still through the Lease, no disruption budget; a bad count is a problem', () => {
+    const one = objects(build({ schedulerReplicas: 1 }).app);
+    expect(find(one, 'Deployment', 'mlops-scheduler').spec.replicas).toBe(1);
+    expect(
+      one.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'mlops-scheduler'),
+    ).toBeUndefined();
+    expect(problems(build({ schedulerReplicas: 0 }).app)).toEqual([
+      expect.stringMatching(/^prod\/runtime schedulerReplicas: /),
     ]);
   });
 

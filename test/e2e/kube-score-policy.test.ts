@@ -32,16 +32,6 @@ const ACCEPTED: Accepted[] = [
     why: 'the MLServer and Triton images own their files as UID 1000; the inference server runs as that user (group 10001, like the rest of the pod)',
   },
   {
-    check: 'deployment-replicas',
-    where: /\/mlops-scheduler$/,
-    why: 'one scheduler per namespace places models; a second replica would fight over placements',
-  },
-  {
-    check: 'deployment-strategy',
-    where: /\/mlops-scheduler$/,
-    why: 'the scheduler is replaced with `Recreate` so that two never run at once',
-  },
-  {
     check: 'horizontalpodautoscaler-replicas',
     where: /\/mlops-gateway$/,
     why: "the gateway's minimum replicas is the app's choice (`gateway.minReplicas`); the example dev apps keep one",

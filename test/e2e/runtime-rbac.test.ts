@@ -6,7 +6,7 @@
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { App } from 'cdk8s';
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { Environment } from '../../src/constructs/environment.ts';
 import { Experiment } from '../../src/constructs/experiment.ts';
 import { Model } from '../../src/constructs/model.ts';
@@ -14,6 +14,8 @@ import { Pipeline } from '../../src/constructs/pipeline.ts';
 import { Runtime } from '../../src/constructs/runtime.ts';
 import { Server } from '../../src/constructs/server.ts';
 import { ServerConfig } from '../../src/constructs/server-config.ts';
+import { LeaderElector } from '../../src/runtime/scheduler/leader-election.ts';
+import { kubernetesLeaseApi } from '../../src/runtime/scheduler/lease-api.ts';
 import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
 import type { DesiredStateHandler } from '../../src/runtime/sources/types.ts';
 import type { MlopsResource } from '../../src/spec/types.ts';
@@ -153,6 +155,36 @@ describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
       .readNamespacedStatefulSet({ name: 'mlserver', namespace: NS });
     expect(sts.spec?.replicas).toBe(2);
   }, 60_000);
+
+  it('leads through its own Lease with the synthesized Role; other Leases are out of reach', async () => {
+    const log = pino({ level: 'silent' });
+    const elector = new LeaderElector({
+      api: kubernetesLeaseApi(scheduler, NS, 'mlops-scheduler'),
+      identity: 'mlops-scheduler-0',
+      log,
+      leaseSeconds: 5,
+      renewDeadlineMs: 3500,
+      retryPeriodMs: 200,
+    });
+    const lost = vi.fn();
+    elector.onLost(lost);
+    elector.start();
+    try {
+      await elector.whenLeading();
+      const lease = kubernetesLeaseApi(admin, NS, 'mlops-scheduler');
+      const first = (await lease.get())?.renewTime?.getTime() ?? 0;
+      await vi.waitFor(async () => expect((await lease.get())?.renewTime?.getTime()).toBeGreaterThan(first), {
+        timeout: 3000,
+      });
+      expect(lost).not.toHaveBeenCalled();
+    } finally {
+      await elector.stop();
+    }
+    // Handed over (an update) on stop.
+    expect((await kubernetesLeaseApi(admin, NS, 'mlops-scheduler').get())?.holder).toBe('');
+    const other = kubernetesLeaseApi(scheduler, NS, 'kube-controller-manager');
+    await expect(other.get()).rejects.toEqual(expect.objectContaining({ code: 403 }));
+  }, 30_000);
 
   it('grants nothing else: no reads of secrets, no writes to specs, nothing in other namespaces', async () => {
     const custom = scheduler.makeApiClient(CustomObjectsApi);

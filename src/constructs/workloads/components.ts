@@ -88,12 +88,12 @@ function podTemplate(ctx: ComponentContext, o: PodOptions): k8s.PodTemplateSpec 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 /** The scheduler's ServiceAccount, and a Role (bound to it) with exactly what it calls. */
-function schedulerAccess(scope: Construct, name: string): void {
+function schedulerAccess(scope: Construct, name: string, lease: string): void {
   // Its pod mounts the token; the account itself does not hand one to every pod.
   new ServiceAccount(scope, 'ServiceAccount', { metadata: { name }, automountToken: false });
   const group = 'mlops.seldon.io';
   // Exactly what the Kubernetes source calls: informers (list + watch), merge patches of status
-  // and scale, and the StatefulSet scale of autoscaled Servers.
+  // and scale, and the StatefulSet scale of autoscaled Servers; and its own Lease.
   new k8s.KubeRole(scope, 'Role', {
     metadata: { name },
     rules: [
@@ -109,6 +109,14 @@ function schedulerAccess(scope: Construct, name: string): void {
       },
       { apiGroups: [group], resources: ['models/scale', 'servers/scale'], verbs: ['patch'] },
       { apiGroups: ['apps'], resources: ['statefulsets/scale'], verbs: ['get', 'patch'] },
+      {
+        apiGroups: [COORDINATION_GROUP],
+        resources: ['leases'],
+        resourceNames: [lease],
+        verbs: ['get', 'update'],
+      },
+      // Kubernetes cannot limit `create` by name (the object has none until it exists).
+      { apiGroups: [COORDINATION_GROUP], resources: ['leases'], verbs: ['create'] },
     ],
   });
   new k8s.KubeRoleBinding(scope, 'RoleBinding', {
@@ -137,16 +145,34 @@ export function agentSecretAccess(scope: Construct, name: string, secrets: () =>
   });
 }
 
-export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: ResourceSettings): string {
+const COORDINATION_GROUP = 'coordination.k8s.io';
+
+/**
+ * The scheduler: `replicas` pods, one leading through the Lease named like the Deployment. Only
+ * the leader opens its gRPC port, so the Service is headless: agents and gateways resolve every
+ * pod and connect to the one that accepts.
+ */
+export function schedulerObjects(
+  scope: Construct,
+  ctx: ComponentContext,
+  res: ResourceSettings,
+  replicas: number,
+): string {
   const name = `${ctx.prefix}-scheduler`;
   const selector = selectorLabels('scheduler', ctx.instance);
-  schedulerAccess(scope, name);
+  schedulerAccess(scope, name, name);
   new k8s.KubeDeployment(scope, 'Deployment', {
     metadata: { name },
     spec: {
-      // One scheduler per namespace: two would fight over placements.
-      replicas: 1,
-      strategy: { type: 'Recreate' },
+      replicas,
+      // The new pod stands by until the old leader, stopping, hands the Lease over.
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: {
+          maxSurge: k8s.IntOrString.fromNumber(1),
+          maxUnavailable: k8s.IntOrString.fromNumber(0),
+        },
+      },
       selector: { matchLabels: selector },
       template: podTemplate(ctx, {
         component: 'scheduler',
@@ -154,9 +180,11 @@ export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: R
           kubernetes: true,
           port: PORTS.scheduler,
           'health-port': PORTS.schedulerHealth,
+          'leader-lease': name,
         }),
-        env: [fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
+        env: [fieldEnv('POD_NAMESPACE', 'metadata.namespace'), fieldEnv('POD_NAME', 'metadata.name')],
         ports: [port('grpc', PORTS.scheduler), port('health', PORTS.schedulerHealth)],
+        // A standby is ready too (ready to take over); `/ready` waits only for a leader's restart.
         readiness: httpProbe('/ready', 'health'),
         liveness: httpProbe('/live', 'health', { initialDelaySeconds: 5 }),
         resources: res,
@@ -164,9 +192,15 @@ export function schedulerObjects(scope: Construct, ctx: ComponentContext, res: R
       }),
     },
   });
-  service(scope, 'Service', name, selector, [
-    { name: 'grpc', port: PORTS.scheduler, appProtocol: 'kubernetes.io/h2c' },
-  ]);
+  service(
+    scope,
+    'Service',
+    name,
+    selector,
+    [{ name: 'grpc', port: PORTS.scheduler, appProtocol: 'kubernetes.io/h2c' }],
+    { headless: true },
+  );
+  if (replicas > 1) disruptionBudget(scope, 'Budget', name, selector);
   schedulerPolicy(scope, name, ctx.instance);
   return `${name}:${PORTS.scheduler}`;
 }

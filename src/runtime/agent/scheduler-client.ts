@@ -6,7 +6,7 @@ import type {
   ModelOperation,
   ModelScalingTriggerMessage,
 } from '../protocol/control.ts';
-import { controlPackage } from '../protocol/control-proto.ts';
+import { controlPackage, SCHEDULER_CHANNEL_OPTIONS } from '../protocol/control-proto.ts';
 
 type UnaryFn<Req, Res> = (
   req: Req,
@@ -16,7 +16,7 @@ type UnaryFn<Req, Res> = (
 
 /**
  * The agent's connection to the scheduler: one Subscribe stream (re-opened with back-off from
- * 0.2 s to 2 s whenever it drops, each time re-sending what the agent holds), unary event reports
+ * 0.2 s to 1 s whenever it drops, each time re-sending what the agent holds), unary event reports
  * and the drain call.
  */
 export class SchedulerClient {
@@ -37,6 +37,7 @@ export class SchedulerClient {
     this.client = new (controlPackage().AgentService)(address, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 5000,
       'grpc.keepalive_timeout_ms': 5000,
+      ...SCHEDULER_CHANNEL_OPTIONS,
     }) as grpc.Client & Record<string, unknown>;
   }
 
@@ -64,7 +65,8 @@ export class SchedulerClient {
       this.connected = false;
       if (this.closed || this.stream !== stream) return;
       this.timer = setTimeout(() => this.start(), this.delay);
-      this.delay = Math.min(this.delay * 2, 2000);
+      // Capped at 1 s: a newly elected scheduler waits for its agents before serving routes.
+      this.delay = Math.min(this.delay * 2, 1000);
     });
   }
 

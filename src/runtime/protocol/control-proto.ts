@@ -31,3 +31,14 @@ export function controlPackage(): ControlPackage {
   }
   return cached;
 }
+
+/**
+ * Channel options of every client of the scheduler. Its address may name several replicas (a
+ * headless Service, or `ipv4:a:p,b:p`): only the leader listens, and the default pick-first policy
+ * connects to whichever accepts. A short reconnect back-off finds a new leader within a second
+ * or two (gRPC's default grows to two minutes).
+ */
+export const SCHEDULER_CHANNEL_OPTIONS = {
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 1000,
+} as const;

@@ -1,16 +1,18 @@
 import type * as grpc from '@grpc/grpc-js';
 import { credentials } from '@grpc/grpc-js';
 import type { RouteUpdate } from './control.ts';
-import { controlPackage } from './control-proto.ts';
+import { controlPackage, SCHEDULER_CHANNEL_OPTIONS } from './control-proto.ts';
 
 export interface RouteSubscription {
   close(): void;
 }
 
 /**
- * Subscribes to the scheduler's route stream at `address` (`host:port`) and reconnects with
- * back-off (0.2 s doubling to 5 s) when it drops. Each (re)connection starts with a full snapshot,
- * so `onUpdate` can simply apply every message to a `RouteTable`.
+ * Subscribes to the scheduler's route stream at `address` (`host:port`, or several replicas'
+ * addresses: the one leading is the one that accepts) and reconnects with back-off (0.2 s
+ * doubling to 1 s, so a new leader is found within about a second) when it drops. Each
+ * (re)connection starts with a full snapshot, so `onUpdate` can simply apply every message to a
+ * `RouteTable`.
  */
 export function subscribeRoutes(
   address: string,
@@ -18,7 +20,11 @@ export function subscribeRoutes(
   onUpdate: (update: RouteUpdate) => void,
   onError: (err: Error) => void = () => {},
 ): RouteSubscription {
-  const client = new (controlPackage().RouteService)(address, credentials.createInsecure());
+  const client = new (controlPackage().RouteService)(
+    address,
+    credentials.createInsecure(),
+    SCHEDULER_CHANNEL_OPTIONS,
+  );
   let closed = false;
   let delay = 200;
   let stream: grpc.ClientReadableStream<RouteUpdate> | undefined;
@@ -37,7 +43,7 @@ export function subscribeRoutes(
     stream.on('close', () => {
       if (closed) return;
       timer = setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 5000);
+      delay = Math.min(delay * 2, 1000);
     });
   };
   connect();

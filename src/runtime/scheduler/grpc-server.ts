@@ -73,12 +73,21 @@ export async function startControlServer(opts: {
   server.addService(pkg.RouteService.service, {
     SubscribeRoutes(call: grpc.ServerWritableStream<{ subscriberName: string }, RouteUpdate>) {
       log.info({ subscriber: call.request.subscriberName }, 'route subscriber connected');
-      call.write(scheduler.routeSnapshot());
-      const off = scheduler.onRoutes((u) => call.write(u));
-      const done = () => off();
+      let off: (() => void) | undefined;
+      let gone = false;
+      const done = () => {
+        gone = true;
+        off?.();
+      };
       call.on('cancelled', done);
       call.on('close', done);
       call.on('error', done);
+      // Until then the table is empty; a gateway keeps its last one meanwhile.
+      void scheduler.whenRoutesRebuilt().then(() => {
+        if (gone) return;
+        call.write(scheduler.routeSnapshot());
+        off = scheduler.onRoutes((u) => call.write(u));
+      });
     },
   });
   const port = await new Promise<number>((resolve, reject) =>

@@ -1,11 +1,13 @@
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { usage } from '../../spec/flags.ts';
+import { type FlagValues, usage } from '../../spec/flags.ts';
 import { startAdminServer } from '../service/admin-server.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { DirectorySource } from '../sources/directory.ts';
 import type { DesiredStateSource } from '../sources/types.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startControlServer } from './grpc-server.ts';
+import { LeaderElector, timingsProblem } from './leader-election.ts';
 import { SchedulerMetrics } from './metrics.ts';
 import { Scheduler } from './scheduler.ts';
 import { connectSource } from './source-binding.ts';
@@ -21,10 +23,21 @@ export async function main(argv: string[]): Promise<void> {
   if (values.kubernetes && !values.namespace) {
     usageError('scheduler: --kubernetes needs --namespace NS (or POD_NAMESPACE)', usage('scheduler'));
   }
+  if (values['leader-lease'] && !values.kubernetes) {
+    usageError(
+      'scheduler: --leader-lease needs --kubernetes (the Lease lives on the API server)',
+      usage('scheduler'),
+    );
+  }
   let source: DesiredStateSource;
+  let elector: LeaderElector | undefined;
   if (values.kubernetes) {
+    const { KubeConfig } = await import('@kubernetes/client-node');
     const { KubernetesSource } = await import('../sources/kubernetes.ts');
-    source = KubernetesSource.fromDefaultConfig(log, values.namespace as string);
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    source = new KubernetesSource(kc, log, values.namespace as string);
+    if (values['leader-lease']) elector = await electorOf(kc, values, log);
   } else {
     source = new DirectorySource(values.manifests as string, log);
   }
@@ -32,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
     source,
     log,
     host: values.listen,
+    leadership: elector,
     port: values.port,
     healthPort: values['health-port'],
     waitForServersMs: values['wait-for-servers-ms'],
@@ -41,7 +55,37 @@ export async function main(argv: string[]): Promise<void> {
     modelAutoscaling: !values['no-model-autoscaling'],
     serverAutoscaling: !values['no-server-autoscaling'],
   });
-  stopOnSignal(() => service.stop(), log);
+  stopOnSignal(async () => {
+    await service.stop();
+    await elector?.stop();
+  }, log);
+}
+
+/** The Lease campaign of one replica; losing the lease ends the process (a fresh start follows). */
+async function electorOf(
+  kc: import('@kubernetes/client-node').KubeConfig,
+  values: FlagValues<'scheduler'>,
+  log: Logger,
+): Promise<LeaderElector> {
+  const timings = {
+    leaseSeconds: values['lease-seconds'],
+    renewDeadlineMs: values['renew-deadline-ms'],
+    retryPeriodMs: values['retry-period-ms'],
+  };
+  const problem = timingsProblem(timings);
+  if (problem) usageError(`scheduler: --lease-seconds/--renew-deadline-ms/--retry-period-ms: ${problem}`);
+  const { kubernetesLeaseApi } = await import('./lease-api.ts');
+  const identity = values.identity ?? hostname();
+  const elector = new LeaderElector({
+    ...timings,
+    api: kubernetesLeaseApi(kc, values.namespace as string, values['leader-lease'] as string),
+    identity,
+    log: log.child({ identity }),
+  });
+  // In-memory state cannot be handed over safely: exit, and let the restart follow the new leader.
+  elector.onLost(() => process.exit(1));
+  elector.start();
+  return elector;
 }
 
 export interface SchedulerServiceOptions {
@@ -60,6 +104,14 @@ export interface SchedulerServiceOptions {
   serverAutoscaling?: boolean;
   /** Where the scheduler's metrics go (default: a registry of its own). */
   metrics?: SchedulerMetrics;
+  /** With several replicas: nothing is read, placed, written or served until this one leads. */
+  leadership?: Leadership;
+}
+
+export interface Leadership {
+  readonly isLeader: boolean;
+  readonly holder: string;
+  whenLeading(): Promise<void>;
 }
 
 export interface SchedulerService {
@@ -101,39 +153,68 @@ export async function startSchedulerService(opts: SchedulerServiceOptions): Prom
     servers: opts.serverAutoscaling ?? true,
     metrics,
   });
-  const control = await startControlServer({
-    scheduler,
-    port: opts.port,
-    host: opts.host,
-    log,
-    onScalingTrigger: (msg) => autoscaler.onTrigger(msg),
-  });
+  const { leadership } = opts;
+  const standby = () => leadership !== undefined && !leadership.isLeader;
   const health = await startAdminServer({
     port: opts.healthPort,
     host: opts.host,
     live: () => ({ status: 200, body: 'ok' }),
-    ready: () => (scheduler.ready ? { status: 200, body: 'ready' } : { status: 503, body: 'starting' }),
+    // A standby is ready: ready to take over. Clients find the leader by its open gRPC port.
+    ready: () =>
+      standby()
+        ? { status: 200, body: 'standby' }
+        : scheduler.ready
+          ? { status: 200, body: 'ready' }
+          : { status: 503, body: 'starting' },
     metrics: metrics.registry,
     routes: {
       '/status': () => ({
         status: 200,
-        body: JSON.stringify(scheduler.describe(), null, 2),
+        body: JSON.stringify(
+          standby() ? { role: 'standby', leader: leadership?.holder } : scheduler.describe(),
+          null,
+          2,
+        ),
         type: 'application/json',
       }),
     },
   });
   const healthPort = health.port;
-  await connectSource(source, scheduler, autoscaler);
-  autoscaler.start();
-  log.info({ port: control.port, healthPort }, 'scheduler listening');
+  let control: { port: number; stop(): Promise<void> } | undefined;
+  let stopped = false;
+  const lead = async () => {
+    if (stopped) return;
+    control = await startControlServer({
+      scheduler,
+      port: opts.port,
+      host: opts.host,
+      log,
+      onScalingTrigger: (msg) => autoscaler.onTrigger(msg),
+    });
+    await connectSource(source, scheduler, autoscaler);
+    autoscaler.start();
+    log.info({ port: control.port, healthPort }, 'scheduler listening');
+  };
+  if (leadership) {
+    log.info({ healthPort }, 'standing by for the lease');
+    // Holding the lease without serving would leave every client stranded: end the process instead.
+    void leadership
+      .whenLeading()
+      .then(lead)
+      .catch((err: Error) => {
+        log.fatal({ err: err.message }, 'cannot lead');
+        process.exit(1);
+      });
+  } else await lead();
   return {
     scheduler,
-    port: control.port,
+    port: control?.port ?? opts.port,
     healthPort,
     async stop() {
+      stopped = true;
       autoscaler.stop();
       await source.stop();
-      await control.stop();
+      await control?.stop();
       await health.close();
       scheduler.close();
     },

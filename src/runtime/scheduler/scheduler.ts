@@ -54,6 +54,8 @@ export class Scheduler {
   private readonly pending = new PendingChanges();
   private readonly reconciler: Reconciler;
   private readonly afterFlush = new Set<() => void>();
+  private readonly firstFlushWaiters: (() => void)[] = [];
+  private flushedOnce = false;
   private synced = false;
   private readyAt = Number.POSITIVE_INFINITY;
   private flushQueued = false;
@@ -345,6 +347,13 @@ export class Scheduler {
     return this.routes.snapshot();
   }
 
+  /** Resolves after the first flush: the route table is then rebuilt from the agents' reports, so
+   * a restarted (or newly elected) scheduler does not hand gateways an empty table. */
+  whenRoutesRebuilt(): Promise<void> {
+    if (this.flushedOnce) return Promise.resolve();
+    return new Promise((resolve) => this.firstFlushWaiters.push(resolve));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Processing.
 
@@ -362,6 +371,8 @@ export class Scheduler {
     this.flushQueued = false;
     if (!this.ready) return;
     this.reconciler.run(this.pending);
+    this.flushedOnce = true;
+    for (const w of this.firstFlushWaiters.splice(0)) w();
     for (const fn of [...this.afterFlush]) fn();
   }
 
