@@ -52,6 +52,7 @@ export function diffOutput(dir: string, files: SynthFiles): OutputDiff {
  * Nothing is touched when the folder is already up to date.
  */
 export function writeOutput(dir: string, files: SynthFiles): OutputDiff {
+  recoverFolder(dir);
   const diff = diffOutput(dir, files);
   if (isUpToDate(diff) && !hasStrays(dir) && existsSync(dir)) return diff;
   replaceFolder(dir, (tmp) => fillFolder(tmp, dir, files));
@@ -68,6 +69,7 @@ export function writeOutputs(
   folders: ReadonlyMap<string, SynthFiles>,
   remove: readonly string[],
 ): Map<string, OutputDiff> {
+  recoverFolder(root);
   const diffs = new Map([...folders].map(([name, files]) => [name, diffOutput(join(root, name), files)]));
   const names = [...folders.keys()];
   const fresh =
@@ -117,21 +119,24 @@ const STRAY_FILE = /^\..+\.\d+\.tmp$/;
 
 const hasStrays = (dir: string) => entries(dir).some((e) => STRAY_FILE.test(e.name));
 
-/**
- * Replaces `target` with a folder `build` fills: built beside it, then two renames. Leftovers
- * of a killed run are cleared first; if it died between the renames, the old folder is put back.
- */
+/** Clears what a killed `replaceFolder` left beside `target`; if it died between the renames, puts the old folder back. */
+function recoverFolder(target: string): void {
+  const full = resolve(target);
+  const parent = dirname(full);
+  for (const e of entries(parent)) {
+    const m = STRAY_FOLDER.exec(e.name);
+    if (!m || m[1] !== basename(full) || isRunning(Number(m[3]))) continue;
+    if (m[2] === 'old' && !existsSync(full)) renameSync(join(parent, e.name), full);
+    else rmSync(join(parent, e.name), { recursive: true, force: true });
+  }
+}
+
+/** Replaces `target` with a folder `build` fills: built beside it, then swapped in by two renames. */
 function replaceFolder(target: string, build: (tmp: string) => void): void {
   const full = resolve(target);
   const parent = dirname(full);
   const base = basename(full);
   mkdirSync(parent, { recursive: true });
-  for (const e of entries(parent)) {
-    const m = STRAY_FOLDER.exec(e.name);
-    if (!m || m[1] !== base || isRunning(Number(m[3]))) continue;
-    if (m[2] === 'old' && !existsSync(full)) renameSync(join(parent, e.name), full);
-    else rmSync(join(parent, e.name), { recursive: true, force: true });
-  }
   const tmp = join(parent, `.${base}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   try {
