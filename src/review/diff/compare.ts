@@ -1,6 +1,7 @@
 // Compares two sets of manifests by identity and produces the review model every renderer uses.
 import { LAST_APPLIED_ANNOTATION } from '../../spec/annotations.ts';
 import type { KubeObject } from '../../spec/types.ts';
+import { checkSizes } from '../../synth/check/size.ts';
 import { compareIds, describeId, type Identity } from '../identity.ts';
 import { indexManifests, type Manifest } from '../manifests.ts';
 import { domainNotes } from './domain.ts';
@@ -144,6 +145,9 @@ function entry(
   if (after) d.after = after;
   if (b) d.beforeFile = b.file;
   if (h) d.afterFile = h.file;
+  // Sizes from the unmasked object: the API server would refuse it.
+  if (h)
+    for (const f of checkSizes([{ object: h.object, file: h.file }])) d.warnings.push(`data ${f.message}`);
   return d;
 }
 
