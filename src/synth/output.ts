@@ -8,7 +8,6 @@ import {
   readFileSync,
   readlinkSync,
   renameSync,
-  rmdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -84,13 +83,6 @@ export function writeOutputs(
     for (const [name, files] of folders) fillFolder(join(tmp, name), join(root, name), files);
   });
   return diffs;
-}
-
-/** Removes every managed file of a folder, and the folder itself if nothing else is left in it. */
-export function clearOutput(dir: string): string[] {
-  const removed = writeOutput(dir, new Map()).stale;
-  if (readdirSync(dir).length === 0) rmdirSync(dir);
-  return removed;
 }
 
 /** Managed files of a folder, e.g. of an app that no longer exists. */

@@ -64,6 +64,7 @@ describe('credential-shaped values', () => {
       ['args[2]', 'flag', 'token', 'ghp_x'],
     ]);
     expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell reference, on purpose
       found({ command: ['sh', '-c', 'serve --db-password "s3cr3t" --port 80 --token=${TOKEN}'] }),
     ).toEqual([['command[2]', 'flag', 'db-password', '"s3cr3t"']]);
     expect(found({ args: ['--password-file', '/etc/pw', '--token'] })).toEqual([]);
