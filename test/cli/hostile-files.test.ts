@@ -105,3 +105,36 @@ describe('mlops validate and diff on hostile files', () => {
     expect(diff.stderr).toContain('huge.yaml is 100.0 MiB, not read');
   });
 });
+
+describe('mlops diff on credentials', () => {
+  it('prints no credential in any format, PR comment included', () => {
+    const deployment = (pw: string) =>
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'w', namespace: 'n' },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: 'c',
+                  image: 'app:1',
+                  env: [{ name: 'AWS_SECRET_ACCESS_KEY', value: `key-${pw}` }],
+                  args: [`--password=pass-${pw}`, `postgres://u:uri-${pw}@db`],
+                },
+              ],
+            },
+          },
+        },
+      });
+    const base = folder('cred-base', { 'w.yaml': deployment('old') });
+    const head = folder('cred-head', { 'w.yaml': deployment('new') });
+    for (const format of ['text', 'markdown', 'json']) {
+      const r = mlops(['diff', base, head, '--format', format]);
+      expect(r.code, format).toBe(1);
+      expect(r.stdout).toContain('<secret: 7 bytes>');
+      for (const leaked of ['key-', 'pass-', 'uri-']) expect(r.stdout, format).not.toContain(leaked);
+    }
+  });
+});
