@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { compareManifests, hasDifferences } from '../review/diff/compare.ts';
 import { type DiffFormat, renderDiff } from '../review/diff/render-diff.ts';
 import { loadManifests, loadManifestsAtRef, type Manifest, ManifestError } from '../review/manifests.ts';
-import { CliError } from './errors.ts';
+import { CliError, warnSkipped } from './errors.ts';
 
 interface DiffOptions {
   base?: string;
@@ -57,6 +57,8 @@ export function register(program: Command): void {
     });
 }
 
+const load = { warn: warnSkipped };
+
 async function sides(paths: string[], opts: DiffOptions): Promise<{ base: Manifest[]; head: Manifest[] }> {
   if (opts.base && opts.live) throw new CliError('use either --base or --live, not both', 2);
   try {
@@ -67,8 +69,8 @@ async function sides(paths: string[], opts: DiffOptions): Promise<{ base: Manife
           2,
         );
       const dir = paths[0] ?? 'dist';
-      const head = loadManifests([dir]);
-      if (opts.base) return { base: loadManifestsAtRef(opts.base, dir), head };
+      const head = loadManifests([dir], load);
+      if (opts.base) return { base: loadManifestsAtRef(opts.base, dir, undefined, load), head };
       // Loaded on demand: the Kubernetes client is heavy and only --live needs it.
       const { liveComparison } = await import('../review/diff/live.ts');
       return await liveComparison(head, { kubeconfig: opts.kubeconfig, context: opts.context });
@@ -76,7 +78,7 @@ async function sides(paths: string[], opts: DiffOptions): Promise<{ base: Manife
     if (paths.length !== 2) {
       throw new CliError('give two directories or files (BASE HEAD), or --base GIT_REF, or --live', 2);
     }
-    return { base: loadManifests([paths[0]]), head: loadManifests([paths[1]]) };
+    return { base: loadManifests([paths[0]], load), head: loadManifests([paths[1]], load) };
   } catch (err) {
     if (err instanceof ManifestError || (err instanceof Error && err.name === 'LiveError')) {
       throw new CliError(err.message, 2, { cause: err });

@@ -9,3 +9,8 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** A file a command passed over (a FIFO among the manifests, say): said on stderr, not fatal. */
+export function warnSkipped(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}

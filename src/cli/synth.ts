@@ -1,17 +1,20 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { AppLoadError, appName, discoverApps, loadApp } from '../synth/load-apps.ts';
+import { appName, discoverApps } from '../synth/load-apps.ts';
 import {
-  clearOutput,
   diffOutput,
   isUpToDate,
+  managedFileCount,
   type OutputDiff,
   outputFolders,
   type SynthFiles,
   writeOutput,
+  writeOutputs,
 } from '../synth/output.ts';
-import { SYNTH_TARGETS, SynthError, type SynthTarget, synthesizeApp } from '../synth/synthesize.ts';
+import { AppRunError, DEFAULT_APP_TIMEOUT_SECONDS, runApp } from '../synth/run-app.ts';
+import { SYNTH_TARGETS, type SynthTarget } from '../synth/synthesize.ts';
 import { CliError } from './errors.ts';
 
 export interface SynthCommandOptions {
@@ -20,6 +23,8 @@ export interface SynthCommandOptions {
   check?: boolean;
   target?: SynthTarget;
   verbose?: boolean;
+  /** Seconds each app may take (commander passes the flag's text). */
+  timeout?: number | string;
 }
 
 export function register(program: Command): void {
@@ -36,6 +41,11 @@ export function register(program: Command): void {
       )
         .choices(SYNTH_TARGETS)
         .default('runtime'),
+    )
+    .option(
+      '--timeout <seconds>',
+      'stop an app that takes longer than this to load and synthesize',
+      String(DEFAULT_APP_TIMEOUT_SECONDS),
     )
     // Usage errors exit 2 (commander's default is 1, which here means "invalid app" or "out of date").
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
@@ -54,18 +64,24 @@ export async function synthCommand(options: SynthCommandOptions): Promise<void> 
   const root = options.app ? undefined : (options.out ?? (process.env.CDK8S_OUTDIR || 'dist'));
   const jobs = planJobs(options, root);
 
+  const timeoutSeconds = Number(options.timeout ?? DEFAULT_APP_TIMEOUT_SECONDS);
+  if (!(timeoutSeconds > 0))
+    throw new CliError(`--timeout ${options.timeout}: give a number of seconds above 0`, 2);
+
+  // Each app runs in a process of its own, as many at once as there are CPUs.
+  const outcomes = await inParallel(jobs, availableParallelism(), (job) =>
+    runApp(job.file, { target: options.target, timeoutSeconds }),
+  );
   const results: { job: Job; files: SynthFiles }[] = [];
-  const errors: string[] = [];
-  for (const job of jobs) {
-    try {
-      const app = await loadApp(job.file);
-      results.push({ job, files: synthesizeApp(app, { target: options.target }) });
-    } catch (err) {
-      errors.push(describeFailure(job.file, err, options.verbose === true));
-    }
-  }
-  if (errors.length > 0) {
-    throw new CliError(`${errors.join('\n\n')}\n\nNothing was written.`, 1);
+  const failures: AppRunError[] = [];
+  outcomes.forEach((o, i) => {
+    if (o.ok) results.push({ job: jobs[i], files: o.value });
+    else failures.push(o.error instanceof AppRunError ? o.error : new AppRunError('error', String(o.error)));
+  });
+  if (failures.length > 0) {
+    const text = failures.map((f) => describeFailure(f, options.verbose === true)).join('\n\n');
+    // An app's own problems exit 1; an app that cannot run at all is an error, exit 2.
+    throw new CliError(`${text}\n\nNothing was written.`, failures.some((f) => f.kind === 'error') ? 2 : 1);
   }
 
   const names = new Set(jobs.map((j) => appName(j.file)));
@@ -99,12 +115,32 @@ function planJobs(options: SynthCommandOptions, root: string | undefined): Job[]
   return apps.map((a) => ({ file: a.file, dir: join(root as string, a.name) }));
 }
 
-function describeFailure(file: string, err: unknown, verbose: boolean): string {
-  if (err instanceof SynthError) return `${file}: synthesis failed, ${err.message.trimEnd()}`;
-  const cause = err instanceof AppLoadError ? err.cause : err;
-  const message = err instanceof AppLoadError ? err.message : `${file}: ${String(err)}`;
-  if (verbose && cause instanceof Error && cause.stack) return `${message}\n${cause.stack}`;
-  return message;
+function describeFailure(err: AppRunError, verbose: boolean): string {
+  return verbose && err.detail ? `${err.message}\n${err.detail}` : err.message;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** `run` over every item, at most `limit` at a time; results in the items' order. */
+async function inParallel<I, T>(
+  items: I[],
+  limit: number,
+  run: (item: I) => Promise<T>,
+): Promise<Settled<T>[]> {
+  const out: Settled<T>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = { ok: true, value: await run(items[i]) };
+      } catch (error) {
+        out[i] = { ok: false, error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 function write(
@@ -112,18 +148,25 @@ function write(
   orphans: string[],
   root: string | undefined,
 ): void {
-  for (const { job, files } of results) {
-    const diff = writeOutput(job.dir, files);
+  const report = (dir: string, files: SynthFiles, diff: OutputDiff) => {
     const written = diff.missing.length + diff.changed.length;
     const unchanged = files.size - written;
     print(
-      `${job.dir}: ${files.size} files (${written} written, ${diff.stale.length} removed, ${unchanged} unchanged)`,
+      `${dir}: ${files.size} files (${written} written, ${diff.stale.length} removed, ${unchanged} unchanged)`,
     );
+  };
+  if (!root) {
+    for (const { job, files } of results) report(job.dir, files, writeOutput(job.dir, files));
+    return;
   }
-  for (const name of orphans) {
-    const dir = join(root as string, name);
-    print(`${dir}: removed ${clearOutput(dir).length} files of an app that no longer exists`);
-  }
+  // All apps' folders are swapped in at once: a killed run leaves the old dist/ or the new one.
+  const removed = orphans.map((name) => managedFileCount(join(root, name)));
+  const folders = new Map(results.map(({ job, files }) => [appName(job.file), files]));
+  const diffs = writeOutputs(root, folders, orphans);
+  for (const { job, files } of results) report(job.dir, files, diffs.get(appName(job.file)) as OutputDiff);
+  orphans.forEach((name, i) => {
+    print(`${join(root, name)}: removed ${removed[i]} files of an app that no longer exists`);
+  });
 }
 
 function check(

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { loadManifests, ManifestError } from '../review/manifests.ts';
 import { renderFindingsJson, renderFindingsText } from '../review/validate/findings.ts';
-import { CliError } from './errors.ts';
+import { CliError, warnSkipped } from './errors.ts';
 
 interface ValidateOptions {
   format: 'text' | 'json';
@@ -37,20 +37,28 @@ export function register(program: Command): void {
     )
     .action(async (paths: string[], opts: ValidateOptions) => {
       let manifests: ReturnType<typeof loadManifests>;
+      const oversized: Array<[string, number]> = [];
       try {
-        manifests = loadManifests(paths);
+        manifests = loadManifests(paths, {
+          warn: warnSkipped,
+          oversized: (file, bytes) => oversized.push([file, bytes]),
+        });
       } catch (err) {
         if (err instanceof ManifestError) throw new CliError(err.message, 2, { cause: err });
         throw err;
       }
-      if (manifests.length === 0) throw new CliError(`no manifests found in ${paths.join(', ')}`, 2);
+      if (manifests.length + oversized.length === 0)
+        throw new CliError(`no manifests found in ${paths.join(', ')}`, 2);
       // Loaded on demand: the schemas are large and other commands do not need them.
-      const { validateManifests } = await import('../review/validate/validate.ts');
-      const findings = validateManifests(manifests, {
-        external: opts.external,
-        ignoreMissingSchemas: opts.ignoreMissingSchemas,
-        skipPolicy: !opts.policy,
-      });
+      const { validateManifests, oversizedFileFinding } = await import('../review/validate/validate.ts');
+      const findings = [
+        ...oversized.map(([file, bytes]) => oversizedFileFinding(file, bytes)),
+        ...validateManifests(manifests, {
+          external: opts.external,
+          ignoreMissingSchemas: opts.ignoreMissingSchemas,
+          skipPolicy: !opts.policy,
+        }),
+      ];
       const render = opts.format === 'json' ? renderFindingsJson : renderFindingsText;
       process.stdout.write(render(findings, manifests.length));
       process.exitCode = findings.length ? 1 : 0;

@@ -1,6 +1,6 @@
 // Loads Kubernetes manifests (multi-document YAML or JSON) from files, directories or a git ref.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../spec/types.ts';
@@ -22,6 +22,21 @@ export class ManifestError extends Error {
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
+/**
+ * Files larger than this are not parsed: parsing YAML takes some 30 times the file's size in
+ * memory, and no set of objects anyone applies comes near it (the API server stores no object
+ * over ~1.5 MiB, and ConfigMap or Secret data over 1 MiB).
+ */
+export const MAX_MANIFEST_FILE_BYTES = 8 * 1024 * 1024;
+
+/** What loading does with files it does not parse. */
+export interface LoadOptions {
+  /** A file that was skipped (not a regular file); the message names it. */
+  warn?: (message: string) => void;
+  /** A file over MAX_MANIFEST_FILE_BYTES; without this it is an error. */
+  oversized?: (file: string, bytes: number) => void;
+}
+
 /** Parses every document of one file's text into manifests; `List` kinds are flattened. */
 export function parseManifests(text: string, file: string, set = ''): Manifest[] {
   const out: Manifest[] = [];
@@ -36,7 +51,13 @@ export function parseManifests(text: string, file: string, set = ''): Manifest[]
         `${file}:${line}: document ${i + 1} is not valid YAML: ${e.message.split('\n')[0]}`,
       );
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (err) {
+      // An alias bomb (or another structure toJS refuses) must still name its file.
+      throw new ManifestError(`${file}: document ${i + 1}: ${(err as Error).message}`, { cause: err });
+    }
     if (value === null || value === undefined) return;
     for (const object of flatten(value, file, i))
       out.push({ object, file, doc: i, id: identityOf(object, set) });
@@ -67,26 +88,57 @@ function flatten(value: unknown, file: string, doc: number): KubeObject[] {
   return [o as unknown as KubeObject];
 }
 
-/** Lists manifest files under a file or directory, sorted for deterministic output. */
-export function manifestFiles(path: string): string[] {
+/**
+ * Lists manifest files under a file or directory, sorted for deterministic output. Anything
+ * but a regular file (a FIFO, a socket, a device) is skipped with a warning: reading a FIFO
+ * would wait forever for a writer.
+ */
+export function manifestFiles(path: string, options: LoadOptions = {}): string[] {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
   } catch {
     throw new ManifestError(`${path}: no such file or directory`);
   }
-  if (st.isFile()) return [path];
+  const regular = (file: string, s: Stats) => {
+    if (s.isFile()) return true;
+    options.warn?.(`${file}: skipped, not a regular file`);
+    return false;
+  };
+  if (!st.isDirectory()) return regular(path, st) ? [path] : [];
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => cmp(a.name, b.name))) {
       if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (MANIFEST_FILE.test(entry.name)) out.push(full);
+      else if (!MANIFEST_FILE.test(entry.name)) continue;
+      else if (entry.isFile()) out.push(full);
+      else {
+        // A symlink counts by what it points to.
+        const target = statSafe(full);
+        if (target && regular(full, target)) out.push(full);
+        else if (!target) options.warn?.(`${full}: skipped, a broken link`);
+      }
     }
   };
   walk(path);
   return out;
+}
+
+/** A file's text, or undefined (reported through `options`) when it is too large to parse. */
+function readManifestFile(file: string, name: string, options: LoadOptions): string | undefined {
+  const bytes = statSync(file).size;
+  if (bytes <= MAX_MANIFEST_FILE_BYTES) return readFileSync(file, 'utf8');
+  if (options.oversized) options.oversized(name, bytes);
+  else throw new ManifestError(oversizedMessage(name, bytes));
+  return undefined;
+}
+
+/** Why a file of this size is not read (after its name: `dist/x.yaml is ...`). */
+export function oversizedMessage(file: string, bytes: number): string {
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${file} is ${mib(bytes)}, not read: over the ${mib(MAX_MANIFEST_FILE_BYTES)} a manifest file may hold (the API server stores no object over ~1.5 MiB, and no ConfigMap or Secret data over 1 MiB); keep large data out of manifests (in a volume or an object store)`;
 }
 
 /**
@@ -99,15 +151,16 @@ export function setsOf(names: string[]): (name: string) => string {
 }
 
 /** Loads every manifest under the given files/directories. File names are relative to each root. */
-export function loadManifests(paths: string[]): Manifest[] {
+export function loadManifests(paths: string[], options: LoadOptions = {}): Manifest[] {
   const out: Manifest[] = [];
   for (const root of paths) {
     const isDir = statSafe(root)?.isDirectory() ?? false;
-    const files = manifestFiles(root);
+    const files = manifestFiles(root, options);
     const names = files.map((f) => (isDir ? relative(root, f).split(sep).join('/') : f));
     const setOf = isDir ? setsOf(names) : () => '';
     files.forEach((file, i) => {
-      out.push(...parseManifests(readFileSync(file, 'utf8'), names[i], setOf(names[i])));
+      const text = readManifestFile(file, names[i], options);
+      if (text !== undefined) out.push(...parseManifests(text, names[i], setOf(names[i])));
     });
   }
   return out;
@@ -117,7 +170,12 @@ export function loadManifests(paths: string[]): Manifest[] {
  * Loads the manifests committed under `dir` at a git ref (`git ls-tree` + one `git cat-file --batch`).
  * `dir` is relative to `cwd`, as on the command line.
  */
-export function loadManifestsAtRef(ref: string, dir: string, cwd = process.cwd()): Manifest[] {
+export function loadManifestsAtRef(
+  ref: string,
+  dir: string,
+  cwd = process.cwd(),
+  options: LoadOptions = {},
+): Manifest[] {
   const git = (args: string[], input?: string) => {
     try {
       return execFileSync('git', args, { cwd, input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -128,17 +186,26 @@ export function loadManifestsAtRef(ref: string, dir: string, cwd = process.cwd()
   };
   git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   const prefix = git(['rev-parse', '--show-prefix']).toString().trim();
-  const listed = git(['ls-tree', '-r', '-z', '--name-only', '--full-name', ref, '--', dir])
+  const dirPrefix = join(prefix, dir).replace(/\/?$/, '/');
+  const rel = (file: string) => (file.startsWith(dirPrefix) ? file.slice(dirPrefix.length) : file);
+  // `<mode> blob <id> <size>\t<path>`: regular files only (a symlink's blob is its target), sizes before reading.
+  const listed: string[] = [];
+  for (const line of git(['ls-tree', '-r', '-z', '-l', '--full-name', ref, '--', dir])
     .toString()
-    .split('\0')
-    .filter((f) => MANIFEST_FILE.test(f))
-    .sort(cmp);
+    .split('\0')) {
+    const m = /^(\d+) \w+ [0-9a-f]+ +(\d+|-)\t(.*)$/s.exec(line);
+    if (!m || !MANIFEST_FILE.test(m[3])) continue;
+    if (m[1] !== '100644' && m[1] !== '100755')
+      options.warn?.(`${ref}:${rel(m[3])}: skipped, not a regular file`);
+    else if (Number(m[2]) <= MAX_MANIFEST_FILE_BYTES) listed.push(m[3]);
+    else if (options.oversized) options.oversized(`${ref}:${rel(m[3])}`, Number(m[2]));
+    else throw new ManifestError(oversizedMessage(`${ref}:${rel(m[3])}`, Number(m[2])));
+  }
+  listed.sort(cmp);
   if (listed.length === 0) return [];
   const batch = git(['cat-file', '--batch'], listed.map((f) => `${ref}:${f}\n`).join(''));
   const out: Manifest[] = [];
   let pos = 0;
-  const dirPrefix = join(prefix, dir).replace(/\/?$/, '/');
-  const rel = (file: string) => (file.startsWith(dirPrefix) ? file.slice(dirPrefix.length) : file);
   const setOf = setsOf(listed.map(rel));
   for (const file of listed) {
     const nl = batch.indexOf(10, pos);

@@ -161,7 +161,6 @@ describe('mlops synth errors', () => {
     p.mlops('synth');
     const before = snapshot(p, 'dist/prod');
     p.write('apps/prod.ts', invalid);
-    p.write('apps/staging.ts', appSource("throw new Error('staging is broken');"));
     const run = p.mlops('synth');
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('apps/prod.ts: synthesis failed, 3 problems found:');
@@ -172,7 +171,6 @@ describe('mlops synth errors', () => {
       /prod\/iris\n {2}field: {3}memory\n {2}value: {3}"12XB"\n {2}problem: .+\n {2}fix: {5}.+512Mi/,
     );
     expect(run.stderr).toContain('prod/cfg\n  field:   (construct)\n  problem: data must not be empty');
-    expect(run.stderr).toContain('apps/staging.ts: staging is broken');
     expect(run.stderr).toContain('Nothing was written.');
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(snapshot(p, 'dist/prod')).toEqual(before);
@@ -202,7 +200,7 @@ describe('mlops synth errors', () => {
   it('shows stack traces only with --verbose', () => {
     const p = project().write('apps/staging.ts', appSource("throw new Error('staging is broken');"));
     const run = p.mlops('--verbose', 'synth');
-    expect(run.status).toBe(1);
+    expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Error: staging is broken\n\s+at /);
   });
 
@@ -222,6 +220,80 @@ describe('mlops synth errors', () => {
     const none = p.mlops('synth');
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('no apps found');
+  });
+});
+
+describe('mlops synth runs each app in a process of its own', () => {
+  it('exits 2 on an app that throws, naming the file and line, and writes nothing', () => {
+    const p = project();
+    p.mlops('synth');
+    const before = snapshot(p, 'dist/prod');
+    p.write('apps/prod.ts', appSource(models('prod', 'iris', 'wine', 'new')));
+    p.write('apps/staging.ts', appSource("\nthrow new Error('staging is broken');"));
+    const run = p.mlops('synth');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('apps/staging.ts: staging is broken (thrown at apps/staging.ts:6)');
+    expect(run.stderr).toContain('Nothing was written.');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(snapshot(p, 'dist/prod')).toEqual(before);
+  });
+
+  it('treats an app that exits before it is synthesized as an error, with and without --check', () => {
+    const p = project().write('apps/staging.ts', appSource(`${models('staging', 'iris')}\nprocess.exit(0);`));
+    for (const args of [['synth'], ['synth', '--check']]) {
+      const run = p.mlops(...args);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr).toContain('apps/staging.ts: the app exited with status 0 before it was synthesized');
+      expect(p.list('dist')).toEqual([]);
+    }
+  });
+
+  it('stops an app that does not finish within --timeout, and rejects a bad --timeout', () => {
+    const p = project().write('apps/staging.ts', appSource('while (true) {}'));
+    const run = p.mlops('synth', '--timeout', '3');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('apps/staging.ts: did not finish within 3 s');
+    expect(run.stderr).toContain('--timeout SECONDS');
+    expect(p.list('dist')).toEqual([]);
+    const bad = p.mlops('synth', '--timeout', 'soon');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--timeout soon: give a number of seconds above 0');
+  });
+});
+
+describe('mlops synth writes dist/ as one folder', () => {
+  it('clears what a killed run left: temporary folders, and per-file temporaries it kept before', () => {
+    const p = project();
+    p.mlops('synth');
+    // A run killed (kill -9) while building dist/ beside it, and an older one killed mid-file.
+    p.write('.dist.tmp-999999999/prod/mlops.seldon.io_Model_prod_iris.yaml', 'half');
+    p.write('dist/prod/.mlops.seldon.io_Model_prod_iris.yaml.4242.tmp', 'half');
+    const run = p.mlops('synth');
+    expect(run.status).toBe(0);
+    expect(p.list('.').filter((f) => f.startsWith('.dist'))).toEqual([]);
+    expect(p.list('dist/prod').filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('puts the old dist/ back when a run was killed between swapping it out and in', () => {
+    const p = project();
+    p.mlops('synth');
+    p.write('dist/prod/kustomization.yaml', 'resources: []\n');
+    p.run('mv', ['dist', '.dist.old-999999999']);
+    const run = p.mlops('synth');
+    expect(run.status).toBe(0);
+    expect(p.read('dist/prod/kustomization.yaml')).toBe('resources: []\n');
+    expect(p.list('.').filter((f) => f.startsWith('.dist'))).toEqual([]);
+    expect(run.stdout).toContain('dist/prod: 3 files (0 written, 0 removed, 3 unchanged)');
+  });
+
+  it('replaces dist/ as a whole folder (a new inode), not file by file', () => {
+    const p = project();
+    p.mlops('synth');
+    const inode = p.run('sh', ['-c', 'ls -id dist | cut -d" " -f1']).stdout.trim();
+    p.write('apps/prod.ts', appSource(models('prod', 'iris')));
+    expect(p.mlops('synth').status).toBe(0);
+    expect(p.run('sh', ['-c', 'ls -id dist | cut -d" " -f1']).stdout.trim()).not.toBe(inode);
+    expect(p.list('dist/prod')).toEqual(['00-crds.yaml', 'mlops.seldon.io_Model_prod_iris.yaml']);
   });
 });
 

@@ -81,3 +81,98 @@ describe('the kubectl last-applied annotation in a diff', () => {
     expect(compareManifests(live, reapplied)).toMatchObject({ objects: [], summary: { unchanged: 2 } });
   });
 });
+
+describe('credential-shaped values in a diff', () => {
+  const workload = (pw: string, token: string, key: string, s3: string, hf: string) =>
+    JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'w', namespace: 'serving' },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'c',
+                image: 'app:1',
+                env: [
+                  { name: 'AWS_SECRET_ACCESS_KEY', value: key },
+                  { name: 'DATABASE_URL', value: `postgres://u:${pw}@db/app` },
+                  { name: 'LOG_LEVEL', value: 'debug' },
+                ],
+                args: [`--password=${pw}`, '--token', token, '--port', '80'],
+              },
+            ],
+          },
+        },
+      },
+    }) +
+    '\n---\n' +
+    JSON.stringify({
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      kind: 'Model',
+      metadata: { name: 'm', namespace: 'serving' },
+      spec: {
+        storageUri: `s3://AKIAKEYID:${s3}@minio:9000/m`,
+        parameters: [{ name: 'hf_token', value: hf }],
+      },
+    }) +
+    '\n---\n' +
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cfg', namespace: 'serving' },
+      data: { 'sasl.password': pw, batch: '32' },
+    });
+  const before = y(workload('PwOld111', 'ghpOld11', 'KeyOld11', 'S3Old111', 'HfOld111'));
+  const after = y(workload('PwNew222', 'ghpNew22', 'KeyNew22', 'S3New222', 'HfNew222'));
+  const values = [
+    'PwOld111',
+    'ghpOld11',
+    'KeyOld11',
+    'S3Old111',
+    'HfOld111',
+    'PwNew222',
+    'ghpNew22',
+    'KeyNew22',
+  ];
+  const all = [...values, 'S3New222', 'HfNew222', 'AKIAKEYID'];
+
+  it('masks env, URI user-info, flags and parameters in text, markdown and JSON when they change', () => {
+    const r = compareManifests(before, after);
+    expect(r.summary).toMatchObject({ changed: 3 });
+    for (const out of [renderText(r), renderMarkdown(r), renderJson(r)]) {
+      for (const leaked of all) expect(out).not.toContain(leaked);
+      expect(out).toContain('postgres://<secret: 10 bytes>@db/app');
+    }
+    const text = renderText(r);
+    expect(text).toContain(
+      'args: ["--password=<secret: 8 bytes>","--token","<secret: 8 bytes>","--port","80"]',
+    );
+    expect(text).toContain('env[name=AWS_SECRET_ACCESS_KEY].value: <secret: 8 bytes> → <secret: 8 bytes>');
+    expect(text).toContain('spec.parameters[name=hf_token].value: <secret: 8 bytes> → <secret: 8 bytes>');
+    expect(text).toContain(
+      'spec.storageUri: s3://<secret: 18 bytes>@minio:9000/m → s3://<secret: 18 bytes>@minio:9000/m',
+    );
+    expect(text).toContain('data["sasl.password"]: <secret: 8 bytes> → <secret: 8 bytes>');
+  });
+
+  it('masks them in added and removed objects, and leaves other ConfigMap data readable', () => {
+    for (const r of [compareManifests([], after), compareManifests(before, [])]) {
+      for (const out of [renderText(r), renderMarkdown(r), renderJson(r)])
+        for (const leaked of all) expect(out).not.toContain(leaked);
+    }
+    // The artifact note reads the masked URI.
+    const moved = y(
+      workload('PwNew222', 'ghpNew22', 'KeyNew22', 'S3New222', 'HfNew222').replace('9000/m"', '9000/m2"'),
+    );
+    expect(renderText(compareManifests(before, moved))).toContain(
+      'artifact s3://<secret: 18 bytes>@minio:9000/m → s3://<secret: 18 bytes>@minio:9000/m2',
+    );
+    const changed = compareManifests(
+      before,
+      y(workload('PwOld111', 'ghpOld11', 'KeyOld11', 'S3Old111', 'HfOld111').replace('"32"', '"64"')),
+    );
+    expect(renderText(changed)).toContain('data.batch: 32 → 64');
+  });
+});

@@ -169,3 +169,66 @@ describe('validateManifests', () => {
     ]);
   });
 });
+
+describe('literal credentials', () => {
+  const secretFindings = (text: string) =>
+    validateManifests(parseManifests(text, 'x.yaml')).filter((f) => f.check === 'secret-in-git');
+
+  it('reports each credential shape in a workload, at its path, with the Secret reference fix and never the value', () => {
+    const text = deployment((_pod, c) => {
+      c.env = [
+        { name: 'AWS_SECRET_ACCESS_KEY', value: 'wJalrXUtnFEMI' },
+        { name: 'DATABASE_URL', value: 'postgres://u:PASSWORD1@db/app' },
+        { name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf', key: 'token' } } },
+      ];
+      c.args = ['--password=hunter2', '--token', 'ghp_x', '--api-key', '$(API_KEY)'];
+    });
+    const found = secretFindings(text);
+    const at = 'spec.template.spec.containers[0]';
+    expect(found.map((f) => f.path)).toEqual([
+      `${at}.args[0]`,
+      `${at}.args[2]`,
+      `${at}.env[0].value`,
+      `${at}.env[1].value`,
+    ]);
+    expect(found.map((f) => f.message.slice(f.message.lastIndexOf('; ') + 2))).toEqual([
+      'use a Secret reference: an env var with valueFrom.secretKeyRef, passed as $(VAR)',
+      'use a Secret reference: an env var with valueFrom.secretKeyRef, passed as $(VAR)',
+      'use a Secret reference (valueFrom.secretKeyRef)',
+      expect.stringContaining('pass them from a Secret reference'),
+    ]);
+    const out = renderFindingsText(found, 1) + renderFindingsJson(found, 1);
+    for (const leaked of ['wJalrXUtnFEMI', 'PASSWORD1', 'hunter2', 'ghp_x'])
+      expect(out).not.toContain(leaked);
+  });
+
+  it('reports credentials in a Model storage URI and parameters, and in ConfigMap data', () => {
+    const model = JSON.stringify({
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      kind: 'Model',
+      metadata: { name: 'm', namespace: 'n' },
+      spec: {
+        storageUri: 's3://AKIA1:SECRET1@minio:9000/m',
+        parameters: [
+          { name: 'hf_token', value: 'hf_1' },
+          { name: 'eos_token', value: '</s>' },
+        ],
+      },
+    });
+    const cm = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', namespace: 'n' },
+      data: { 'sasl.password': 'pw', LOG_LEVEL: 'debug' },
+    });
+    const found = secretFindings(`${model}\n---\n${cm}`);
+    expect(found.map((f) => `${f.object} ${f.path}`)).toEqual([
+      'ConfigMap n/c data["sasl.password"]',
+      'Model n/m spec.parameters[0].value',
+      'Model n/m spec.storageUri',
+    ]);
+    expect(found[0].message).toContain('move it to a Secret');
+    expect(found[1].message).toMatch(/hf_token .*; use a Secret reference/);
+    expect(found[2].message).toContain('s3:// URI holds a user name and password');
+  });
+});

@@ -11,7 +11,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { clearOutput, diffOutput, isUpToDate, outputFolders, writeOutput } from '../../src/synth/output.ts';
+import {
+  diffOutput,
+  isUpToDate,
+  managedFileCount,
+  outputFolders,
+  writeOutput,
+  writeOutputs,
+} from '../../src/synth/output.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -88,7 +95,9 @@ describe('output folders', () => {
     writeFileSync(join(root, 'mixed', 'README.md'), 'mine\n');
     expect(outputFolders(root)).toEqual(['app']);
     rmSync(join(root, 'mixed'), { recursive: true });
-    expect(clearOutput(dir).sort()).toEqual(['00-crds.yaml', 'core_ConfigMap_ns_a.yaml']);
-    expect(readdirSync(root)).toEqual(['notes']);
+    expect(managedFileCount(dir)).toBe(2);
+    writeOutputs(root, new Map([['next', files]]), ['app']);
+    expect(readdirSync(root).sort()).toEqual(['next', 'notes']);
+    expect(readFileSync(join(root, 'notes', 'todo.yaml'), 'utf8')).toBe('x: 1\n');
   });
 });

@@ -1,18 +1,19 @@
 // Compares two sets of manifests by identity and produces the review model every renderer uses.
 import { LAST_APPLIED_ANNOTATION } from '../../spec/annotations.ts';
 import type { KubeObject } from '../../spec/types.ts';
+import { checkSizes } from '../../synth/check/size.ts';
 import { compareIds, describeId, type Identity } from '../identity.ts';
 import { indexManifests, type Manifest } from '../manifests.ts';
 import { domainNotes } from './domain.ts';
 import { diffValues, type FieldChange } from './field-diff.ts';
-import { maskChanges, maskObject } from './secrets.ts';
+import { maskObject, showMasked } from './secrets.ts';
 
 export type ObjectStatus = 'added' | 'removed' | 'changed' | 'replaced';
 
 export interface ObjectDiff {
   id: Identity;
   status: ObjectStatus;
-  /** Secret values already masked. */
+  /** Secret values and credentials already masked (in `changes` and `notes` too). */
   before?: KubeObject;
   after?: KubeObject;
   beforeFile?: string;
@@ -84,7 +85,7 @@ export function compareManifests(base: Manifest[], head: Manifest[]): DiffResult
     }
     const bo = withoutServerFields(b.object);
     const ho = withoutServerFields(h.object);
-    const changes = diffValues(bo, ho);
+    const changes = diffValues(bo, ho, '', showMasked(ho));
     if (changes.length === 0) {
       unchanged++;
       continue;
@@ -136,19 +137,17 @@ function entry(
   h: Manifest | undefined,
   changes: FieldChange[] = [],
 ): ObjectDiff {
-  const before = b ? withoutServerFields(b.object) : undefined;
-  const after = h ? withoutServerFields(h.object) : undefined;
-  const d: ObjectDiff = {
-    id,
-    status,
-    changes: maskChanges(changes),
-    notes: domainNotes(before, after, changes),
-    warnings: [],
-  };
-  if (before) d.before = maskObject(before);
-  if (after) d.after = maskObject(after);
+  // Domain notes read the masked objects: a storage URI's password must not reach a note either.
+  const before = b ? maskObject(withoutServerFields(b.object)) : undefined;
+  const after = h ? maskObject(withoutServerFields(h.object)) : undefined;
+  const d: ObjectDiff = { id, status, changes, notes: domainNotes(before, after, changes), warnings: [] };
+  if (before) d.before = before;
+  if (after) d.after = after;
   if (b) d.beforeFile = b.file;
   if (h) d.afterFile = h.file;
+  // Sizes from the unmasked object: the API server would refuse it.
+  if (h)
+    for (const f of checkSizes([{ object: h.object, file: h.file }])) d.warnings.push(`data ${f.message}`);
   return d;
 }
 

@@ -22,45 +22,76 @@ export function keyOf(item: unknown, key: string): unknown {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function diffValues(before: unknown, after: unknown, path = ''): FieldChange[] {
+/** Where a value sits on its side of a diff: its key and the map or list holding it. */
+export interface ValueContext {
+  path: string;
+  key?: string | number;
+  parent?: unknown;
+}
+
+/** Rewrites a value a change shows (to mask secrets), given its place on its side. */
+export type ShowValue = (value: unknown, at: ValueContext) => unknown;
+
+export function diffValues(before: unknown, after: unknown, path = '', show?: ShowValue): FieldChange[] {
   const out: FieldChange[] = [];
-  walk(before, after, path, out);
+  walk(before, after, { path }, { path }, out, show ?? ((v) => v));
   return out;
 }
 
-function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
+function walk(
+  a: unknown,
+  b: unknown,
+  at: ValueContext,
+  bt: ValueContext,
+  out: FieldChange[],
+  show: ShowValue,
+): void {
+  const path = at.path;
   if (a === b) return;
   if (a === undefined) {
-    out.push({ path, op: 'add', after: b });
+    out.push({ path, op: 'add', after: show(b, bt) });
     return;
   }
   if (b === undefined) {
-    out.push({ path, op: 'remove', before: a });
+    out.push({ path, op: 'remove', before: show(a, at) });
     return;
   }
+  const change = () => out.push({ path, op: 'change', before: show(a, at), after: show(b, bt) });
   if (isObj(a) && isObj(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    for (const k of keys) walk(a[k], b[k], joinKey(path, k), out);
+    for (const k of keys) {
+      const p = joinKey(path, k);
+      walk(a[k], b[k], { path: p, key: k, parent: a }, { path: p, key: k, parent: b }, out, show);
+    }
     return;
   }
   if (Array.isArray(a) && Array.isArray(b)) {
     const key = listKey(a, b);
     if (key) {
-      const am = new Map(a.map((x) => [String(keyOf(x, key)), x]));
-      const bm = new Map(b.map((x) => [String(keyOf(x, key)), x]));
+      const am = new Map(a.map((x, i) => [String(keyOf(x, key)), i]));
+      const bm = new Map(b.map((x, i) => [String(keyOf(x, key)), i]));
       // Items in after-order, then removed items in before-order: deterministic and readable.
       const ids = [...bm.keys(), ...[...am.keys()].filter((k) => !bm.has(k))];
-      for (const id of ids) walk(am.get(id), bm.get(id), `${path}[${key}=${id}]`, out);
+      for (const id of ids) {
+        const p = `${path}[${key}=${id}]`;
+        const [i, j] = [am.get(id), bm.get(id)];
+        const ai = i === undefined ? undefined : a[i];
+        const bj = j === undefined ? undefined : b[j];
+        walk(ai, bj, { path: p, key: i, parent: a }, { path: p, key: j, parent: b }, out, show);
+      }
       return;
     }
     if (a.every(isScalar) && b.every(isScalar)) {
-      if (!equal(a, b)) out.push({ path, op: 'change', before: a, after: b });
+      if (!equal(a, b)) change();
       return;
     }
-    for (let i = 0; i < Math.max(a.length, b.length); i++) walk(a[i], b[i], `${path}[${i}]`, out);
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const p = `${path}[${i}]`;
+      walk(a[i], b[i], { path: p, key: i, parent: a }, { path: p, key: i, parent: b }, out, show);
+    }
     return;
   }
-  if (!equal(a, b)) out.push({ path, op: 'change', before: a, after: b });
+  if (!equal(a, b)) change();
 }
 
 function listKey(a: unknown[], b: unknown[]): string | undefined {

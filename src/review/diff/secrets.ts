@@ -1,16 +1,20 @@
 // Secret values never leave this module: they are replaced by a marker with their size in bytes.
-// kubectl's last-applied annotation, which embeds whole objects, never gets here: compare.ts drops
-// it with the other server-side fields before diffing.
+// That covers a Secret's `data`/`stringData` and every credential-shaped value of any object (see
+// spec/credentials.ts). A ConfigMap's data is configuration reviewers need to read, so only the
+// credentials in it are masked, not the whole of it. kubectl's last-applied annotation, which
+// embeds whole objects, never gets here: compare.ts drops it with the other server-side fields.
+import { type Credential, redactCredentials, type ValueAt } from '../../spec/credentials.ts';
 import type { KubeObject } from '../../spec/types.ts';
-import type { FieldChange } from './field-diff.ts';
+import type { ShowValue } from './field-diff.ts';
 
 export const isSecret = (o: KubeObject | undefined) => o?.kind === 'Secret' && o.apiVersion === 'v1';
+
+const marker = (bytes: number) => `<secret: ${bytes} byte${bytes === 1 ? '' : 's'}>`;
 
 /** `<secret: 12 bytes>`; `data` values are base64, so their decoded size is what the pod sees. */
 export function maskValue(value: unknown, field: 'data' | 'stringData'): string {
   if (typeof value !== 'string') return '<secret>';
-  const bytes = field === 'data' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value, 'utf8');
-  return `<secret: ${bytes} byte${bytes === 1 ? '' : 's'}>`;
+  return marker(field === 'data' ? Buffer.from(value, 'base64').length : Buffer.byteLength(value, 'utf8'));
 }
 
 function maskMap(map: unknown, field: 'data' | 'stringData'): unknown {
@@ -18,24 +22,32 @@ function maskMap(map: unknown, field: 'data' | 'stringData'): unknown {
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, maskValue(v, field)]));
 }
 
-/** A copy of the object with `data`/`stringData` values masked (other kinds returned as is). */
+const maskCredential = (c: Credential) => marker(Buffer.byteLength(c.secret, 'utf8'));
+
+/** A value with every credential it holds masked; `at` places a part taken out of an object. */
+export function maskCredentials<T>(value: T, at: ValueAt = {}): T {
+  return redactCredentials(value, maskCredential, at);
+}
+
+/** A copy of the object with its credentials masked, and a Secret's `data`/`stringData` values. */
 export function maskObject<T extends KubeObject | undefined>(o: T): T {
-  if (!o || !isSecret(o)) return o;
-  const copy: Record<string, unknown> = { ...o };
-  for (const field of ['data', 'stringData'] as const)
-    if (field in copy) copy[field] = maskMap(copy[field], field);
+  if (!o) return o;
+  const copy: Record<string, unknown> = maskCredentials({ ...o });
+  if (isSecret(o)) {
+    for (const field of ['data', 'stringData'] as const)
+      if (field in o) copy[field] = maskMap(o[field], field);
+  }
   return copy as T;
 }
 
-/** Masks the before/after values of changes under `data` / `stringData` (of any kind: a change does not carry it). */
-export function maskChanges(changes: FieldChange[]): FieldChange[] {
-  return changes.map((c) => {
-    const field = /^(data|stringData)\b/.exec(c.path)?.[1] as 'data' | 'stringData' | undefined;
-    if (!field) return c;
-    const mask = (v: unknown) => (c.path === field ? maskMap(v, field) : maskValue(v, field));
-    const out: FieldChange = { path: c.path, op: c.op };
-    if ('before' in c) out.before = mask(c.before);
-    if ('after' in c) out.after = mask(c.after);
-    return out;
-  });
+/** How a diff of an object of this kind shows values: credentials masked, a Secret's data too. */
+export function showMasked(o: KubeObject | undefined): ShowValue {
+  const secret = isSecret(o);
+  return (value, at) => {
+    const field = secret
+      ? (/^(data|stringData)\b/.exec(at.path)?.[1] as 'data' | 'stringData' | undefined)
+      : undefined;
+    if (field) return at.path === field ? maskMap(value, field) : maskValue(value, field);
+    return maskCredentials(value, at);
+  };
 }

@@ -5,8 +5,9 @@ import { compareFindings, type Finding } from '../../synth/check/findings.ts';
 import { checkPolicy } from '../../synth/check/policy.ts';
 import { checkReferences } from '../../synth/check/references.ts';
 import { checkSchemas } from '../../synth/check/schemas.ts';
+import { checkSizes } from '../../synth/check/size.ts';
 import { describeId, identityKey } from '../identity.ts';
-import type { Manifest } from '../manifests.ts';
+import { type Manifest, oversizedMessage } from '../manifests.ts';
 
 export interface ValidateOptions {
   external?: string[];
@@ -19,10 +20,23 @@ export function validateManifests(manifests: Manifest[], options: ValidateOption
   const findings = [
     ...duplicates(manifests),
     ...checkSchemas(manifests, options),
+    ...checkSizes(manifests),
     ...[...bySet(manifests).values()].flatMap((set) => checkReferences(set, options)),
     ...(options.skipPolicy ? [] : checkPolicy(manifests)),
   ];
   return findings.sort(compareFindings);
+}
+
+/** A file too large to parse (see loadManifests), as a finding of its own. */
+export function oversizedFileFinding(file: string, bytes: number): Finding {
+  return {
+    file,
+    object: '',
+    path: '',
+    rule: 'schema',
+    check: 'too-large',
+    message: oversizedMessage('the file', bytes),
+  };
 }
 
 function bySet(manifests: Manifest[]): Map<string, Manifest[]> {

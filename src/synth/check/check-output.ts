@@ -5,12 +5,16 @@ import { type CheckedObject, compareFindings, type Finding } from './findings.ts
 import { checkPolicy } from './policy.ts';
 import { checkReferences } from './references.ts';
 import { checkSchemas } from './schemas.ts';
+import { checkSizes } from './size.ts';
 
 /** Every finding `mlops validate` would report on these objects, taken as one set. */
 export function checkOutput(objects: CheckedObject[]): Finding[] {
-  return [...checkSchemas(objects), ...checkReferences(objects), ...checkPolicy(objects)].sort(
-    compareFindings,
-  );
+  return [
+    ...checkSchemas(objects),
+    ...checkSizes(objects),
+    ...checkReferences(objects),
+    ...checkPolicy(objects),
+  ].sort(compareFindings);
 }
 
 /** What to do about a finding of each check whose message does not already say. */

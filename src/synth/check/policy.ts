@@ -1,5 +1,6 @@
 // Workload policy: Pod Security Standards "restricted", requests/limits, probes, pinned image
 // tags, and no secret values in Git.
+import { type Credential, findCredentials } from '../../spec/credentials.ts';
 import { ACCEPTED_POLICY_PREFIX, isAcceptablePolicyCheck } from '../../spec/policy.ts';
 import type { KubeObject } from '../../spec/types.ts';
 import type { CheckedObject, Finding } from './findings.ts';
@@ -47,7 +48,6 @@ const ALLOWED_VOLUMES = new Set([
   'secret',
   'name',
 ]);
-const SECRETISH = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)$/i;
 
 export function checkPolicy(objects: CheckedObject[]): Finding[] {
   return objects.flatMap((m) => withAcceptances(m, objectFindings(m)));
@@ -97,7 +97,12 @@ function objectFindings(m: CheckedObject): Finding[] {
   const report = (path: string, check: string, message: string) =>
     findings.push({ file: m.file, object, path, rule: 'policy', check, message });
 
-  if (o.kind === 'Secret' && o.apiVersion === 'v1') {
+  const secret = o.kind === 'Secret' && o.apiVersion === 'v1';
+  // A Secret's data is reported as a whole below; everywhere else each credential is.
+  const { data: _d, stringData: _s, ...scanned } = o as Obj;
+  for (const c of findCredentials(secret ? scanned : o))
+    report(c.path, 'secret-in-git', credentialMessage(c, o.kind));
+  if (secret) {
     for (const field of ['data', 'stringData']) {
       const keys = Object.keys(obj(o[field]));
       if (keys.length) {
@@ -216,7 +221,7 @@ function securityContextProblems(c: Obj, at: string, name: string, pod: Obj, rep
   });
 }
 
-/** Pinned images, resources, probes and no literal secrets, for one container. */
+/** Pinned images, resources and probes, for one container. */
 function containerHygiene(
   c: Obj,
   at: string,
@@ -257,18 +262,18 @@ function containerHygiene(
       if (c[probe] === undefined) report(`${at}.${probe}`, 'probes', `container ${name} has no ${probe}`);
     }
   }
-  list(c.env).forEach((e, j) => {
-    if (
-      typeof e.name === 'string' &&
-      SECRETISH.test(e.name) &&
-      typeof e.value === 'string' &&
-      e.value !== ''
-    ) {
-      report(
-        `${at}.env[${j}].value`,
-        'secret-in-git',
-        `env ${e.name} of container ${name} holds a literal secret; use valueFrom.secretKeyRef`,
-      );
-    }
-  });
+}
+
+/** What a literal credential is and where it should come from instead (never the value). */
+function credentialMessage(c: Credential, kind: string): string {
+  const risk = 'readable by anyone with the repository';
+  if (c.shape === 'uri')
+    return `a ${c.name}:// URI holds a user name and password, ${risk}; take them out of the URI and pass them from a Secret reference (valueFrom.secretKeyRef, or the Secret the component reads credentials from)`;
+  if (c.shape === 'flag')
+    return `the value of flag ${c.name} is a literal credential, ${risk}; use a Secret reference: an env var with valueFrom.secretKeyRef, passed as $(VAR)`;
+  if (/\.env\[\d+\]\.value$/.test(c.path))
+    return `env ${c.name} holds a literal secret, ${risk}; use a Secret reference (valueFrom.secretKeyRef)`;
+  if (kind === 'ConfigMap')
+    return `${c.name} looks like a credential stored in a ConfigMap, ${risk}; move it to a Secret created out of band and reference it`;
+  return `${c.name} holds a literal credential, ${risk}; use a Secret reference instead (for a Model, spec.secretName)`;
 }
