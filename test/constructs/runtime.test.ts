@@ -351,8 +351,6 @@ describe('Runtime', () => {
     expect(find(list, 'NetworkPolicy', 'mlops-default-deny').spec).toEqual({
       podSelector: { matchLabels: all },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [],
-      egress: [],
     });
     expect(find(list, 'NetworkPolicy', 'mlops-allow-dns').spec.egress).toEqual([
       {
