@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# A Kubernetes control plane for end-to-end tests: kube-apiserver, etcd, kube-controller-manager,
-# kube-scheduler and kubectl, both built from the Go module proxy and cached
-# separately (the apiserver build is the slow one).
-# kube-apiserver comes from module k8s.io/kubernetes, whose staging modules (k8s.io/api, ...)
+# A Kubernetes control plane for end-to-end tests: kube-apiserver, etcd, and (in a third cache
+# entry) kube-controller-manager, kube-scheduler and kubectl, all built from the Go module proxy.
+# The Kubernetes commands come from module k8s.io/kubernetes, whose staging modules (k8s.io/api, ...)
 # are pinned at v0.0.0 and replaced by local paths in its own go.mod; a consumer module must
 # replace each of them with its published v0.<minor>.<patch> release.
 set -euo pipefail

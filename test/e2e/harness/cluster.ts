@@ -131,6 +131,10 @@ export async function startKubeCluster(nodes: FakeNode[]): Promise<KubeCluster> 
     };
     await component('kube-controller-manager', bin.controllerManager, [
       `--root-ca-file=${caFile}`,
+      // kwok's nodes are healthy by construction, but their status heartbeat can come later than
+      // the default grace period, after which every pod on them would be marked not ready (and
+      // kwok never readies them again). Node failure is not what these suites test.
+      '--node-monitor-grace-period=1h',
       '--concurrent-deployment-syncs=10',
       '--concurrent-statefulset-syncs=10',
     ]);
