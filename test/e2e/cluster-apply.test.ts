@@ -339,7 +339,7 @@ describeE2E('example apps on a real control plane with kwok nodes', ['go'], () =
         '--prune',
         '-l',
         'e2e-app=gpu',
-        `--prune-allowlist=${PRUNABLE.join(',')}`,
+        ...PRUNABLE.map((gvk) => `--prune-allowlist=${gvk}`),
       ];
       const out = await kubectl('apply', ...prune, '-f', dir);
       expect(out).toMatch(/model.mlops.seldon.io\/iris pruned/);
