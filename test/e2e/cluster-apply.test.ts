@@ -37,21 +37,6 @@ const NODES = [
   { name: 'kwok-c' },
   { name: 'kwok-gpu', taints: [GPU_TAINT], resources: { 'nvidia.com/gpu': '1' } },
 ];
-/** What pruning may delete: the kinds an app writes besides CRDs and Namespaces. */
-const PRUNABLE = [
-  'mlops.seldon.io/v1alpha1/Model',
-  'mlops.seldon.io/v1alpha1/Server',
-  'apps/v1/Deployment',
-  'apps/v1/StatefulSet',
-  'core/v1/Service',
-  'core/v1/ServiceAccount',
-  'policy/v1/PodDisruptionBudget',
-  'autoscaling/v2/HorizontalPodAutoscaler',
-  'networking.k8s.io/v1/NetworkPolicy',
-  'rbac.authorization.k8s.io/v1/Role',
-  'rbac.authorization.k8s.io/v1/RoleBinding',
-];
-
 /**
  * An app with a GPU Server that tolerates the GPU nodes' taint, a CPU Server, a GPU Server that
  * tolerates nothing, and the given Models on the CPU server (resnet goes on the GPU one).
@@ -64,7 +49,7 @@ function gpuApp(models: string[], modelMemory = '100Mi'): string {
   );
   return `import { Environment, MlopsApp, Model, Runtime, Server, ServerConfig } from 'cdk8s-mlops';
 const app = new MlopsApp();
-const env = new Environment(app, 'gpu', { namespace: 'ml-gpu', labels: { 'e2e-app': 'gpu' } });
+const env = new Environment(app, 'gpu', { namespace: 'ml-gpu' });
 new Runtime(env, 'runtime');
 const gpuTaint = { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' } as const;
 const triton = new Server(env, 'triton', { serverConfig: ServerConfig.TRITON, replicas: 1, memory: '4Gi', gpu: 1, tolerations: [gpuTaint] });
@@ -332,17 +317,25 @@ describeE2E('example apps on a real control plane with kwok nodes', ['go'], () =
     it('deleting a Model from the app and applying with pruning removes exactly that Model', async () => {
       const dir = join(project, 'out', 'gpu');
       const before = await liveObjects(dir);
+      // An ApplySet (kubectl's pruning for server-side apply) records what each apply owns; its
+      // parent lives in the app's namespace, which the first apply already created.
+      const applySet = async () => {
+        const r = await cluster.kubectl(
+          ['apply', '--server-side', '--applyset=configmaps/gpu', '-n', 'ml-gpu', '--prune', '-f', dir],
+          { env: { KUBECTL_APPLYSET: 'true' } },
+        );
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        return r.stdout;
+      };
+      synthApp('gpu', gpuApp(['iris', 'resnet']));
+      expect(await applySet()).not.toMatch(/pruned/);
       synthApp('gpu', gpuApp(['resnet']));
       expect(manifestsIn(dir).map(key)).toEqual(before.map(key).filter((k) => k !== 'Model ml-gpu/iris'));
-      const prune = [
-        '--server-side',
-        '--prune',
-        '-l',
-        'e2e-app=gpu',
-        ...PRUNABLE.map((gvk) => `--prune-allowlist=${gvk}`),
-      ];
-      const out = await kubectl('apply', ...prune, '-f', dir);
-      expect(out).toMatch(/model.mlops.seldon.io\/iris pruned/);
+      const out = await applySet();
+      expect(out.split('\n').filter((l) => l.endsWith(' pruned'))).toEqual([
+        'model.mlops.seldon.io/iris pruned',
+      ]);
       await until('the Model to be gone', async () => {
         const r = await cluster.kubectl(['get', 'model', '-n', 'ml-gpu', 'iris']);
         return r.code !== 0 && /NotFound/.test(r.stderr) ? true : undefined;

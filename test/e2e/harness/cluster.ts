@@ -20,7 +20,7 @@ export interface FakeNode {
 
 export interface KubeCluster extends KubeApiserver {
   /** Runs the provisioned kubectl against this cluster; resolves with its exit code and output. */
-  kubectl(args: string[], opts?: { input?: string }): Promise<KubectlResult>;
+  kubectl(args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<KubectlResult>;
   /** Path of the provisioned kubectl binary. */
   kubectlPath: string;
 }
@@ -86,8 +86,12 @@ export async function startKubeCluster(nodes: FakeNode[]): Promise<KubeCluster> 
     processes.length = 0;
     await kube.stop();
   };
-  const kubectl = async (args: string[], opts: { input?: string } = {}): Promise<KubectlResult> => {
+  const kubectl = async (
+    args: string[],
+    opts: { input?: string; env?: Record<string, string> } = {},
+  ): Promise<KubectlResult> => {
     const child = execFileAsync(bin.kubectl, ['--kubeconfig', kube.kubeconfigPath, ...args], {
+      env: { ...process.env, ...opts.env },
       maxBuffer: 64 * 1024 * 1024,
       timeout: 120_000,
     });
