@@ -103,7 +103,10 @@ describe('Runtime', () => {
     expect(c.image).toBe(`ghcr.io/cdk8s-mlops/mlops-runtime:${VERSION}`);
     expect(c.args).toEqual(['scheduler', '--kubernetes', '--port', '9004', '--health-port', '9999']);
     expect(c.env).toEqual([
-      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      {
+        name: 'POD_NAMESPACE',
+        valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
+      },
     ]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'health' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/live', port: 'health' });
@@ -231,7 +234,9 @@ describe('Runtime', () => {
       '--instance-id',
       '$(POD_NAME)',
     ]);
-    expect(c.env).toEqual([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
+    expect(c.env).toEqual([
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+    ]);
     expect(deploy.spec.serviceName).toBe('mlops-dataflow');
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'mlops-kafka' } }]);
     expect(pod.volumes).toContainEqual({ name: 'pipelines', configMap: { name: 'mlops-pipelines' } });
