@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# kube-apiserver, kubectl and etcd for end-to-end tests, built from the Go module proxy and cached
-# separately (the apiserver build is the slow one).
-# kube-apiserver comes from module k8s.io/kubernetes, whose staging modules (k8s.io/api, ...)
+# A Kubernetes control plane for end-to-end tests: kube-apiserver, etcd, and (in a third cache
+# entry) kube-controller-manager, kube-scheduler and kubectl, all built from the Go module proxy.
+# The Kubernetes commands come from module k8s.io/kubernetes, whose staging modules (k8s.io/api, ...)
 # are pinned at v0.0.0 and replaced by local paths in its own go.mod; a consumer module must
 # replace each of them with its published v0.<minor>.<patch> release.
 set -euo pipefail
@@ -16,12 +16,13 @@ export CGO_ENABLED=0
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# A throwaway module that requires k8s.io/kubernetes and replaces its staging modules, in $1.
+# A throwaway module in "$1" that requires k8s.io/kubernetes and imports the given commands.
 kubernetes_module() {
-  local dir="$1" minor_patch="${KUBERNETES_VERSION#*.}"
+  local dir="$1"; shift
+  local minor_patch="${KUBERNETES_VERSION#*.}"
   mkdir -p "$dir"
   cd "$dir"
-  go mod init "provision.local/$(basename "$dir")" >/dev/null 2>&1
+  go mod init provision.local/kubernetes >/dev/null 2>&1
   log "fetching k8s.io/kubernetes v$KUBERNETES_VERSION go.mod"
   local gomod staging
   gomod="$(go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
@@ -32,29 +33,58 @@ kubernetes_module() {
     echo "require k8s.io/kubernetes v$KUBERNETES_VERSION"
     for m in $staging; do echo "replace $m => $m v0.$minor_patch"; done
   } >>go.mod
-  printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/%s"\n' "$(basename "$dir")" >tools.go
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for cmd in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+    printf ')\n'
+  } >tools.go
   log "resolving modules ($(echo "$staging" | wc -w) staging modules replaced by v0.$minor_patch)"
   go mod tidy 2>&1 | grep -v '^go: downloading' >&2 || true
 }
 
-# Builds k8s.io/kubernetes/cmd/$1 into the cache, stamped with the Kubernetes version.
-build_kubernetes_command() {
-  local cmd="$1" dest="$MLOPS_CACHE/$1/v$KUBERNETES_VERSION"
-  local want="kubernetes=$KUBERNETES_VERSION" minor_patch="${KUBERNETES_VERSION#*.}"
+# Builds the given commands of k8s.io/kubernetes into "$1" with the version stamped in.
+build_kubernetes_cmds() {
+  local dest="$1"; shift
+  local minor_patch="${KUBERNETES_VERSION#*.}"
+  local pkgs=()
+  for cmd in "$@"; do pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
+  nice -n 10 go build -trimpath \
+    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor_patch%%.*}" \
+    -o "$dest/" "${pkgs[@]}"
+}
+
+build_apiserver() {
+  local dest="$MLOPS_CACHE/kube-apiserver/v$KUBERNETES_VERSION"
+  local want="kubernetes=$KUBERNETES_VERSION"
   if stamp_ok "$dest/.stamp" "$want"; then
-    log "cached: $dest/$cmd"
+    log "cached: $dest/kube-apiserver"
     return
   fi
   mkdir -p "$dest"
-  kubernetes_module "$work/$cmd"
-  log "building $cmd v$KUBERNETES_VERSION"
-  nice -n 10 go build -trimpath \
-    -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor_patch%%.*}" \
-    -o "$dest/$cmd" "k8s.io/kubernetes/cmd/$cmd"
-  case "$cmd" in
-    kubectl) "$dest/$cmd" version --client >&2 ;;
-    *) "$dest/$cmd" --version >&2 ;;
-  esac
+  kubernetes_module "$work/apiserver" kube-apiserver
+  log "building kube-apiserver v$KUBERNETES_VERSION (the slow step: ~10 min on 2 cores)"
+  build_kubernetes_cmds "$dest" kube-apiserver
+  "$dest/kube-apiserver" --version >&2
+  echo "$want" >"$dest/.stamp"
+}
+
+# The rest of a control plane, so Deployments become Pods and Pods get nodes: controller
+# manager, scheduler, and the kubectl users apply with. One `go build` of the same module and
+# version as the apiserver, so the packages they share come from Go's build cache.
+CONTROL_PLANE_CMDS=(kube-controller-manager kube-scheduler kubectl)
+build_control_plane() {
+  local dest="$MLOPS_CACHE/kube-control-plane/v$KUBERNETES_VERSION"
+  local want="kubernetes=$KUBERNETES_VERSION ${CONTROL_PLANE_CMDS[*]}"
+  if stamp_ok "$dest/.stamp" "$want"; then
+    log "cached: $dest/{${CONTROL_PLANE_CMDS[*]}}"
+    return
+  fi
+  mkdir -p "$dest"
+  kubernetes_module "$work/control-plane" "${CONTROL_PLANE_CMDS[@]}"
+  log "building ${CONTROL_PLANE_CMDS[*]} v$KUBERNETES_VERSION"
+  build_kubernetes_cmds "$dest" "${CONTROL_PLANE_CMDS[@]}"
+  "$dest/kube-scheduler" --version >&2
+  "$dest/kubectl" version --client >&2
   echo "$want" >"$dest/.stamp"
 }
 
@@ -79,8 +109,6 @@ build_etcd() {
   echo "$want" >"$dest/.stamp"
 }
 
-# kube-apiserver is the slow build (~10 min on 2 cores); kubectl (for `kubectl wait` in tests
-# and by users) shares most of its packages and then takes a few minutes more.
-build_kubernetes_command kube-apiserver
-build_kubernetes_command kubectl
+build_apiserver
 build_etcd
+build_control_plane

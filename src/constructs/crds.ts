@@ -11,7 +11,7 @@ export class MlopsCrds extends Construct {
       const { apiVersion, kind, metadata, spec } = crd as {
         apiVersion: string;
         kind: string;
-        metadata: { name: string };
+        metadata: { name: string; annotations: Record<string, string> };
         spec: unknown;
       };
       new ApiObject(this, metadata.name, { apiVersion, kind, metadata, spec });

@@ -1,7 +1,8 @@
 /** One namespace (and deployment environment): every object inside gets its namespace. */
 
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import type { Construct, IConstruct } from 'constructs';
+import { ARGOCD_SYNC_WAVE_ANNOTATION, FOUNDATION_SYNC_WAVE } from '../spec/annotations.ts';
 import { DEFAULT_NAMING } from '../spec/topics.ts';
 import { dnsLabelProblem, suggestDnsLabel } from './names.ts';
 import { ENVIRONMENT_PROPS } from './prop-tables.ts';
@@ -22,7 +23,22 @@ export interface EnvironmentProps {
    * @default 'seldon'
    */
   readonly kafkaTopicPrefix?: string;
+  /**
+   * Whether this environment declares its Namespace (labelled to enforce the Pod Security
+   * `restricted` standard). Set it to false when the namespace is created and labelled elsewhere
+   * (a platform team, Argo CD's `CreateNamespace`, another app).
+   * @default true
+   */
+  readonly createNamespace?: boolean;
 }
+
+/**
+ * Pod Security admission labels of a declared namespace: every runtime pod meets `restricted`,
+ * so the namespace enforces it (and warns and audits at the same level).
+ */
+const POD_SECURITY_LABELS: Record<string, string> = Object.fromEntries(
+  ['enforce', 'warn', 'audit'].map((mode) => [`pod-security.kubernetes.io/${mode}`, 'restricted']),
+);
 
 const TOPIC_PREFIX = /^[A-Za-z0-9._-]+$/;
 
@@ -62,6 +78,9 @@ export class Environment extends Chart {
         fix: `use e.g. "${suggestDnsLabel(props.namespace)}"`,
       });
     }
+    if (props.createNamespace !== false && props.namespace !== undefined && !problem) {
+      declareNamespace(this, props.namespace);
+    }
     if (!TOPIC_PREFIX.test(this.kafkaTopicPrefix)) {
       addProblem(this, {
         field: 'kafkaTopicPrefix',
@@ -71,4 +90,18 @@ export class Environment extends Chart {
       });
     }
   }
+}
+
+function declareNamespace(chart: Chart, name: string): void {
+  const namespace = new ApiObject(chart, 'Namespace', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: POD_SECURITY_LABELS,
+      annotations: { [ARGOCD_SYNC_WAVE_ANNOTATION]: FOUNDATION_SYNC_WAVE },
+    },
+  });
+  // The chart gives every object its namespace; a Namespace is cluster-scoped.
+  namespace.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
 }

@@ -621,7 +621,9 @@ function renderStep(s: PipelineStep): PipelineStepSpec {
       inputs: s.inputs?.map(renderReference),
       triggers: s.triggers?.map(renderReference),
       tensorMap: renderTensorMap(s.tensorMap),
-      inputsJoinType: s.inputsJoinType,
+      // The CRD defaults it, and `steps` is an atomic list: written out, the stored object equals
+      // the manifest, so re-applying changes nothing and server-side apply never conflicts on it.
+      inputsJoinType: s.inputsJoinType ?? ('inner' as const),
       triggersJoinType: s.triggersJoinType,
       joinWindowMs: s.joinWindowMs,
       batch: s.batch

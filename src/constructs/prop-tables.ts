@@ -101,6 +101,7 @@ export const ENVIRONMENT_PROPS: PropTable = {
   namespace: 'string',
   labels: 'string map',
   kafkaTopicPrefix: 'string',
+  createNamespace: 'boolean',
 };
 
 export const RUNTIME_PROPS: PropTable = {

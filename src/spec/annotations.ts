@@ -26,3 +26,11 @@ export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
 
 /** The label of a Server's pods that the scheduler reports as the Server's `status.selector`. */
 export const SERVER_NAME_LABEL = 'seldon-server-name';
+
+/**
+ * Argo CD syncs lower waves first and waits for them to be healthy, so the definitions and
+ * namespaces that other objects need go one wave ahead of them.
+ */
+export const ARGOCD_SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
+/** The wave of CustomResourceDefinitions and Namespaces (everything else is in wave 0). */
+export const FOUNDATION_SYNC_WAVE = '-1';

@@ -7,6 +7,7 @@
  * cluster can run either. Deep Kubernetes structures inside Server/ServerConfig pod specs are
  * declared by their top-level keys and left open below that level.
  */
+import { ARGOCD_SYNC_WAVE_ANNOTATION, FOUNDATION_SYNC_WAVE } from './annotations.ts';
 import type { MlopsKind } from './types.ts';
 import { API_GROUP } from './types.ts';
 
@@ -498,7 +499,10 @@ function crdFor(info: KindInfo): Record<string, unknown> {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${info.plural}.${API_GROUP}` },
+    metadata: {
+      name: `${info.plural}.${API_GROUP}`,
+      annotations: { [ARGOCD_SYNC_WAVE_ANNOTATION]: FOUNDATION_SYNC_WAVE },
+    },
     spec: {
       group: API_GROUP,
       names: {

@@ -8,6 +8,11 @@ export type Manifest = Record<string, unknown> & {
 
 /** Custom resource definitions share one file whose name sorts before every object file. */
 export const CRDS_FILE = '00-crds.yaml';
+/**
+ * Namespaces share the next one, so `kubectl apply -f <folder>` (which applies files in name
+ * order) creates them before the objects that live in them.
+ */
+export const NAMESPACES_FILE = '00-namespaces.yaml';
 
 /** `<group or "core">_<Kind>_<namespace or "cluster">_<name>.yaml`: unique per object in a cluster. */
 export function objectFileName(m: Manifest): string {
@@ -19,7 +24,7 @@ export function objectFileName(m: Manifest): string {
 
 /** Whether a file in an output folder is one this writer manages (and may replace or remove). */
 export function isManagedFile(fileName: string): boolean {
-  return fileName === CRDS_FILE || MANAGED.test(fileName);
+  return fileName === CRDS_FILE || fileName === NAMESPACES_FILE || MANAGED.test(fileName);
 }
 
 const MANAGED = /^[A-Za-z0-9.-]+_[A-Za-z0-9.-]+_[A-Za-z0-9.-]+_[A-Za-z0-9.-]+\.yaml$/;
@@ -32,4 +37,15 @@ function safe(part: string): string {
 
 export function isCustomResourceDefinition(m: Manifest): boolean {
   return m.kind === 'CustomResourceDefinition' && m.apiVersion.startsWith('apiextensions.k8s.io/');
+}
+
+export function isNamespace(m: Manifest): boolean {
+  return m.kind === 'Namespace' && m.apiVersion === 'v1';
+}
+
+/** The shared file an object goes to, if it is one that must exist before the others. */
+export function foundationFile(m: Manifest): string | undefined {
+  if (isCustomResourceDefinition(m)) return CRDS_FILE;
+  if (isNamespace(m)) return NAMESPACES_FILE;
+  return undefined;
 }

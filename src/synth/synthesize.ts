@@ -4,7 +4,7 @@ import { customResourceDefinitions } from '../spec/crd-schemas.ts';
 import { isMlopsApiVersion } from '../spec/objects.ts';
 import type { KubeObject } from '../spec/types.ts';
 import { checkOutput, toValidationFinding } from './check/check-output.ts';
-import { CRDS_FILE, isCustomResourceDefinition, type Manifest, objectFileName } from './layout.ts';
+import { foundationFile, isCustomResourceDefinition, type Manifest, objectFileName } from './layout.ts';
 import type { SynthFiles } from './output.ts';
 import { type RenderedObject, renderObjects } from './render.ts';
 import { toYaml } from './serialize.ts';
@@ -46,38 +46,46 @@ export function synthesizeObjects(app: App, options: SynthOptions = {}): Rendere
 /** The files of an app's output folder for a target, in file-name order. */
 export function synthesizeApp(app: App, options: SynthOptions = {}): SynthFiles {
   const objects = synthesizeObjects(app, options);
-  const crds = new Map<string, RenderedObject>();
+  // CRDs and Namespaces: one shared file per kind, objects keyed by name; the rest: a file each.
+  const shared = new Map<string, Map<string, RenderedObject>>();
   const byFile = new Map<string, RenderedObject>();
   const clashes: ValidationFinding[] = [];
   for (const object of objects) {
-    const crd = isCustomResourceDefinition(object.manifest);
-    const [taken, key] = crd
-      ? [crds, object.manifest.metadata.name]
-      : [byFile, objectFileName(object.manifest)];
+    const file = foundationFile(object.manifest);
+    let taken = byFile;
+    let key = objectFileName(object.manifest);
+    if (file) {
+      taken = shared.get(file) ?? new Map();
+      shared.set(file, taken);
+      key = object.manifest.metadata.name;
+    }
     const other = taken.get(key);
     if (other) clashes.push(clash(object, other));
     else taken.set(key, object);
   }
   if (clashes.length > 0) throw new SynthError(clashes);
-  const refused = outputFindings(crds, byFile);
+  const refused = outputFindings(shared, byFile);
   if (refused.length > 0) throw new SynthError(refused);
 
   const files = new Map<string, string>();
-  const manifestOf = (key: string, from: Map<string, RenderedObject>) =>
-    (from.get(key) as RenderedObject).manifest;
-  if (crds.size > 0)
-    files.set(CRDS_FILE, toYaml(...[...crds.keys()].sort(compare).map((k) => manifestOf(k, crds))));
-  for (const name of [...byFile.keys()].sort(compare)) files.set(name, toYaml(manifestOf(name, byFile)));
+  for (const [file, members] of [...shared].sort(([a], [b]) => compare(a, b))) {
+    const sorted = [...members.keys()].sort(compare).map((k) => (members.get(k) as RenderedObject).manifest);
+    files.set(file, toYaml(...sorted));
+  }
+  for (const name of [...byFile.keys()].sort(compare))
+    files.set(name, toYaml((byFile.get(name) as RenderedObject).manifest));
   return files;
 }
 
 /** What `mlops validate` would report on the output folder, as synthesis findings. */
 function outputFindings(
-  crds: Map<string, RenderedObject>,
+  shared: Map<string, Map<string, RenderedObject>>,
   byFile: Map<string, RenderedObject>,
 ): ValidationFinding[] {
   const written = [
-    ...[...crds.values()].map((o) => ({ file: CRDS_FILE, object: o.manifest as KubeObject, path: o.path })),
+    ...[...shared].flatMap(([file, members]) =>
+      [...members.values()].map((o) => ({ file, object: o.manifest as KubeObject, path: o.path })),
+    ),
     ...[...byFile].map(([file, o]) => ({ file, object: o.manifest as KubeObject, path: o.path })),
   ];
   // A finding names its object as `Kind namespace/name` in its file.

@@ -36,6 +36,7 @@ describe('Environment', () => {
     const summary = (env: Environment) =>
       env
         .toJson()
+        .filter((o: Json) => o.kind !== 'Namespace')
         .map((o: Json) => [
           o.kind,
           o.metadata.namespace,
@@ -52,6 +53,42 @@ describe('Environment', () => {
       ['Model', 'ml-prod', 'iris', 'prod', '200Mi'],
     ]);
     expect(problems(app)).toEqual([]);
+  });
+
+  it('declares its Namespace, cluster-scoped, enforcing Pod Security restricted, one sync wave early', () => {
+    const app = new App({ outdir: 'unused' });
+    const env = new Environment(app, 'prod', { namespace: 'ml-prod', labels: { team: 'ml' } });
+    const namespaces = env.toJson().filter((o: Json) => o.kind === 'Namespace');
+    expect(namespaces).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: 'ml-prod',
+          labels: {
+            team: 'ml',
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/warn': 'restricted',
+            'pod-security.kubernetes.io/audit': 'restricted',
+          },
+          annotations: { 'argocd.argoproj.io/sync-wave': '-1' },
+        },
+      },
+    ]);
+  });
+
+  it('leaves the Namespace out when it is managed elsewhere (createNamespace: false)', () => {
+    const app = new App({ outdir: 'unused' });
+    const env = new Environment(app, 'prod', { namespace: 'ml-prod', createNamespace: false });
+    new Model(env, 'iris', { storageUri: 's' });
+    expect(env.toJson().map((o: Json) => o.kind)).toEqual(['Model']);
+    expect(problems(app)).toEqual([]);
+  });
+
+  it('reports a createNamespace that is not true or false', () => {
+    const app = new App({ outdir: 'unused' });
+    new Environment(app, 'prod', { namespace: 'ml-prod', createNamespace: 'no' as unknown as boolean });
+    expect(problems(app)).toEqual([expect.stringContaining('createNamespace: must be true or false')]);
   });
 
   it('finds the environment of a construct and defaults the Kafka topic prefix', () => {

@@ -18,10 +18,13 @@ export interface KubeJson {
   spec: Record<string, Json>;
 }
 
-/** A fresh app with one environment (namespace `prod` unless told). */
+/**
+ * A fresh app with one environment (namespace `prod` unless told). Its Namespace object is left
+ * out so tests see only what their constructs declare (environment.test.ts covers it).
+ */
 export function setup(namespace = 'prod'): { app: App; env: Environment } {
   const app = new App({ outdir: 'unused' });
-  const env = new Environment(app, namespace, { namespace });
+  const env = new Environment(app, namespace, { namespace, createNamespace: false });
   return { app, env };
 }
 

@@ -16,7 +16,10 @@ describe('Pipeline', () => {
       output: { steps: [b] },
     });
     expect(synthOne(env, 'Pipeline', 'chain').spec).toEqual({
-      steps: [{ name: 'tfsimple1' }, { name: 'tfsimple2', inputs: ['tfsimple1'] }],
+      steps: [
+        { name: 'tfsimple1', inputsJoinType: 'inner' },
+        { name: 'tfsimple2', inputs: ['tfsimple1'], inputsJoinType: 'inner' },
+      ],
       output: { steps: ['tfsimple2'] },
     });
   });
@@ -45,8 +48,8 @@ describe('Pipeline', () => {
     });
     expect(synthOne(env, 'Pipeline', 'join').spec).toEqual({
       steps: [
-        { name: 'tfsimple1' },
-        { name: 'tfsimple2' },
+        { name: 'tfsimple1', inputsJoinType: 'inner' },
+        { name: 'tfsimple2', inputsJoinType: 'inner' },
         {
           name: 'tfsimple3',
           inputs: ['tfsimple1.outputs.OUTPUT0', 'tfsimple2.outputs.OUTPUT1'],
@@ -76,9 +79,15 @@ describe('Pipeline', () => {
         name: 'mul10',
         inputs: ['trigger-joins.inputs.INPUT'],
         triggers: ['trigger-joins.inputs.ok1', 'trigger-joins.inputs.ok2'],
+        inputsJoinType: 'inner',
         triggersJoinType: 'any',
       },
-      { name: 'add10', inputs: ['trigger-joins.inputs.INPUT'], triggers: ['trigger-joins.inputs.ok3'] },
+      {
+        name: 'add10',
+        inputs: ['trigger-joins.inputs.INPUT'],
+        triggers: ['trigger-joins.inputs.ok3'],
+        inputsJoinType: 'inner',
+      },
     ]);
     expect(problems(app)).toEqual([]);
   });
@@ -96,13 +105,15 @@ describe('Pipeline', () => {
           name: 'mul10',
           inputs: ['pipeline-inputs.inputs.INPUT0'],
           tensorMap: { 'pipeline-inputs.inputs.INPUT0': 'INPUT' },
+          inputsJoinType: 'inner',
         },
         {
           name: 'add10',
           inputs: ['pipeline-inputs.inputs.INPUT1'],
           tensorMap: { 'pipeline-inputs.inputs.INPUT1': 'INPUT' },
+          inputsJoinType: 'inner',
         },
-        { name: 'drift', inputs: ['pipeline-inputs.inputs'], batch: { size: 2 } },
+        { name: 'drift', inputs: ['pipeline-inputs.inputs'], batch: { size: 2 }, inputsJoinType: 'inner' },
       ],
       output: { steps: ['mul10', 'add10.inputs.INPUT'] },
     });

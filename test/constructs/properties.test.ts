@@ -94,7 +94,7 @@ type AppSpec = typeof appSpec extends fc.Arbitrary<infer T> ? T : never;
 function build(spec: AppSpec): App {
   const app = new App({ outdir: 'unused' });
   for (const ns of spec.namespaces) {
-    const env = new Environment(app, ns, { namespace: ns });
+    const env = new Environment(app, ns, { namespace: ns, createNamespace: false });
     const server = new Server(env, 'mlserver', {
       serverConfig: ServerConfig.MLSERVER,
       memory: Size.mebibytes(spec.serverMemoryMi),

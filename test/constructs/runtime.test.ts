@@ -122,8 +122,11 @@ describe('Runtime', () => {
       'mlops-scheduler',
     ]);
     expect(c.env).toEqual([
-      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      {
+        name: 'POD_NAMESPACE',
+        valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
+      },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
     ]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'health' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/live', port: 'health' });
@@ -269,7 +272,9 @@ describe('Runtime', () => {
       '--instance-id',
       '$(POD_NAME)',
     ]);
-    expect(c.env).toEqual([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
+    expect(c.env).toEqual([
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+    ]);
     expect(deploy.spec.serviceName).toBe('mlops-dataflow');
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'mlops-kafka' } }]);
     expect(pod.volumes).toContainEqual({ name: 'pipelines', configMap: { name: 'mlops-pipelines' } });
@@ -389,8 +394,6 @@ describe('Runtime', () => {
     expect(find(list, 'NetworkPolicy', 'mlops-default-deny').spec).toEqual({
       podSelector: { matchLabels: all },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [],
-      egress: [],
     });
     expect(find(list, 'NetworkPolicy', 'mlops-allow-dns').spec.egress).toEqual([
       {

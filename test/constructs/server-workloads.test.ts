@@ -9,7 +9,7 @@ import { type Json, problems } from './helpers.ts';
 
 function setupWith(runtime: RuntimeProps | undefined, servers: (env: Environment) => void) {
   const app = new App({ outdir: 'unused' });
-  const env = new Environment(app, 'prod', { namespace: 'prod' });
+  const env = new Environment(app, 'prod', { namespace: 'prod', createNamespace: false });
   servers(env);
   if (runtime) new Runtime(env, 'runtime', runtime);
   return { app, env, list: () => synthesizeObjects(app).map((o) => o.manifest as Json) };
@@ -60,7 +60,7 @@ describe('Server workloads', () => {
     expect(mlserver.image).toBe('docker.io/seldonio/mlserver:1.7.1');
     expect(mlserver.resources).toEqual({
       requests: { cpu: '1', 'ephemeral-storage': '256Mi', memory: '4Gi' },
-      limits: { cpu: '2', 'ephemeral-storage': '2Gi', memory: '5120Mi' },
+      limits: { cpu: '2', 'ephemeral-storage': '2Gi', memory: '5Gi' },
     });
     expect(mlserver.env).toEqual(
       expect.arrayContaining([
@@ -102,10 +102,12 @@ describe('Server workloads', () => {
     ]);
     const env = Object.fromEntries(agent.env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
     expect(env).toEqual({
-      POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } },
-      POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
+      POD_NAME: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } },
+      POD_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
       SELDON_SERVER_NAME: 'mlserver',
-      MEMORY_REQUEST: { resourceFieldRef: { containerName: 'mlserver', resource: 'requests.memory' } },
+      MEMORY_REQUEST: {
+        resourceFieldRef: { containerName: 'mlserver', resource: 'requests.memory', divisor: '1' },
+      },
       SELDON_OVERCOMMIT_PERCENTAGE: '30',
       MLOPS_SCHEDULER_ADDRESS: 'mlops-scheduler:9004',
       SELDON_SERVER_CAPABILITIES:
@@ -227,7 +229,7 @@ describe('Server workloads', () => {
     expect(agent.env).toContainEqual({ name: 'SELDON_SERVER_CAPABILITIES', value: 'custom-cap' });
     expect(agent.env).toContainEqual({
       name: 'MEMORY_REQUEST',
-      valueFrom: { resourceFieldRef: { containerName: 'server', resource: 'requests.memory' } },
+      valueFrom: { resourceFieldRef: { containerName: 'server', resource: 'requests.memory', divisor: '1' } },
     });
   });
 
@@ -256,11 +258,11 @@ describe('Server workloads', () => {
 
   it('servers declared before and after the Runtime both get workloads; without a Runtime none', () => {
     const app = new App({ outdir: 'unused' });
-    const env = new Environment(app, 'prod', { namespace: 'prod' });
+    const env = new Environment(app, 'prod', { namespace: 'prod', createNamespace: false });
     new Server(env, 'before', { serverConfig: ServerConfig.MLSERVER });
     new Runtime(env, 'runtime');
     new Server(env, 'after', { serverConfig: ServerConfig.MLSERVER });
-    const bare = new Environment(app, 'bare', { namespace: 'bare' });
+    const bare = new Environment(app, 'bare', { namespace: 'bare', createNamespace: false });
     new Server(bare, 'alone', { serverConfig: ServerConfig.MLSERVER });
     const sets = synthesizeObjects(app)
       .map((o) => o.manifest)

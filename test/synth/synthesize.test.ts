@@ -55,12 +55,12 @@ describe('synthesizeApp', () => {
     expect([...a]).toEqual([...c]);
   });
 
-  it('writes one file per object named by group, kind, namespace and name, CRDs first', () => {
+  it('writes one file per object named by group, kind, namespace and name, CRDs and Namespaces first', () => {
     const files = synthesizeApp(buildApp());
     expect([...files.keys()]).toEqual([
       '00-crds.yaml',
+      '00-namespaces.yaml',
       'core_ConfigMap_prod_cfg.yaml',
-      'core_Namespace_prod_prod.yaml',
       'mlops.seldon.io_Model_prod_iris.yaml',
       'mlops.seldon.io_Model_prod_wine.yaml',
     ]);
@@ -154,6 +154,7 @@ describe('with the construct library', () => {
     expect([...files]).toEqual([...synthesizeApp(constructApp())]);
     expect([...files.keys()]).toEqual([
       '00-crds.yaml',
+      '00-namespaces.yaml',
       'mlops.seldon.io_Experiment_prod_ab.yaml',
       'mlops.seldon.io_Model_prod_iris.yaml',
       'mlops.seldon.io_Model_prod_wine.yaml',
@@ -161,7 +162,7 @@ describe('with the construct library', () => {
       'mlops.seldon.io_Server_prod_mlserver.yaml',
     ]);
     for (const [name, text] of files) {
-      if (name === '00-crds.yaml') continue;
+      if (name.startsWith('00-')) continue;
       expect(validateAgainstCrd(parse(text)), name).toEqual([]);
     }
     const pipeline = parse(files.get('mlops.seldon.io_Pipeline_prod_chain.yaml') as string);

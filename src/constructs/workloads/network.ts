@@ -25,9 +25,12 @@ function policy(
   rules: Rules,
 ): void {
   const types = [...(rules.ingress ? ['Ingress'] : []), ...(rules.egress ? ['Egress'] : [])];
+  // An empty rule list is left out: the apiserver stores it as absent, and writing `[]` would
+  // change the object's generation on every apply (the policy type alone denies everything).
+  const written = Object.fromEntries(Object.entries(rules).filter(([, list]) => list && list.length > 0));
   new k8s.KubeNetworkPolicy(scope, id, {
     metadata: { name },
-    spec: { podSelector: { matchLabels: podSelector }, policyTypes: types, ...rules },
+    spec: { podSelector: { matchLabels: podSelector }, policyTypes: types, ...written },
   });
 }
 

@@ -3,7 +3,7 @@
  * model cache), the headless Service that gives each pod a DNS name, a PodDisruptionBudget and
  * a NetworkPolicy.
  */
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, Lazy, Size } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
 import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
 import { componentArgv } from '../../spec/flags.ts';
@@ -11,7 +11,7 @@ import { PORTS } from '../../spec/ports.ts';
 import { parseQuantity } from '../../spec/quantity.ts';
 import type { IServerConfig } from '../interfaces.ts';
 import { AGENT_CONTAINER, type ServerPodSpec } from '../pod-spec.ts';
-import { formatBytes, memoryBytes } from '../quantity.ts';
+import { formatBytes, memoryBytes, renderMemory } from '../quantity.ts';
 import { ServerConfig } from '../server-config.ts';
 import { addProblem } from '../validation.ts';
 import { MLSERVER_IMAGE, TRITON_IMAGE } from './images.ts';
@@ -192,9 +192,10 @@ function configPod(server: WorkloadServer): { pod: Json; claims: Json[] } | unde
   return { pod: { containers: [container], volumes }, claims: [] };
 }
 
+/** A quarter above the request, in the largest exact binary unit (as the apiserver writes it back). */
 function memoryLimit(request: string): string {
   const bytes = memoryBytes(request) ?? 1e9;
-  return `${Math.ceil((bytes * 1.25) / 2 ** 20)}Mi`;
+  return renderMemory(Size.mebibytes(Math.ceil((bytes * 1.25) / 2 ** 20)));
 }
 
 /**
@@ -255,7 +256,14 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
     { name: 'SELDON_SERVER_NAME', value: view.name },
     {
       name: 'MEMORY_REQUEST',
-      valueFrom: { resourceFieldRef: { containerName: inference, resource: 'requests.memory' } },
+      // In bytes, said explicitly: the apiserver would default the divisor of this atomic field.
+      valueFrom: {
+        resourceFieldRef: {
+          containerName: inference,
+          resource: 'requests.memory',
+          divisor: k8s.Quantity.fromString('1'),
+        },
+      },
     },
     { name: 'SELDON_OVERCOMMIT_PERCENTAGE', value: String(view.overCommitPercentage ?? 10) },
     { name: 'MLOPS_SCHEDULER_ADDRESS', value: settings.schedulerAddress },

@@ -111,7 +111,9 @@ export function tmpVolume(sizeLimit = '256Mi'): k8s.Volume {
 export const TMP_MOUNT: k8s.VolumeMount = { name: 'tmp', mountPath: '/tmp' };
 
 export function fieldEnv(name: string, fieldPath: string): k8s.EnvVar {
-  return { name, valueFrom: { fieldRef: { fieldPath } } };
+  // Written as the apiserver stores it (fieldRef is atomic: a defaulted apiVersion would make the
+  // object differ from its manifest, and conflict when server-side apply takes over).
+  return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } };
 }
 
 /** Spread replicas of one component over nodes when the cluster can. */

@@ -5,6 +5,7 @@ import {
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
+  type ResponseContext,
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../../spec/types.ts';
 import { identityOf } from '../identity.ts';
@@ -58,7 +59,9 @@ export async function liveComparison(
   desired: Manifest[],
   opts: LiveOptions,
 ): Promise<{ base: Manifest[]; head: Manifest[] }> {
-  const client = KubernetesObjectApi.makeApiClient(kubeConfig(opts));
+  const kc = kubeConfig(opts);
+  const client = kc.makeApiClient(WireObjectApi);
+  client.setDefaultNamespace(kc);
   const head = desired.map((m) => ({ ...m, object: storedForm(m.object) }));
   const base: Manifest[] = [];
   const queue = [...head];
@@ -72,6 +75,19 @@ export async function liveComparison(
   };
   await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker));
   return { base, head };
+}
+
+/**
+ * Reads objects as the API server sends them. The typed models rename fields (a CRD schema's
+ * `default`, `enum` and `x-kubernetes-*`), which would otherwise show as differences.
+ */
+class WireObjectApi extends KubernetesObjectApi {
+  protected override processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
+    return super.processResponse<T>(response, 'KubernetesObject');
+  }
+  override setDefaultNamespace(kc: KubeConfig): string {
+    return super.setDefaultNamespace(kc);
+  }
 }
 
 async function readLive(client: KubernetesObjectApi, o: KubeObject): Promise<KubeObject | undefined> {

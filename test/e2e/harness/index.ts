@@ -2,6 +2,13 @@
 
 export { type AgentProcess, startAgentProcess } from './agent.ts';
 export { cachePath, cacheRoot, distDir, pinnedVersion, repoRoot } from './cache.ts';
+export {
+  controlPlaneBinaries,
+  type FakeNode,
+  type KubeCluster,
+  type KubectlResult,
+  startKubeCluster,
+} from './cluster.ts';
 export { trainIrisModel } from './iris.ts';
 export { type KafkaBroker, startKafka } from './kafka.ts';
 export {

@@ -31,7 +31,7 @@ export function kubeBinaries(): { apiserver: string; etcd: string; kubectl: stri
   return {
     apiserver: join(provisioned('kube', cachePath('kube-apiserver', `v${k}`)), 'kube-apiserver'),
     etcd: join(provisioned('kube', cachePath('etcd', `v${e}`)), 'etcd'),
-    kubectl: join(provisioned('kube', cachePath('kubectl', `v${k}`)), 'kubectl'),
+    kubectl: join(provisioned('kube', cachePath('kube-control-plane', `v${k}`)), 'kubectl'),
   };
 }
 
