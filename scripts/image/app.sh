@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The runtime image's application layer: the compiled package under /app with its production
+# dependencies only, written as one tar with root-owned entries (the runtime's user reads, never
+# writes, it). Used by both scripts/image/build.sh and the Dockerfile.
+# Needs lib/ (`npm run build`) and npm. Usage: scripts/image/app.sh REPO_DIR OUT.tar
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=image.env
+source "$here/image.env"
+repo="$(cd "${1:?usage: app.sh REPO_DIR OUT.tar}" && pwd)"
+out="$(mkdir -p "$(dirname "${2:?usage: app.sh REPO_DIR OUT.tar}")" && cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+[ -f "$repo/lib/runtime/main.js" ] || { echo "app.sh: $repo/lib is not built: run \`npm run build\`" >&2; exit 1; }
+
+stage="$(mktemp -d)"
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/app"
+# shellcheck disable=SC2086 # a list of names
+(cd "$repo" && cp -R $IMAGE_APP_FILES "$stage/app/")
+
+# No dev dependencies (TypeScript, vitest), no peers (cdk8s: only the constructs use it), no
+# optional platform binaries (esbuild, which only `mlops synth` needs through tsx); no install
+# scripts, nothing is built here.
+(cd "$stage/app" && npm ci --omit=dev --omit=peer --omit=optional --ignore-scripts \
+  --no-audit --no-fund --loglevel=error >&2)
+# Type declarations, source maps and Markdown are never loaded at run time.
+find "$stage/app" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+  -o -name '*.md' \) -delete
+
+# Stable metadata, so the same inputs give the same layer.
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='@0' --mode='u+rwX,go+rX,go-w' \
+  -C "$stage" -cf "$out" ./app
