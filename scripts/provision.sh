@@ -2,16 +2,16 @@
 # Provisions every real component the end-to-end tests use, into
 # ${MLOPS_CACHE:-$HOME/.cache/cdk8s-mlops}. Idempotent: a component whose cache entry matches
 # scripts/provision/versions.env is skipped in well under a second.
-# Usage: scripts/provision.sh [kafka|mlserver|kube|kube-score ...]   (default: all four)
+# Usage: scripts/provision.sh [kafka|mlserver|kube|kube-score|image ...]   (default: all)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(kafka mlserver kube kube-score)
+[ ${#components[@]} -gt 0 ] || components=(kafka mlserver kube kube-score image)
 
 summary=()
 for c in "${components[@]}"; do
   script="$here/provision/$c.sh"
-  [ -f "$script" ] || { echo "unknown component '$c' (kafka, mlserver, kube, kube-score)" >&2; exit 2; }
+  [ -f "$script" ] || { echo "unknown component '$c' (kafka, mlserver, kube, kube-score, image)" >&2; exit 2; }
   start=$(date +%s%N)
   bash "$script"
   ms=$((($(date +%s%N) - start) / 1000000))

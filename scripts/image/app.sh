@@ -20,7 +20,7 @@ mkdir -p "$stage/app"
 # No dev dependencies (TypeScript, vitest), no peers (cdk8s: only the constructs use it), no
 # optional platform binaries (esbuild, which only `mlops synth` needs through tsx); no install
 # scripts, nothing is built here.
-(cd "$stage/app" && npm ci --omit=dev --omit=peer --omit=optional --ignore-scripts \
+(cd "$stage/app" && npm ci --omit=dev --omit=peer --omit=optional --ignore-scripts --prefer-offline \
   --no-audit --no-fund --loglevel=error >&2)
 # Type declarations, source maps and Markdown are never loaded at run time.
 find "$stage/app" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \

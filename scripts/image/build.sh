@@ -46,13 +46,11 @@ while IFS= read -r -d '' arg; do config+=("$arg"); done < <(
 [ ${#config[@]} -gt 0 ] || die "no configuration read from the Dockerfile's final stage"
 
 rm -rf "$out"
-umoci init --layout "$out"
-umoci new --image "$out:$tag"
+cp -R "$cache/image/base" "$out"
 # The history records what made each layer; no timestamps, so the same inputs give the same image.
-umoci raw add-layer --image "$out:$tag" --history.created_by 'scripts/image/base.sh' \
-  --history.created '1970-01-01T00:00:00Z' "$cache/image/base.tar"
-umoci raw add-layer --image "$out:$tag" --history.created_by 'scripts/image/app.sh' \
+umoci raw add-layer --image "$out:base" --tag "$tag" --history.created_by 'scripts/image/app.sh' \
   --history.created '1970-01-01T00:00:00Z' "$work/app.tar"
+umoci rm --image "$out:base"
 umoci config --image "$out:$tag" --no-history --created '1970-01-01T00:00:00Z' \
   --architecture "$(node -p 'process.arch === "x64" ? "amd64" : process.arch')" --os linux "${config[@]}"
 umoci gc --layout "$out"
@@ -64,6 +62,5 @@ layers="$(node -p '
   const index = JSON.parse(fs.readFileSync(`${dir}/index.json`, "utf8"));
   blob(index.manifests[0].digest).layers.reduce((n, l) => n + l.size, 0)
 ' "$out")"
-unpacked=$(($(stat -c %s "$cache/image/base.tar") + $(stat -c %s "$work/app.tar")))
-log "built $out:$tag — layers $((layers / 1000000)) MB compressed, about $((unpacked / 1000000)) MB unpacked"
+log "built $out:$tag — layers $((layers / 1000000)) MB compressed (application layer $(($(stat -c %s "$work/app.tar") / 1000000)) MB unpacked)"
 echo "$out:$tag"
