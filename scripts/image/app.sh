@@ -22,6 +22,15 @@ mkdir -p "$stage/app"
 # scripts, nothing is built here.
 (cd "$stage/app" && npm ci --omit=dev --omit=peer --omit=optional --ignore-scripts --prefer-offline \
   --no-audit --no-fund --loglevel=error >&2)
+# Whatever npm runs this (Debian's npm 9 keeps some dev packages despite --omit=dev), nothing the
+# lockfile marks as dev, optional or peer stays.
+node -e '
+  const { rmSync } = require("node:fs");
+  const app = process.argv[1];
+  const { packages } = require(`${app}/package-lock.json`);
+  for (const [path, p] of Object.entries(packages))
+    if (path && (p.dev || p.devOptional || p.optional || p.peer)) rmSync(`${app}/${path}`, { recursive: true, force: true });
+' "$stage/app"
 # Type declarations, source maps and Markdown are never loaded at run time.
 find "$stage/app" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
   -o -name '*.md' \) -delete

@@ -26,6 +26,9 @@ mmdebstrap --quiet --mode="$mode" --format=tar --variant=extract --skip=output/d
   --extract-hook='rm -rf "$1"/usr/share/doc "$1"/usr/share/man "$1"/usr/share/info "$1"/usr/share/lintian "$1"/usr/share/locale "$1"/usr/share/bash-completion "$1"/usr/share/gdb "$1"/usr/lib/x86_64-linux-gnu/gconv "$1"/usr/lib/aarch64-linux-gnu/gconv' \
   "$IMAGE_SUITE" "$out" "$IMAGE_MIRROR"
 
+# mmdebstrap copies the build machine's /etc/hostname and /etc/resolv.conf; a container runtime
+# provides its own.
+tar --delete -f "$out" ./etc/hostname ./etc/resolv.conf
 # /dev without device nodes: the container runtime mounts its own there.
 empty="$(mktemp -d)"
 trap 'rm -rf "$empty"' EXIT
