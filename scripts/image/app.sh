@@ -31,6 +31,7 @@ node -e '
   for (const [path, p] of Object.entries(packages))
     if (path && (p.dev || p.devOptional || p.optional || p.peer)) rmSync(`${app}/${path}`, { recursive: true, force: true });
 ' "$stage/app"
+find "$stage/app/node_modules" -mindepth 1 -maxdepth 1 -name '@*' -type d -empty -delete
 # Type declarations, source maps and Markdown are never loaded at run time.
 find "$stage/app" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
   -o -name '*.md' \) -delete
