@@ -211,9 +211,20 @@ spec:
     );
     // A guard against dev dependencies or peers creeping in (they would add over 100 MB).
     expect(image.compressedBytes).toBeLessThan(80 * MB);
-    const modules = readdirSync(join(image.rootfs, 'app', 'node_modules'));
+    const app = join(image.rootfs, 'app');
+    const modules = readdirSync(join(app, 'node_modules'));
     for (const dev of ['typescript', 'vitest', '@biomejs', 'cdk8s', 'cdk8s-plus-28', 'fast-check'])
       expect(modules).not.toContain(dev);
+    // Nothing the lockfile marks as a dev, optional or peer package, whichever npm built it.
+    const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')).packages as Record<
+      string,
+      { dev?: boolean; devOptional?: boolean; optional?: boolean; peer?: boolean }
+    >;
+    const unwanted = Object.entries(lock)
+      .filter(([path, p]) => path && (p.dev || p.devOptional || p.optional || p.peer))
+      .map(([path]) => path);
+    expect(unwanted.length).toBeGreaterThan(100);
+    expect(unwanted.filter((path) => existsSync(join(app, path)))).toEqual([]);
     expect(existsSync(join(image.rootfs, 'app', 'src'))).toBe(false);
     expect(existsSync(join(image.rootfs, 'app', 'lib', 'runtime', 'main.js'))).toBe(true);
 
