@@ -24,6 +24,7 @@ mkdir -p "$stage/app"
   --no-audit --no-fund --loglevel=error >&2)
 # Whatever npm runs this (Debian's npm 9 keeps some dev packages despite --omit=dev), nothing the
 # lockfile marks as dev, optional or peer stays.
+# shellcheck disable=SC2016 # JavaScript, not shell
 node -e '
   const { rmSync } = require("node:fs");
   const app = process.argv[1];

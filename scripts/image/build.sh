@@ -23,6 +23,7 @@ bash "$here/app.sh" "$repo" "$work/app.tar"
 
 # The final stage's configuration, one `umoci config` option per instruction.
 config=()
+# shellcheck disable=SC2016 # JavaScript, not shell
 while IFS= read -r -d '' arg; do config+=("$arg"); done < <(
   node --input-type=module -e '
     import { readFileSync } from "node:fs";
@@ -55,6 +56,7 @@ umoci config --image "$out:$tag" --no-history --created '1970-01-01T00:00:00Z' \
   --architecture "$(node -p 'process.arch === "x64" ? "amd64" : process.arch')" --os linux "${config[@]}"
 umoci gc --layout "$out"
 
+# shellcheck disable=SC2016 # JavaScript, not shell
 layers="$(node -p '
   const dir = process.argv[1];
   const fs = require("node:fs");
