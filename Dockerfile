@@ -1,35 +1,36 @@
 # The runtime image: `mlops-runtime scheduler|agent|gateway|dataflow`.
 #   docker build -t ghcr.io/cdk8s-mlops/mlops-runtime:0.1.0 .
 # The tag should match package.json's version: the Runtime construct defaults to that tag.
-ARG NODE_IMAGE=node:20.19-bookworm-slim
+# Without a Docker daemon, scripts/image/build.sh builds the same image as an OCI layout: both run
+# scripts/image/base.sh and app.sh for the two layers, and build.sh takes the final stage's
+# ENV, WORKDIR, USER and ENTRYPOINT from this file (one instruction per line, as written here).
+ARG BUILD_IMAGE=debian:trixie-slim
 
-# Compiles src/ to lib/ (`npm ci` runs the prepare script, which builds).
-FROM ${NODE_IMAGE} AS build
-WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
-COPY src ./src
-RUN npm ci --no-audit --no-fund
-
-# Production dependencies only: no TypeScript compiler; scripts skipped, there is nothing to build.
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
-
-FROM ${NODE_IMAGE}
-ENV NODE_ENV=production
-# rclone copies s3://, gs:// and az:// artifacts for the agent (Debian's package, ~57 MB
-# installed); ca-certificates for the object stores' TLS.
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends rclone ca-certificates \
+FROM ${BUILD_IMAGE} AS build
+RUN apt-get update -qq \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    mmdebstrap ca-certificates nodejs npm \
   && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/lib ./lib
-COPY package.json ./
+WORKDIR /src
+COPY scripts/image ./scripts/image
+# The base layer: Node.js from Debian, no shell, no package manager.
+RUN mkdir -p /layers/base && bash scripts/image/base.sh /layers/base.tar \
+  && tar -xf /layers/base.tar -C /layers/base && rm /layers/base.tar
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY proto ./proto
-RUN chmod 0755 bin/mlops-runtime.js && ln -s /app/bin/mlops-runtime.js /usr/local/bin/mlops-runtime
+COPY src ./src
+# `npm ci` runs the prepare script, which compiles src/ to lib/; then the application layer.
+RUN npm ci --no-audit --no-fund \
+  && mkdir -p /layers/app && bash scripts/image/app.sh . /layers/app.tar \
+  && tar -xf /layers/app.tar -C /layers/app && rm /layers/app.tar
+
+FROM scratch
+COPY --from=build /layers/base/ /
+COPY --from=build /layers/app/ /
+ENV PATH=/usr/bin
+ENV NODE_ENV=production
+WORKDIR /app
 # Numeric, so Kubernetes can verify runAsNonRoot; the Runtime construct sets the same runAsUser.
 USER 10001:10001
-ENTRYPOINT ["mlops-runtime"]
+ENTRYPOINT ["/usr/bin/node", "/app/bin/mlops-runtime.js"]
