@@ -215,7 +215,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
       return c?.reason === 'ModelFailed' && c;
     });
     expect(m.status).toBe('False');
-    expect(m.message).toContain(`artifact file://${join(dir, 'nope')} not found`);
+    expect(m.message).toContain(`cannot fetch file://${join(dir, 'nope')}: no such file or folder`);
   }, 60_000);
 
   it('writes Experiment status from its candidates', async () => {
@@ -236,7 +236,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
       return o.status?.conditions?.find((x) => x.type === 'ExperimentReady');
     });
     expect(c).toMatchObject({ status: 'False', reason: 'ModelFailed' });
-    expect(c.message).toMatch(/^model "broken" is ModelFailed \(.*not found\)$/);
+    expect(c.message).toMatch(/^model "broken" is ModelFailed \(.*no such file or folder.*\)$/);
   }, 60_000);
 
   const pipeline = (name: string, steps: { name: string; inputs?: string[] }[]): ApplyObject => ({
@@ -349,7 +349,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
         ['Model', 'slow', 'Progressing', /.*/],
         ['Pipeline', 'slow-flow', 'Progressing', /step "slow": model "slow" is ModelProgressing/],
         ['Server', 'no-pods', 'Progressing', /0 of 1 replicas connected/],
-        ['Model', 'broken', 'Degraded', /ModelReady: .*not found/],
+        ['Model', 'broken', 'Degraded', /ModelReady: .*no such file or folder/],
         ['Experiment', 'ab', 'Degraded', /^ExperimentReady: model "broken" is ModelFailed/],
         ['ServerConfig', 'empty', 'Degraded', /no container/],
       ];
