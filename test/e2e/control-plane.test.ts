@@ -323,7 +323,7 @@ spec:
       return s?.versions.at(-1)?.state === 'ModelFailed' ? s : undefined;
     });
     expect(m.versions.at(-1)?.reason).toContain(
-      `artifact file://${join(dir, 'artifacts', 'missing')} not found`,
+      `cannot fetch file://${join(dir, 'artifacts', 'missing')}: no such file or folder`,
     );
   }, 60_000);
 
