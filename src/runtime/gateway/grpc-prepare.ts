@@ -6,19 +6,16 @@
 
 import { randomUUID } from 'node:crypto';
 import type http2 from 'node:http2';
-import type { Logger } from 'pino';
 import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { grpcMessage } from '../oip/compression.ts';
 import { OipError } from '../oip/errors.ts';
 import { checkInferMessage } from '../oip/grpc-validate.ts';
 import { type Frame, firstFrame, frameMessage, overrideNameField, readNameField } from '../oip/grpc-wire.ts';
 import { decodeRequest, encodeMessage, types } from '../oip/messages.ts';
-import type { Endpoint } from '../protocol/control.ts';
 import type { GrpcUpstream } from '../upstream/grpc-upstream.ts';
 import { headerValue, setTargetHeaders } from './forwarding.ts';
-import type { GatewayMetrics } from './metrics.ts';
-import type { Mirror } from './mirror.ts';
-import type { Resolution, Router, Target } from './router.ts';
+import type { ProtocolServerOptions } from './protocol-options.ts';
+import type { Resolution, Target } from './router.ts';
 
 export const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'te']);
@@ -26,17 +23,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 const NOT_FORWARDED = new Set(['grpc-encoding', 'grpc-accept-encoding', 'content-length']);
 
 /** What the gRPC gateway's calls need. */
-export interface GrpcGatewayOptions {
-  router: Router;
-  upstream: GrpcUpstream;
-  pipelineGateways: () => readonly Endpoint[];
-  mirror: Mirror;
-  metrics: GatewayMetrics;
-  logger: Logger;
-  ready: () => boolean;
-  maxBodyBytes: number;
-  version: string;
-}
+export type GrpcGatewayOptions = ProtocolServerOptions<GrpcUpstream>;
 
 /** A call ready to forward, or answered already (`local`, the unframed response message). */
 export interface Prepared {

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { Logger } from 'pino';
 import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { errorBody, OipError } from '../oip/errors.ts';
-import type { Endpoint } from '../protocol/control.ts';
 import { forwardableHeaders, type HttpUpstream } from '../upstream/http-upstream.ts';
 import {
   asOipError,
@@ -13,23 +11,12 @@ import {
   rewritePath,
   setTargetHeaders,
 } from './forwarding.ts';
-import { type GatewayMetrics, RequestRecorder } from './metrics.ts';
-import type { Mirror } from './mirror.ts';
+import { RequestRecorder } from './metrics.ts';
+import type { ProtocolServerOptions } from './protocol-options.ts';
 import { answerFromUpstream, requestToForward } from './rest-convert.ts';
-import { type Router, routeKeyFromPath } from './router.ts';
+import { routeKeyFromPath } from './router.ts';
 
-export interface RestGatewayOptions {
-  router: Router;
-  upstream: HttpUpstream;
-  /** Pipeline gateway replicas that serve `/v2/pipelines/...`. */
-  pipelineGateways: () => readonly Endpoint[];
-  mirror: Mirror;
-  metrics: GatewayMetrics;
-  logger: Logger;
-  ready: () => boolean;
-  maxBodyBytes: number;
-  version: string;
-}
+export type RestGatewayOptions = ProtocolServerOptions<HttpUpstream>;
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const HEALTH_LIVE = { contentType: 'application/json', body: JSON.stringify({ live: true }) };
