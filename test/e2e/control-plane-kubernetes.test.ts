@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ApiextensionsV1Api,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -25,6 +24,7 @@ import type { ModelResource, ServerResource, StatusBase } from '../../src/spec/t
 import {
   type AgentProcess,
   type ApplyObject,
+  applyCrds,
   freePort,
   type KubeApiserver,
   kubeBinaries,
@@ -133,16 +133,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     kc = new KubeConfig();
     kc.loadFromFile(kube.kubeconfigPath);
     custom = kc.makeApiClient(CustomObjectsApi);
-    for (const crd of customResourceDefinitions() as unknown as ApplyObject[])
-      await serverSideApply(kube, crd);
-    const ext = kc.makeApiClient(ApiextensionsV1Api);
-    for (const crd of customResourceDefinitions() as unknown as ApplyObject[]) {
-      await waitFor(`${crd.metadata.name} established`, async () =>
-        (await ext.readCustomResourceDefinition({ name: crd.metadata.name })).status?.conditions?.some(
-          (c) => c.type === 'Established' && c.status === 'True',
-        ),
-      );
-    }
+    await applyCrds(kube, customResourceDefinitions() as unknown as ApplyObject[]);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
     await serverSideApply(kube, {
       apiVersion: 'mlops.seldon.io/v1alpha1',

@@ -3,7 +3,7 @@
 // scheduler's own Kubernetes source runs with it: every call it makes is allowed, and what it
 // does not need is forbidden. The same server also accepts (strict server-side dry-run) what
 // every Runtime and Server option synthesizes.
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { App } from 'cdk8s';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -21,7 +21,13 @@ import type { DesiredStateHandler } from '../../src/runtime/sources/types.ts';
 import type { MlopsResource } from '../../src/spec/types.ts';
 import { synthesizeObjects } from '../../src/synth/synthesize.ts';
 import { everyOptionApp } from '../constructs/runtime-every-option.ts';
-import { type ApplyObject, type KubeApiserver, serverSideApply, startKubeApiserver } from './harness/kube.ts';
+import {
+  type ApplyObject,
+  applyCrds,
+  type KubeApiserver,
+  serverSideApply,
+  startKubeApiserver,
+} from './harness/kube.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
 const NS = 'rbac';
@@ -62,15 +68,7 @@ describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
     admin = new KubeConfig();
     admin.loadFromFile(kube.kubeconfigPath);
     const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
-    for (const crd of crds) await serverSideApply(kube, crd);
-    const ext = admin.makeApiClient(ApiextensionsV1Api);
-    for (const crd of crds) {
-      for (let i = 0; i < 150; i++) {
-        const c = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
-        if (c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True')) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    await applyCrds(kube, crds);
     await serverSideApply(kube, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     // Everything but the Strimzi-free CRDs is applied for real (no controllers run: nothing starts).
     for (const o of objects.filter((x) => x.kind !== 'CustomResourceDefinition'))

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteUpdate } from '../../src/runtime/protocol/control.ts';
 import { controlPackage } from '../../src/runtime/protocol/control-proto.ts';
@@ -14,6 +14,7 @@ import { componentArgv } from '../../src/spec/flags.ts';
 import {
   type AgentProcess,
   type ApplyObject,
+  applyCrds,
   freePort,
   type KubeApiserver,
   logTail,
@@ -184,16 +185,7 @@ describeE2E('scheduler leader election on a real kube-apiserver', ['go', 'python
     kube = k;
     kc = new KubeConfig();
     kc.loadFromFile(kube.kubeconfigPath);
-    for (const crd of customResourceDefinitions() as unknown as ApplyObject[])
-      await serverSideApply(kube, crd);
-    const ext = kc.makeApiClient(ApiextensionsV1Api);
-    for (const crd of customResourceDefinitions() as unknown as ApplyObject[]) {
-      await waitFor(`${crd.metadata.name} established`, async () =>
-        (await ext.readCustomResourceDefinition({ name: crd.metadata.name })).status?.conditions?.some(
-          (c) => c.type === 'Established' && c.status === 'True',
-        ),
-      );
-    }
+    await applyCrds(kube, customResourceDefinitions() as unknown as ApplyObject[]);
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
     await serverSideApply(kube, {
       apiVersion: 'mlops.seldon.io/v1alpha1',

@@ -13,6 +13,7 @@ export { trainIrisModel } from './iris.ts';
 export { type KafkaBroker, startKafka } from './kafka.ts';
 export {
   type ApplyObject,
+  applyCrds,
   type KubeApiserver,
   kubeBinaries,
   serverSideApply,

@@ -184,6 +184,31 @@ export async function serverSideApply(
 }
 
 /**
+ * Applies custom resource definitions and waits until the apiserver serves each (Established),
+ * so custom resources of those kinds can be applied next.
+ */
+export async function applyCrds(kube: KubeApiserver, crds: ApplyObject[], timeoutMs = 30_000): Promise<void> {
+  for (const crd of crds) await serverSideApply(kube, crd);
+  const deadline = Date.now() + timeoutMs;
+  for (const crd of crds) {
+    const url = `${kube.server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
+    for (;;) {
+      const res = await httpsRequest(url, kube.caCert, kube.token, { method: 'GET' });
+      const conditions = res.status === 200 ? (JSON.parse(res.body).status?.conditions ?? []) : [];
+      if (
+        conditions.some(
+          (c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True',
+        )
+      )
+        break;
+      if (Date.now() > deadline)
+        throw new Error(`${crd.metadata.name} not established within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/**
  * Starts etcd and kube-apiserver on free 127.0.0.1 ports, with a fresh certificate, a static
  * admin token and a kubeconfig. Storage lives in a temporary directory removed on stop (the logs
  * stay).
