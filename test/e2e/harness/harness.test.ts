@@ -96,8 +96,10 @@ describe('servers outlive no test process', () => {
     const runner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: 'ignore',
     });
-    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
-    const server = Number(readFileSync(pidFile, 'utf8'));
+    // The file exists a moment before its content is written: wait for a whole pid.
+    const pid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0);
+    for (let i = 0; i < 100 && !(pid() > 0); i++) await new Promise((r) => setTimeout(r, 100));
+    const server = pid();
     expect(alive(server)).toBe(true);
     runner.kill('SIGKILL');
     for (let i = 0; i < 50 && alive(server); i++) await new Promise((r) => setTimeout(r, 100));
