@@ -28,9 +28,9 @@ import {
   freePort,
   type KubeApiserver,
   kubeBinaries,
-  logTail,
   type ManagedProcess,
   type MlserverInstance,
+  pollUntil,
   repoRoot,
   runHealthScript,
   serverSideApply,
@@ -65,28 +65,8 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
       plural,
       name,
     })) as T;
-  const waitFor = async <T>(
-    what: string,
-    fn: () => Promise<T | undefined | false>,
-    timeoutMs = 60_000,
-  ): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v) return v;
-      } catch (err) {
-        last = err;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${what} within ${timeoutMs} ms (${String(last ?? '')})\n${logs.map((l) => `${l}:\n${logTail(l, 12)}`).join('\n')}`,
-        );
-      }
-      await sleep(200);
-    }
-  };
+  const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) =>
+    pollUntil(what, fn, { timeoutMs, intervalMs: 200, logs, logLines: 12 });
   const model = (name: string, spec: Partial<ModelResource['spec']>): ApplyObject => ({
     apiVersion: 'mlops.seldon.io/v1alpha1',
     kind: 'Model',

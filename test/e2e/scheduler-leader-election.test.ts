@@ -17,8 +17,8 @@ import {
   applyCrds,
   freePort,
   type KubeApiserver,
-  logTail,
   type ManagedProcess,
+  pollUntil,
   repoRoot,
   serverSideApply,
   startAgentProcess,
@@ -54,24 +54,8 @@ describeE2E('scheduler leader election on a real kube-apiserver', ['go', 'python
   let gatewayPort: number;
   let ports: [number, number];
 
-  const waitFor = async <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v) return v;
-      } catch (err) {
-        last = err;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${what} within ${timeoutMs} ms (${String(last ?? '')})\n${logs.map((l) => `${l}:\n${logTail(l, 15)}`).join('\n')}`,
-        );
-      }
-      await sleep(100);
-    }
-  };
+  const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) =>
+    pollUntil(what, fn, { timeoutMs, intervalMs: 100, logs, logLines: 15 });
   const holder = async () =>
     (await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LEASE, namespace: NS })).spec
       ?.holderIdentity;

@@ -150,3 +150,30 @@ export function logContains(logFile: string, text: string | RegExp): boolean {
   const content = readFileSync(logFile, 'utf8');
   return typeof text === 'string' ? content.includes(text) : text.test(content);
 }
+
+/**
+ * Calls `fn` every `intervalMs` until it returns a truthy value, which it resolves with; past
+ * `timeoutMs` it throws naming `what`, the last error and the tail of each log in `logs`.
+ */
+export async function pollUntil<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  opts: { timeoutMs?: number; intervalMs?: number; logs?: string[]; logLines?: number } = {},
+): Promise<T> {
+  const { timeoutMs = 60_000, intervalMs = 100, logs = [], logLines = 15 } = opts;
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const tails = logs.map((l) => `${l}:\n${logTail(l, logLines)}`).join('\n');
+      throw new Error(`${what} within ${timeoutMs} ms (${String(last ?? '')})\n${tails}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
