@@ -134,6 +134,16 @@ export const AGENT_METRICS = {
     ['model', 'protocol', 'code'],
     'Inference requests proxied, by model and protocol',
   ),
+  inferSecondsByModel: def(
+    'agent',
+    'histogram',
+    'mlops_agent_infer_seconds',
+    ['model'],
+    'Latency of inference calls through the agent by model (for per-model percentiles, which Seldon does not export)',
+    {
+      buckets: SELDON_LATENCY_BUCKETS,
+    },
+  ),
   // Seldon's agent metrics.
   inferApiSeconds: def(
     'agent',

@@ -33,6 +33,7 @@ export class AgentMetrics {
   readonly registeredBytes = gauge(this.registry, M.registeredBytes);
   readonly models = gauge(this.registry, M.models);
   readonly requests = counter(this.registry, M.requests);
+  private readonly inferSecondsByModel = histogram(this.registry, M.inferSecondsByModel);
   private readonly inferApiSeconds = histogram(this.registry, M.inferApiSeconds);
   private readonly infer = counter(this.registry, M.infer);
   private readonly inferSeconds = counter(this.registry, M.inferSeconds);
@@ -47,6 +48,9 @@ export class AgentMetrics {
 
   constructor(replica: ReplicaLabels = { server: '', replica: 0 }) {
     this.replica = { server: replica.server, server_replica: String(replica.replica) };
+    // Zero from the start, so rates over them read 0 rather than no data until the first event.
+    for (const c of [this.cacheEvict, this.cacheMiss, this.loadCount, this.unloadCount])
+      c.inc(this.replica, 0);
   }
 
   /**
@@ -76,6 +80,7 @@ export class AgentMetrics {
     this.aggregateInfer.inc(aggregate);
     this.aggregateInferSeconds.inc(aggregate, call.seconds);
     this.inferApiSeconds.observe({ ...this.replica, method: call.method, code }, call.seconds);
+    this.inferSecondsByModel.observe({ model: call.model }, call.seconds);
   }
 
   /** A load the scheduler asked for succeeded. */
