@@ -57,6 +57,26 @@ const EXPECTED: Record<string, string[]> = {
   server_replica: ['0'],
 };
 
+/**
+ * What the load below makes each panel show: 4 of 24 calls to the model and to the pipeline
+ * failed, one 10Mi model is registered and in memory on a 512Mi replica, nothing waits in a topic.
+ */
+const VALUES: Record<string, (v: number, legend: string) => boolean> = {
+  'Model inference rate': (v) => v > 0,
+  'Pipeline request rate': (v) => v > 0,
+  'Model error ratio': (v) => v > 0.05 && v < 0.4,
+  'Pipeline error ratio': (v) => v > 0.05 && v < 0.4,
+  'Model latency percentiles': (v) => v > 0 && v < 10,
+  'Pipeline latency percentiles': (v) => v > 0 && v < 10,
+  'Models per server': (v, legend) => v === (legend.endsWith('evicted') ? 0 : 1),
+  'Memory per server replica': (v, legend) =>
+    legend.endsWith('over-commit')
+      ? v > 512 * 2 ** 20
+      : v === (legend.endsWith('in memory') ? 10 * 2 ** 20 : legend.endsWith('evicted') ? 0 : 512 * 2 ** 20),
+  'Kafka lag per pipeline': (v) => v === 0,
+  'Models by state': (v) => v === 1,
+};
+
 function startDev(cwd: string, port: number): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, [bin, 'dev', '--port', String(port)], {
     cwd,
@@ -168,9 +188,11 @@ describeE2E('runtime metrics scraped by a real Prometheus', ['python3'], () => {
 
     const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
     const dashboard = JSON.parse(Object.values(cm.data as Record<string, string>)[0]);
-    const queries: string[] = dashboard.panels.flatMap((p: Json) => p.targets.map((t: Json) => t.expr));
-    expect(queries.length).toBeGreaterThan(10);
-    for (const template of queries) {
+    const targets: { title: string; legend: string; expr: string }[] = dashboard.panels.flatMap((p: Json) =>
+      p.targets.map((t: Json) => ({ title: p.title, legend: t.legendFormat, expr: t.expr })),
+    );
+    expect(targets.length).toBeGreaterThan(10);
+    for (const { title, legend, expr: template } of targets) {
       const expr = template.replaceAll('$namespace', NAMESPACE);
       const by =
         /by \(([^)]*)\)/
@@ -189,6 +211,9 @@ describeE2E('runtime metrics scraped by a real Prometheus', ['python3'], () => {
         { timeoutMs: 30_000, intervalMs: 500, logs: [prom.logFile] },
       );
       for (const s of series) {
+        const value = Number(s.value[1]);
+        const check = VALUES[title]?.(value, legend);
+        if (check !== undefined) expect(check, `${title} / ${legend} = ${value} (${expr})`).toBe(true);
         for (const label of by) {
           expect(s.metric[label], `${label} of ${JSON.stringify(s.metric)} from ${expr}`).toBeDefined();
           if (EXPECTED[label]) expect(EXPECTED[label], expr).toContain(s.metric[label]);
