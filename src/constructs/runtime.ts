@@ -180,7 +180,7 @@ export interface RuntimeProps {
   /**
    * Prometheus scraping (prometheus-operator PodMonitors for every component) and a Grafana
    * dashboard ConfigMap; `{}` takes the defaults.
-   * @default - neither
+   * @default - no monitoring objects
    */
   readonly monitoring?: MonitoringSettings;
 }

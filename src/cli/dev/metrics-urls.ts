@@ -10,4 +10,3 @@ export function metricsLines(endpoints: readonly MetricsEndpoint[]): string[] {
   const width = Math.max(0, ...endpoints.map((e) => e.component.length));
   return endpoints.map((e) => `  metrics    ${e.component.padEnd(width)}  ${e.url}`);
 }
-
