@@ -21,6 +21,12 @@ export type {
   PipelineStepRef,
 } from './constructs/interfaces.ts';
 export {
+  ADAPTER_RULES_CONFIGMAP,
+  MetricAutoscaler,
+  type MetricAutoscalerProps,
+  type ScalingMetric,
+} from './constructs/metric-autoscaler.ts';
+export {
   type ExplainerOptions,
   type InferenceTarget,
   type LlmOptions,
@@ -60,6 +66,7 @@ export {
   type GatewaySettings,
   type KafkaSettings,
   type ModelCacheProps,
+  type MonitoringSettings,
   Runtime,
   type RuntimeProps,
   type StrimziTopics,

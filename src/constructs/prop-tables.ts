@@ -126,4 +126,14 @@ export const RUNTIME_PROPS: PropTable = {
   agentResources: 'object',
   modelCache: { fields: { size: 'string', persistent: 'boolean', storageClassName: 'string' } },
   storageSecrets: 'strings',
+  monitoring: {
+    fields: {
+      podMonitors: 'boolean',
+      monitorLabels: 'string map',
+      scrapeInterval: 'string',
+      prometheusNamespace: 'string',
+      dashboard: 'boolean',
+      dashboardLabels: 'string map',
+    },
+  },
 };

@@ -11,6 +11,7 @@ import { PORTS } from '../spec/ports.ts';
 import { DEFAULT_NAMING } from '../spec/topics.ts';
 import { checkCount } from './checks.ts';
 import { Environment } from './environment.ts';
+import { addRuntimeMonitoring, type MonitoringSettings } from './monitoring/runtime-monitoring.ts';
 import { dnsLabelProblem, dnsSubdomainProblem, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
 import { RUNTIME_PROPS } from './prop-tables.ts';
@@ -32,6 +33,7 @@ import { chartOf, registerRuntime } from './workloads/registry.ts';
 import { addServerWorkloads, type ServerRuntimeSettings } from './workloads/server-workloads.ts';
 import { configMap, type ResourceSettings } from './workloads/workload.ts';
 
+export type { MonitoringSettings } from './monitoring/runtime-monitoring.ts';
 export type { ResourceSettings } from './workloads/workload.ts';
 
 /** Strimzi `KafkaTopic` objects for the topics the dataflow engine uses. */
@@ -175,6 +177,12 @@ export interface RuntimeProps {
    *   buckets anonymously
    */
   readonly storageSecrets?: string[];
+  /**
+   * Prometheus scraping (prometheus-operator PodMonitors for every component) and a Grafana
+   * dashboard ConfigMap; `{}` takes the defaults.
+   * @default - no monitoring objects
+   */
+  readonly monitoring?: MonitoringSettings;
 }
 
 const rs = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ResourceSettings => ({
@@ -252,6 +260,7 @@ export class Runtime extends Construct {
       pipelineGateway,
     );
     this.gatewayAddress = `${this.name}-gateway:${PORTS.gatewayHttp}`;
+    if (props.monitoring) addRuntimeMonitoring(this, this.name, props.monitoring, { dataflow: !!kafka });
     const cache = props.modelCache ?? {};
     this.serverSettings = {
       instance: this.name,

@@ -12,6 +12,7 @@ import { CliError } from '../errors.ts';
 import { DEFAULT_GATEWAY } from '../local-gateway.ts';
 import { resolveManifestDir } from './manifest-dir.ts';
 import { ManifestView } from './manifest-view.ts';
+import { type MetricsEndpoint, metricsLines } from './metrics-urls.ts';
 import { findMlserver, MLSERVER_INSTALL_HINT } from './mlserver-bin.ts';
 import {
   type ModelState,
@@ -295,7 +296,7 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
   if (pipelines) runtime('dataflow', dataflowArgv);
 
   // Promise.all at once: a replica failing while the gateway starts is handled, not unhandled.
-  const agents = Promise.all(
+  const replicas = Promise.all(
     ctx.mlserver
       ? topo.servers
           .filter((s) => s.mlserver)
@@ -312,7 +313,7 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
     30_000,
     async () => (await fetch(`${gatewayUrl}/v2/health/ready`)).ok,
   );
-  await agents;
+  const replicaMetrics = (await replicas).flat();
 
   const lines = [
     '',
@@ -332,6 +333,14 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
       lines.push('             (mlops inspect needs Kafka: start with --kafka BROKERS to read the topics)');
     }
   }
+  lines.push(
+    ...metricsLines([
+      { component: 'scheduler', url: `${health}/metrics` },
+      { component: 'gateway', url: `${gatewayUrl}/metrics` },
+      ...(pipelines ? [{ component: 'dataflow', url: `http://${host}:${pgHttp}/metrics` }] : []),
+      ...replicaMetrics,
+    ]),
+  );
   if (topo.experiments.length > 0) {
     lines.push(
       `  experiments ${topo.experiments.join(', ')} (route key NAME.experiment, or the default model's name)`,
@@ -361,7 +370,7 @@ async function startReplica(
   schedPort: number,
   namespace: string,
   runtime: (name: string, argv: string[], env?: NodeJS.ProcessEnv) => Child,
-): Promise<void> {
+): Promise<MetricsEndpoint[]> {
   const host = reachableAt(ctx.opts.listen);
   const id = `${server.name}-${idx}`;
   const dir = join(ctx.workDir, 'servers', id);
@@ -416,6 +425,10 @@ async function startReplica(
     }),
     { POD_NAMESPACE: namespace },
   );
+  return [
+    { component: `agent/${id}`, url: `http://${host}:${agentAdmin}/metrics` },
+    { component: `mlserver/${id}`, url: `http://${host}:${metrics}/metrics` },
+  ];
 }
 
 /** Reports model and pipeline state changes until stopped; prints the try-it commands once

@@ -115,7 +115,7 @@ export class Agent {
   adminPort = 0;
 
   constructor(private readonly opts: AgentOptions) {
-    this.metrics = opts.metrics ?? new AgentMetrics();
+    this.metrics = opts.metrics ?? new AgentMetrics({ server: opts.serverName, replica: opts.replicaIdx });
     this.modelServer = opts.modelServer ?? new RepositoryClient(opts.inferenceUrl);
     this.manager = new ModelManager({
       cache: new ArtifactCache(opts.cacheDir, opts.modelsDir, {
@@ -133,6 +133,13 @@ export class Agent {
       minResidencyMs: opts.minResidencyMs,
       unloadGraceMs: opts.unloadGraceMs,
     });
+    this.metrics.observe(
+      {
+        bytes: opts.memoryBytes,
+        withOvercommitBytes: replicaCapacityBytes(opts.memoryBytes, opts.overCommitPercentage),
+      },
+      () => this.manager.lru.list(),
+    );
     this.scheduler = new SchedulerClient(
       opts.schedulerAddress,
       () => this.subscription(),

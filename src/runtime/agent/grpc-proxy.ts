@@ -75,10 +75,18 @@ export function createGrpcProxy(opts: {
         body = frameMessage(overrideNameField(message, internal));
       }
       const name = internal;
+      const started = performance.now();
       forward(upstream(), headers, body, stream, (code) => {
         if (name) {
           opts.manager.release(name);
-          opts.metrics.requests.inc({ model: name, protocol: 'grpc', code });
+          opts.metrics.inferred({
+            model: opts.manager.definition(name)?.name ?? name,
+            internal: name,
+            protocol: 'grpc',
+            method: 'grpc',
+            code,
+            seconds: (performance.now() - started) / 1000,
+          });
         }
       });
     };

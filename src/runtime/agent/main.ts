@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
       maxConcurrent: values['download-concurrency'],
       gateway: values.gateway || undefined,
     },
-    metrics: new AgentMetrics(),
+    metrics: new AgentMetrics({ server, replica }),
     log,
   });
   await agent.start();

@@ -1,73 +1,145 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { grpcStatusName, AGENT_METRICS as M } from '../../spec/metrics.ts';
+import { counter, gauge, histogram } from '../service/metric.ts';
 
-/** The agent's Prometheus metrics, on a registry of its own. */
+/** Which replica the metrics describe: Seldon's `server` and `server_replica` labels. */
+export interface ReplicaLabels {
+  server: string;
+  replica: number;
+}
+
+/** A registered model as the residency tracker lists it. */
+interface Resident {
+  readonly name: string;
+  readonly bytes: number;
+  readonly inMemory: boolean;
+}
+
+/**
+ * The agent's Prometheus metrics, on a registry of its own: the runtime's `mlops_agent_*` and,
+ * beside them, Seldon's agent metrics (see spec/metrics.ts).
+ */
 export class AgentMetrics {
   readonly registry = new Registry();
-  readonly loads = new Counter({
-    name: 'mlops_agent_model_loads_total',
-    help: 'Model loads requested by the scheduler, by result',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  readonly unloads = new Counter({
-    name: 'mlops_agent_model_unloads_total',
-    help: 'Model unloads requested by the scheduler, by result',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  readonly evictions = new Counter({
-    name: 'mlops_agent_model_evictions_total',
-    help: 'Models evicted from server memory to make room (they stay registered on disk)',
-    registers: [this.registry],
-  });
-  readonly reloads = new Counter({
-    name: 'mlops_agent_model_reloads_total',
-    help: 'Evicted models loaded again because a request needed them',
-    registers: [this.registry],
-  });
-  readonly reloadSeconds = new Histogram({
-    name: 'mlops_agent_model_reload_seconds',
-    help: 'Time to bring an evicted model back into memory (including evicting others)',
-    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
-  readonly downloads = new Counter({
-    name: 'mlops_agent_artifact_downloads_total',
-    help: 'Artifact downloads, by result: success, or why they failed (not-found, access-denied, bad-secret, transient, ...)',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  readonly downloadSeconds = new Histogram({
-    name: 'mlops_agent_artifact_download_seconds',
-    help: 'Time to download an artifact into the cache, retries included',
-    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
-    registers: [this.registry],
-  });
-  readonly capacityBytes = new Gauge({
-    name: 'mlops_agent_memory_capacity_bytes',
-    help: 'Inference server memory the agent fills with models',
-    registers: [this.registry],
-  });
-  readonly inMemoryBytes = new Gauge({
-    name: 'mlops_agent_memory_in_use_bytes',
-    help: 'Memory of the models currently loaded on the inference server',
-    registers: [this.registry],
-  });
-  readonly registeredBytes = new Gauge({
-    name: 'mlops_agent_memory_registered_bytes',
-    help: 'Memory of every registered model, in memory or evicted (may exceed capacity: over-commit)',
-    registers: [this.registry],
-  });
-  readonly models = new Gauge({
-    name: 'mlops_agent_models',
-    help: 'Registered models by residency',
-    labelNames: ['state'] as const,
-    registers: [this.registry],
-  });
-  readonly requests = new Counter({
-    name: 'mlops_agent_inference_requests_total',
-    help: 'Inference requests proxied, by model and protocol',
-    labelNames: ['model', 'protocol', 'code'] as const,
-    registers: [this.registry],
-  });
+  readonly loads = counter(this.registry, M.loads);
+  readonly unloads = counter(this.registry, M.unloads);
+  readonly evictions = counter(this.registry, M.evictions);
+  readonly reloads = counter(this.registry, M.reloads);
+  readonly reloadSeconds = histogram(this.registry, M.reloadSeconds);
+  readonly downloads = counter(this.registry, M.downloads);
+  readonly downloadSeconds = histogram(this.registry, M.downloadSeconds);
+  readonly capacityBytes = gauge(this.registry, M.capacityBytes);
+  readonly inMemoryBytes = gauge(this.registry, M.inMemoryBytes);
+  readonly registeredBytes = gauge(this.registry, M.registeredBytes);
+  readonly models = gauge(this.registry, M.models);
+  readonly requests = counter(this.registry, M.requests);
+  private readonly inferSecondsByModel = histogram(this.registry, M.inferSecondsByModel);
+  private readonly inferApiSeconds = histogram(this.registry, M.inferApiSeconds);
+  private readonly infer = counter(this.registry, M.infer);
+  private readonly inferSeconds = counter(this.registry, M.inferSeconds);
+  private readonly aggregateInfer = counter(this.registry, M.aggregateInfer);
+  private readonly aggregateInferSeconds = counter(this.registry, M.aggregateInferSeconds);
+  private readonly cacheEvict = counter(this.registry, M.cacheEvict);
+  private readonly cacheMiss = counter(this.registry, M.cacheMiss);
+  private readonly loadCount = counter(this.registry, M.loadCount);
+  private readonly unloadCount = counter(this.registry, M.unloadCount);
+  private readonly replica: { server: string; server_replica: string };
+  private observing = false;
+
+  constructor(replica: ReplicaLabels = { server: '', replica: 0 }) {
+    this.replica = { server: replica.server, server_replica: String(replica.replica) };
+    // Zero from the start, so rates over them read 0 rather than no data until the first event.
+    for (const c of [this.cacheEvict, this.cacheMiss, this.loadCount, this.unloadCount])
+      c.inc(this.replica, 0);
+  }
+
+  /**
+   * One proxied inference call. `method` is the HTTP method (lower case) or `grpc`; `code` the
+   * HTTP status or the gRPC status number (Seldon's labels name it: `OK`, `NotFound`, ...).
+   */
+  inferred(call: {
+    model: string;
+    internal: string;
+    protocol: 'rest' | 'grpc';
+    method: string;
+    code: string;
+    seconds: number;
+  }): void {
+    this.requests.inc({ model: call.internal, protocol: call.protocol, code: call.code });
+    const code = call.protocol === 'grpc' ? grpcStatusName(Number(call.code)) : call.code;
+    const labels = {
+      ...this.replica,
+      model: call.model,
+      model_internal: call.internal,
+      method_type: call.protocol,
+      code,
+    };
+    this.infer.inc(labels);
+    this.inferSeconds.inc(labels, call.seconds);
+    const aggregate = { ...this.replica, method_type: call.protocol };
+    this.aggregateInfer.inc(aggregate);
+    this.aggregateInferSeconds.inc(aggregate, call.seconds);
+    this.inferApiSeconds.observe({ ...this.replica, method: call.method, code }, call.seconds);
+    this.inferSecondsByModel.observe({ model: call.model }, call.seconds);
+  }
+
+  /** A load the scheduler asked for succeeded. */
+  loaded(): void {
+    this.loads.inc({ result: 'success' });
+    this.loadCount.inc(this.replica);
+  }
+
+  /** An unload the scheduler asked for succeeded. */
+  unloaded(): void {
+    this.unloads.inc({ result: 'success' });
+    this.unloadCount.inc(this.replica);
+  }
+
+  evicted(): void {
+    this.evictions.inc();
+    this.cacheEvict.inc(this.replica);
+  }
+
+  /** A request found its model evicted and brought it back (`seconds` to do so). */
+  reloaded(seconds: number): void {
+    this.reloads.inc();
+    this.reloadSeconds.observe(seconds);
+    this.cacheMiss.inc(this.replica);
+  }
+
+  /**
+   * Registers the gauges read at scrape time: the replica's capacity, and per registered model
+   * version its presence, and its memory in memory or evicted. A model version no longer
+   * registered has no series (Seldon keeps it at 0).
+   */
+  observe(
+    capacity: { bytes: number; withOvercommitBytes: number },
+    residents: () => readonly Resident[],
+  ): void {
+    if (this.observing) return;
+    this.observing = true;
+    const replica = this.replica;
+    gauge(this.registry, M.capacity).set(replica, capacity.bytes);
+    gauge(this.registry, M.capacityOvercommit).set(replica, capacity.withOvercommitBytes);
+    const perModel = (pick: (r: Resident) => number) =>
+      function collect(this: { reset(): void; set(l: object, v: number): void }) {
+        this.reset();
+        for (const r of residents()) this.set({ ...replica, model_internal: r.name }, pick(r));
+      };
+    gauge(
+      this.registry,
+      M.loaded,
+      perModel(() => 1),
+    );
+    gauge(
+      this.registry,
+      M.loadedMemory,
+      perModel((r) => (r.inMemory ? r.bytes : 0)),
+    );
+    gauge(
+      this.registry,
+      M.evictedMemory,
+      perModel((r) => (r.inMemory ? 0 : r.bytes)),
+    );
+  }
 }

@@ -75,7 +75,7 @@ export class ModelManager {
       this.defs.set(name, def);
       this.lru.register(name, def.memoryBytes);
       await this.bringIn(name);
-      this.opts.metrics.loads.inc({ result: 'success' });
+      this.opts.metrics.loaded();
       this.log.info({ model: name, memoryBytes: def.memoryBytes }, 'model loaded');
     } catch (err) {
       this.opts.metrics.loads.inc({ result: 'failure' });
@@ -93,7 +93,7 @@ export class ModelManager {
       await this.locked(async () => {
         if (this.lru.get(name)?.inMemory) await this.opts.server.unload(name);
       });
-      this.opts.metrics.unloads.inc({ result: 'success' });
+      this.opts.metrics.unloaded();
       this.log.info({ model: name }, 'model unloaded');
     } catch (err) {
       this.opts.metrics.unloads.inc({ result: 'failure' });
@@ -142,8 +142,7 @@ export class ModelManager {
     const started = performance.now();
     await this.bringIn(name);
     const seconds = (performance.now() - started) / 1000;
-    this.opts.metrics.reloads.inc();
-    this.opts.metrics.reloadSeconds.observe(seconds);
+    this.opts.metrics.reloaded(seconds);
     this.log.info({ model: name, ms: Math.round(seconds * 1000) }, 'evicted model reloaded');
     this.updateGauges();
   }
@@ -165,7 +164,7 @@ export class ModelManager {
           for (const victim of plan.evict) {
             await this.opts.server.unload(victim);
             this.lru.markEvicted(victim);
-            this.opts.metrics.evictions.inc();
+            this.opts.metrics.evicted();
             this.log.info({ model: victim, for: name }, 'model evicted');
           }
           await this.opts.server.load(name);

@@ -50,6 +50,16 @@ export function createRestProxy(opts: {
     const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
     const path = `/v2/models/${encodeURIComponent(internal)}${m[2] ?? ''}${query}`;
     const body = await readBody(req);
+    const started = performance.now();
+    const record = (code: number) =>
+      opts.metrics.inferred({
+        model: opts.manager.definition(internal)?.name ?? internal,
+        internal,
+        protocol: 'rest',
+        method: (req.method ?? 'post').toLowerCase(),
+        code: String(code),
+        seconds: (performance.now() - started) / 1000,
+      });
     try {
       if (!(await opts.manager.acquire(internal)))
         return fail(res, 404, `model ${internal} is not registered`);
@@ -64,9 +74,10 @@ export function createRestProxy(opts: {
         await opts.manager.reloadLost(internal);
         r = await forward(req, path, body);
       }
-      opts.metrics.requests.inc({ model: internal, protocol: 'rest', code: String(r.status) });
+      record(r.status);
       send(res, r);
     } catch (err) {
+      record(502);
       fail(res, 502, `inference server error for ${internal}: ${(err as Error).message}`);
     } finally {
       opts.manager.release(internal);

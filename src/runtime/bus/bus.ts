@@ -54,6 +54,8 @@ export interface ConsumeOptions {
   committed?(records: OutRecord[]): void;
   /** Lowest offset of `topic`/`partition` still needed in memory, if any. */
   retained?(topic: string, partition: number): number | undefined;
+  /** Told after each batch how many records of its partition remain unread behind it (lag). */
+  onLag?(topic: string, partition: number, records: number): void;
   /**
    * Outputs of processed records could not be committed (they will be delivered again): a handler
    * whose memory already reflects them must rebuild its state.

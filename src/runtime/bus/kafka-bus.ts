@@ -322,6 +322,7 @@ class ConsumerRun implements Consumer {
         if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
         const outputs = await this.opts.process(records);
         const last = records[records.length - 1].offset;
+        this.opts.onLag?.(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - last - 1));
         if (this.opts.readOnly) {
           resolveOffset(String(last));
           return;

@@ -122,6 +122,7 @@ export class MemoryBus implements Bus {
               const outputs = await opts.process(batch);
               if (closed) return;
               position.set(key, pos + batch.length);
+              opts.onLag?.(batch[0].topic, batch[0].partition, part.length - pos - batch.length);
               // Transaction: outputs become visible together with the new committed position.
               this.append(outputs);
               commitPosition();

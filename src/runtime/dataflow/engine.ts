@@ -201,6 +201,8 @@ export class PipelineEngine {
         topics: [this.plan.inputTopic],
         fromBeginning: false,
         process: (records) => this.processInline(records),
+        onLag: (topic, partition, records) =>
+          this.metrics.consumerLag.set({ pipeline: this.plan.name, topic, partition }, records),
         committed: (records) => this.outputsCommitted(records),
       });
       await this.consumer.ready();
@@ -234,6 +236,8 @@ export class PipelineEngine {
       process: (records) => this.process(records),
       committed: (records) => this.outputsCommitted(records),
       retained: (topic, partition) => this.held.lowest(topic, partition),
+      onLag: (topic, partition, records) =>
+        this.metrics.consumerLag.set({ pipeline: this.plan.name, topic, partition }, records),
       onAbort: () => this.restart(),
     });
     await this.consumer.ready();

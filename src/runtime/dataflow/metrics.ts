@@ -1,39 +1,48 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { grpcStatusName, DATAFLOW_METRICS as M, PIPELINE_GATEWAY_SERVER } from '../../spec/metrics.ts';
+import { counter, gauge, histogram } from '../service/metric.ts';
 
 /**
  * Prometheus metrics of the dataflow roles (served on the pipeline gateway's `/metrics`), on a
- * registry of their own; one instance is shared by the roles of a process.
+ * registry of their own; one instance is shared by the roles of a process. Beside the runtime's
+ * own, Seldon's pipeline gateway metrics (see spec/metrics.ts).
  */
 export class DataflowMetrics {
   readonly registry = new Registry();
-  readonly pipelineRequests = new Counter({
-    name: 'mlops_pipeline_requests_total',
-    help: 'Synchronous pipeline calls by pipeline and outcome (ok, model_error, timeout, failed)',
-    labelNames: ['pipeline', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly pipelineSeconds = new Histogram({
-    name: 'mlops_pipeline_request_seconds',
-    help: 'Time from publishing a pipeline request to its output arriving',
-    labelNames: ['pipeline'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
-  readonly engineRecords = new Counter({
-    name: 'mlops_dataflow_records_total',
-    help: 'Records the pipeline engine read and wrote, by pipeline and direction',
-    labelNames: ['pipeline', 'direction'] as const,
-    registers: [this.registry],
-  });
-  readonly modelCalls = new Counter({
-    name: 'mlops_modelgateway_calls_total',
-    help: 'Model calls made by the model gateway, by model and outcome (ok, error, retry)',
-    labelNames: ['model', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly pipelineRequests = counter(this.registry, M.pipelineRequests);
+  readonly pipelineSeconds = histogram(this.registry, M.pipelineSeconds);
+  readonly engineRecords = counter(this.registry, M.engineRecords);
+  readonly consumerLag = gauge(this.registry, M.consumerLag);
+  readonly modelCalls = counter(this.registry, M.modelCalls);
+  private readonly inferApiSeconds = histogram(this.registry, M.inferApiSeconds);
+  private readonly infer = counter(this.registry, M.infer);
+  private readonly inferSeconds = counter(this.registry, M.inferSeconds);
+  private readonly aggregateInfer = counter(this.registry, M.aggregateInfer);
+  private readonly aggregateInferSeconds = counter(this.registry, M.aggregateInferSeconds);
 
   /** `processMetrics`: also the Node process's own (heap, event loop, GC): once per process. */
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * One synchronous pipeline call, under Seldon's names: `status` is the HTTP status of the
+   * answer, `grpcCode` its gRPC status when the call came over gRPC.
+   */
+  pipelineCall(
+    pipeline: string,
+    protocol: 'rest' | 'grpc',
+    code: { status: number; grpcCode: number },
+    seconds: number,
+  ): void {
+    const label = protocol === 'grpc' ? grpcStatusName(code.grpcCode) : String(code.status);
+    const labels = { server: PIPELINE_GATEWAY_SERVER, pipeline, method_type: protocol, code: label };
+    this.infer.inc(labels);
+    this.inferSeconds.inc(labels, seconds);
+    const aggregate = { server: PIPELINE_GATEWAY_SERVER, method_type: protocol };
+    this.aggregateInfer.inc(aggregate);
+    this.aggregateInferSeconds.inc(aggregate, seconds);
+    const method = protocol === 'grpc' ? 'grpc' : 'post';
+    this.inferApiSeconds.observe({ server: PIPELINE_GATEWAY_SERVER, pipeline, method, code: label }, seconds);
   }
 }

@@ -98,17 +98,26 @@ export class PipelineGateway {
   }
 
   /** Publishes a ModelInferRequest for `pipeline` and waits for its ModelInferResponse. */
-  async infer(pipeline: string, request: Buffer, headers: Headers): Promise<PipelineResult> {
-    const stop = this.metrics.pipelineSeconds.startTimer({ pipeline });
+  async infer(
+    pipeline: string,
+    request: Buffer,
+    headers: Headers,
+    protocol: 'rest' | 'grpc' = 'rest',
+  ): Promise<PipelineResult> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       const result = await this.call(pipeline, request, headers);
       this.metrics.pipelineRequests.inc({ pipeline, outcome: 'ok' });
-      stop();
+      const took = seconds();
+      this.metrics.pipelineSeconds.observe({ pipeline }, took);
+      this.metrics.pipelineCall(pipeline, protocol, { status: 200, grpcCode: 0 }, took);
       return result;
     } catch (err) {
-      const status = (err as OipError).status;
-      const outcome = status === 504 ? 'timeout' : status === 400 ? 'model_error' : 'failed';
+      const e = err instanceof OipError ? err : new OipError(String(err), 500);
+      const outcome = e.status === 504 ? 'timeout' : e.status === 400 ? 'model_error' : 'failed';
       this.metrics.pipelineRequests.inc({ pipeline, outcome });
+      this.metrics.pipelineCall(pipeline, protocol, e, seconds());
       throw err;
     }
   }

@@ -201,7 +201,7 @@ async function handleGrpc(
     }
     checkInferMessage(decodeRequest(message), `${name}.pipeline`);
     const requestId = (headers[HEADER_REQUEST_ID] as string | undefined) || randomUUID();
-    const result = await gateway.infer(name, Buffer.from(message), xHeaders(headers, requestId));
+    const result = await gateway.infer(name, Buffer.from(message), xHeaders(headers, requestId), 'grpc');
     respond(stream, frameMessage(result.value), {
       ...responseHeaders(result.headers),
       [HEADER_REQUEST_ID]: requestId,

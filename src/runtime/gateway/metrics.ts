@@ -1,27 +1,13 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { GATEWAY_METRICS as M } from '../../spec/metrics.ts';
+import { counter, histogram } from '../service/metric.ts';
 
 /** The gateway's Prometheus metrics (with the process's default metrics), on a registry of its own. */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'mlops_gateway_requests_total',
-    help: 'Requests answered by the gateway, by protocol, target kind and status code',
-    labelNames: ['protocol', 'kind', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly latency = new Histogram({
-    name: 'mlops_gateway_request_seconds',
-    help: 'Time from request received to response sent',
-    labelNames: ['protocol', 'kind'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [this.registry],
-  });
-  readonly mirrors = new Counter({
-    name: 'mlops_gateway_mirrored_total',
-    help: 'Mirrored request copies by outcome (sent, failed, dropped when too many were in flight)',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly requests = counter(this.registry, M.requests);
+  readonly latency = histogram(this.registry, M.latency);
+  readonly mirrors = counter(this.registry, M.mirrors);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

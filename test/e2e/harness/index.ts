@@ -24,4 +24,11 @@ export { gluaBinary, type Health, luaLiteral, runHealthScript } from './lua.ts';
 export { type MlserverInstance, mlserverVenv, startMlserver } from './mlserver.ts';
 export { freePort } from './ports.ts';
 export { logTail, type ManagedProcess, pollUntil, startProcess, waitUntilReady } from './process.ts';
+export {
+  type PrometheusInstance,
+  prometheusBinary,
+  type QueryResult,
+  type ScrapeTarget,
+  startPrometheus,
+} from './prometheus.ts';
 export { describeE2E, e2eRequired, requireToolchain, type Tool } from './toolchain.ts';
