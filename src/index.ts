@@ -58,10 +58,13 @@ export {
 } from './constructs/references.ts';
 export {
   type GatewaySettings,
+  type KafkaSaslSettings,
   type KafkaSettings,
+  type KafkaTlsSettings,
   type ModelCacheProps,
   Runtime,
   type RuntimeProps,
+  type SecretKeySelector,
   type StrimziTopics,
 } from './constructs/runtime.ts';
 export {
@@ -92,6 +95,7 @@ export {
 export { EXTERNAL_REFERENCES_ANNOTATION } from './spec/annotations.ts';
 export { type SchemaViolation, validateAgainstCrd } from './spec/crd-check.ts';
 export { customResourceDefinitions } from './spec/crd-schemas.ts';
+export type { SaslMechanism } from './spec/kafka-security.ts';
 export { isMlopsObject } from './spec/objects.ts';
 export { parseQuantity } from './spec/quantity.ts';
 export {

@@ -96,6 +96,13 @@ export function kafkaSecurityFindings(s: Security): Problem[] {
       ? { ...p, fix: `use one of ${SASL_MECHANISMS.map((m) => `'${m}'`).join(', ')}` }
       : p,
   );
+  // A JavaScript caller may pass one; it is never synthesized, and its value is not echoed.
+  if (s.sasl && 'password' in s.sasl)
+    problems.push({
+      field: 'kafka.sasl.password',
+      message: 'a literal password would end up in the manifests and their diffs, so it is not a setting',
+      fix: 'put the password in a Secret and name it with kafka.sasl.passwordSecret',
+    });
   for (const { prop, ref } of references(s)) {
     const nameProblem = dnsSubdomainProblem(ref.name ?? '');
     if (nameProblem)

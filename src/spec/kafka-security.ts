@@ -9,6 +9,7 @@
 
 /** SASL mechanisms the runtime speaks. */
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+/** A SASL mechanism the runtime speaks (OAUTHBEARER is not one). */
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 /** How a process is told its Kafka security: a flag, its env var, the `Runtime` prop behind it. */
