@@ -63,7 +63,7 @@ describe('Runtime kafka.tls and kafka.sasl', () => {
     ]);
     const mounts = pod.containers[0].volumeMounts.filter((m: Json) => m.name.startsWith('kafka-'));
     expect(mounts.every((m: Json) => m.readOnly)).toBe(true);
-    const data = synthOne(env, 'ConfigMap', 'mlops-kafka').data as Record<string, string>;
+    const data = (synthOne(env, 'ConfigMap', 'mlops-kafka') as Json).data as Record<string, string>;
     expect(data).toMatchObject({
       MLOPS_KAFKA_TLS: 'true',
       MLOPS_KAFKA_CA: '/etc/mlops/kafka/ca/ca.crt',
@@ -80,7 +80,7 @@ describe('Runtime kafka.tls and kafka.sasl', () => {
   it('hands the dataflow exactly these settings: its args and the ConfigMap parse back into them', () => {
     const { env } = build(SECURED);
     const container = synthOne(env, 'StatefulSet', 'mlops-dataflow').spec.template.spec.containers[0] as Json;
-    const data = synthOne(env, 'ConfigMap', 'mlops-kafka').data as Record<string, string>;
+    const data = (synthOne(env, 'ConfigMap', 'mlops-kafka') as Json).data as Record<string, string>;
     // The kubelet expands $(VAR) from the pod env before the process starts.
     const args = (container.args as string[])
       .slice(1)
@@ -113,7 +113,7 @@ describe('Runtime kafka.tls and kafka.sasl', () => {
     const { env } = build({ bootstrapServers: ['kafka:9092'] });
     const pod = synthOne(env, 'StatefulSet', 'mlops-dataflow').spec.template.spec as Json;
     expect(pod.volumes.filter((v: Json) => v.secret)).toEqual([]);
-    expect(Object.keys(synthOne(env, 'ConfigMap', 'mlops-kafka').data as object).sort()).toEqual([
+    expect(Object.keys((synthOne(env, 'ConfigMap', 'mlops-kafka') as Json).data as object).sort()).toEqual([
       'MLOPS_KAFKA_BROKERS',
       'MLOPS_KAFKA_PARTITIONS',
       'MLOPS_KAFKA_REPLICATION_FACTOR',
