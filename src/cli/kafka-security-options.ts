@@ -26,7 +26,8 @@ export function addKafkaSecurityOptions(command: Command): Command {
   const table: Record<string, { help: string; value?: string }> = COMPONENT_FLAGS.dataflow;
   for (const { flag, env } of FLAGS) {
     const { help, value } = table[flag];
-    command.option(value ? `--${flag} <${value.toLowerCase()}>` : `--${flag}`, `${help} (default: $${env})`);
+    const fromEnv = help.includes(env) ? help : `${help} (default: $${env})`;
+    command.option(value ? `--${flag} <${value.toLowerCase()}>` : `--${flag}`, fromEnv);
   }
   return command;
 }
