@@ -77,7 +77,7 @@ describeE2E('the dataflow on a secured Kafka: SASL_SSL and mutual TLS', ['java',
       bus: bus(tls.saslSsl, scram512(), 'sp'),
       reader: bus(tls.saslSsl, scram512(), 'sp-reader'),
       restart: () => kafka.restart(),
-      total: 200,
+      total: 150,
     });
   }, 240_000);
 
