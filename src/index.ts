@@ -64,11 +64,14 @@ export {
 } from './constructs/references.ts';
 export {
   type GatewaySettings,
+  type KafkaSaslSettings,
   type KafkaSettings,
+  type KafkaTlsSettings,
   type ModelCacheProps,
   type MonitoringSettings,
   Runtime,
   type RuntimeProps,
+  type SecretKeySelector,
   type StrimziTopics,
 } from './constructs/runtime.ts';
 export {
@@ -99,6 +102,7 @@ export {
 export { EXTERNAL_REFERENCES_ANNOTATION } from './spec/annotations.ts';
 export { type SchemaViolation, validateAgainstCrd } from './spec/crd-check.ts';
 export { customResourceDefinitions } from './spec/crd-schemas.ts';
+export type { SaslMechanism } from './spec/kafka-security.ts';
 export { isMlopsObject } from './spec/objects.ts';
 export { parseQuantity } from './spec/quantity.ts';
 export {

@@ -4,6 +4,7 @@ import type { PropTable } from './prop-types.ts';
 const SCALING: PropTable = { replicas: 'number', minReplicas: 'number', maxReplicas: 'number' };
 const TENSORS: PropTable = { inputs: 'strings', outputs: 'strings' };
 const TENSOR_MAP = { each: 'object' } as const;
+const SECRET_KEY: PropTable[string] = { fields: { name: 'string', key: 'string' }, required: ['name'] };
 
 export const MODEL_PROPS: PropTable = {
   name: 'string',
@@ -115,6 +116,8 @@ export const RUNTIME_PROPS: PropTable = {
       partitions: 'number',
       replicationFactor: 'number',
       strimziTopics: { fields: { clusterName: 'string' } },
+      tls: { fields: { caSecret: SECRET_KEY, clientCertSecret: SECRET_KEY, clientKeySecret: SECRET_KEY } },
+      sasl: { fields: { mechanism: 'string', username: 'string', passwordSecret: SECRET_KEY } },
     },
   },
   gateway: {

@@ -11,6 +11,12 @@ import { PORTS } from '../spec/ports.ts';
 import { DEFAULT_NAMING } from '../spec/topics.ts';
 import { checkCount } from './checks.ts';
 import { Environment } from './environment.ts';
+import {
+  type KafkaSaslSettings,
+  type KafkaTlsSettings,
+  kafkaSecurityFindings,
+  kafkaSecurityPod,
+} from './kafka-security.ts';
 import { addRuntimeMonitoring, type MonitoringSettings } from './monitoring/runtime-monitoring.ts';
 import { dnsLabelProblem, dnsSubdomainProblem, suggestDnsLabel } from './names.ts';
 import { Pipeline } from './pipeline.ts';
@@ -33,6 +39,7 @@ import { chartOf, registerRuntime } from './workloads/registry.ts';
 import { addServerWorkloads, type ServerRuntimeSettings } from './workloads/server-workloads.ts';
 import { configMap, type ResourceSettings } from './workloads/workload.ts';
 
+export type { KafkaSaslSettings, KafkaTlsSettings, SecretKeySelector } from './kafka-security.ts';
 export type { MonitoringSettings } from './monitoring/runtime-monitoring.ts';
 export type { ResourceSettings } from './workloads/workload.ts';
 
@@ -65,6 +72,17 @@ export interface KafkaSettings {
    * @default - none: the dataflow engine creates the topics it needs
    */
   readonly strimziTopics?: StrimziTopics;
+  /**
+   * TLS to the brokers (SSL, or SASL_SSL with `sasl`): the CA and client certificate come from
+   * Secrets mounted into the dataflow pods.
+   * @default - plaintext connections
+   */
+  readonly tls?: KafkaTlsSettings;
+  /**
+   * SASL authentication, the password from a Secret mounted into the dataflow pods.
+   * @default - no authentication
+   */
+  readonly sasl?: KafkaSaslSettings;
 }
 
 export interface GatewaySettings {
@@ -332,11 +350,13 @@ export class Runtime extends Construct {
   ): string {
     const scope = new Construct(this, 'Dataflow');
     const prefix = kafka.topicPrefix ?? Environment.find(this)?.kafkaTopicPrefix ?? DEFAULT_NAMING.prefix;
+    const security = kafkaSecurityPod(kafka);
     const kafkaData = {
       MLOPS_KAFKA_BROKERS: (kafka.bootstrapServers ?? []).join(','),
       MLOPS_KAFKA_PARTITIONS: String(kafka.partitions ?? 1),
       MLOPS_KAFKA_REPLICATION_FACTOR: String(kafka.replicationFactor ?? 1),
       MLOPS_KAFKA_TOPIC_PREFIX: prefix,
+      ...security.env,
     };
     const kafkaConfigMap = `${this.name}-kafka`;
     const pipelinesConfigMap = `${this.name}-pipelines`;
@@ -350,6 +370,7 @@ export class Runtime extends Construct {
       namespace,
       kafkaConfigMap,
       kafkaPorts: kafkaPorts(kafka.bootstrapServers ?? []),
+      kafkaSecrets: security,
       pipelinesConfigMap,
       pipelineFiles: () => Object.keys(pipelineFiles()).sort(),
       configHash: Lazy.any({
@@ -467,6 +488,7 @@ export class Runtime extends Construct {
       checkCount(this, 'kafka.partitions', kafka.partitions, 1);
       checkCount(this, 'kafka.replicationFactor', kafka.replicationFactor, 1);
       this.checkTopicPrefix(kafka.topicPrefix);
+      for (const problem of kafkaSecurityFindings(kafka)) addProblem(this, problem);
     } else {
       addRule(this, () => {
         const names = this.pipelines().map(nameOf);

@@ -3,6 +3,7 @@
 // into an argv (the one place component command lines are built).
 
 import { parseArgs } from 'node:util';
+import { SASL_MECHANISMS, KAFKA_SECURITY as SEC } from './kafka-security.ts';
 import { PORTS } from './ports.ts';
 import { DEFAULT_NAMING } from './topics.ts';
 
@@ -316,6 +317,41 @@ const GATEWAY = {
   help: HELP,
 } as const satisfies FlagTable;
 
+/** TLS and SASL of the Kafka clients; the password comes from a file or MLOPS_KAFKA_PASSWORD only. */
+const KAFKA_SECURITY_FLAGS = {
+  'kafka-tls': {
+    type: 'bool',
+    default: false,
+    help: `connect with TLS (implied by --kafka-ca/-cert/-key; env ${SEC.tls.env})`,
+  },
+  'kafka-ca': {
+    type: 'string',
+    value: 'FILE',
+    env: SEC.ca.env,
+    help: 'PEM CA certificates the brokers must chain to',
+  },
+  'kafka-cert': {
+    type: 'string',
+    value: 'FILE',
+    env: SEC.cert.env,
+    help: 'PEM client certificate (mutual TLS)',
+  },
+  'kafka-key': { type: 'string', value: 'FILE', env: SEC.key.env, help: 'PEM key of the client certificate' },
+  'kafka-sasl-mechanism': {
+    type: 'string',
+    value: 'M',
+    env: SEC.mechanism.env,
+    help: `SASL mechanism: ${SASL_MECHANISMS.join(', ')}`,
+  },
+  'kafka-user': { type: 'string', value: 'NAME', env: SEC.user.env, help: 'SASL user' },
+  'kafka-password-file': {
+    type: 'string',
+    value: 'FILE',
+    env: SEC.passwordFile.env,
+    help: `file holding the SASL password (or set ${SEC.password.env})`,
+  },
+} as const satisfies FlagTable;
+
 /** The dataflow roles, all run by default. */
 export const DATAFLOW_ROLES = ['engine', 'model-gateway', 'pipeline-gateway'] as const;
 
@@ -327,6 +363,7 @@ const DATAFLOW = {
     help: 'Kafka, or an in-process bus for one machine: every role then runs in this process and\nnothing is persisted',
   },
   brokers: { type: 'list', value: 'H:P[,H:P]', env: 'MLOPS_KAFKA_BROKERS', help: 'Kafka bootstrap servers' },
+  ...KAFKA_SECURITY_FLAGS,
   manifests: { type: 'string', value: 'DIR', help: 'folder of YAML holding the Pipeline resources to run' },
   namespace: {
     type: 'string',

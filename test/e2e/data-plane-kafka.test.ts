@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { BusRecord } from '../../src/runtime/bus/bus.ts';
 import { KafkaBus } from '../../src/runtime/bus/kafka-bus.ts';
 import { PipelineEngine } from '../../src/runtime/dataflow/engine.ts';
 import { DEFAULT_NAMING } from '../../src/spec/topics.ts';
 import { runPipeline } from '../runtime/dataflow/fixtures.ts';
+import { expectExactlyOnceAcrossBrokerRestart, readAll as readAllCommitted } from './harness/exact-count.ts';
 import { type KafkaBroker, startKafka } from './harness/kafka.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
@@ -28,32 +28,8 @@ describeE2E('data plane over a real Kafka broker', ['java'], () => {
     await kafka?.stop();
   });
 
-  /** Reads every committed record of a topic from the start. */
-  async function readAll(topic: string, expected: number, timeoutMs = 20_000): Promise<BusRecord[]> {
-    const reader = bus(`reader-${topic}`);
-    const seen: BusRecord[] = [];
-    const positions = new Set<string>();
-    const c = await reader.consume({
-      group: `reader-${topic}-${Date.now()}`,
-      topics: [topic],
-      fromBeginning: true,
-      process: (records) => {
-        // A rebalance may hand the reader the same record twice; that is one record on the topic.
-        for (const r of records) {
-          const at = `${r.partition}:${r.offset}`;
-          if (positions.has(at)) continue;
-          positions.add(at);
-          seen.push(r);
-        }
-        return [];
-      },
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (seen.length < expected && Date.now() < deadline) await sleep(100);
-    await sleep(500); // anything beyond the expected count would show up here
-    await c.close();
-    return seen;
-  }
+  const readAll = (topic: string, expected: number) =>
+    readAllCommitted(bus(`reader-${topic}`), topic, expected);
 
   it('consume-transform-publish is exactly once even when a batch fails midway', async () => {
     const b = bus();
@@ -82,53 +58,12 @@ describeE2E('data plane over a real Kafka broker', ['java'], () => {
   }, 90_000);
 
   it('runs a pipeline synchronously and loses or doubles nothing across a broker restart', async () => {
-    const add = (k: number) => (inputs: { data: unknown[] }[]) => [
-      { name: 'out', datatype: 'FP32' as const, shape: [1, 1], data: [(inputs[0].data[0] as number) + k] },
-    ];
-    const p = await runPipeline(
-      'kp',
-      {
-        steps: [{ name: 'ka' }, { name: 'kb', inputs: ['ka'] }, { name: 'kc', inputs: ['kb'] }],
-        output: { steps: ['kc'] },
-      },
-      { ka: add(1), kb: add(10), kc: add(100) },
-      { bus: bus('kp'), timeoutMs: 120_000 },
-    );
-    try {
-      const first = await p.infer({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [1] }] });
-      expect(first.response.outputs[0].data).toEqual([112]);
-
-      const total = 300;
-      let sent = 0;
-      const results: number[] = [];
-      const failures: string[] = [];
-      const worker = async () => {
-        while (sent < total) {
-          const i = sent++;
-          try {
-            const r = await p.infer({
-              id: `r${i}`,
-              inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [i] }],
-            });
-            results.push((r.response.outputs[0].data[0] as number) - 111);
-          } catch (err) {
-            failures.push(String(err));
-          }
-        }
-      };
-      const load = Promise.all(Array.from({ length: 8 }, worker));
-      while (sent < total / 3) await sleep(20);
-      await kafka.restart();
-      await load;
-      expect(failures).toEqual([]);
-      expect(results.sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
-      // Not only did every caller get one answer: the output topic holds one record per request.
-      const outputs = await readAll(p.plan.outputTopic, total + 1);
-      expect(outputs).toHaveLength(total + 1);
-      expect(new Set(outputs.map((r) => r.key)).size).toBe(total + 1);
-    } finally {
-      await p.stop();
-    }
+    await expectExactlyOnceAcrossBrokerRestart({
+      name: 'kp',
+      bus: bus('kp'),
+      reader: bus('kp-reader'),
+      restart: () => kafka.restart(),
+    });
   }, 240_000);
 
   it('survives the dataflow engine restarting mid-stream with nothing lost or doubled', async () => {

@@ -4,11 +4,18 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadManifests } from '../../review/manifests.ts';
+import { KafkaSecurityError, verifyKafkaSecurity } from '../../runtime/bus/kafka-security.ts';
 import { componentArgv } from '../../spec/flags.ts';
+import type { KafkaSecuritySettings } from '../../spec/kafka-security.ts';
 import { PORTS } from '../../spec/ports.ts';
 import { DEFAULT_NAMING } from '../../spec/topics.ts';
 import type { KubeObject } from '../../spec/types.ts';
 import { CliError } from '../errors.ts';
+import {
+  addKafkaSecurityOptions,
+  kafkaSecurityArgv,
+  kafkaSecurityFromOptions,
+} from '../kafka-security-options.ts';
 import { DEFAULT_GATEWAY } from '../local-gateway.ts';
 import { resolveManifestDir } from './manifest-dir.ts';
 import { ManifestView } from './manifest-view.ts';
@@ -37,6 +44,7 @@ interface DevOptions {
   logLevel: string;
   settleMs: string;
   listen: string;
+  [kafkaSecurityOption: string]: unknown;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -44,7 +52,7 @@ const RUNTIME_BIN = fileURLToPath(new URL('../../../bin/mlops-runtime.js', impor
 const MLSERVER_STARTUP_MS = 120_000;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('dev')
     .description(
       'run the runtime on this machine against dist/<app> (or DIR): scheduler, an agent and MLServer per server replica, gateway and dataflow',
@@ -68,7 +76,8 @@ export function register(program: Command): void {
       LOOPBACK,
     )
     .option('--log-level <level>', 'log level of the components', 'info')
-    .option('--settle-ms <ms>', 'how long to wait for models before printing the try-it commands', '120000')
+    .option('--settle-ms <ms>', 'how long to wait for models before printing the try-it commands', '120000');
+  addKafkaSecurityOptions(command)
     .addHelpText(
       'after',
       `
@@ -169,6 +178,7 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
     );
   }
   const kafka = opts.kafka ?? process.env.MLOPS_KAFKA_BROKERS;
+  const kafkaSecurity = kafka ? await checkKafka(kafka, opts) : undefined;
   let mlserver: ReturnType<typeof findMlserver>;
   try {
     mlserver = findMlserver();
@@ -222,7 +232,7 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
   });
 
   try {
-    await start(run, topo, { opts, kafka, mlserver, workDir, viewDir: view.dir, gatewayPort });
+    await start(run, topo, { opts, kafka, kafkaSecurity, mlserver, workDir, viewDir: view.dir, gatewayPort });
   } catch (err) {
     if (!run.stopping) {
       process.stderr.write(`mlops dev: ${(err as Error).message}\n`);
@@ -232,9 +242,34 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
   return run.done;
 }
 
+/**
+ * The Kafka settings from flags and env, checked against the brokers before anything starts: a
+ * wrong password or an untrusted certificate ends `mlops dev` with the reason (exit 1) rather
+ * than a dataflow restarting over and over.
+ */
+async function checkKafka(brokers: string, opts: DevOptions): Promise<KafkaSecuritySettings> {
+  const settings = kafkaSecurityFromOptions('dev', opts, process.env);
+  try {
+    await verifyKafkaSecurity(brokers.split(',').filter(Boolean), settings);
+  } catch (err) {
+    if (err instanceof KafkaSecurityError) throw new CliError(`dev: ${err.message}`, 1);
+    throw err;
+  }
+  return settings;
+}
+
+/** The security flags (never the password) of the inspect command `mlops dev` prints. */
+function securityFlags(s: KafkaSecuritySettings | undefined): string {
+  return Object.entries(kafkaSecurityArgv(s ?? {}))
+    .filter(([, v]) => v !== undefined)
+    .map(([flag, v]) => (v === true ? ` --${flag}` : ` --${flag} ${v}`))
+    .join('');
+}
+
 interface StartContext {
   opts: DevOptions;
   kafka?: string;
+  kafkaSecurity?: KafkaSecuritySettings;
   mlserver?: { path: string; from: string };
   workDir: string;
   viewDir: string;
@@ -290,7 +325,9 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
     host: opts.listen,
     'http-port': pgHttp,
     'grpc-port': pgGrpc,
-    ...(ctx.kafka ? { brokers: [ctx.kafka] } : { bus: 'memory' }),
+    ...(ctx.kafka
+      ? { brokers: [ctx.kafka], ...kafkaSecurityArgv(ctx.kafkaSecurity ?? {}) }
+      : { bus: 'memory' }),
     'log-level': logLevel,
   });
   if (pipelines) runtime('dataflow', dataflowArgv);
@@ -327,7 +364,7 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
     );
     if (ctx.kafka) {
       lines.push(
-        `  inspect    npx mlops inspect ${topo.pipelines[0].name} --kafka ${ctx.kafka} --namespace ${topo.namespace}`,
+        `  inspect    npx mlops inspect ${topo.pipelines[0].name} --kafka ${ctx.kafka} --namespace ${topo.namespace}${securityFlags(ctx.kafkaSecurity)}`,
       );
     } else {
       lines.push('             (mlops inspect needs Kafka: start with --kafka BROKERS to read the topics)');

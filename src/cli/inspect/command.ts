@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { HEADER_REQUEST_ID } from '../../spec/headers.ts';
 import { DEFAULT_NAMING } from '../../spec/topics.ts';
 import { CliError } from '../errors.ts';
+import { addKafkaSecurityOptions, kafkaSecurityFromOptions } from '../kafka-security-options.ts';
 import { type DecodedRecord, decodeRecord, formatText, withTensor } from './inspect-format.ts';
 import { parseInspectPath, topicsFor } from './inspect-path.ts';
 import { TopicReader } from './topic-reader.ts';
@@ -15,10 +16,11 @@ interface InspectOptions {
   format: 'text' | 'json';
   scan: string;
   timeoutMs: string;
+  [kafkaSecurityOption: string]: unknown;
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('inspect')
     .description("print the latest messages of a pipeline's Kafka topics, with their tensors decoded")
     .argument(
@@ -32,14 +34,17 @@ export function register(program: Command): void {
     .option('-n <count>', 'latest messages per topic', '1')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--scan <count>', 'how many of the last records of each partition to search', '1000')
-    .option('--timeout-ms <ms>', 'give up reading after this long', '15000')
+    .option('--timeout-ms <ms>', 'give up reading after this long', '15000');
+  addKafkaSecurityOptions(command)
     .addHelpText(
       'after',
       `
 Examples:
   mlops inspect fraud --kafka 127.0.0.1:9092 --namespace prod
   mlops inspect fraud.scorer.outputs.probs -n 5
-  mlops inspect fraud.outputs --request-id 3f0c… --format json`,
+  mlops inspect fraud.outputs --request-id 3f0c… --format json
+  MLOPS_KAFKA_PASSWORD=… mlops inspect fraud --kafka kafka:9093 --kafka-ca ca.crt \\
+    --kafka-sasl-mechanism scram-sha-512 --kafka-user fraud-reader`,
     )
     .action(async (pathArg: string, opts: InspectOptions) => {
       const out = await runInspect(pathArg, opts, process.env);
@@ -76,8 +81,14 @@ export async function runInspect(
       2,
     );
   }
+  const security = kafkaSecurityFromOptions('inspect', opts, env);
   const naming = { prefix: opts.topicPrefix, namespace: opts.namespace };
-  const reader = new TopicReader(brokers);
+  let reader: TopicReader;
+  try {
+    reader = new TopicReader(brokers, security);
+  } catch (err) {
+    throw new CliError(`inspect: ${(err as Error).message}`, 2);
+  }
   try {
     let existing: string[];
     try {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { kafkaClientSecurity, verifyKafkaSecurity } from '../../runtime/bus/kafka-security.ts';
+import type { KafkaSecuritySettings } from '../../spec/kafka-security.ts';
 
 /** A committed record as read back from a topic. */
 export interface TopicRecord {
@@ -25,11 +27,18 @@ export interface ReadLatestOptions {
 export class TopicReader {
   private readonly kafka: Kafka;
   private admin?: Admin;
+  private readonly security: ReturnType<typeof kafkaClientSecurity>;
 
-  constructor(readonly brokers: string[]) {
+  /** Throws a `KafkaSecurityError` when a file the settings name cannot be read. */
+  constructor(
+    readonly brokers: string[],
+    private readonly settings: KafkaSecuritySettings = {},
+  ) {
+    this.security = kafkaClientSecurity(settings);
     this.kafka = new Kafka({
       clientId: 'mlops-inspect',
       brokers,
+      ...this.security,
       logLevel: logLevel.NOTHING,
       connectionTimeout: 3000,
       retry: { retries: 2, initialRetryTime: 200 },
@@ -38,6 +47,8 @@ export class TopicReader {
 
   private async connected(): Promise<Admin> {
     if (!this.admin) {
+      // A wrong password or an untrusted certificate is reported as such, not as unreachable.
+      await verifyKafkaSecurity(this.brokers, this.settings, this.security);
       const admin = this.kafka.admin();
       try {
         await admin.connect();

@@ -278,6 +278,8 @@ export interface DataflowOptions {
   readonly namespace: string;
   readonly kafkaConfigMap: string;
   readonly kafkaPorts: number[];
+  /** Secret volumes (CA, client certificate and key, SASL password) and their mounts. */
+  readonly kafkaSecrets: { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] };
   readonly pipelinesConfigMap: string;
   /** Keys of the pipelines ConfigMap (file names), known once the app is complete. */
   readonly pipelineFiles: () => string[];
@@ -323,7 +325,7 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
         // One file per pipeline in an otherwise empty folder: a ConfigMap volume mounted as a
         // whole also holds the kubelet's `..data` links, which a recursive reader would follow.
         // Writable: the container runtime creates the file mount points inside it.
-        mounts: [{ name: 'pipelines-dir', mountPath: PIPELINES_DIR }],
+        mounts: [{ name: 'pipelines-dir', mountPath: PIPELINES_DIR }, ...o.kafkaSecrets.mounts],
         lateMounts: () =>
           o.pipelineFiles().map((file) => ({
             name: 'pipelines',
@@ -334,6 +336,7 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
         volumes: [
           { name: 'pipelines', configMap: { name: o.pipelinesConfigMap } },
           { name: 'pipelines-dir', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
+          ...o.kafkaSecrets.volumes,
         ],
         annotations: { [CONFIG_HASH_ANNOTATION]: o.configHash },
       }),

@@ -10,8 +10,10 @@ import {
   Partitioners,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { KafkaSecuritySettings } from '../../spec/kafka-security.ts';
 import type { Bus, BusRecord, ConsumeOptions, Consumer, Headers, OutRecord } from './bus.ts';
 import { CopartitionedAssigner } from './copartitioned-assigner.ts';
+import { kafkaClientSecurity, verifyKafkaSecurity } from './kafka-security.ts';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -21,6 +23,8 @@ export interface KafkaBusOptions {
   replicationFactor?: number;
   /** Distinguishes this process's transactional producers; stable across restarts fences zombies. */
   instanceId?: string;
+  /** TLS and SASL; a setting that cannot work fails every call at once (see `verify`). */
+  security?: KafkaSecuritySettings;
   logger: Logger;
 }
 
@@ -37,12 +41,16 @@ export class KafkaBus implements Bus {
   private readonly consumers = new Set<Consumer>();
   private outbox: { records: OutRecord[]; resolve(): void; reject(err: Error): void }[] = [];
   private sending = false;
+  private readonly security: ReturnType<typeof kafkaClientSecurity>;
+  private verified?: Promise<void>;
 
   constructor(private readonly opts: KafkaBusOptions) {
     const log = opts.logger.child({ lib: 'kafkajs' });
+    this.security = kafkaClientSecurity(opts.security ?? {});
     this.kafka = new Kafka({
       clientId: opts.clientId ?? 'mlops-runtime',
       brokers: opts.brokers,
+      ...this.security,
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => {
         const { message, ...extra } = entry.log;
@@ -56,8 +64,18 @@ export class KafkaBus implements Bus {
     });
   }
 
+  /**
+   * Rejects with a `KafkaSecurityError` naming the broker and the setting when the TLS or SASL
+   * settings cannot work, rather than retrying them; every call of the bus waits for this first.
+   */
+  verify(): Promise<void> {
+    this.verified ??= verifyKafkaSecurity(this.opts.brokers, this.opts.security ?? {}, this.security);
+    return this.verified;
+  }
+
   private connectedAdmin(): Promise<Admin> {
     this.admin ??= (async () => {
+      await this.verify();
       const admin = this.kafka.admin();
       await admin.connect();
       return admin;
@@ -67,6 +85,7 @@ export class KafkaBus implements Bus {
 
   private idempotentProducer(): Promise<KafkaProducer> {
     this.producer ??= (async () => {
+      await this.verify();
       const producer = this.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
@@ -133,6 +152,7 @@ export class KafkaBus implements Bus {
   }
 
   async consume(opts: ConsumeOptions): Promise<Consumer> {
+    await this.verify();
     const makeConsumer = () =>
       this.kafka.consumer({
         groupId: opts.group,

@@ -1,7 +1,9 @@
-import { DATAFLOW_ROLES, usage } from '../../spec/flags.ts';
+import { DATAFLOW_ROLES, type FlagValues, usage } from '../../spec/flags.ts';
+import { type KafkaSecuritySettings, kafkaSecurityFromValues } from '../../spec/kafka-security.ts';
 import type { PipelineResource } from '../../spec/types.ts';
 import type { Bus } from '../bus/bus.ts';
 import { KafkaBus } from '../bus/kafka-bus.ts';
+import { KafkaSecurityError } from '../bus/kafka-security.ts';
 import { MemoryBus } from '../bus/memory-bus.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { DirectorySource } from '../sources/directory.ts';
@@ -33,18 +35,13 @@ export async function main(argv: string[]): Promise<void> {
   if (roles.includes('model-gateway') && !values.inference) {
     usageError('dataflow: the model-gateway role needs --inference HOST:GRPC_PORT (the data-plane gateway)');
   }
+  const security = kafkaSecurityFromValues(values, process.env);
+  if (security.problems.length)
+    usageError(`dataflow: ${security.problems.map((p) => `${p.field} ${p.message}; ${p.fix}`).join('\n')}`);
   const logger = createLogger('dataflow', values['log-level']);
   const metrics = new DataflowMetrics({ processMetrics: true });
   const naming = { prefix: values['topic-prefix'], namespace: values.namespace };
-  const bus: Bus = memory
-    ? new MemoryBus()
-    : new KafkaBus({
-        brokers: values.brokers ?? [],
-        logger,
-        partitions: values.partitions,
-        replicationFactor: values['replication-factor'],
-        instanceId: values['instance-id'],
-      });
+  const bus: Bus = memory ? new MemoryBus() : await kafkaBus(values, security.settings, logger);
   const stops: (() => Promise<void>)[] = [];
   let client: GrpcModelClient | undefined;
   if (values.inference) {
@@ -91,6 +88,32 @@ export async function main(argv: string[]): Promise<void> {
     for (const s of stops.reverse()) await s().catch((err) => logger.error({ err }, 'stop failed'));
     await bus.close();
   }, logger);
+}
+
+/** The Kafka bus; a TLS or SASL setting that cannot work ends the process with its reason, not a retry loop. */
+async function kafkaBus(
+  values: FlagValues<'dataflow'>,
+  security: KafkaSecuritySettings,
+  logger: ReturnType<typeof createLogger>,
+): Promise<Bus> {
+  try {
+    const bus = new KafkaBus({
+      brokers: values.brokers ?? [],
+      logger,
+      partitions: values.partitions,
+      replicationFactor: values['replication-factor'],
+      instanceId: values['instance-id'],
+      security,
+    });
+    await bus.verify();
+    return bus;
+  } catch (err) {
+    if (!(err instanceof KafkaSecurityError)) throw err;
+    logger.fatal(err.message);
+    // Also plain on stderr: the exit below may come before an asynchronous log write.
+    process.stderr.write(`dataflow: ${err.message}\n`);
+    process.exit(1);
+  }
 }
 
 /**

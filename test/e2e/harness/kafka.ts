@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachePath, pinnedVersion, provisioned } from './cache.ts';
+import { makeCertificates, makeUser, type SecuredListeners, securedBrokerConfig } from './kafka-tls.ts';
 import { freePort } from './ports.ts';
 import { logContains, type ManagedProcess, startProcess, waitUntilReady } from './process.ts';
 
@@ -14,6 +15,13 @@ export interface KafkaBroker {
   /** Stops the broker gracefully and starts it again on the same ports and storage. */
   restart(): Promise<void>;
   logDir: string;
+  /** The SASL_SSL and mutual-TLS listeners, when started with `secured`. */
+  secured?: SecuredListeners;
+}
+
+export interface KafkaOptions {
+  /** Also listen with SASL_SSL and with SSL requiring client certificates (certificates made with openssl). */
+  secured?: boolean;
 }
 
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -41,7 +49,7 @@ const jvmOptions = [
  * Starts a single-node Kafka (KRaft: broker and controller in one process) on free 127.0.0.1
  * ports, with storage formatted in a fresh temporary directory.
  */
-export async function startKafka(): Promise<KafkaBroker> {
+export async function startKafka(options: KafkaOptions = {}): Promise<KafkaBroker> {
   const libs = kafkaLibs();
   const classpath = `${libs}/*`;
   const dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-kafka-'));
@@ -49,6 +57,26 @@ export async function startKafka(): Promise<KafkaBroker> {
   const dataDir = join(dir, 'data');
   mkdirSync(logDir);
   const [port, controllerPort] = [await freePort(), await freePort()];
+  let secured: SecuredListeners | undefined;
+  let extra: ReturnType<typeof securedBrokerConfig> = {
+    listeners: [],
+    protocols: [],
+    properties: [],
+    formatArgs: [],
+  };
+  if (options.secured) {
+    const ports = { saslSsl: await freePort(), mtls: await freePort() };
+    const certificates = makeCertificates(join(dir, 'tls'));
+    const login = makeUser();
+    extra = securedBrokerConfig(ports, certificates, login);
+    secured = {
+      saslSsl: `127.0.0.1:${ports.saslSsl}`,
+      mtls: `127.0.0.1:${ports.mtls}`,
+      certificates,
+      ...login,
+    };
+  }
+  const listeners = [`PLAINTEXT://127.0.0.1:${port}`, ...extra.listeners];
   const config = join(dir, 'server.properties');
   writeFileSync(
     config,
@@ -56,10 +84,11 @@ export async function startKafka(): Promise<KafkaBroker> {
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `listeners=${[...listeners, `CONTROLLER://127.0.0.1:${controllerPort}`].join(',')}`,
+      `advertised.listeners=${listeners.join(',')}`,
       'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `listener.security.protocol.map=${['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...extra.protocols].join(',')}`,
+      ...extra.properties,
       'inter.broker.listener.name=PLAINTEXT',
       `log.dirs=${dataDir}`,
       'num.partitions=1',
@@ -88,7 +117,7 @@ export async function startKafka(): Promise<KafkaBroker> {
 
   const format = spawnSync(
     'java',
-    [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config],
+    [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config, ...extra.formatArgs],
     { encoding: 'utf8' },
   );
   writeFileSync(join(logDir, 'format.log'), `${format.stdout ?? ''}${format.stderr ?? ''}`);
@@ -117,6 +146,7 @@ export async function startKafka(): Promise<KafkaBroker> {
   return {
     brokers: [`127.0.0.1:${port}`],
     logDir,
+    secured,
     async stop() {
       await proc?.stop(15_000);
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,18 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'vitest';
 
-export type Tool = 'java' | 'python3' | 'go';
+export type Tool = 'java' | 'python3' | 'go' | 'openssl';
 
 const installHints: Record<Tool, string> = {
   java: 'Java 17 and Maven (apt-get install openjdk-17-jre-headless maven)',
   python3: 'Python 3.9+ with venv (apt-get install python3 python3-venv)',
   go: 'Go 1.24 or newer (https://go.dev/dl)',
+  openssl: 'OpenSSL (apt-get install openssl)',
 };
 
 const probes: Record<Tool, [string, string[]]> = {
   java: ['java', ['-version']],
   python3: ['python3', ['--version']],
   go: ['go', ['version']],
+  openssl: ['openssl', ['version']],
 };
 
 const found = new Map<Tool, boolean>();
