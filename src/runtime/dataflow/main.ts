@@ -5,6 +5,7 @@ import { KafkaBus } from '../bus/kafka-bus.ts';
 import { MemoryBus } from '../bus/memory-bus.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { DirectorySource } from '../sources/directory.ts';
+import { tracingFromFlags } from '../telemetry/from-flags.ts';
 import { LivePipelines } from './live-pipelines.ts';
 import { DataflowMetrics } from './metrics.ts';
 import { GrpcModelClient } from './model-client.ts';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
     usageError('dataflow: the model-gateway role needs --inference HOST:GRPC_PORT (the data-plane gateway)');
   }
   const logger = createLogger('dataflow', values['log-level']);
+  const tracing = await tracingFromFlags('dataflow', values, logger);
   const metrics = new DataflowMetrics({ processMetrics: true });
   const naming = { prefix: values['topic-prefix'], namespace: values.namespace };
   const bus: Bus = memory
@@ -90,6 +92,7 @@ export async function main(argv: string[]): Promise<void> {
   stopOnSignal(async () => {
     for (const s of stops.reverse()) await s().catch((err) => logger.error({ err }, 'stop failed'));
     await bus.close();
+    await tracing.shutdown();
   }, logger);
 }
 

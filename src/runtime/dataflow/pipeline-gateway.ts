@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
+import {
+  HEADER_ERRORS,
+  HEADER_PIPELINE,
+  HEADER_REQUEST_ID,
+  HEADER_ROUTE,
+  HEADER_TRACEPARENT,
+} from '../../spec/headers.ts';
 import { pipelineTopic, type TopicNaming } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
+import { endSpan, injectSpan, type Span, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import { DataflowMetrics } from './metrics.ts';
 
 export interface PipelineResult {
@@ -100,12 +107,17 @@ export class PipelineGateway {
   /** Publishes a ModelInferRequest for `pipeline` and waits for its ModelInferResponse. */
   async infer(pipeline: string, request: Buffer, headers: Headers): Promise<PipelineResult> {
     const stop = this.metrics.pipelineSeconds.startTimer({ pipeline });
+    // From the request's publication to its output: every step's span is under this one.
+    const span = startSpan('pipeline-gateway.infer', SpanKind.SERVER, headers);
+    span?.setAttribute('mlops.pipeline', pipeline);
     try {
-      const result = await this.call(pipeline, request, headers);
+      const result = await this.call(pipeline, request, headers, span);
       this.metrics.pipelineRequests.inc({ pipeline, outcome: 'ok' });
       stop();
+      endSpan(span);
       return result;
     } catch (err) {
+      endSpan(span, err);
       const status = (err as OipError).status;
       const outcome = status === 504 ? 'timeout' : status === 400 ? 'model_error' : 'failed';
       this.metrics.pipelineRequests.inc({ pipeline, outcome });
@@ -113,7 +125,12 @@ export class PipelineGateway {
     }
   }
 
-  private async call(pipeline: string, request: Buffer, headers: Headers): Promise<PipelineResult> {
+  private async call(
+    pipeline: string,
+    request: Buffer,
+    headers: Headers,
+    span: Span | undefined,
+  ): Promise<PipelineResult> {
     if (!this.has(pipeline))
       throw new OipError(`pipeline "${pipeline}" not found on this pipeline gateway`, 404);
     const key = randomUUID();
@@ -125,8 +142,10 @@ export class PipelineGateway {
       this.waiters.set(key, { pipeline, resolve, reject, timer });
     });
     const out: Headers = { [HEADER_REQUEST_ID]: headers[HEADER_REQUEST_ID] ?? key };
-    for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-') && k !== HEADER_ROUTE) out[k] = v;
+    for (const [k, v] of Object.entries(headers))
+      if ((k.startsWith('x-') && k !== HEADER_ROUTE) || k === HEADER_TRACEPARENT) out[k] = v;
     out[HEADER_PIPELINE] = pipeline;
+    injectSpan(span, out);
     try {
       await this.bus.publish([
         { topic: pipelineTopic(this.naming, pipeline, 'inputs'), key, value: request, headers: out },
