@@ -63,6 +63,7 @@ export {
   Runtime,
   type RuntimeProps,
   type StrimziTopics,
+  type TracingSettings,
 } from './constructs/runtime.ts';
 export {
   type DeploymentStrategy,

@@ -126,4 +126,5 @@ export const RUNTIME_PROPS: PropTable = {
   agentResources: 'object',
   modelCache: { fields: { size: 'string', persistent: 'boolean', storageClassName: 'string' } },
   storageSecrets: 'strings',
+  tracing: { fields: { endpoint: 'string', ratio: 'number' } },
 };

@@ -20,6 +20,7 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { otlpEndpointProblem, otlpTracesUrl, traceRatioProblem } from '../../spec/tracing.ts';
 
 export { type Span, SpanKind };
 
@@ -65,26 +66,21 @@ const setter: TextMapSetter<Carrier> = {
 export function parseRatio(text: string | undefined, flag = '--trace-ratio'): number {
   if (text === undefined || text === '') return 1;
   const n = Number(text);
-  if (!Number.isFinite(n) || n < 0 || n > 1)
+  if (traceRatioProblem(n))
     throw new Error(
       `${flag} "${text}": expected a number from 0 to 1 (the share of requests traced), e.g. 0.1`,
     );
   return n;
 }
 
-/** The OTLP/HTTP traces URL for a base URL (`http://host:4318` → `http://host:4318/v1/traces`). */
+/** The OTLP/HTTP traces URL for a collector's base URL; throws a message with the fix otherwise. */
 export function tracesUrl(endpoint: string): string {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
+  const problem = otlpEndpointProblem(endpoint);
+  if (problem)
     throw new Error(
-      `OTLP endpoint "${endpoint}" is not a URL: give http(s)://HOST:PORT, e.g. http://127.0.0.1:4318`,
+      `OTLP endpoint "${endpoint}" ${problem}: give http(s)://HOST:PORT, e.g. http://127.0.0.1:4318`,
     );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new Error(`OTLP endpoint "${endpoint}": only OTLP over HTTP is sent; give http(s)://HOST:PORT`);
-  return url.pathname.endsWith('/v1/traces') ? url.href : `${url.href.replace(/\/$/, '')}/v1/traces`;
+  return otlpTracesUrl(endpoint);
 }
 
 /** Turns tracing on for this process when an endpoint (or exporter) is given. */
