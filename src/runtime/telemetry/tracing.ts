@@ -152,6 +152,47 @@ export function startStepSpan(
   return span;
 }
 
+/** A load or unload the scheduler sends an agent, as the control protocol carries it. */
+interface Operation {
+  operation: string;
+  model: { name: string; version: number };
+  traceparent?: string;
+}
+
+/**
+ * Records the scheduler sending `op` to a replica (`scheduler.load` / `scheduler.unload`) and
+ * returns the operation carrying that span's context, so the agent's span continues it.
+ */
+export function traceOperation<T extends Operation>(op: T, server: string, replica: number): T {
+  if (tracer === undefined) return op;
+  const span = tracer.startSpan(op.operation === 'LOAD_MODEL' ? 'scheduler.load' : 'scheduler.unload', {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'mlops.model': op.model.name,
+      'mlops.model_version': op.model.version,
+      'mlops.server': server,
+      'mlops.replica': replica,
+    },
+  });
+  const carrier: Carrier = {};
+  injectSpan(span, carrier);
+  span.end();
+  return { ...op, traceparent: carrier.traceparent as string };
+}
+
+/** The agent's span carrying out `op` (`agent.load` / `agent.unload`), under the scheduler's. */
+export function startOperationSpan(op: Operation): Span | undefined {
+  if (tracer === undefined) return undefined;
+  const name = op.operation === 'LOAD_MODEL' ? 'agent.load' : 'agent.unload';
+  const span = startSpan(
+    name,
+    SpanKind.CONSUMER,
+    op.traceparent ? { traceparent: op.traceparent } : undefined,
+  );
+  span?.setAttributes({ 'mlops.model': op.model.name, 'mlops.model_version': op.model.version });
+  return span;
+}
+
 /** Writes `span`'s context into outgoing headers, so the next hop's spans are its children. */
 export function injectSpan(span: Span | undefined, carrier: Carrier): void {
   if (span === undefined) return;
