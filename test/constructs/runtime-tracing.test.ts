@@ -18,7 +18,8 @@ function build(props: RuntimeProps) {
 /** Every runtime container (scheduler, gateway, dataflow, agent sidecars) by name. */
 function runtimeContainers(app: App): Record<string, Json> {
   const out: Record<string, Json> = {};
-  for (const { manifest: o } of synthesizeObjects(app, { target: 'runtime' })) {
+  for (const { manifest } of synthesizeObjects(app, { target: 'runtime' })) {
+    const o = manifest as Json;
     if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
     for (const c of o.spec.template.spec.containers as Json[])
       if (c.image.includes('mlops-runtime')) out[`${o.metadata.name}/${c.name}`] = c;
