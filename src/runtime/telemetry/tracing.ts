@@ -14,11 +14,11 @@ import {
   SpanKind,
   SpanStatusCode,
   type TextMapGetter,
+  type TextMapPropagator,
   type TextMapSetter,
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { otlpEndpointProblem, otlpTracesUrl, traceRatioProblem } from '../../spec/tracing.ts';
 
@@ -45,8 +45,9 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const propagator = new W3CTraceContextPropagator();
 let tracer: Tracer | undefined;
+/** W3C trace context, set with the tracer. */
+let propagator: TextMapPropagator<Carrier>;
 
 const getter: TextMapGetter<Carrier> = {
   keys: (c) => Object.keys(c),
@@ -90,6 +91,8 @@ export async function configureTracing(opts: TracingOptions): Promise<Tracing> {
   // Loaded only when tracing is on: tracing off adds nothing to the heap.
   const sdk = await import('@opentelemetry/sdk-trace-base');
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  propagator = new W3CTraceContextPropagator();
   let processor: InstanceType<typeof sdk.SimpleSpanProcessor | typeof sdk.BatchSpanProcessor>;
   if (opts.exporter) processor = new sdk.SimpleSpanProcessor(opts.exporter);
   else {
