@@ -174,6 +174,10 @@ export class PipelineGateway {
   private deliver(records: readonly (BusRecord | OutRecord)[]): [] {
     for (const r of records) {
       const w = this.waiters.get(r.key);
+      // A pipeline fed by this one's data (`input.externalInputs`) keeps the request's key: its
+      // output is not the answer to a call of this pipeline.
+      const pipeline = r.headers?.[HEADER_PIPELINE];
+      if (w && pipeline !== undefined && pipeline !== w.pipeline) continue;
       if (!w) {
         this.logger.debug(
           { key: r.key },
