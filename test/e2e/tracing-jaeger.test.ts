@@ -198,6 +198,7 @@ describeE2E(
       const caller = traceparent();
       const res = await post('/v2/pipelines/chain/infer', caller.header);
       expect(res.status, await res.clone().text()).toBe(200);
+      expect(((await res.json()) as { model_name: string }).model_name).toBe('chain');
       const spans = await traceWith(caller.traceId, /^pipeline\.step /, 4);
       const ingress = child(spans, caller.spanId, 'gateway.rest', 'mlops-gateway');
       const pipelineGateway = child(spans, ingress, 'pipeline-gateway.infer', 'mlops-dataflow');
