@@ -1,6 +1,7 @@
 // Gateway overhead: OIP infer over REST and gRPC through `mlops-runtime gateway` versus straight
 // to the server, in the same run: first against MLServer serving a real model, then against a
-// minimal Node server that isolates the cost of the hop. The server, the gateway and this load
+// minimal Node server that isolates the cost of the hop; and against that server, the gateway with
+// tracing off and on (every request, and one in a hundred). The server, the gateway and this load
 // generator are separate processes sharing the machine's cores.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,6 +126,30 @@ function serveBareProxy(httpPort: number, grpcPort: number, upHttp: number, upGr
       });
     })
     .listen(grpcPort, '127.0.0.1');
+}
+
+/**
+ * An OTLP/HTTP receiver that accepts and drops what it is sent, counting it: the gateway pays for
+ * making and exporting spans without a collector's own work landing on the same cores.
+ */
+function serveOtlpSink(port: number): void {
+  let posts = 0;
+  let bytes = 0;
+  http
+    .createServer((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ posts, bytes }));
+        return;
+      }
+      req.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
+      req.on('end', () => {
+        posts++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    })
+    .listen(port, '127.0.0.1');
 }
 
 async function freePort(): Promise<number> {
@@ -285,6 +310,7 @@ async function startGateway(
   dir: string,
   upstream: { httpPort: number; grpcPort: number },
   nodeArgs: string[],
+  extraArgs: string[] = [],
 ): Promise<{ child: ChildProcess; httpPort: number; grpcPort: number }> {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const routes = join(dir, `routes-${upstream.httpPort}.json`);
@@ -301,6 +327,7 @@ async function startGateway(
       String(grpcPort),
       '--log-level',
       'warn',
+      ...extraArgs,
     ],
     nodeArgs,
   );
@@ -402,7 +429,8 @@ async function main(): Promise<void> {
       { ...gateway, pid: gateway.child.pid },
       { httpPort: bareHttp, grpcPort: bareGrpc, pid: bare.pid },
     );
-    process.stdout.write(`${report(real, stand).join('\n')}\n`);
+    const traced = await compareTracing(dir, standIn, children);
+    process.stdout.write(`${[...report(real, stand), '', ...traced].join('\n')}\n`);
   } finally {
     for (const child of children) child.kill();
     await Promise.all(children.map(exited));
@@ -602,8 +630,98 @@ function report(real: Row[], stand: Row[]): string[] {
   ];
 }
 
+type Tracing = 'off' | 'all' | 'hundredth';
+const TRACINGS: Tracing[] = ['off', 'all', 'hundredth'];
+const TRACING_LABELS: Record<Tracing, string> = {
+  off: 'tracing off',
+  all: 'tracing on, ratio 1.0',
+  hundredth: 'tracing on, ratio 0.01',
+};
+
+/**
+ * The gateway with tracing off, and on at ratio 1.0 and 0.01 (spans sent to a sink that drops
+ * them), each its own process against the minimal Node server; the three alternate ROUNDS times
+ * per protocol, and each figure is compared with tracing off in the same round.
+ */
+async function compareTracing(
+  dir: string,
+  standIn: { httpPort: number; grpcPort: number; pid?: number },
+  children: ChildProcess[],
+): Promise<string[]> {
+  const sinkPort = await freePort();
+  const sink = spawnNode([here, '--otlp-sink', String(sinkPort)]);
+  children.push(sink);
+  await waitFor(`http://127.0.0.1:${sinkPort}/`);
+  const flags: Record<Tracing, string[]> = {
+    off: [],
+    all: ['--otlp-endpoint', `http://127.0.0.1:${sinkPort}`, '--trace-ratio', '1'],
+    hundredth: ['--otlp-endpoint', `http://127.0.0.1:${sinkPort}`, '--trace-ratio', '0.01'],
+  };
+  const gateways = {} as Record<Tracing, { httpPort: number; grpcPort: number; pid?: number }>;
+  for (const t of TRACINGS) {
+    const g = await startGateway(dir, standIn, [], flags[t]);
+    children.push(g.child);
+    gateways[t] = { ...g, pid: g.child.pid };
+  }
+  const rows: string[] = [];
+  const rest = Object.fromEntries(TRACINGS.map((t) => [t, restSender(gateways[t].httpPort)])) as Record<
+    Tracing,
+    () => Promise<boolean>
+  >;
+  rows.push(...(await tracingRows('REST', rest, gateways, standIn.pid)));
+  const grpc = Object.fromEntries(TRACINGS.map((t) => [t, grpcSender(gateways[t].grpcPort)])) as Record<
+    Tracing,
+    ReturnType<typeof grpcSender>
+  >;
+  try {
+    const sends = Object.fromEntries(TRACINGS.map((t) => [t, grpc[t].send])) as Record<
+      Tracing,
+      () => Promise<boolean>
+    >;
+    rows.push(...(await tracingRows('gRPC', sends, gateways, standIn.pid)));
+  } finally {
+    for (const c of Object.values(grpc)) c.close();
+  }
+  // Spans leave in batches every 5 s: wait for the last ones before reading what arrived.
+  await new Promise((r) => setTimeout(r, 5500));
+  const received = (await (await fetch(`http://127.0.0.1:${sinkPort}/`)).json()) as {
+    posts: number;
+    bytes: number;
+  };
+  return [
+    '### Tracing: the gateway with tracing off and on',
+    '',
+    `The gateway in front of the minimal Node server, three gateway processes: tracing off; on with every request traced (ratio 1.0); on with one in a hundred (ratio 0.01). Spans go over OTLP/HTTP to a local receiver that drops them (it received ${received.posts} export requests, ${(received.bytes / 1024).toFixed(0)} KiB). Closed loop, ${CONCURRENCY} callers, ${DURATION_MS / 1000} s per run; the three alternate ${ROUNDS} times per protocol; figures are medians, ratios medians of the per-round ratios to tracing off. Target: tracing off is the gateway as before, and ratio 0.01 within noise of it (ratio ≥ 0.95).`,
+    '',
+    '| protocol | gateway | req/s | ratio to tracing off | p50 / p99 ms | gateway CPU ms per 1,000 requests |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ];
+}
+
+/** One protocol's rows of the tracing table. */
+async function tracingRows(
+  name: string,
+  senders: Record<Tracing, () => Promise<boolean>>,
+  gateways: Record<Tracing, { pid?: number }>,
+  upstream: number | undefined,
+): Promise<string[]> {
+  const runs: Record<Tracing, Result[]> = { off: [], all: [], hundredth: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of TRACINGS) runs[t].push(await load(senders[t], { upstream, gateway: gateways[t].pid }));
+  }
+  return TRACINGS.map((t) => {
+    const m = medianResult(runs[t]);
+    const ratio = median(runs.off.map((off, i) => runs[t][i].rps / off.rps));
+    const target = t === 'hundredth' ? ` (${ratio >= 0.95 ? 'met' : 'not met'})` : '';
+    const cpu = m.cpu.gateway === undefined ? 'n/a' : m.cpu.gateway.toFixed(0);
+    return `| ${name} | ${TRACING_LABELS[t]} | ${m.rps.toFixed(0)} | ${ratio.toFixed(2)}${target} | ${m.p50.toFixed(2)} / ${m.p99.toFixed(2)} | ${cpu} |`;
+  });
+}
+
 const [mode, ...ports] = process.argv.slice(2);
 if (mode === '--upstream') serveUpstream(Number(ports[0]), Number(ports[1]));
+else if (mode === '--otlp-sink') serveOtlpSink(Number(ports[0]));
 else if (mode === '--bare-proxy') {
   const [a, b, c, d] = ports.map(Number);
   serveBareProxy(a, b, c, d);

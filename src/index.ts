@@ -73,6 +73,7 @@ export {
   type RuntimeProps,
   type SecretKeySelector,
   type StrimziTopics,
+  type TracingSettings,
 } from './constructs/runtime.ts';
 export {
   type DeploymentStrategy,

@@ -139,4 +139,5 @@ export const RUNTIME_PROPS: PropTable = {
       dashboardLabels: 'string map',
     },
   },
+  tracing: { fields: { endpoint: 'string', ratio: 'number' } },
 };

@@ -24,6 +24,7 @@ import { RUNTIME_PROPS } from './prop-tables.ts';
 import { checkProps, reportProps } from './prop-types.ts';
 import { memoryProblem } from './quantity.ts';
 import { namespaceOf } from './resource.ts';
+import { checkTracing, type TracingSettings, tracingEnv, tracingPolicy } from './tracing.ts';
 import { addProblem, addRule } from './validation.ts';
 import {
   agentSecretAccess,
@@ -41,6 +42,7 @@ import { configMap, type ResourceSettings } from './workloads/workload.ts';
 
 export type { KafkaSaslSettings, KafkaTlsSettings, SecretKeySelector } from './kafka-security.ts';
 export type { MonitoringSettings } from './monitoring/runtime-monitoring.ts';
+export type { TracingSettings } from './tracing.ts';
 export type { ResourceSettings } from './workloads/workload.ts';
 
 /** Strimzi `KafkaTopic` objects for the topics the dataflow engine uses. */
@@ -201,6 +203,12 @@ export interface RuntimeProps {
    * @default - no monitoring objects
    */
   readonly monitoring?: MonitoringSettings;
+  /**
+   * OpenTelemetry traces of every hop (gateway, agents, inference calls, scheduler operations,
+   * pipeline steps) sent to an OTLP/HTTP collector: Seldon's `tracingConfig`.
+   * @default - no tracing
+   */
+  readonly tracing?: TracingSettings;
 }
 
 const rs = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ResourceSettings => ({
@@ -244,7 +252,9 @@ export class Runtime extends Construct {
     this.name = props.name ?? 'mlops';
     this.image = props.image ?? DEFAULT_RUNTIME_IMAGE;
     this.check();
+    const tracing = checkTracing(this, props.tracing) ? props.tracing : undefined;
     const ctx: ComponentContext = {
+      env: tracingEnv(tracing),
       prefix: this.name,
       instance: this.name,
       image: this.image,
@@ -252,6 +262,7 @@ export class Runtime extends Construct {
     };
     const namespace = namespaceOf(this) ?? 'default';
     baselinePolicies(new Construct(this, 'Network'), this.name, this.name);
+    if (tracing) tracingPolicy(new Construct(this, 'Tracing'), this.name, this.name, tracing);
     this.schedulerAddress = schedulerObjects(
       new Construct(this, 'Scheduler'),
       ctx,
@@ -288,6 +299,7 @@ export class Runtime extends Construct {
       agentResources: props.agentResources ?? DEFAULTS.agent,
       gatewayAddress: this.gatewayAddress,
       storageSecrets: props.storageSecrets,
+      env: ctx.env,
       agentAccount: () => this.agentAccount,
       modelCache: {
         size: cache.size ?? '10Gi',

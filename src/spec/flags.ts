@@ -45,6 +45,26 @@ const LISTEN = {
   help: 'address every port of this component listens on',
 } as const satisfies Flag;
 
+/**
+ * Tracing, on every component: off without an endpoint. The standard OpenTelemetry variables
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_TRACES_SAMPLER_ARG`) are read when the flags are not given.
+ */
+const TRACING = {
+  'otlp-endpoint': {
+    type: 'string',
+    value: 'URL',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    help: 'send OpenTelemetry traces over OTLP/HTTP to URL, e.g. http://collector:4318 (none: tracing off)',
+  },
+  'trace-ratio': {
+    type: 'string',
+    value: 'RATIO',
+    default: '1',
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    help: "share of new requests traced, 0 to 1 (a request with a traceparent follows its caller's choice)",
+  },
+} as const satisfies FlagTable;
+
 const SCHEDULER = {
   listen: LISTEN,
   manifests: {
@@ -141,6 +161,7 @@ const SCHEDULER = {
     default: 30_000,
     help: "how often autoscaled Servers' StatefulSets are compared with their Servers and set back\nwhen they differ (0: never)",
   },
+  ...TRACING,
   'log-level': LOG_LEVEL,
   help: HELP,
 } as const satisfies FlagTable;
@@ -279,6 +300,7 @@ const AGENT = {
     envInSeconds: true,
     help: 'how often triggers are checked (0 = off)',
   },
+  ...TRACING,
   'log-level': LOG_LEVEL,
   help: HELP,
 } as const satisfies FlagTable;
@@ -313,6 +335,7 @@ const GATEWAY = {
     help: 'a pipeline gateway replica',
   },
   'max-body-bytes': { type: 'int', value: 'N', default: 64 * 1024 * 1024, help: 'largest accepted request' },
+  ...TRACING,
   'log-level': LOG_LEVEL,
   help: HELP,
 } as const satisfies FlagTable;
@@ -400,6 +423,7 @@ const DATAFLOW = {
     defaultHelp: 'host name',
     help: "names this process's transactional producers; keep it stable across restarts (e.g. a\nStatefulSet pod name) so a restarted process fences its predecessor",
   },
+  ...TRACING,
   'log-level': LOG_LEVEL,
   help: HELP,
 } as const satisfies FlagTable;

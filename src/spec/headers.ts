@@ -5,6 +5,8 @@
 
 /** Correlates a request across hops (HTTP, gRPC and Kafka records alike). */
 export const HEADER_REQUEST_ID = 'x-request-id';
+/** W3C trace context: the caller's span, continued by the next hop (HTTP, gRPC, Kafka records). */
+export const HEADER_TRACEPARENT = 'traceparent';
 /** The route key a client asks for: a model, `<pipeline>.pipeline`, or an experiment. */
 export const HEADER_MODEL = 'seldon-model';
 /** The versioned model (or pipeline) a request was resolved to, for the agent or engine. */

@@ -32,6 +32,7 @@ import {
 import { freePort, freePorts } from './ports.ts';
 import { type Child, type Death, Supervisor } from './supervisor.ts';
 import { type DevServer, type DevTopology, devTopology } from './topology.ts';
+import { type DevTracing, devTracing } from './tracing.ts';
 import { sampleRequest, tryCommands } from './try-it.ts';
 
 interface DevOptions {
@@ -45,6 +46,8 @@ interface DevOptions {
   settleMs: string;
   listen: string;
   [kafkaSecurityOption: string]: unknown;
+  otlp?: string;
+  traceRatio?: string;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -76,6 +79,14 @@ export function register(program: Command): void {
       LOOPBACK,
     )
     .option('--log-level <level>', 'log level of the components', 'info')
+    .option(
+      '--otlp <url>',
+      'send OpenTelemetry traces of every hop to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (default: $OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing)',
+    )
+    .option(
+      '--trace-ratio <r>',
+      'share of requests traced, 0 to 1 (default: $OTEL_TRACES_SAMPLER_ARG, else 1)',
+    )
     .option('--settle-ms <ms>', 'how long to wait for models before printing the try-it commands', '120000');
   addKafkaSecurityOptions(command)
     .addHelpText(
@@ -179,6 +190,7 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
   }
   const kafka = opts.kafka ?? process.env.MLOPS_KAFKA_BROKERS;
   const kafkaSecurity = kafka ? await checkKafka(kafka, opts) : undefined;
+  const tracing = devTracing(opts);
   let mlserver: ReturnType<typeof findMlserver>;
   try {
     mlserver = findMlserver();
@@ -232,7 +244,16 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
   });
 
   try {
-    await start(run, topo, { opts, kafka, kafkaSecurity, mlserver, workDir, viewDir: view.dir, gatewayPort });
+    await start(run, topo, {
+      opts,
+      kafka,
+      kafkaSecurity,
+      mlserver,
+      workDir,
+      viewDir: view.dir,
+      gatewayPort,
+      tracing,
+    });
   } catch (err) {
     if (!run.stopping) {
       process.stderr.write(`mlops dev: ${(err as Error).message}\n`);
@@ -274,6 +295,7 @@ interface StartContext {
   workDir: string;
   viewDir: string;
   gatewayPort?: number;
+  tracing: DevTracing;
 }
 
 /** Where this process reaches a component listening on `listen`. */
@@ -286,7 +308,12 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
   const host = reachableAt(opts.listen);
   const logLevel = opts.logLevel;
   const runtime = (name: string, argv: string[], env?: NodeJS.ProcessEnv) =>
-    run.supervisor.start({ name, command: process.execPath, args: [RUNTIME_BIN, ...argv], env });
+    run.supervisor.start({
+      name,
+      command: process.execPath,
+      args: [RUNTIME_BIN, ...argv, ...ctx.tracing.argv],
+      env,
+    });
   const [schedPort, healthPort, gwGrpc, pgHttp, pgGrpc] = await freePorts(5);
   const gwHttp = ctx.gatewayPort ?? (await freePort(PORTS.gatewayHttp));
 
@@ -391,6 +418,7 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
         : 'MLServer missing';
     lines.push(`  server     ${s.name} ×${s.replicas} (${how})`);
   }
+  lines.push(ctx.tracing.line);
   if (gatewayUrl !== DEFAULT_GATEWAY) lines.push(`  export MLOPS_GATEWAY=${gatewayUrl}`);
   lines.push('Press Ctrl-C to stop.', '');
   run.say(lines.join('\n'));

@@ -29,6 +29,8 @@ export interface ComponentContext {
   readonly instance: string;
   readonly image: string;
   readonly imagePullPolicy: string;
+  /** Environment of every container (the Runtime's tracing settings). */
+  readonly env?: readonly k8s.EnvVar[];
 }
 
 interface PodOptions {
@@ -68,7 +70,7 @@ function podTemplate(ctx: ComponentContext, o: PodOptions): k8s.PodTemplateSpec 
           image: ctx.image,
           imagePullPolicy: ctx.imagePullPolicy,
           args: o.args,
-          ...(o.env ? { env: o.env } : {}),
+          ...(o.env || ctx.env ? { env: [...(o.env ?? []), ...(ctx.env ?? [])] } : {}),
           ...(o.envFrom ? { envFrom: o.envFrom } : {}),
           ports: o.ports,
           readinessProbe: o.readiness,

@@ -75,6 +75,8 @@ export interface ServerRuntimeSettings {
    * no Secret to read, so no token is mounted.
    */
   readonly agentAccount?: () => string | undefined;
+  /** Environment of every agent (the Runtime's tracing settings). */
+  readonly env?: readonly k8s.EnvVar[];
 }
 
 /** The agent's API token, mounted in the agent container only (the model server never sees it). */
@@ -270,6 +272,7 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
   ];
   if (view.capabilities?.length)
     env.push({ name: 'SELDON_SERVER_CAPABILITIES', value: view.capabilities.join(',') });
+  if (settings.env) env.push(...settings.env);
   const agent: k8s.Container = {
     name: AGENT_CONTAINER,
     image: settings.image,

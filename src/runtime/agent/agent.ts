@@ -11,6 +11,7 @@ import type {
 import { internalModelName } from '../protocol/control.ts';
 import { type AdminServer, startAdminServer } from '../service/admin-server.ts';
 import { listen } from '../service/process.ts';
+import { endSpan, startOperationSpan } from '../telemetry/tracing.ts';
 import { type ArtifactSource, fileSource, httpSource } from './artifact-source.ts';
 import { ArtifactCache, type RetryPolicy } from './artifacts.ts';
 import { createGrpcProxy } from './grpc-proxy.ts';
@@ -248,6 +249,7 @@ export class Agent {
     const def = op.model;
     let event: ModelEventType;
     let message = '';
+    const span = op.operation === 'OPERATION_UNKNOWN' ? undefined : startOperationSpan(op);
     if (op.operation === 'LOAD_MODEL') {
       if (this.draining) {
         event = 'LOAD_FAILED';
@@ -277,6 +279,7 @@ export class Agent {
         message = (err as Error).message;
       }
     } else return;
+    endSpan(span, message || undefined);
     await this.report(def, event, message);
   }
 

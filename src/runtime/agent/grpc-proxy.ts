@@ -8,6 +8,15 @@ import {
   readNameField,
   sendGrpcStatus,
 } from '../oip/grpc-wire.ts';
+import {
+  endSpan,
+  endSpanWithCode,
+  injectSpan,
+  type Span,
+  SpanKind,
+  startChildSpan,
+  startSpan,
+} from '../telemetry/tracing.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
 import { resolve } from './proxy.ts';
@@ -56,16 +65,20 @@ export function createGrpcProxy(opts: {
     const handle = async () => {
       let body: Buffer = Buffer.concat(chunks);
       let internal: string | undefined;
+      let span: Span | undefined;
       if (MODEL_METHODS.has(method)) {
         const message = onlyMessage(body);
         if (!message) return sendGrpcStatus(stream, 3, 'expected exactly one uncompressed message');
         const named = readNameField(message) ?? '';
         internal = resolve(opts.manager, headers[HEADER_INTERNAL_MODEL] as string | undefined, named);
         if (!internal) return sendGrpcStatus(stream, 5, `model ${named} is not loaded on this replica`);
+        span = startSpan('agent.proxy.grpc', SpanKind.SERVER, headers);
+        span?.setAttribute('mlops.model', internal);
         try {
           if (!(await opts.manager.acquire(internal)))
             return sendGrpcStatus(stream, 5, `model ${internal} is not registered`);
         } catch (err) {
+          endSpan(span, err);
           return sendGrpcStatus(
             stream,
             14,
@@ -76,7 +89,8 @@ export function createGrpcProxy(opts: {
       }
       const name = internal;
       const started = performance.now();
-      forward(upstream(), headers, body, stream, (code) => {
+      forward(upstream(), headers, body, stream, span, (code) => {
+        endSpanWithCode(span, code, code !== '0');
         if (name) {
           opts.manager.release(name);
           opts.metrics.inferred({
@@ -100,6 +114,7 @@ function forward(
   headers: http2.IncomingHttpHeaders,
   body: Buffer,
   down: http2.ServerHttp2Stream,
+  parent: Span | undefined,
   done: (grpcStatus: string) => void,
 ): void {
   const out: http2.OutgoingHttpHeaders = {};
@@ -107,10 +122,13 @@ function forward(
     if (k === HEADER_INTERNAL_MODEL || k === ':authority' || k === 'content-length') continue;
     if (v !== undefined) out[k] = v;
   }
+  const call = startChildSpan('inference-server.grpc', SpanKind.CLIENT, parent);
+  injectSpan(call, out);
   let finished = false;
   const finish = (code: string) => {
     if (finished) return;
     finished = true;
+    endSpanWithCode(call, code, code !== '0');
     done(code);
   };
   const up = session.request(out, { endStream: false });

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { usage } from '../../spec/flags.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { quantityBytes } from '../sources/quantity.ts';
+import { tracingFromFlags } from '../telemetry/from-flags.ts';
 import { Agent } from './agent.ts';
 import { AgentMetrics } from './metrics.ts';
 
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
   if (problems.length > 0) usageError(`agent: ${problems.join('; ')}`, usage('agent'));
   const { server, replica } = identity as { server: string; replica: number };
   const log = createLogger('agent', values['log-level'], { server, replica });
+  const tracing = await tracingFromFlags('agent', values, log);
   const period = values['scaling-period-ms'];
   const agent = new Agent({
     serverName: server,
@@ -63,7 +65,10 @@ export async function main(argv: string[]): Promise<void> {
     log,
   });
   await agent.start();
-  stopOnSignal(() => agent.stop(), log);
+  stopOnSignal(async () => {
+    await agent.stop();
+    await tracing.shutdown();
+  }, log);
 }
 
 /** Server name and replica index from flags, or from a StatefulSet pod name `<server>-<idx>`. */

@@ -2,6 +2,15 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from 'pino';
 import { HEADER_INTERNAL_MODEL, HEADER_REQUEST_ID } from '../../spec/headers.ts';
+import {
+  endSpan,
+  endSpanWithCode,
+  injectSpan,
+  type Span,
+  SpanKind,
+  startChildSpan,
+  startSpan,
+} from '../telemetry/tracing.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
 
@@ -36,7 +45,7 @@ export function createRestProxy(opts: {
     if (!m) {
       // Server-level endpoints (health, metadata) pass straight through.
       const body = await readBody(req);
-      return forward(req, req.url ?? '/', body).then(
+      return forward(req, req.url ?? '/', body, undefined).then(
         (r) => send(res, r),
         (err) => fail(res, 502, `inference server unreachable: ${(err as Error).message}`),
       );
@@ -60,6 +69,12 @@ export function createRestProxy(opts: {
         code: String(code),
         seconds: (performance.now() - started) / 1000,
       });
+    // From here on: bringing the model into memory is part of the hop.
+    const span = startSpan('agent.proxy.rest', SpanKind.SERVER, req.headers);
+    if (span) {
+      span.setAttribute('mlops.model', internal);
+      res.once('close', () => endSpanWithCode(span, res.statusCode, res.statusCode >= 500));
+    }
     try {
       if (!(await opts.manager.acquire(internal)))
         return fail(res, 404, `model ${internal} is not registered`);
@@ -67,12 +82,12 @@ export function createRestProxy(opts: {
       return fail(res, 503, `model ${internal} could not be brought into memory: ${(err as Error).message}`);
     }
     try {
-      let r = await forward(req, path, body);
+      let r = await forward(req, path, body, span);
       if (r.status === 404) {
         // The server lost a model we hold (it restarted): load it again and retry once. (A 400 is
         // usually a bad request, so unlike Seldon it does not trigger a reload.)
         await opts.manager.reloadLost(internal);
-        r = await forward(req, path, body);
+        r = await forward(req, path, body, span);
       }
       record(r.status);
       send(res, r);
@@ -88,6 +103,7 @@ export function createRestProxy(opts: {
     req: http.IncomingMessage,
     path: string,
     body: Buffer,
+    parent: Span | undefined,
     retried = false,
   ): Promise<Upstream> {
     return new Promise((resolvePromise, reject) => {
@@ -98,6 +114,8 @@ export function createRestProxy(opts: {
       };
       delete headers[HEADER_INTERNAL_MODEL];
       delete headers['transfer-encoding'];
+      const call = startChildSpan('inference-server.rest', SpanKind.CLIENT, parent);
+      injectSpan(call, headers);
       const up = http.request(
         {
           protocol: upstream.protocol,
@@ -111,17 +129,19 @@ export function createRestProxy(opts: {
         (r) => {
           const chunks: Buffer[] = [];
           r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () =>
-            resolvePromise({ status: r.statusCode ?? 502, headers: r.headers, body: Buffer.concat(chunks) }),
-          );
+          r.on('end', () => {
+            endSpanWithCode(call, r.statusCode ?? 502, (r.statusCode ?? 502) >= 500);
+            resolvePromise({ status: r.statusCode ?? 502, headers: r.headers, body: Buffer.concat(chunks) });
+          });
           r.on('error', reject);
         },
       );
       up.on('error', (err: NodeJS.ErrnoException) => {
+        endSpan(call, err);
         // The server closed an idle keep-alive connection just as we reused it (uvicorn drops
         // them after 5 s without saying so): nothing reached it, so send again on a new one.
         if (up.reusedSocket && err.code === 'ECONNRESET' && !retried)
-          forward(req, path, body, true).then(resolvePromise, reject);
+          forward(req, path, body, parent, true).then(resolvePromise, reject);
         else reject(err);
       });
       up.end(body);

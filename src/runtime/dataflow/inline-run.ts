@@ -1,6 +1,7 @@
 import { HEADER_ERRORS, HEADER_INLINE, HEADER_PIPELINE } from '../../spec/headers.ts';
 import { modelTopic, type TopicNaming } from '../../spec/topics.ts';
 import type { BusRecord, Headers, OutRecord } from '../bus/bus.ts';
+import { endSpan, injectSpan, startStepSpan } from '../telemetry/tracing.ts';
 import { mergeHeaders } from './headers.ts';
 import { joinReady } from './join.ts';
 import { ModelCallError, type ModelClient } from './model-client.ts';
@@ -60,9 +61,13 @@ export async function runInline(ctx: InlineContext, input: BusRecord): Promise<O
       write(step.sink, request, headers);
       break;
     }
+    // The step's records and its model call carry the step's span from here on.
+    const span = startStepSpan(plan.name, step.name, headers);
+    injectSpan(span, headers);
     write(step.sink, request, served(headers));
     written.set(step.sink, { payload, headers });
     const result = await call(ctx, step.name, request, headers);
+    endSpan(span, result instanceof Error ? result : undefined);
     if (result instanceof Error) {
       const failed = { ...headers, [HEADER_ERRORS]: step.name };
       const message = Buffer.from(result.message);

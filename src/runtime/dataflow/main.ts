@@ -7,6 +7,7 @@ import { KafkaSecurityError } from '../bus/kafka-security.ts';
 import { MemoryBus } from '../bus/memory-bus.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { DirectorySource } from '../sources/directory.ts';
+import { tracingFromFlags } from '../telemetry/from-flags.ts';
 import { LivePipelines } from './live-pipelines.ts';
 import { DataflowMetrics } from './metrics.ts';
 import { GrpcModelClient } from './model-client.ts';
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<void> {
   if (security.problems.length)
     usageError(`dataflow: ${security.problems.map((p) => `${p.field} ${p.message}; ${p.fix}`).join('\n')}`);
   const logger = createLogger('dataflow', values['log-level']);
+  const tracing = await tracingFromFlags('dataflow', values, logger);
   const metrics = new DataflowMetrics({ processMetrics: true });
   const naming = { prefix: values['topic-prefix'], namespace: values.namespace };
   const bus: Bus = memory ? new MemoryBus() : await kafkaBus(values, security.settings, logger);
@@ -87,6 +89,7 @@ export async function main(argv: string[]): Promise<void> {
   stopOnSignal(async () => {
     for (const s of stops.reverse()) await s().catch((err) => logger.error({ err }, 'stop failed'));
     await bus.close();
+    await tracing.shutdown();
   }, logger);
 }
 

@@ -1,4 +1,4 @@
-import { HEADER_MODEL, HEADER_ROUTE } from '../../spec/headers.ts';
+import { HEADER_MODEL, HEADER_ROUTE, HEADER_TRACEPARENT } from '../../spec/headers.ts';
 import type { Headers } from '../bus/bus.ts';
 import { firstMessage, frameMessage } from '../oip/grpc-wire.ts';
 import type { Endpoint } from '../protocol/control.ts';
@@ -37,7 +37,7 @@ export class GrpcModelClient implements ModelClient {
     };
     for (const [k, v] of Object.entries(headers)) {
       // The route header is a client's sticky session, not something to replay between steps.
-      if (k.startsWith('x-') && k !== HEADER_ROUTE) out[k] = v;
+      if ((k.startsWith('x-') && k !== HEADER_ROUTE) || k === HEADER_TRACEPARENT) out[k] = v;
     }
     let res: Awaited<ReturnType<GrpcUpstream['call']>>;
     try {

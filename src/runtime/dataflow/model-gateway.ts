@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import { HEADER_ERRORS, HEADER_INLINE } from '../../spec/headers.ts';
+import { HEADER_ERRORS, HEADER_INLINE, HEADER_PIPELINE } from '../../spec/headers.ts';
 import { errorsTopic, modelOfTopic, modelTopic, type TopicNaming } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, OutRecord } from '../bus/bus.ts';
+import { endSpan, injectSpan, startStepSpan } from '../telemetry/tracing.ts';
 import { DataflowMetrics } from './metrics.ts';
 import { ModelCallError, type ModelClient } from './model-client.ts';
 
@@ -77,17 +78,23 @@ export class ModelGateway {
   private async serve(r: BusRecord): Promise<OutRecord | undefined> {
     if (r.headers[HEADER_INLINE]) return undefined;
     const model = modelOfTopic(r.topic);
+    // The step's span: its model call and output record carry it on to the next step.
+    const span = startStepSpan(r.headers[HEADER_PIPELINE], model, r.headers);
+    const headers = span ? { ...r.headers } : r.headers;
+    injectSpan(span, headers);
     try {
-      const value = await this.client.infer(model, r.value, r.headers);
+      const value = await this.client.infer(model, r.value, headers);
       this.metrics.modelCalls.inc({ model, outcome: 'ok' });
+      endSpan(span);
       return {
         topic: modelTopic(this.naming, model, 'outputs'),
         key: r.key,
         value,
-        headers: r.headers,
+        headers,
         partition: r.partition,
       };
     } catch (err) {
+      endSpan(span, err);
       // Unreachable model: fail the batch so it is delivered again instead of answering an error.
       if (err instanceof ModelCallError && err.retryable) {
         this.metrics.modelCalls.inc({ model, outcome: 'retry' });
@@ -99,7 +106,7 @@ export class ModelGateway {
         topic: errorsTopic(this.naming),
         key: r.key,
         value: Buffer.from((err as Error).message),
-        headers: { ...r.headers, [HEADER_ERRORS]: model },
+        headers: { ...headers, [HEADER_ERRORS]: model },
         partition: r.partition,
       };
     }

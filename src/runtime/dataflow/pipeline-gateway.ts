@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { HEADER_ERRORS, HEADER_PIPELINE, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
+import {
+  HEADER_ERRORS,
+  HEADER_PIPELINE,
+  HEADER_REQUEST_ID,
+  HEADER_ROUTE,
+  HEADER_TRACEPARENT,
+} from '../../spec/headers.ts';
 import { pipelineTopic, type TopicNaming } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
 import { GrpcCode, OipError } from '../oip/errors.ts';
+import { endSpan, injectSpan, type Span, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import { DataflowMetrics } from './metrics.ts';
 
 export interface PipelineResult {
@@ -106,14 +113,19 @@ export class PipelineGateway {
   ): Promise<PipelineResult> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
+    // From the request's publication to its output: every step's span is under this one.
+    const span = startSpan('pipeline-gateway.infer', SpanKind.SERVER, headers);
+    span?.setAttribute('mlops.pipeline', pipeline);
     try {
-      const result = await this.call(pipeline, request, headers);
+      const result = await this.call(pipeline, request, headers, span);
       this.metrics.pipelineRequests.inc({ pipeline, outcome: 'ok' });
       const took = seconds();
       this.metrics.pipelineSeconds.observe({ pipeline }, took);
       this.metrics.pipelineCall(pipeline, protocol, { status: 200, grpcCode: 0 }, took);
+      endSpan(span);
       return result;
     } catch (err) {
+      endSpan(span, err);
       const e = err instanceof OipError ? err : new OipError(String(err), 500);
       const outcome = e.status === 504 ? 'timeout' : e.status === 400 ? 'model_error' : 'failed';
       this.metrics.pipelineRequests.inc({ pipeline, outcome });
@@ -122,7 +134,12 @@ export class PipelineGateway {
     }
   }
 
-  private async call(pipeline: string, request: Buffer, headers: Headers): Promise<PipelineResult> {
+  private async call(
+    pipeline: string,
+    request: Buffer,
+    headers: Headers,
+    span: Span | undefined,
+  ): Promise<PipelineResult> {
     if (!this.has(pipeline))
       throw new OipError(`pipeline "${pipeline}" not found on this pipeline gateway`, 404);
     const key = randomUUID();
@@ -134,8 +151,10 @@ export class PipelineGateway {
       this.waiters.set(key, { pipeline, resolve, reject, timer });
     });
     const out: Headers = { [HEADER_REQUEST_ID]: headers[HEADER_REQUEST_ID] ?? key };
-    for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-') && k !== HEADER_ROUTE) out[k] = v;
+    for (const [k, v] of Object.entries(headers))
+      if ((k.startsWith('x-') && k !== HEADER_ROUTE) || k === HEADER_TRACEPARENT) out[k] = v;
     out[HEADER_PIPELINE] = pipeline;
+    injectSpan(span, out);
     try {
       await this.bus.publish([
         { topic: pipelineTopic(this.naming, pipeline, 'inputs'), key, value: request, headers: out },
@@ -164,6 +183,10 @@ export class PipelineGateway {
   private deliver(records: readonly (BusRecord | OutRecord)[]): [] {
     for (const r of records) {
       const w = this.waiters.get(r.key);
+      // A pipeline fed by this one's data (`input.externalInputs`) keeps the request's key: its
+      // output is not the answer to a call of this pipeline.
+      const pipeline = r.headers?.[HEADER_PIPELINE];
+      if (w && pipeline !== undefined && pipeline !== w.pipeline) continue;
       if (!w) {
         this.logger.debug(
           { key: r.key },

@@ -3,7 +3,12 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { HEADER_INTERNAL_MODEL, HEADER_MODEL, HEADER_REQUEST_ID } from '../../spec/headers.ts';
+import {
+  HEADER_INTERNAL_MODEL,
+  HEADER_MODEL,
+  HEADER_REQUEST_ID,
+  HEADER_TRACEPARENT,
+} from '../../spec/headers.ts';
 import type { Headers } from '../bus/bus.ts';
 import { grpcMessage } from '../oip/compression.ts';
 import { jsonRequestToMessage, messageToJsonResponse } from '../oip/convert.ts';
@@ -80,7 +85,8 @@ function pipelineName(headers: http.IncomingHttpHeaders, fallback: string | unde
 
 function xHeaders(headers: http.IncomingHttpHeaders, requestId: string): Headers {
   const out: Headers = {};
-  for (const [k, v] of Object.entries(headers)) if (k.startsWith('x-') && typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(headers))
+    if ((k.startsWith('x-') || k === HEADER_TRACEPARENT) && typeof v === 'string') out[k] = v;
   out[HEADER_REQUEST_ID] = requestId;
   return out;
 }

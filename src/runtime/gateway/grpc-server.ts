@@ -4,6 +4,7 @@ import { GrpcCode, OipError } from '../oip/errors.ts';
 import { firstFrame, frameMessage, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { encodeMessage, types } from '../oip/messages.ts';
 import { REFLECTION_PATHS, serveReflection } from '../oip/reflection.ts';
+import { endSpanWithCode, injectSpan, type Span, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import type { GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
 import { asOipError, endpointsFor, setTargetHeaders } from './forwarding.ts';
 import {
@@ -68,6 +69,7 @@ class GrpcCall {
   private chunks: Buffer[] | undefined;
   private size = 0;
   private prepared: Prepared | undefined;
+  private span: Span | undefined;
 
   constructor(
     private readonly opts: GrpcGatewayOptions,
@@ -121,6 +123,9 @@ class GrpcCall {
     const resolution = prepared.resolution;
     this.kind = resolution.target.kind;
     const path = SERVICE_PREFIX + method;
+    this.span = startSpan('gateway.grpc', SpanKind.SERVER, this.headers);
+    this.span?.setAttributes({ 'rpc.method': method, 'mlops.target': resolution.target.name });
+    injectSpan(this.span, prepared.headers);
     const mirror = resolution.mirror;
     if (mirror) {
       const mirrorHeaders = { ...prepared.headers };
@@ -161,6 +166,7 @@ class GrpcCall {
         code === GrpcCode.OK ? renameResponse(this.method, res.body, prepared.resolution?.target) : res.body;
       respond(this.stream, resHeaders, body, forwardHeaders(res.trailers));
       this.recorder.record(this.kind, code, this.started);
+      endSpanWithCode(this.span, code, code !== GrpcCode.OK);
     } catch (e) {
       this.fail(e);
     }
@@ -175,6 +181,7 @@ class GrpcCall {
       this.opts.logger.error({ err: sendErr }, 'could not send a gRPC status');
     }
     this.recorder.record(this.kind, e.grpcCode, this.started);
+    endSpanWithCode(this.span, e.grpcCode, true);
   }
 }
 

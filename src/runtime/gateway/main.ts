@@ -4,6 +4,7 @@ import { usage } from '../../spec/flags.ts';
 import type { Endpoint } from '../protocol/control.ts';
 import { RouteTable } from '../protocol/route-table.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
+import { tracingFromFlags } from '../telemetry/from-flags.ts';
 import { startGateway } from './gateway.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { endpointOf, type StaticEndpoint, staticRouteUpdate } from './static-routes.ts';
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
   if (!values.scheduler && !values.routes) {
     usageError(`gateway: give --scheduler HOST:PORT or --routes FILE`, usage('gateway'));
   }
+  const tracing = await tracingFromFlags('gateway', values, logger);
   const table = new RouteTable();
   let received = false;
   let pipelineGateways: Endpoint[] = values['pipeline-gateway'].map((spec, i) => parseEndpoint(spec, i));
@@ -60,6 +62,7 @@ export async function main(argv: string[]): Promise<void> {
   stopOnSignal(async () => {
     subscription?.close();
     await gateway.close();
+    await tracing.shutdown();
   }, logger);
 }
 

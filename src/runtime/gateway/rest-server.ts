@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { errorBody, OipError } from '../oip/errors.ts';
+import { endSpanWithCode, injectSpan, type Span, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import { forwardableHeaders, type HttpUpstream } from '../upstream/http-upstream.ts';
 import {
   asOipError,
@@ -49,6 +50,7 @@ async function handle(
   const url = req.url ?? '/';
   const path = url.split('?', 1)[0];
   let kind = 'local';
+  let span: Span | undefined;
   try {
     if (path === '/metrics' && req.method === 'GET') {
       const text = await opts.metrics.registry.metrics();
@@ -92,6 +94,9 @@ async function handle(
     const upstreamPath = samePath ? url : rewritePath(url, target);
     const { body, binaryOutputs } = outgoing.forTarget(resolution.target);
     setTargetHeaders(headers, resolution.target);
+    span = startSpan('gateway.rest', SpanKind.SERVER, req.headers);
+    span?.setAttributes({ 'mlops.route_key': routeKey, 'mlops.target': target.name, 'url.path': path });
+    injectSpan(span, headers);
     if (resolution.mirror) opts.mirror.send(resolution.mirror, req.method ?? 'POST', url, headers, body);
     const upstream = await opts.upstream.send(
       endpointsFor(opts, resolution),
@@ -114,6 +119,7 @@ async function handle(
     sendError(res, asOipError(err));
   } finally {
     recorder.record(kind, res.statusCode, started);
+    endSpanWithCode(span, res.statusCode, res.statusCode >= 500);
   }
 }
 

@@ -65,6 +65,8 @@ export type Operation = 'OPERATION_UNKNOWN' | 'LOAD_MODEL' | 'UNLOAD_MODEL';
 export interface ModelOperation {
   operation: Operation;
   model: ModelDefinition;
+  /** W3C trace context of the scheduler's span for this operation, when traced. */
+  traceparent?: string;
 }
 
 export type ModelEventType =

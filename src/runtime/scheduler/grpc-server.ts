@@ -9,6 +9,7 @@ import type {
   RouteUpdate,
 } from '../protocol/control.ts';
 import { controlPackage } from '../protocol/control-proto.ts';
+import { traceOperation } from '../telemetry/tracing.ts';
 import type { Scheduler } from './scheduler.ts';
 
 /** Serves AgentService and RouteService for `scheduler` on one port. */
@@ -37,7 +38,9 @@ export async function startControlServer(opts: {
         } as grpc.ServiceError);
         return;
       }
-      const link = { send: (op: ModelOperation) => call.write(op) };
+      const link = {
+        send: (op: ModelOperation) => call.write(traceOperation(op, req.serverName, req.replicaIdx)),
+      };
       let gone = false;
       const disconnect = () => {
         if (gone) return;

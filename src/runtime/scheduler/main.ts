@@ -5,6 +5,7 @@ import { startAdminServer } from '../service/admin-server.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { DirectorySource } from '../sources/directory.ts';
 import type { DesiredStateSource } from '../sources/types.ts';
+import { tracingFromFlags } from '../telemetry/from-flags.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startControlServer } from './grpc-server.ts';
 import { LeaderElector, timingsProblem } from './leader-election.ts';
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<void> {
       usage('scheduler'),
     );
   }
+  const tracing = await tracingFromFlags('scheduler', values, log);
   let source: DesiredStateSource;
   let elector: LeaderElector | undefined;
   if (values.kubernetes) {
@@ -58,6 +60,7 @@ export async function main(argv: string[]): Promise<void> {
   stopOnSignal(async () => {
     await service.stop();
     await elector?.stop();
+    await tracing.shutdown();
   }, log);
 }
 
