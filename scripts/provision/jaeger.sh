@@ -28,6 +28,6 @@ go get -tool "$module" 2>&1 | grep -v '^go: downloading' >&2 || true
 mkdir -p "$dest"
 log "building jaeger v$JAEGER_VERSION (GOMAXPROCS=$GOMAXPROCS)"
 nice -n 10 go build -trimpath -ldflags "-s -w" -o "$dest/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
-"$dest/jaeger" version >&2 2>&1 | head -n 3 >&2 || true
+"$dest/jaeger" version >/dev/null
 echo "$want" >"$dest/.stamp"
 log "done: $dest/jaeger"

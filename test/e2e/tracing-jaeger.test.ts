@@ -148,16 +148,22 @@ describeE2E(
       if (project) rmSync(project, { recursive: true, force: true });
     });
 
-    /** The trace once it holds at least `count` spans of `operation` (spans arrive in batches). */
-    const traceWith = (traceId: string, operation: RegExp, count: number) =>
+    /** The trace once it holds at least `counts[name]` spans of each name (they arrive in batches). */
+    const traceWith = (traceId: string, counts: Record<string, number>) =>
       pollUntil(
-        `${count} spans matching ${operation} in trace ${traceId}`,
+        `spans ${JSON.stringify(counts)} in trace ${traceId}`,
         async () => {
           const spans = await jaeger.trace(traceId);
-          return spans.filter((s) => operation.test(s.operationName)).length >= count ? spans : undefined;
+          const has = (name: string) => spans.filter((s) => s.operationName === name).length;
+          return Object.entries(counts).every(([name, n]) => has(name) >= n) ? spans : undefined;
         },
         { timeoutMs: 20_000, intervalMs: 250, logs: [jaeger.logFile] },
       );
+    const hops = (protocol: string, n: number) => ({
+      [`gateway.${protocol}`]: n,
+      [`agent.proxy.${protocol}`]: n,
+      [`inference-server.${protocol}`]: n,
+    });
 
     const post = (path: string, header: string) =>
       fetch(`${gateway}${path}`, {
@@ -171,7 +177,7 @@ describeE2E(
       const caller = traceparent();
       const res = await post('/v2/models/iris-a/infer', caller.header);
       expect(res.status).toBe(200);
-      const spans = await traceWith(caller.traceId, /^inference-server\.rest$/, 1);
+      const spans = await traceWith(caller.traceId, hops('rest', 1));
       // The caller's trace is continued: the gateway's span is a child of the caller's.
       modelHops(spans, caller.spanId, 'rest');
     }, 60_000);
@@ -199,7 +205,13 @@ describeE2E(
       const res = await post('/v2/pipelines/chain/infer', caller.header);
       expect(res.status, await res.clone().text()).toBe(200);
       expect(((await res.json()) as { model_name: string }).model_name).toBe('chain');
-      const spans = await traceWith(caller.traceId, /^pipeline\.step /, 4);
+      const steps = ['iris-a', 'iris-b', 'iris-c', 'iris-d'].map((m) => [`pipeline.step ${m}`, 1]);
+      const spans = await traceWith(caller.traceId, {
+        'gateway.rest': 1,
+        'pipeline-gateway.infer': 1,
+        ...Object.fromEntries(steps),
+        ...hops('grpc', 4),
+      });
       const ingress = child(spans, caller.spanId, 'gateway.rest', 'mlops-gateway');
       const pipelineGateway = child(spans, ingress, 'pipeline-gateway.infer', 'mlops-dataflow');
       for (const model of ['iris-a', 'iris-b', 'iris-c']) {
@@ -210,9 +222,7 @@ describeE2E(
       // The follower reads the chain's input record: its step continues the same trace.
       const followed = child(spans, pipelineGateway, 'pipeline.step iris-d', 'mlops-dataflow');
       expect(followed.tags['mlops.pipeline']).toBe('follower');
-      await traceWith(caller.traceId, /^inference-server\.grpc$/, 4).then((all) =>
-        modelHops(all, followed, 'grpc'),
-      );
+      modelHops(spans, followed, 'grpc');
     }, 60_000);
   },
 );
