@@ -5,6 +5,7 @@ import { firstFrame, frameMessage, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { encodeMessage, types } from '../oip/messages.ts';
 import { REFLECTION_PATHS, serveReflection } from '../oip/reflection.ts';
 import type { GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
+import { BusyError } from './body-budget.ts';
 import { asOipError, endpointsFor, setTargetHeaders } from './forwarding.ts';
 import {
   forwardHeaders,
@@ -13,6 +14,7 @@ import {
   prepareCall,
   renameResponse,
   SERVICE_PREFIX,
+  scrubStatusMessage,
 } from './grpc-prepare.ts';
 import { StreamInferCall } from './grpc-stream.ts';
 import { RequestRecorder } from './metrics.ts';
@@ -67,6 +69,8 @@ class GrpcCall {
   private first: Buffer | undefined;
   private chunks: Buffer[] | undefined;
   private size = 0;
+  /** Body bytes taken from the gateway's budget, given back when the call ends. */
+  private held = 0;
   private prepared: Prepared | undefined;
 
   constructor(
@@ -89,9 +93,15 @@ class GrpcCall {
       if (this.size > this.opts.maxBodyBytes) {
         this.reading = false;
         this.fail(new OipError(`message exceeds ${this.opts.maxBodyBytes} bytes`, 413));
-      } else if (this.first === undefined) this.first = c;
-      else if (this.chunks === undefined) this.chunks = [this.first, c];
-      else this.chunks.push(c);
+      } else if (!this.opts.budget.take(c.length)) {
+        this.reading = false;
+        this.fail(new BusyError(this.opts.budget.limit));
+      } else {
+        this.held += c.length;
+        if (this.first === undefined) this.first = c;
+        else if (this.chunks === undefined) this.chunks = [this.first, c];
+        else this.chunks.push(c);
+      }
     });
     this.stream.on('end', () => {
       if (!this.reading) return;
@@ -143,7 +153,16 @@ class GrpcCall {
     respond(this.stream, { 'content-type': 'application/grpc', ...headers }, frameMessage(message), {
       'grpc-status': '0',
     });
-    this.recorder.record(this.kind, GrpcCode.OK, this.started);
+    this.done(GrpcCode.OK);
+  }
+
+  /** Records the call and gives its body bytes back. */
+  private done(code: number): void {
+    this.opts.budget.release(this.held);
+    this.held = 0;
+    this.first = undefined;
+    this.chunks = undefined;
+    this.recorder.record(this.kind, code, this.started);
   }
 
   private answer(err: unknown, res: GrpcUpstreamResponse | undefined): void {
@@ -159,8 +178,13 @@ class GrpcCall {
       const code = Number(res.trailers['grpc-status'] ?? res.headers['grpc-status'] ?? GrpcCode.OK);
       const body =
         code === GrpcCode.OK ? renameResponse(this.method, res.body, prepared.resolution?.target) : res.body;
-      respond(this.stream, resHeaders, body, forwardHeaders(res.trailers));
-      this.recorder.record(this.kind, code, this.started);
+      const trailers = forwardHeaders(res.trailers);
+      if (code !== GrpcCode.OK) {
+        scrubStatusMessage(trailers);
+        scrubStatusMessage(resHeaders);
+      }
+      respond(this.stream, resHeaders, body, trailers);
+      this.done(code);
     } catch (e) {
       this.fail(e);
     }
@@ -174,7 +198,7 @@ class GrpcCall {
     } catch (sendErr) {
       this.opts.logger.error({ err: sendErr }, 'could not send a gRPC status');
     }
-    this.recorder.record(this.kind, e.grpcCode, this.started);
+    this.done(e.grpcCode);
   }
 }
 
