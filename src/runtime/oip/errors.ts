@@ -59,7 +59,9 @@ export function upstreamErrorMessage(status: number, body: Buffer, resource: str
   // Already an OIP error: its text is the server's own wording, passed on as it is.
   if (typeof obj?.error === 'string') return truncate(scrubServerDetail(obj.error));
   let message: string;
-  if (obj?.detail !== undefined && !jsonDepthExceeds(obj.detail)) message = describeDetail(obj.detail);
+  if (obj?.detail !== undefined)
+    // A detail nested too deep to describe says nothing a caller can use.
+    message = jsonDepthExceeds(obj.detail) ? '' : describeDetail(obj.detail);
   else {
     const lines = text
       .split('\n')
