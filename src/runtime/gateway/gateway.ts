@@ -24,7 +24,7 @@ export interface GatewayOptions {
   ready?: () => boolean;
   /** Largest single request body (default 64 MiB; never more than the in-flight budget). */
   maxBodyBytes?: number;
-  /** Request-body bytes held at once over all calls (default 64 MiB). */
+  /** Request-body bytes held at once over all calls (default 32 MiB). */
   maxInflightBytes?: number;
   random?: () => number;
   /** Where requests are counted (default: a registry of its own). */
@@ -39,7 +39,7 @@ export interface RunningGateway {
 }
 
 const VERSION = '0.1.0';
-const MiB64 = 64 * 1024 * 1024;
+const MiB = 1024 * 1024;
 
 /** Starts the REST and gRPC ingress on the given ports (0 = any free port). */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
@@ -50,7 +50,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const httpUpstream = new HttpUpstream(new LeastOutstanding<Endpoint>(endpointKey));
   const grpcUpstream = new GrpcUpstream(new LeastOutstanding<Endpoint>(grpcEndpointKey));
   const mirror = new Mirror(httpUpstream, pipelineGateways, metrics, logger);
-  const budget = new BodyBudget(opts.maxInflightBytes ?? MiB64);
+  const budget = new BodyBudget(opts.maxInflightBytes ?? 32 * MiB);
   const common = {
     router,
     pipelineGateways,
@@ -59,7 +59,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger,
     ready: opts.ready ?? (() => true),
     // A body larger than the whole budget could never be taken: it is simply too large.
-    maxBodyBytes: Math.min(opts.maxBodyBytes ?? MiB64, budget.limit),
+    maxBodyBytes: Math.min(opts.maxBodyBytes ?? 64 * MiB, budget.limit),
     budget,
     version: VERSION,
   };
