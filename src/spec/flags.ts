@@ -315,8 +315,8 @@ const GATEWAY = {
   'max-inflight-bytes': {
     type: 'int',
     value: 'N',
-    default: 32 * 1024 * 1024,
-    help: 'request-body bytes held at once over all calls; beyond, 503 with Retry-After\n(the Runtime sets 1/16 of the memory limit)',
+    default: 25 * 1024 * 1024,
+    help: 'request-body bytes held at once over all calls; beyond, 503 with Retry-After\n(the Runtime sets 1/20 of the memory limit)',
   },
   'log-level': LOG_LEVEL,
   help: HELP,

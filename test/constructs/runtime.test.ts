@@ -179,9 +179,9 @@ describe('Runtime', () => {
       '9001',
       '--scheduler',
       'mlops-scheduler:9004',
-      // 1/16 of the 512Mi limit for request bodies in flight, 5/8 for the heap.
+      // 1/20 of the 512Mi limit for request bodies in flight, 5/8 for the heap.
       '--max-inflight-bytes',
-      String(32 * 1024 * 1024),
+      String(25 * 1024 * 1024),
     ]);
     expect(c.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=320' }]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/v2/health/ready', port: 'http' });
@@ -219,7 +219,7 @@ describe('Runtime', () => {
       find(objects(build({ gateway: { resources } }).app), 'Deployment', 'mlops-gateway'),
     ).containers;
     const at = c.args.indexOf('--max-inflight-bytes');
-    expect(c.args[at + 1]).toBe(String(128 * 1024 * 1024));
+    expect(c.args[at + 1]).toBe(String(102 * 1024 * 1024));
     expect(c.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=1280' }]);
   });
 

@@ -24,7 +24,7 @@ export interface GatewayOptions {
   ready?: () => boolean;
   /** Largest single request body (default 64 MiB; never more than the in-flight budget). */
   maxBodyBytes?: number;
-  /** Request-body bytes held at once over all calls (default 32 MiB). */
+  /** Request-body bytes held at once over all calls (default 25 MiB). */
   maxInflightBytes?: number;
   random?: () => number;
   /** Where requests are counted (default: a registry of its own). */
@@ -50,7 +50,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const httpUpstream = new HttpUpstream(new LeastOutstanding<Endpoint>(endpointKey));
   const grpcUpstream = new GrpcUpstream(new LeastOutstanding<Endpoint>(grpcEndpointKey));
   const mirror = new Mirror(httpUpstream, pipelineGateways, metrics, logger);
-  const budget = new BodyBudget(opts.maxInflightBytes ?? 32 * MiB);
+  const budget = new BodyBudget(opts.maxInflightBytes ?? 25 * MiB);
   const common = {
     router,
     pipelineGateways,
