@@ -53,8 +53,6 @@ describeE2E('gateway across a scheduler restart', ['python3'], () => {
           port: schedulerPort,
           'health-port': healthPort,
           listen: '127.0.0.1',
-          // The new scheduler stops waiting for its agents before they are back (as when their
-          // reconnect back-off outlasts the wait): its first table lacks their models.
           'wait-for-servers-ms': 200,
         }),
       ],
@@ -160,7 +158,22 @@ spec:
     await sleep(500);
     const before = served;
     await scheduler.stop(5000);
-    await startScheduler();
+    // The agent is paused while the new scheduler starts, so it is not back before the scheduler
+    // stops waiting for it (as when an agent's reconnect back-off outlasts that wait): the new
+    // scheduler's first table lacks iris, whose replica still serves. Requests sent meanwhile
+    // wait for the agent; none may fail.
+    process.kill(agent.proc.pid, 'SIGSTOP');
+    try {
+      await startScheduler();
+      await pollUntil(
+        'the new scheduler publishing its first table',
+        async () => (await fetch(`http://127.0.0.1:${healthPort}/ready`)).ok,
+        { timeoutMs: 30_000, logs },
+      );
+      await sleep(500);
+    } finally {
+      process.kill(agent.proc.pid, 'SIGCONT');
+    }
     // Until the agent has reported again and the new table names iris, then a little longer.
     await pollUntil(
       'iris routed by the new scheduler',
