@@ -99,13 +99,11 @@ async function handleRest(
   limit: number,
 ) {
   const sentId = req.headers[HEADER_REQUEST_ID] as string | undefined;
-  let requestId = sentId || randomUUID();
+  // A bad id is refused below; the answer then carries this fresh one.
+  let requestId: string = randomUUID();
   const path = (req.url ?? '/').split('?', 1)[0];
   try {
-    if (sentId) {
-      requestId = randomUUID();
-      requestId = checkRequestId(sentId, HEADER_REQUEST_ID);
-    }
+    if (sentId) requestId = checkRequestId(sentId, HEADER_REQUEST_ID);
     if (req.method === 'GET' && path === '/metrics') {
       const { registry } = gateway.metrics;
       res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
