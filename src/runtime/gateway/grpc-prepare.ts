@@ -20,6 +20,7 @@ import {
   readNameField,
 } from '../oip/grpc-wire.ts';
 import { decodeRequest, encodeMessage, types } from '../oip/messages.ts';
+import { checkHeaderValues, checkRequestId } from '../oip/request-text.ts';
 import type { GrpcUpstream } from '../upstream/grpc-upstream.ts';
 import { headerValue, setTargetHeaders } from './forwarding.ts';
 import type { ProtocolServerOptions } from './protocol-options.ts';
@@ -58,7 +59,9 @@ export function prepareCall(
     headerValue(headers['grpc-encoding']),
     opts.maxBodyBytes,
   );
-  const requestId = headerValue(headers[HEADER_REQUEST_ID]) || randomUUID();
+  checkHeaderValues(headers);
+  const sentId = headerValue(headers[HEADER_REQUEST_ID]);
+  const requestId = sentId ? checkRequestId(sentId, HEADER_REQUEST_ID) : randomUUID();
   const named = readNameField(message);
   const routeKey = headerValue(headers[HEADER_MODEL]) || named;
   if (!routeKey)

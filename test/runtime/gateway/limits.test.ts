@@ -269,6 +269,27 @@ describe('gateway: malformed paths, ids and headers are the caller’s error (40
   });
 });
 
+describe('gateway: gRPC request ids are checked too', () => {
+  it('a request id with a space is INVALID_ARGUMENT, never forwarded', async () => {
+    const model = await fakeGrpcModel('iris');
+    cleanups.push(model.close);
+    const routes = table({ models: { iris: [{ host: '127.0.0.1', httpPort: 1, grpcPort: model.port }] } });
+    const gw = await startGateway({ routes, host: '127.0.0.1' });
+    cleanups.push(() => gw.close());
+    const client = grpcClient(gw.grpcPort);
+    cleanups.push(client.close);
+    const request = {
+      model_name: 'iris',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }],
+    };
+    await expect(client.call('ModelInfer', request, { 'x-request-id': 'with space' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/^x-request-id must be 1 to 128 printable ASCII characters/),
+    });
+    expect(model.seen).toHaveLength(0);
+  });
+});
+
 describe('gateway: upstream errors never relay tracebacks or server paths', () => {
   it('REST: an OIP error carrying a traceback keeps only the exception, without paths', async () => {
     const { url } = await gateway(() => ({ status: 500, body: { error: SERVER_TRACEBACK } }));
