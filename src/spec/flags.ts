@@ -336,6 +336,12 @@ const GATEWAY = {
   },
   'max-body-bytes': { type: 'int', value: 'N', default: 64 * 1024 * 1024, help: 'largest accepted request' },
   ...TRACING,
+  'max-inflight-bytes': {
+    type: 'int',
+    value: 'N',
+    default: 25 * 1024 * 1024,
+    help: 'request-body bytes held at once over all calls; beyond, 503 with Retry-After\n(the Runtime sets 1/20 of the memory limit)',
+  },
   'log-level': LOG_LEVEL,
   help: HELP,
 } as const satisfies FlagTable;

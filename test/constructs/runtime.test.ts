@@ -179,7 +179,11 @@ describe('Runtime', () => {
       '9001',
       '--scheduler',
       'mlops-scheduler:9004',
+      // 1/20 of the 512Mi limit for request bodies in flight, 5/8 for the heap.
+      '--max-inflight-bytes',
+      String(25 * 1024 * 1024),
     ]);
+    expect(c.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=320' }]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/v2/health/ready', port: 'http' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/v2/health/live', port: 'http' });
     const svc = find(list, 'Service', 'mlops-gateway');
@@ -207,6 +211,16 @@ describe('Runtime', () => {
       selector: { matchLabels: deploy.spec.selector.matchLabels },
       unhealthyPodEvictionPolicy: 'AlwaysAllow',
     });
+  });
+
+  it("sizes the gateway's in-flight bodies and heap from its memory limit", () => {
+    const resources = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } };
+    const [c] = podOf(
+      find(objects(build({ gateway: { resources } }).app), 'Deployment', 'mlops-gateway'),
+    ).containers;
+    const at = c.args.indexOf('--max-inflight-bytes');
+    expect(c.args[at + 1]).toBe(String(102 * 1024 * 1024));
+    expect(c.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=1280' }]);
   });
 
   it('a fixed gateway size writes replicas and no autoscaler', () => {

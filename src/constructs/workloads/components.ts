@@ -3,7 +3,9 @@ import { Lazy } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { CONFIG_HASH_ANNOTATION } from '../../spec/annotations.ts';
 import { componentArgv } from '../../spec/flags.ts';
+import { gatewayHeapMiB, gatewayInflightBytes } from '../../spec/gateway-memory.ts';
 import { PORTS } from '../../spec/ports.ts';
+import { parseQuantity } from '../../spec/quantity.ts';
 import { k8s, ServiceAccount } from './kplus.ts';
 import { dataflowPolicy, gatewayPolicy, schedulerPolicy } from './network.ts';
 import {
@@ -225,6 +227,8 @@ export function gatewayObjects(
   const name = `${ctx.prefix}-gateway`;
   const selector = selectorLabels('gateway', ctx.instance);
   const autoscaled = scaling.replicas === undefined;
+  // Its memory limit sizes what it holds; a malformed quantity is reported by the Runtime's checks.
+  const memoryLimit = parseQuantity(res.limits.memory);
   new k8s.KubeDeployment(scope, 'Deployment', {
     metadata: { name },
     spec: {
@@ -237,8 +241,12 @@ export function gatewayObjects(
           'http-port': PORTS.gatewayHttp,
           'grpc-port': PORTS.gatewayGrpc,
           scheduler,
+          'max-inflight-bytes': memoryLimit ? gatewayInflightBytes(memoryLimit) : undefined,
           'pipeline-gateway': pipelineGateway ? [pipelineGateway] : undefined,
         }),
+        env: memoryLimit
+          ? [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${gatewayHeapMiB(memoryLimit)}` }]
+          : undefined,
         ports: [port('http', PORTS.gatewayHttp), port('grpc', PORTS.gatewayGrpc)],
         readiness: httpProbe('/v2/health/ready', 'http'),
         liveness: httpProbe('/v2/health/live', 'http', { initialDelaySeconds: 5 }),

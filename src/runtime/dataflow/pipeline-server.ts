@@ -16,6 +16,7 @@ import { errorBody, GrpcCode, OipError } from '../oip/errors.ts';
 import { checkInferMessage } from '../oip/grpc-validate.ts';
 import { firstFrame, frameMessage, readNameField, sendGrpcStatus } from '../oip/grpc-wire.ts';
 import { decodeRequest, decodeResponse, encodeMessage, encodeRequest, types } from '../oip/messages.ts';
+import { checkRequestId, decodePathSegment } from '../oip/request-text.ts';
 import { readInferBody, writeInferBody } from '../oip/rest-body.ts';
 import type { PipelineGateway } from './pipeline-gateway.ts';
 
@@ -103,9 +104,12 @@ async function handleRest(
   res: http.ServerResponse,
   limit: number,
 ) {
-  const requestId = (req.headers[HEADER_REQUEST_ID] as string | undefined) || randomUUID();
+  const sentId = req.headers[HEADER_REQUEST_ID] as string | undefined;
+  // A bad id is refused below; the answer then carries this fresh one.
+  let requestId: string = randomUUID();
   const path = (req.url ?? '/').split('?', 1)[0];
   try {
+    if (sentId) requestId = checkRequestId(sentId, HEADER_REQUEST_ID);
     if (req.method === 'GET' && path === '/metrics') {
       const { registry } = gateway.metrics;
       res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
@@ -121,7 +125,7 @@ async function handleRest(
     }
     const m = PATH.exec(path);
     if (!m) throw new OipError(`no pipeline endpoint at ${req.method} ${path}`, 404);
-    const name = pipelineName(req.headers, decodeURIComponent(m[2]));
+    const name = pipelineName(req.headers, decodePathSegment(m[2]));
     if (!name) throw new OipError('no pipeline named in the request', 400);
     if (m[3] === 'ready') {
       const ready = gateway.has(name);

@@ -6,6 +6,7 @@ import type { Endpoint } from '../protocol/control.ts';
 import { LeastOutstanding } from '../upstream/balancer.ts';
 import { GrpcUpstream, grpcEndpointKey } from '../upstream/grpc-upstream.ts';
 import { endpointKey, HttpUpstream } from '../upstream/http-upstream.ts';
+import { BodyBudget } from './body-budget.ts';
 import { createGrpcGateway } from './grpc-server.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { Mirror } from './mirror.ts';
@@ -21,7 +22,10 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Ready once the route table has been received. */
   ready?: () => boolean;
+  /** Largest single request body (default 64 MiB; never more than the in-flight budget). */
   maxBodyBytes?: number;
+  /** Request-body bytes held at once over all calls (default 25 MiB). */
+  maxInflightBytes?: number;
   random?: () => number;
   /** Where requests are counted (default: a registry of its own). */
   metrics?: GatewayMetrics;
@@ -35,6 +39,7 @@ export interface RunningGateway {
 }
 
 const VERSION = '0.1.0';
+const MiB = 1024 * 1024;
 
 /** Starts the REST and gRPC ingress on the given ports (0 = any free port). */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
@@ -45,6 +50,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const httpUpstream = new HttpUpstream(new LeastOutstanding<Endpoint>(endpointKey));
   const grpcUpstream = new GrpcUpstream(new LeastOutstanding<Endpoint>(grpcEndpointKey));
   const mirror = new Mirror(httpUpstream, pipelineGateways, metrics, logger);
+  const budget = new BodyBudget(opts.maxInflightBytes ?? 25 * MiB);
   const common = {
     router,
     pipelineGateways,
@@ -52,7 +58,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     metrics,
     logger,
     ready: opts.ready ?? (() => true),
-    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024 * 1024,
+    // A body larger than the whole budget could never be taken: it is simply too large.
+    maxBodyBytes: Math.min(opts.maxBodyBytes ?? 64 * MiB, budget.limit),
+    budget,
     version: VERSION,
   };
   const rest = createRestGateway({ ...common, upstream: httpUpstream });

@@ -8,10 +8,19 @@ import { randomUUID } from 'node:crypto';
 import type http2 from 'node:http2';
 import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { grpcMessage } from '../oip/compression.ts';
-import { OipError } from '../oip/errors.ts';
+import { OipError, scrubServerDetail } from '../oip/errors.ts';
 import { checkInferMessage } from '../oip/grpc-validate.ts';
-import { type Frame, firstFrame, frameMessage, overrideNameField, readNameField } from '../oip/grpc-wire.ts';
+import {
+  decodeGrpcMessage,
+  encodeGrpcMessage,
+  type Frame,
+  firstFrame,
+  frameMessage,
+  overrideNameField,
+  readNameField,
+} from '../oip/grpc-wire.ts';
 import { decodeRequest, encodeMessage, types } from '../oip/messages.ts';
+import { checkHeaderValues, checkRequestId } from '../oip/request-text.ts';
 import type { GrpcUpstream } from '../upstream/grpc-upstream.ts';
 import { headerValue, setTargetHeaders } from './forwarding.ts';
 import type { ProtocolServerOptions } from './protocol-options.ts';
@@ -50,7 +59,9 @@ export function prepareCall(
     headerValue(headers['grpc-encoding']),
     opts.maxBodyBytes,
   );
-  const requestId = headerValue(headers[HEADER_REQUEST_ID]) || randomUUID();
+  checkHeaderValues(headers);
+  const sentId = headerValue(headers[HEADER_REQUEST_ID]);
+  const requestId = sentId ? checkRequestId(sentId, HEADER_REQUEST_ID) : randomUUID();
   const named = readNameField(message);
   const routeKey = headerValue(headers[HEADER_MODEL]) || named;
   if (!routeKey)
@@ -129,4 +140,14 @@ export function forwardHeaders(headers: http2.IncomingHttpHeaders): http2.Outgoi
       out[k] = v;
   }
   return out;
+}
+
+/**
+ * Takes tracebacks and file paths out of an upstream's `grpc-message` (in its trailers, or its
+ * headers for a trailers-only answer) before it is relayed.
+ */
+export function scrubStatusMessage(headers: http2.OutgoingHttpHeaders): void {
+  const message = headers['grpc-message'];
+  if (message === undefined) return;
+  headers['grpc-message'] = encodeGrpcMessage(scrubServerDetail(decodeGrpcMessage(String(message))));
 }

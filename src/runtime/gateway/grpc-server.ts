@@ -6,6 +6,7 @@ import { encodeMessage, types } from '../oip/messages.ts';
 import { REFLECTION_PATHS, serveReflection } from '../oip/reflection.ts';
 import { endSpanWithCode, injectSpan, type Span, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import type { GrpcUpstreamResponse } from '../upstream/grpc-upstream.ts';
+import { BusyError } from './body-budget.ts';
 import { asOipError, endpointsFor, setTargetHeaders } from './forwarding.ts';
 import {
   forwardHeaders,
@@ -14,6 +15,7 @@ import {
   prepareCall,
   renameResponse,
   SERVICE_PREFIX,
+  scrubStatusMessage,
 } from './grpc-prepare.ts';
 import { StreamInferCall } from './grpc-stream.ts';
 import { RequestRecorder } from './metrics.ts';
@@ -68,6 +70,8 @@ class GrpcCall {
   private first: Buffer | undefined;
   private chunks: Buffer[] | undefined;
   private size = 0;
+  /** Body bytes taken from the gateway's budget, given back when the call ends. */
+  private held = 0;
   private prepared: Prepared | undefined;
   private span: Span | undefined;
 
@@ -91,9 +95,15 @@ class GrpcCall {
       if (this.size > this.opts.maxBodyBytes) {
         this.reading = false;
         this.fail(new OipError(`message exceeds ${this.opts.maxBodyBytes} bytes`, 413));
-      } else if (this.first === undefined) this.first = c;
-      else if (this.chunks === undefined) this.chunks = [this.first, c];
-      else this.chunks.push(c);
+      } else if (!this.opts.budget.take(c.length)) {
+        this.reading = false;
+        this.fail(new BusyError(this.opts.budget.limit));
+      } else {
+        this.held += c.length;
+        if (this.first === undefined) this.first = c;
+        else if (this.chunks === undefined) this.chunks = [this.first, c];
+        else this.chunks.push(c);
+      }
     });
     this.stream.on('end', () => {
       if (!this.reading) return;
@@ -148,7 +158,17 @@ class GrpcCall {
     respond(this.stream, { 'content-type': 'application/grpc', ...headers }, frameMessage(message), {
       'grpc-status': '0',
     });
-    this.recorder.record(this.kind, GrpcCode.OK, this.started);
+    this.done(GrpcCode.OK);
+  }
+
+  /** Records the call, ends its span and gives its body bytes back. */
+  private done(code: number): void {
+    this.opts.budget.release(this.held);
+    this.held = 0;
+    this.first = undefined;
+    this.chunks = undefined;
+    this.recorder.record(this.kind, code, this.started);
+    endSpanWithCode(this.span, code, code !== GrpcCode.OK);
   }
 
   private answer(err: unknown, res: GrpcUpstreamResponse | undefined): void {
@@ -164,9 +184,13 @@ class GrpcCall {
       const code = Number(res.trailers['grpc-status'] ?? res.headers['grpc-status'] ?? GrpcCode.OK);
       const body =
         code === GrpcCode.OK ? renameResponse(this.method, res.body, prepared.resolution?.target) : res.body;
-      respond(this.stream, resHeaders, body, forwardHeaders(res.trailers));
-      this.recorder.record(this.kind, code, this.started);
-      endSpanWithCode(this.span, code, code !== GrpcCode.OK);
+      const trailers = forwardHeaders(res.trailers);
+      if (code !== GrpcCode.OK) {
+        scrubStatusMessage(trailers);
+        scrubStatusMessage(resHeaders);
+      }
+      respond(this.stream, resHeaders, body, trailers);
+      this.done(code);
     } catch (e) {
       this.fail(e);
     }
@@ -180,8 +204,7 @@ class GrpcCall {
     } catch (sendErr) {
       this.opts.logger.error({ err: sendErr }, 'could not send a gRPC status');
     }
-    this.recorder.record(this.kind, e.grpcCode, this.started);
-    endSpanWithCode(this.span, e.grpcCode, true);
+    this.done(e.grpcCode);
   }
 }
 

@@ -1,7 +1,8 @@
 import type http2 from 'node:http2';
 import { HEADER_ROUTE } from '../../spec/headers.ts';
-import { GrpcCode, OipError } from '../oip/errors.ts';
-import { encodeGrpcMessage, FrameReader, sendGrpcStatus } from '../oip/grpc-wire.ts';
+import { GrpcCode, OipError, scrubServerDetail } from '../oip/errors.ts';
+import { decodeGrpcMessage, encodeGrpcMessage, FrameReader, sendGrpcStatus } from '../oip/grpc-wire.ts';
+import { BusyError } from './body-budget.ts';
 import { asOipError, endpointsFor } from './forwarding.ts';
 import { type GrpcGatewayOptions, prepareCall, renameResponse, SERVICE_PREFIX } from './grpc-prepare.ts';
 import type { RequestRecorder } from './metrics.ts';
@@ -20,6 +21,8 @@ export class StreamInferCall {
   private clientDone = false;
   private ended = false;
   private headersSent = false;
+  /** Bytes taken from the gateway's budget: each message's until its call is answered. */
+  private held = 0;
 
   constructor(
     private readonly opts: GrpcGatewayOptions,
@@ -34,6 +37,11 @@ export class StreamInferCall {
     this.stream.on('error', () => this.end(GrpcCode.UNAVAILABLE, 'stream failed'));
     this.stream.on('data', (chunk: Buffer) => {
       if (this.ended) return;
+      if (!this.opts.budget.take(chunk.length)) {
+        this.fail(new BusyError(this.opts.budget.limit));
+        return;
+      }
+      this.held += chunk.length;
       let frames: { flag: number; message: Buffer }[];
       try {
         frames = this.reader.push(chunk);
@@ -70,13 +78,16 @@ export class StreamInferCall {
       (err, res) => {
         this.pending--;
         if (this.ended) return;
+        const bytes = 5 + frame.message.length;
+        this.opts.budget.release(bytes);
+        this.held -= bytes;
         if (err !== undefined || !res) return this.fail(err);
         const code = Number(res.trailers['grpc-status'] ?? res.headers['grpc-status'] ?? GrpcCode.OK);
         if (code !== GrpcCode.OK) {
-          const message = decodeURIComponent(
+          const message = decodeGrpcMessage(
             String(res.trailers['grpc-message'] ?? res.headers['grpc-message'] ?? ''),
           );
-          return this.end(code, message);
+          return this.end(code, scrubServerDetail(message));
         }
         this.write(renameResponse('ModelInfer', res.body, resolution.target), resolution.route);
         this.maybeFinish();
@@ -108,6 +119,8 @@ export class StreamInferCall {
   private end(code: number, message: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.opts.budget.release(this.held);
+    this.held = 0;
     this.recorder.record('model', code, this.started);
     const { stream } = this;
     if (stream.destroyed || stream.closed) return;

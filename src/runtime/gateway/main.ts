@@ -54,6 +54,7 @@ export async function main(argv: string[]): Promise<void> {
     httpPort: values['http-port'],
     grpcPort: values['grpc-port'],
     maxBodyBytes: values['max-body-bytes'],
+    maxInflightBytes: values['max-inflight-bytes'],
     metrics: new GatewayMetrics(),
     ready: () => received,
     logger,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Endpoint } from '../protocol/control.ts';
+import type { BodyBudget } from './body-budget.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Mirror } from './mirror.ts';
 import type { Router } from './router.ts';
@@ -14,6 +15,9 @@ export interface ProtocolServerOptions<U> {
   metrics: GatewayMetrics;
   logger: Logger;
   ready: () => boolean;
+  /** Largest single request body (413 beyond). */
   maxBodyBytes: number;
+  /** Request-body bytes held at once over all calls (503 beyond). */
+  budget: BodyBudget;
   version: string;
 }

@@ -6,7 +6,8 @@
 import type http from 'node:http';
 import { type BinaryOutputs, decodeRestRequest, encodeRestResponse, HEADER_LENGTH } from '../oip/binary.ts';
 import { decodeContent } from '../oip/compression.ts';
-import { errorBody, upstreamErrorMessage } from '../oip/errors.ts';
+import { errorBody, OipError, upstreamErrorMessage } from '../oip/errors.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../oip/json-depth.ts';
 import type { JsonInferResponse } from '../oip/json-types.ts';
 import { compressFor } from '../oip/rest-body.ts';
 import type { UpstreamResponse } from '../upstream/http-upstream.ts';
@@ -30,7 +31,7 @@ export function requestToForward(
   headers: http.OutgoingHttpHeaders,
   resource: string,
   limit: number,
-): { decode: () => void; forTarget: (target: Target) => OutgoingRequest } {
+): { bodyBytes: number | undefined; decode: () => void; forTarget: (target: Target) => OutgoingRequest } {
   const body =
     raw === undefined ? undefined : decodeContent(raw, headerValue(req.headers['content-encoding']), limit);
   delete headers['content-encoding'];
@@ -41,14 +42,18 @@ export function requestToForward(
     if (body) decoded = decodeRestRequest(body, headerValue(req.headers[HEADER_LENGTH]), resource);
   };
   return {
+    bodyBytes: body?.length,
     decode,
+    /** Called once: the decoded request is let go here, not held while the upstream answers. */
     forTarget(target) {
-      if (!decoded || target.kind === 'pipeline' || !decoded.converted) {
-        return { body, binaryOutputs: target.kind === 'pipeline' ? undefined : decoded?.binaryOutputs };
+      const d = decoded;
+      decoded = undefined;
+      if (!d || target.kind === 'pipeline' || !d.converted) {
+        return { body, binaryOutputs: target.kind === 'pipeline' ? undefined : d?.binaryOutputs };
       }
       delete headers[HEADER_LENGTH];
       headers['content-type'] = 'application/json';
-      return { body: Buffer.from(JSON.stringify(decoded.request)), binaryOutputs: decoded.binaryOutputs };
+      return { body: Buffer.from(JSON.stringify(d.request)), binaryOutputs: d.binaryOutputs };
     },
   };
 }
@@ -77,7 +82,7 @@ export function answerFromUpstream(
   } else if (target.kind === 'model' && (opts.action === 'infer' || opts.action === 'metadata')) {
     const renamed = target.internalName !== target.name;
     if (opts.binaryOutputs || renamed) {
-      const json = JSON.parse(body.toString('utf8')) as JsonInferResponse & { name?: string };
+      const json = parseUpstreamJson(body, resource) as JsonInferResponse & { name?: string };
       if (opts.action === 'infer') json.model_name = target.name;
       else json.name = target.name;
       const encoded =
@@ -94,4 +99,20 @@ export function answerFromUpstream(
   if (!headers['content-encoding']) body = compressFor(body, headers, opts.acceptEncoding);
   headers['content-length'] = body.length;
   return { status: upstream.status, headers, body };
+}
+
+/** An upstream's JSON answer, parsed; 502 naming the resource when it is not JSON or nests too deep. */
+function parseUpstreamJson(body: Buffer, resource: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new OipError(`${resource}: the model server answered a body that is not JSON`, 502);
+  }
+  if (jsonDepthExceeds(value))
+    throw new OipError(
+      `${resource}: the model server answered JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+      502,
+    );
+  return value;
 }

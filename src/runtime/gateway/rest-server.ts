@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { HEADER_MODEL, HEADER_REQUEST_ID, HEADER_ROUTE } from '../../spec/headers.ts';
 import { errorBody, OipError } from '../oip/errors.ts';
+import { checkHeaderValues, checkRequestId, decodePathSegment } from '../oip/request-text.ts';
 import { endSpanWithCode, injectSpan, type Span, SpanKind, startSpan } from '../telemetry/tracing.ts';
 import { forwardableHeaders, type HttpUpstream } from '../upstream/http-upstream.ts';
+import { type BodyBudget, BusyError } from './body-budget.ts';
 import {
   asOipError,
   checkVersion,
@@ -35,6 +37,20 @@ export function createRestGateway(opts: RestGatewayOptions): http.Server {
     });
   });
   server.keepAliveTimeout = 65_000;
+  // A request Node's parser refuses (a malformed request line or header, headers too large)
+  // still gets an OIP error body.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = errorBody(
+      status === 431
+        ? 'request headers are too large; send fewer or shorter headers'
+        : `malformed HTTP request (${err.code ?? err.message}); check the request line and headers`,
+    );
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   return server;
 }
 
@@ -45,13 +61,17 @@ async function handle(
   res: http.ServerResponse,
 ) {
   const started = performance.now();
-  const requestId = headerValue(req.headers[HEADER_REQUEST_ID]) || randomUUID();
-  res.setHeader(HEADER_REQUEST_ID, requestId);
+  const sentId = headerValue(req.headers[HEADER_REQUEST_ID]);
+  const requestId = sentId || randomUUID();
+  // A bad id is refused below; the answer then carries a fresh one.
+  res.setHeader(HEADER_REQUEST_ID, sentId && !isPlainId(sentId) ? randomUUID() : requestId);
   const url = req.url ?? '/';
   const path = url.split('?', 1)[0];
   let kind = 'local';
   let span: Span | undefined;
+  const held = { bytes: 0 };
   try {
+    if (sentId) checkRequestId(sentId, HEADER_REQUEST_ID);
     if (path === '/metrics' && req.method === 'GET') {
       const text = await opts.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text);
@@ -71,16 +91,21 @@ async function handle(
     if (req.method !== expectedMethod) {
       throw new OipError(`${path} accepts ${expectedMethod}, not ${req.method}`, 405);
     }
+    checkHeaderValues(req.headers);
     const routeKey = headerValue(req.headers[HEADER_MODEL]) || (routeKeyFromPath(path) as string);
-    const raw = action === 'infer' ? await readBody(req, opts.maxBodyBytes) : undefined;
+    const limit = opts.maxBodyBytes;
+    const raw = action === 'infer' ? await readBody(req, limit, opts.budget, held) : undefined;
     const headers = forwardableHeaders(req.headers);
     headers[HEADER_REQUEST_ID] = requestId;
-    const outgoing = requestToForward(req, raw, headers, routeKey, opts.maxBodyBytes);
+    const outgoing = requestToForward(req, raw, headers, routeKey, limit);
+    // A compressed body is held decompressed from here on.
+    const grown = (outgoing.bodyBytes ?? 0) - (raw?.length ?? 0);
+    if (grown > 0) hold(opts.budget, held, grown);
     outgoing.decode();
     const resolution = opts.router.resolve(routeKey, headerValue(req.headers[HEADER_ROUTE]));
     kind = resolution.target.kind;
     const target = resolution.target;
-    const version = modelPath?.[2] ? decodeURIComponent(modelPath[2].slice('/versions/'.length)) : undefined;
+    const version = modelPath?.[2] ? decodePathSegment(modelPath[2].slice('/versions/'.length)) : undefined;
     checkVersion(version, target);
     if (action === 'ready' && target.kind === 'pipeline' && !opts.router.pipelineReady(target.name))
       throw new OipError(`pipeline "${target.name}" is not ready: not all of its models are available`, 503);
@@ -118,9 +143,24 @@ async function handle(
   } catch (err) {
     sendError(res, asOipError(err));
   } finally {
+    opts.budget.release(held.bytes);
     recorder.record(kind, res.statusCode, started);
     endSpanWithCode(span, res.statusCode, res.statusCode >= 500);
   }
+}
+
+function isPlainId(id: string): boolean {
+  try {
+    checkRequestId(id, HEADER_REQUEST_ID);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hold(budget: BodyBudget, held: { bytes: number }, bytes: number): void {
+  if (!budget.take(bytes)) throw new BusyError(budget.limit);
+  held.bytes += bytes;
 }
 
 function localAnswer(
@@ -150,22 +190,43 @@ function combineRoutes(own: string, upstream: string | string[] | undefined): st
   return rest.includes(own) ? rest : own + rest;
 }
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a request body into memory, taking its bytes from the budget: all of them up front when
+ * the client declares a length, else chunk by chunk as they arrive. Over the per-request limit
+ * is 413, over the budget 503; the rest of a refused body is read and dropped so the answer can
+ * still be sent on this connection.
+ */
+function readBody(
+  req: http.IncomingMessage,
+  limit: number,
+  budget: BodyBudget,
+  held: { bytes: number },
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const refuse = (err: OipError) => {
+      req.removeAllListeners('data');
+      req.resume();
+      reject(err);
+    };
+    const tooLarge = () => new OipError(`request body exceeds ${limit} bytes; send smaller batches`, 413);
+    const declared = req.headers['content-length'] === undefined ? -1 : Number(req.headers['content-length']);
+    if (declared > limit) return refuse(tooLarge());
+    if (declared > 0) {
+      if (!budget.take(declared)) return refuse(new BusyError(budget.limit));
+      held.bytes += declared;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        // Discard the rest so the 413 can still be sent on this connection.
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new OipError(`request body exceeds ${limit} bytes; send smaller batches`, 413));
-        return;
+      if (size > limit) return refuse(tooLarge());
+      if (size > held.bytes) {
+        if (!budget.take(size - held.bytes)) return refuse(new BusyError(budget.limit));
+        held.bytes = size;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
 }
@@ -175,5 +236,7 @@ function sendError(res: http.ServerResponse, err: OipError): void {
     res.destroy();
     return;
   }
-  res.writeHead(err.status, JSON_HEADERS).end(errorBody(err.message));
+  const headers: http.OutgoingHttpHeaders = { ...JSON_HEADERS };
+  if (err instanceof BusyError) headers['retry-after'] = String(err.retryAfterSeconds);
+  res.writeHead(err.status, headers).end(errorBody(err.message));
 }

@@ -1,4 +1,5 @@
 import { OipError } from '../oip/errors.ts';
+import { decodePathSegment } from '../oip/request-text.ts';
 import type { Endpoint, ExperimentRoute, ModelRoute, PipelineRoute } from '../protocol/control.ts';
 
 /** What the router reads: the scheduler's route table or a static one. */
@@ -39,7 +40,7 @@ export function parseRouteKey(value: string): Key {
 export function routeKeyFromPath(path: string): string | undefined {
   const m = /^\/v2\/(models|pipelines)\/([^/?]+)/.exec(path);
   if (!m) return undefined;
-  const name = decodeURIComponent(m[2]);
+  const name = decodePathSegment(m[2]);
   return m[1] === 'pipelines' ? `${name}.pipeline` : name;
 }
 

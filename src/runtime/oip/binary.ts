@@ -9,7 +9,7 @@ import { decodeRaw } from './convert.ts';
 import { DATATYPE_SIZES, type Datatype, isDatatype } from './datatypes.ts';
 import { OipError } from './errors.ts';
 import type { JsonInferRequest, JsonInferResponse, JsonParameters, JsonTensor } from './json-types.ts';
-import { checkInferRequest, flattenInto, formatProblems } from './validate.ts';
+import { checkInferRequest, checkJsonDepth, flattenInto, formatProblems } from './validate.ts';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
 const BINARY_SIZE = 'binary_data_size';
@@ -50,6 +50,7 @@ export function decodeRestRequest(
       400,
     );
   }
+  checkJsonDepth(value, resource);
   let converted = jsonLength !== body.length;
   if (converted) inlineBinaryInputs(value, body.subarray(jsonLength), resource);
   const problems = checkInferRequest(value);

@@ -1,3 +1,5 @@
+import { jsonDepthExceeds } from './json-depth.ts';
+
 /** An error that maps to an OIP error response (REST status + gRPC status code). */
 export class OipError extends Error {
   constructor(
@@ -40,9 +42,10 @@ export function errorBody(message: string): string {
 const MAX_ERROR_CHARS = 500;
 
 /**
- * An upstream's error body as an OIP error message: an OIP `{"error": ...}` keeps its text as is,
+ * An upstream's error body as an OIP error message: an OIP `{"error": ...}` keeps its wording,
  * FastAPI's `{"detail": ...}` is summarised, and anything else (a Python traceback, an HTML
- * page) is reduced to its last line, the exception itself, so no stack trace reaches a client.
+ * page) is reduced to its last line, the exception itself. Whatever the form, stack traces and
+ * the server's file paths are taken out (`scrubServerDetail`).
  */
 export function upstreamErrorMessage(status: number, body: Buffer, resource: string): string {
   const text = body.toString('utf8').trim();
@@ -54,9 +57,11 @@ export function upstreamErrorMessage(status: number, body: Buffer, resource: str
   }
   const obj = parsed as { error?: unknown; detail?: unknown } | undefined;
   // Already an OIP error: its text is the server's own wording, passed on as it is.
-  if (typeof obj?.error === 'string') return truncate(obj.error);
+  if (typeof obj?.error === 'string') return truncate(scrubServerDetail(obj.error));
   let message: string;
-  if (obj?.detail !== undefined) message = describeDetail(obj.detail);
+  if (obj?.detail !== undefined)
+    // A detail nested too deep to describe says nothing a caller can use.
+    message = jsonDepthExceeds(obj.detail) ? '' : describeDetail(obj.detail);
   else {
     const lines = text
       .split('\n')
@@ -64,7 +69,7 @@ export function upstreamErrorMessage(status: number, body: Buffer, resource: str
       .filter(Boolean);
     message = lines[lines.length - 1] ?? '';
   }
-  message = truncate(message);
+  message = truncate(scrubServerDetail(message));
   return message ? `${resource}: ${message}` : `${resource}: the model server answered ${status}`;
 }
 
@@ -80,4 +85,32 @@ function describeDetail(detail: unknown): string {
       return e.loc ? `${e.loc.join('.')}: ${e.msg}` : JSON.stringify(d);
     })
     .join('; ');
+}
+
+const TRACEBACK = 'Traceback (most recent call last)';
+/** Python (`File "...", line N, in f`) and JavaScript (`at f (/x.js:1:2)`) stack frames. */
+const STACK_FRAME = /\s*File "[^"\n]*", line \d+(?:, in [^\n]*)?|\n\s*at [^\n]*/g;
+/**
+ * Absolute file-system paths of two segments or more, not inside a URL or a relative path; OIP
+ * paths (`/v2/...`) stay, they name the API rather than the server's files.
+ */
+const FILE_PATH = /(?<![\w.:/~-])(?:\/(?!v2\/)[\w.@+~-]+){2,}\/?|\b[A-Za-z]:\\[^\s'"]+/g;
+
+/**
+ * A model server's error text as a client may see it: a Python traceback is cut to its last line
+ * (the exception), stack frames go, and file-system paths become `<path>`; they tell an
+ * attacker about the server and tell the caller nothing they can act on.
+ */
+export function scrubServerDetail(text: string): string {
+  let out = text;
+  const tb = out.lastIndexOf(TRACEBACK);
+  if (tb >= 0) {
+    const lines = out
+      .slice(tb)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    out = `${out.slice(0, tb)}${lines.length > 1 ? lines[lines.length - 1] : ''}`.trim();
+  }
+  return out.replace(STACK_FRAME, '').replace(FILE_PATH, '<path>');
 }

@@ -157,3 +157,12 @@ export function encodeGrpcMessage(message: string): string {
   }
   return out;
 }
+
+/** A `grpc-message` as sent, percent-decoded; a malformed escape is kept as it is, not thrown on. */
+export function decodeGrpcMessage(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
+}

@@ -1,5 +1,6 @@
 import { DATATYPES, type Datatype, INTEGER_RANGES, isDatatype } from './datatypes.ts';
 import { OipError } from './errors.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
 import type { JsonInferRequest } from './json-types.ts';
 
 const MAX_REPORTED = 5;
@@ -18,10 +19,20 @@ export function parseInferRequest(body: Buffer | string, resource: string): Json
       400,
     );
   }
+  checkJsonDepth(value, resource);
   const problems = checkInferRequest(value);
   if (problems.length > 0)
     throw new OipError(`${resource}: invalid inference request: ${formatProblems(problems)}`, 400);
   return value as JsonInferRequest;
+}
+
+/** Refuses a parsed request body nested deeper than `MAX_JSON_DEPTH` (400, naming the limit). */
+export function checkJsonDepth(value: unknown, resource: string): void {
+  if (!jsonDepthExceeds(value)) return;
+  throw new OipError(
+    `${resource}: request JSON nests deeper than ${MAX_JSON_DEPTH} levels, the limit; tensor data nests once per dimension, or send it flat with its shape`,
+    400,
+  );
 }
 
 /** The first few problems, and how many more there are. */
@@ -101,28 +112,54 @@ function checkTensor(tensor: unknown, at: string, problems: string[]): void {
     return;
   }
   if (!isDatatype(datatype)) return;
-  const leaves: unknown[] = [];
-  flattenInto(tensor.data, leaves);
-  const badIndex = leaves.findIndex((v) => !elementFits(datatype, v));
-  if (badIndex >= 0) {
+  // Counted in place: a copy of every element would double a large request's memory.
+  let leaves = 0;
+  let bad: { index: number; value: unknown } | undefined;
+  forEachLeaf(tensor.data, (v) => {
+    if (bad === undefined && !elementFits(datatype, v)) bad = { index: leaves, value: v };
+    leaves++;
+  });
+  if (bad) {
     problems.push(
-      `${at}.data[${badIndex}] is ${describe(leaves[badIndex])}, which is not a valid ${datatype} value (${expected(datatype)})`,
+      `${at}.data[${bad.index}] is ${describe(bad.value)}, which is not a valid ${datatype} value (${expected(datatype)})`,
     );
   }
   if (shapeOk) {
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (count !== leaves.length) {
+    if (count !== leaves) {
       problems.push(
-        `${at}: shape ${JSON.stringify(shape)} holds ${count} elements but data has ${leaves.length}; make them agree`,
+        `${at}: shape ${JSON.stringify(shape)} holds ${count} elements but data has ${leaves}; make them agree`,
       );
     }
   }
 }
 
+/** Appends the non-array elements of nested arrays to `out`, row-major. */
 export function flattenInto(data: unknown[], out: unknown[]): void {
-  for (const v of data) {
-    if (Array.isArray(v)) flattenInto(v, out);
-    else out.push(v);
+  forEachLeaf(data, (v) => out.push(v));
+}
+
+/** Visits the non-array elements of nested arrays in row-major order, without recursion. */
+export function forEachLeaf(data: unknown[], visit: (v: unknown) => void): void {
+  const arrays: unknown[][] = [data];
+  const positions: number[] = [0];
+  while (arrays.length > 0) {
+    const top = arrays.length - 1;
+    const items = arrays[top];
+    let i = positions[top];
+    for (; i < items.length; i++) {
+      const v = items[i];
+      if (Array.isArray(v)) break;
+      visit(v);
+    }
+    if (i === items.length) {
+      arrays.pop();
+      positions.pop();
+    } else {
+      positions[top] = i + 1;
+      arrays.push(items[i] as unknown[]);
+      positions.push(0);
+    }
   }
 }
 
@@ -149,6 +186,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
+  if (jsonDepthExceeds(v)) return `a value nested deeper than ${MAX_JSON_DEPTH} levels`;
   const text = JSON.stringify(v) ?? String(v);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

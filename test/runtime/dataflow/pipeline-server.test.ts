@@ -123,6 +123,24 @@ describe('pipeline REST endpoint', () => {
     expect((await bodyOf(modelError)).error).toContain('negative input');
   });
 
+  it('hostile input is the caller’s error: a bad path segment, a bad request id, JSON nested too deep', async () => {
+    const bad = await post('/v2/pipelines/%FF%FE/infer', body([1]));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/is not valid percent-encoded UTF-8/);
+    const id = await post('/v2/pipelines/p/infer', body([1]), { 'x-request-id': 'with space' });
+    expect(id.status).toBe(400);
+    expect(id.headers.get('x-request-id')).toMatch(UUID);
+    const data = `${'['.repeat(1e5)}1${']'.repeat(1e5)}`;
+    const deep = await post(
+      '/v2/pipelines/p/infer',
+      `{"inputs":[{"name":"in","shape":[1],"datatype":"FP32","data":${data}}]}`,
+    );
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as { error: string }).error).toMatch(
+      /nests deeper than 100 levels, the limit/,
+    );
+  });
+
   it('answers 504 when no output arrives in time', async () => {
     const started = Date.now();
     const res = await post('/v2/pipelines/ghost/infer', body([1]));

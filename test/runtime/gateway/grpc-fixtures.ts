@@ -12,6 +12,10 @@ export function inferencePackage(): { GRPCInferenceService: AnyService } {
   return (grpc.loadPackageDefinition(def) as AnyService).inference;
 }
 
+/** What a Python model server may put in an error: a stack trace naming its files. */
+export const SERVER_TRACEBACK =
+  'Traceback (most recent call last):\n  File "/srv/runtime/model.py", line 9, in predict\nValueError: cannot read /srv/models/iris/model.joblib';
+
 /** A grpc-js OIP server answering ModelInfer with its own name; records the requests. */
 export async function fakeGrpcModel(name: string) {
   const pkg = inferencePackage();
@@ -22,6 +26,10 @@ export async function fakeGrpcModel(name: string) {
       seen.push({ request: call.request, metadata: call.metadata });
       if (call.request.id === 'fail') {
         cb({ code: grpc.status.INVALID_ARGUMENT, details: `${name} refused` });
+        return;
+      }
+      if (call.request.id === 'traceback') {
+        cb({ code: grpc.status.INTERNAL, details: SERVER_TRACEBACK });
         return;
       }
       cb(null, {

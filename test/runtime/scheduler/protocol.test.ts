@@ -81,8 +81,8 @@ describe('RouteTable', () => {
     expect([...t.models.keys()]).toEqual(['iris', 'wine']);
     t.apply(update({ revision: 2, removedModels: ['iris'] }));
     expect([...t.models.keys()]).toEqual(['wine']);
-    t.apply(update({ revision: 3, full: true, models: [iris] }));
-    expect([...t.models.keys()]).toEqual(['iris']);
+    t.apply(update({ revision: 3, full: true, models: [iris, wine] }));
+    expect([...t.models.keys()]).toEqual(['iris', 'wine']);
     expect(t.revision).toBe(3);
   });
 });
