@@ -12,6 +12,8 @@ import {
 import type { Logger } from 'pino';
 import type { Bus, BusRecord, ConsumeOptions, Consumer, Headers, OutRecord } from './bus.ts';
 import { CopartitionedAssigner } from './copartitioned-assigner.ts';
+import { CLIENT_RETRY, GROUP_TIMEOUTS, RECOVERY_RETRY_MS } from './kafka-recovery.ts';
+import { createTopicsWithLeaders } from './kafka-topics.ts';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -52,7 +54,7 @@ export class KafkaBus implements Bus {
         else if (entry.level <= logLevel.ERROR) log.error(extra, message);
         else log.warn(extra, message);
       },
-      retry: { initialRetryTime: 200, retries: 20, maxRetryTime: 5000 },
+      retry: CLIENT_RETRY,
     });
   }
 
@@ -91,13 +93,9 @@ export class KafkaBus implements Bus {
     const missing = [...new Set(topics)].filter((t) => !this.known.has(t));
     if (missing.length === 0) return;
     const admin = await this.connectedAdmin();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: this.opts.partitions ?? 1,
-        replicationFactor: this.opts.replicationFactor ?? 1,
-      })),
+    await createTopicsWithLeaders(admin, missing, {
+      numPartitions: this.opts.partitions ?? 1,
+      replicationFactor: this.opts.replicationFactor ?? 1,
     });
     for (const t of missing) this.known.add(t);
   }
@@ -139,8 +137,7 @@ export class KafkaBus implements Bus {
         readUncommitted: false,
         partitionAssigners: [CopartitionedAssigner],
         maxWaitTimeInMs: 10,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3000,
+        ...GROUP_TIMEOUTS,
       });
     const transactionalId = `${opts.group}-${this.opts.instanceId ?? hostname()}`;
     const makeProducer = (slot: number) =>
@@ -282,7 +279,7 @@ class ConsumerRun implements Consumer {
 
   async start(): Promise<void> {
     // Connecting initialises each transactional id, fencing a predecessor with the same one.
-    for (const s of this.slots) await s.tx.connect();
+    await Promise.all(this.slots.map((s) => s.tx.connect()));
     let joined!: () => void;
     this.joined = new Promise((resolve) => {
       joined = resolve;
@@ -296,7 +293,7 @@ class ConsumerRun implements Consumer {
     consumer.on(consumer.events.CRASH, (e) => {
       this.logger.warn({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
       // kafkajs gives up on some errors (e.g. no group coordinator while a broker restarts).
-      if (!e.payload.restart && !this.closed) setTimeout(() => this.recover(), 1000);
+      if (!e.payload.restart && !this.closed) setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.next.clear();
@@ -312,35 +309,62 @@ class ConsumerRun implements Consumer {
     });
     // Start positions of a new group are set by seeks on join; anything uncommitted otherwise starts at the beginning.
     await consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
-    await consumer.run({
+    // Not awaited: joining waits until the group's members all rejoin, up to a session timeout when a
+    // predecessor was killed without leaving. The start positions are fixed already (the commits,
+    // or the ends looked up for a new group), so what is published meanwhile is read once it joins.
+    const running = consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         if (batch.messages.length === 0) return;
-        const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
-        if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
-        const outputs = await this.opts.process(records);
-        const last = records[records.length - 1].offset;
-        if (this.opts.readOnly) {
-          resolveOffset(String(last));
-          return;
+        // kafkajs heartbeats only between batches: keep the session alive while this one runs
+        // (slow models, a slow commit), so the session timeout can stay short.
+        const beating = setInterval(() => heartbeat().catch(() => {}), GROUP_TIMEOUTS.heartbeatInterval);
+        try {
+          await this.handleBatch(batch, resolveOffset);
+        } finally {
+          clearInterval(beating);
         }
-        this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
-        // Positions must never run ahead of commits: a rebalance restarts from the commits.
-        await this.transact(outputs);
-        resolveOffset(String(last));
         await heartbeat();
       },
     });
+    running.catch((err) => {
+      this.logger.warn({ err: (err as Error).message }, 'consumer failed to start; retrying');
+      if (!this.closed) setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+    });
+  }
+
+  private async handleBatch(
+    batch: { topic: string; partition: number; messages: KafkaMessage[] },
+    resolveOffset: (offset: string) => void,
+  ): Promise<void> {
+    const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+    if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
+    const outputs = await this.opts.process(records);
+    const last = records[records.length - 1].offset;
+    if (this.opts.readOnly) {
+      resolveOffset(String(last));
+      return;
+    }
+    this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
+    // Positions must never run ahead of commits: a rebalance restarts from the commits.
+    await this.transact(outputs);
+    resolveOffset(String(last));
   }
 
   /** Replaces a consumer kafkajs stopped; a stateful handler rebuilds itself instead. */
   private recover(): void {
     if (this.closed || this.recovering) return;
-    this.recovering = this.replaceConsumer().finally(() => {
-      this.recovering = undefined;
-    });
+    this.recovering = this.replaceConsumer()
+      .catch((err) => {
+        // E.g. the broker still away after the client's retries: try again rather than stay stopped.
+        this.logger.warn({ err: (err as Error).message }, 'consumer recovery failed; retrying');
+        setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+      })
+      .finally(() => {
+        this.recovering = undefined;
+      });
   }
 
   private async replaceConsumer(): Promise<void> {
@@ -361,7 +385,7 @@ class ConsumerRun implements Consumer {
     this.logger.warn('replacing the consumer; processing resumes from the committed offsets');
     await this.run(() => {}).catch((err) => {
       this.logger.error({ err: (err as Error).message }, 'consumer restart failed; retrying');
-      setTimeout(() => this.recover(), 1000);
+      setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
     });
   }
 
