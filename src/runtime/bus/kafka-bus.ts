@@ -138,6 +138,8 @@ export class KafkaBus implements Bus {
         partitionAssigners: [CopartitionedAssigner],
         maxWaitTimeInMs: 10,
         ...GROUP_TIMEOUTS,
+        // A crashed consumer is replaced by ConsumerRun.recover, never restarted by kafkajs.
+        retry: { ...CLIENT_RETRY, restartOnFailure: async () => false },
       });
     const transactionalId = `${opts.group}-${this.opts.instanceId ?? hostname()}`;
     const makeProducer = (slot: number) =>
@@ -291,20 +293,29 @@ class ConsumerRun implements Consumer {
     const consumer = this.consumer;
     await consumer.connect();
     consumer.on(consumer.events.CRASH, (e) => {
-      this.logger.warn({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
-      // kafkajs gives up on some errors (e.g. no group coordinator while a broker restarts).
-      if (!e.payload.restart && !this.closed) setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+      this.logger.warn({ err: e.payload.error?.message }, 'consumer crashed');
+      // kafkajs's own restart is off (see consume): its new member would read the committed
+      // offsets while a transaction of ours may still be completing. Replacing settles that first.
+      if (!this.closed) setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.next.clear();
       // A new group starts where the topics end now, not at whatever the first fetch sees.
+      let seeked = false;
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const partition of partitions) {
-          const offset = this.seekTo.get(`${topic}\u0000${partition}`);
-          if (offset !== undefined) consumer.seek({ topic, partition, offset });
+          const key = `${topic}\u0000${partition}`;
+          const offset = this.seekTo.get(key);
+          if (offset === undefined) continue;
+          consumer.seek({ topic, partition, offset });
+          this.next.set(key, Number(offset));
+          seeked = true;
         }
       }
       this.seekTo.clear();
+      // Commit those start positions at once: a partition with no commit would otherwise be read
+      // from its beginning after the next rebalance or restart, replaying what came before.
+      if (seeked && !this.opts.readOnly) this.transact([]).catch(() => {});
       onJoin();
     });
     // Start positions of a new group are set by seeks on join; anything uncommitted otherwise starts at the beginning.
@@ -343,11 +354,11 @@ class ConsumerRun implements Consumer {
     if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
     const outputs = await this.opts.process(records);
     const last = records[records.length - 1].offset;
+    this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
     if (this.opts.readOnly) {
       resolveOffset(String(last));
       return;
     }
-    this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
     // Positions must never run ahead of commits: a rebalance restarts from the commits.
     await this.transact(outputs);
     resolveOffset(String(last));
@@ -375,10 +386,14 @@ class ConsumerRun implements Consumer {
     await this.consumer.disconnect().catch(() => {});
     await this.flushing?.catch(() => {});
     if (this.closed) return;
-    // Before reading the committed offsets again, settle the failed transaction: initialising its
-    // transactional id again waits for a commit that was under way, or aborts it. Otherwise that
-    // commit could land after the replay began and its outputs appear twice.
+    // Before reading the committed offsets again, settle every transaction of ours: initialising a
+    // transactional id waits until its last commit is complete (markers written, offsets stable)
+    // or aborts it. kafkajs reads offsets without asking for stable ones, so a commit still
+    // completing would otherwise read as the older offsets, and the replay would double outputs.
+    for (const slot of this.slots) slot.broken = true;
     await this.renewBrokenProducers();
+    // A read-only group commits nothing: its replacement continues where this one read to.
+    if (this.opts.readOnly) for (const [key, next] of this.next) this.seekTo.set(key, String(next));
     this.next.clear();
     this.failed = false;
     this.consumer = this.makeConsumer();
