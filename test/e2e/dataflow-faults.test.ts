@@ -18,6 +18,7 @@ import {
   type KafkaBroker,
   logTail,
   type ManagedProcess,
+  pollUntil,
   repoRoot,
   startKafka,
   startProcess,
@@ -212,6 +213,7 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
         pipelineTopic({ namespace: d.ns, prefix: 'seldon' }, p, 'outputs'),
       ]);
       const seen = await readCommitted(kafka.brokers, topics, {
+        toEnd: topics.filter((_, i) => i % 2 === 0),
         done: (s) => {
           for (let i = 0; i < topics.length; i += 2) {
             const outs = new Set((s.get(topics[i + 1]) ?? []).map((r) => r.key));
@@ -321,7 +323,11 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
       }
     }
     for (const d of deployments) await untilReady(d, Date.now(), 90_000);
-  }, 180_000);
+    // Warm-up: the first calls also wait for the groups to form and the coordinators to load.
+    for (const [label, load] of loads) {
+      await pollUntil(`${label} answers`, () => load.callOnce(), { timeoutMs: 90_000, intervalMs: 500 });
+    }
+  }, 300_000);
 
   afterAll(async () => {
     await stopLoads().catch(() => {});
@@ -339,13 +345,14 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
   });
 
   it('healthy: every request answered once, nothing logged at warn or above', async () => {
+    const warmUpErrors = new Map([...loads].map(([label, l]) => [label, l.errors.length]));
     const t = Date.now();
     startLoads();
     const resumed = await untilResumed(t);
     await sleep(4000);
     await stopLoads();
     report('healthy', 1, 'first answer after the load started', resumed);
-    for (const l of loads.values()) expect(l.errors).toEqual([]);
+    for (const [label, l] of loads) expect(l.errors.slice(warmUpErrors.get(label))).toEqual([]);
     await checkOracle();
     expect(problems()).toEqual([]);
   }, 120_000);

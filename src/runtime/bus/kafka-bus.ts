@@ -499,8 +499,9 @@ class ConsumerRun implements Consumer {
 
   /**
    * Adds the offsets to the transaction. The coordinator refuses a transaction's first request
-   * while it still writes the markers of this producer's previous one (CONCURRENT_TRANSACTIONS,
-   * which kafkajs retries when adding partitions but not here): wait briefly and retry.
+   * while it still writes the markers of this producer's previous one (CONCURRENT_TRANSACTIONS),
+   * and a group coordinator answers that it is loading or moved while a broker starts; kafkajs
+   * retries these when adding partitions but not here: wait briefly and retry.
    */
   private async sendOffsets(
     transaction: Awaited<ReturnType<KafkaProducer['transaction']>>,
@@ -514,7 +515,8 @@ class ConsumerRun implements Consumer {
         });
         return;
       } catch (err) {
-        if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || attempt >= 50) throw err;
+        const e = err as { type?: string; cause?: { type?: string } };
+        if (!OFFSETS_RETRIABLE.has(e.type ?? e.cause?.type ?? '') || attempt >= 50) throw err;
         await sleep(Math.min(100, 5 * 2 ** attempt));
       }
     }
@@ -528,6 +530,14 @@ class ConsumerRun implements Consumer {
     for (const s of this.slots) await s.tx.disconnect();
   }
 }
+
+/** Errors adding offsets to a transaction that clear by themselves (see sendOffsets). */
+const OFFSETS_RETRIABLE = new Set([
+  'CONCURRENT_TRANSACTIONS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
 
 /** Metadata lags just after a topic is created or a broker restarts: try a few times. */
 async function retry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {

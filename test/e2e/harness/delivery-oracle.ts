@@ -10,16 +10,32 @@ export interface SeenRecord {
 
 /**
  * Every committed record of `topics`, read from the beginning by a fresh `read_committed`
- * consumer (its own group, kafkajs directly: nothing of the code under test), until `done` says
- * enough arrived or nothing new came for `quietMs`, and at most `timeoutMs`.
+ * consumer (its own group, kafkajs directly: nothing of the code under test), until every topic
+ * in `toEnd` (written without transactions, so its last offset holds a record) was read up to
+ * the end it had when the read began, `done` says enough arrived, and nothing new came for
+ * `quietMs`; at most `timeoutMs`.
  */
 export async function readCommitted(
   brokers: string[],
   topics: string[],
-  opts: { done?: (seen: Map<string, SeenRecord[]>) => boolean; quietMs?: number; timeoutMs?: number } = {},
+  opts: {
+    toEnd?: string[];
+    done?: (seen: Map<string, SeenRecord[]>) => boolean;
+    quietMs?: number;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Map<string, SeenRecord[]>> {
-  const { done = () => false, quietMs = 1500, timeoutMs = 30_000 } = opts;
+  const { toEnd = [], done = () => true, quietMs = 1500, timeoutMs = 30_000 } = opts;
   const kafka = new Kafka({ brokers, clientId: 'delivery-oracle', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  /** topic:partition → the offset the reader must pass. */
+  const ends = new Map<string, number>();
+  for (const t of toEnd) {
+    for (const p of await admin.fetchTopicOffsets(t)) ends.set(`${t}:${p.partition}`, Number(p.high));
+  }
+  const reached = () => [...ends].every(([at, high]) => (next.get(at) ?? 0) >= high);
+  const next = new Map<string, number>();
   const groupId = `delivery-oracle-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
   const seen = new Map<string, SeenRecord[]>(topics.map((t) => [t, []]));
@@ -36,6 +52,8 @@ export async function readCommitted(
           if (positions.has(at)) continue;
           positions.add(at);
           last = Date.now();
+          const tp = `${batch.topic}:${batch.partition}`;
+          next.set(tp, Math.max(next.get(tp) ?? 0, Number(m.offset) + 1));
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = String(v);
           seen
@@ -48,12 +66,10 @@ export async function readCommitted(
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
       if (Date.now() > deadline) break;
-      if (Date.now() - last >= quietMs && done(seen)) break;
+      if (Date.now() - last >= quietMs && reached() && done(seen)) break;
     }
   } finally {
     await consumer.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
     await admin.deleteGroups([groupId]).catch(() => {});
     await admin.disconnect();
   }

@@ -66,6 +66,11 @@ export class PipelineLoad {
     return after.length ? Math.min(...after) : undefined;
   }
 
+  /** One call outside the load (a warm-up): true when it was answered. */
+  callOnce(): Promise<boolean> {
+    return this.call(this.next++, 1);
+  }
+
   /** The calls in flight now, each settling once answered or failed. */
   callsInFlight(): Promise<void>[] {
     return [...this.inflight].map((c) => c.settled);
