@@ -56,6 +56,7 @@ const STALL_MS = 30_000;
  * inner-join requests (see docs, "Under faults"), which this suite reports when it is on.
  */
 const OVER_TOPICS = process.env.MLOPS_FAULT_TOPICS === '1';
+const GATEWAY_FAULT = OVER_TOPICS ? 'pipeline-gateway kill' : 'pipeline-gateway stop';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const add =
@@ -200,9 +201,12 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
     ms: Map<string, number> | number,
     target?: number,
   ) => {
+    const values = typeof ms === 'number' ? [ms] : [...ms.values()];
     const text =
       typeof ms === 'number' ? `${ms} ms` : [...ms].map(([label, v]) => `${label} ${v} ms`).join(', ');
-    figures.push(`${fault} #${repeat}: ${what}: ${text}`);
+    const met = target === undefined ? '' : Math.max(...values) <= target ? ' — met' : ' — NOT met';
+    const goal = target === undefined ? '' : ` (target ${target} ms${met})`;
+    figures.push(`${fault} #${repeat}: ${what}: ${text}${goal}`);
   };
 
   /**
@@ -464,7 +468,7 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
         await gateway.proc?.exited;
         await Promise.all(inflight);
         report(
-          'pipeline-gateway kill',
+          GATEWAY_FAULT,
           r,
           `${inflight.length} in-flight calls settled after the kill`,
           Date.now() - killed,
@@ -473,13 +477,14 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
         const restarted = Date.now();
         startComponent(d, gateway);
         report(
-          'pipeline-gateway kill',
+          GATEWAY_FAULT,
           r,
           'takes calls after its restart',
           await untilReady(d, restarted, STALL_MS),
+          LISTEN_TARGET_MS,
         );
         const resumed = await untilResumed(restarted, STALL_MS);
-        report('pipeline-gateway kill', r, 'resumed after the restart', resumed);
+        report(GATEWAY_FAULT, r, 'resumed after the restart', resumed, RESUME_TARGET_MS);
       }
       await sleep(1000);
       await stopLoads();

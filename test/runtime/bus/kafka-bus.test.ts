@@ -506,6 +506,12 @@ describe('KafkaBus', () => {
     expect(world.log.filter((l) => l.includes('seek'))).toEqual([
       `consumer0.seek ${JSON.stringify({ topic: 'in', partition: 1, offset: '9' })}`,
     ]);
+    // The start position is committed at once, so a later rebalance does not read from offset 0.
+    await vi.waitFor(() =>
+      expect(world.log).toContain(
+        `tx0.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions: [{ partition: 1, offset: '9' }] }] })}`,
+      ),
+    );
     // Seeks apply to the first assignment only; a rebalance resumes from the commits.
     fresh.kafka.join({ in: [0, 1] });
     expect(world.log.filter((l) => l.includes('seek'))).toHaveLength(1);
