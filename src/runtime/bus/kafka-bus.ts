@@ -13,7 +13,9 @@ import type { Logger } from 'pino';
 import type { KafkaSecuritySettings } from '../../spec/kafka-security.ts';
 import type { Bus, BusRecord, ConsumeOptions, Consumer, Headers, OutRecord } from './bus.ts';
 import { CopartitionedAssigner } from './copartitioned-assigner.ts';
+import { CLIENT_RETRY, GROUP_TIMEOUTS, RECOVERY_RETRY_MS } from './kafka-recovery.ts';
 import { kafkaClientSecurity, verifyKafkaSecurity } from './kafka-security.ts';
+import { createTopicsWithLeaders } from './kafka-topics.ts';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -60,7 +62,7 @@ export class KafkaBus implements Bus {
         else if (entry.level <= logLevel.ERROR) log.error(extra, message);
         else log.warn(extra, message);
       },
-      retry: { initialRetryTime: 200, retries: 20, maxRetryTime: 5000 },
+      retry: CLIENT_RETRY,
     });
   }
 
@@ -110,13 +112,9 @@ export class KafkaBus implements Bus {
     const missing = [...new Set(topics)].filter((t) => !this.known.has(t));
     if (missing.length === 0) return;
     const admin = await this.connectedAdmin();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: this.opts.partitions ?? 1,
-        replicationFactor: this.opts.replicationFactor ?? 1,
-      })),
+    await createTopicsWithLeaders(admin, missing, {
+      numPartitions: this.opts.partitions ?? 1,
+      replicationFactor: this.opts.replicationFactor ?? 1,
     });
     for (const t of missing) this.known.add(t);
   }
@@ -159,8 +157,9 @@ export class KafkaBus implements Bus {
         readUncommitted: false,
         partitionAssigners: [CopartitionedAssigner],
         maxWaitTimeInMs: 10,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3000,
+        ...GROUP_TIMEOUTS,
+        // A crashed consumer is replaced by ConsumerRun.recover, never restarted by kafkajs.
+        retry: { ...CLIENT_RETRY, restartOnFailure: async () => false },
       });
     const transactionalId = `${opts.group}-${this.opts.instanceId ?? hostname()}`;
     const makeProducer = (slot: number) =>
@@ -302,7 +301,7 @@ class ConsumerRun implements Consumer {
 
   async start(): Promise<void> {
     // Connecting initialises each transactional id, fencing a predecessor with the same one.
-    for (const s of this.slots) await s.tx.connect();
+    await Promise.all(this.slots.map((s) => s.tx.connect()));
     let joined!: () => void;
     this.joined = new Promise((resolve) => {
       joined = resolve;
@@ -314,54 +313,90 @@ class ConsumerRun implements Consumer {
     const consumer = this.consumer;
     await consumer.connect();
     consumer.on(consumer.events.CRASH, (e) => {
-      this.logger.warn({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed');
-      // kafkajs gives up on some errors (e.g. no group coordinator while a broker restarts).
-      if (!e.payload.restart && !this.closed) setTimeout(() => this.recover(), 1000);
+      this.logger.warn({ err: e.payload.error?.message }, 'consumer crashed');
+      // kafkajs's own restart is off (see consume): its new member would read the committed
+      // offsets while a transaction of ours may still be completing. Replacing settles that first.
+      if (!this.closed) setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.next.clear();
       // A new group starts where the topics end now, not at whatever the first fetch sees.
+      let seeked = false;
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const partition of partitions) {
-          const offset = this.seekTo.get(`${topic}\u0000${partition}`);
-          if (offset !== undefined) consumer.seek({ topic, partition, offset });
+          const key = `${topic}\u0000${partition}`;
+          const offset = this.seekTo.get(key);
+          if (offset === undefined) continue;
+          consumer.seek({ topic, partition, offset });
+          this.next.set(key, Number(offset));
+          seeked = true;
         }
       }
       this.seekTo.clear();
+      // Commit those start positions at once: a partition with no commit would otherwise be read
+      // from its beginning after the next rebalance or restart, replaying what came before.
+      if (seeked && !this.opts.readOnly) this.transact([]).catch(() => {});
       onJoin();
     });
     // Start positions of a new group are set by seeks on join; anything uncommitted otherwise starts at the beginning.
     await consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
-    await consumer.run({
+    // Not awaited: joining waits until the group's members all rejoin, up to a session timeout when a
+    // predecessor was killed without leaving. The start positions are fixed already (the commits,
+    // or the ends looked up for a new group), so what is published meanwhile is read once it joins.
+    const running = consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         if (batch.messages.length === 0) return;
-        const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
-        if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
-        const outputs = await this.opts.process(records);
-        const last = records[records.length - 1].offset;
-        this.opts.onLag?.(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - last - 1));
-        if (this.opts.readOnly) {
-          resolveOffset(String(last));
-          return;
+        // kafkajs heartbeats only between batches: keep the session alive while this one runs
+        // (slow models, a slow commit), so the session timeout can stay short.
+        const beating = setInterval(() => heartbeat().catch(() => {}), GROUP_TIMEOUTS.heartbeatInterval);
+        try {
+          await this.handleBatch(batch, resolveOffset);
+        } finally {
+          clearInterval(beating);
         }
-        this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
-        // Positions must never run ahead of commits: a rebalance restarts from the commits.
-        await this.transact(outputs);
-        resolveOffset(String(last));
         await heartbeat();
       },
     });
+    running.catch((err) => {
+      this.logger.warn({ err: (err as Error).message }, 'consumer failed to start; retrying');
+      if (!this.closed) setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+    });
+  }
+
+  private async handleBatch(
+    batch: { topic: string; partition: number; highWatermark: string; messages: KafkaMessage[] },
+    resolveOffset: (offset: string) => void,
+  ): Promise<void> {
+    const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+    if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
+    const outputs = await this.opts.process(records);
+    const last = records[records.length - 1].offset;
+    this.opts.onLag?.(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - last - 1));
+    this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
+    if (this.opts.readOnly) {
+      resolveOffset(String(last));
+      return;
+    }
+    // Positions must never run ahead of commits: a rebalance restarts from the commits.
+    await this.transact(outputs);
+    resolveOffset(String(last));
   }
 
   /** Replaces a consumer kafkajs stopped; a stateful handler rebuilds itself instead. */
   private recover(): void {
     if (this.closed || this.recovering) return;
-    this.recovering = this.replaceConsumer().finally(() => {
-      this.recovering = undefined;
-    });
+    this.recovering = this.replaceConsumer()
+      .catch((err) => {
+        // E.g. the broker still away after the client's retries: try again rather than stay stopped.
+        this.logger.warn({ err: (err as Error).message }, 'consumer recovery failed; retrying');
+        setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+      })
+      .finally(() => {
+        this.recovering = undefined;
+      });
   }
 
   private async replaceConsumer(): Promise<void> {
@@ -372,17 +407,21 @@ class ConsumerRun implements Consumer {
     await this.consumer.disconnect().catch(() => {});
     await this.flushing?.catch(() => {});
     if (this.closed) return;
-    // Before reading the committed offsets again, settle the failed transaction: initialising its
-    // transactional id again waits for a commit that was under way, or aborts it. Otherwise that
-    // commit could land after the replay began and its outputs appear twice.
+    // Before reading the committed offsets again, settle every transaction of ours: initialising a
+    // transactional id waits until its last commit is complete (markers written, offsets stable)
+    // or aborts it. kafkajs reads offsets without asking for stable ones, so a commit still
+    // completing would otherwise read as the older offsets, and the replay would double outputs.
+    for (const slot of this.slots) slot.broken = true;
     await this.renewBrokenProducers();
+    // A read-only group commits nothing: its replacement continues where this one read to.
+    if (this.opts.readOnly) for (const [key, next] of this.next) this.seekTo.set(key, String(next));
     this.next.clear();
     this.failed = false;
     this.consumer = this.makeConsumer();
     this.logger.warn('replacing the consumer; processing resumes from the committed offsets');
     await this.run(() => {}).catch((err) => {
       this.logger.error({ err: (err as Error).message }, 'consumer restart failed; retrying');
-      setTimeout(() => this.recover(), 1000);
+      setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
     });
   }
 
@@ -481,8 +520,9 @@ class ConsumerRun implements Consumer {
 
   /**
    * Adds the offsets to the transaction. The coordinator refuses a transaction's first request
-   * while it still writes the markers of this producer's previous one (CONCURRENT_TRANSACTIONS,
-   * which kafkajs retries when adding partitions but not here): wait briefly and retry.
+   * while it still writes the markers of this producer's previous one (CONCURRENT_TRANSACTIONS),
+   * and a group coordinator answers that it is loading or moved while a broker starts; kafkajs
+   * retries these when adding partitions but not here: wait briefly and retry.
    */
   private async sendOffsets(
     transaction: Awaited<ReturnType<KafkaProducer['transaction']>>,
@@ -496,7 +536,8 @@ class ConsumerRun implements Consumer {
         });
         return;
       } catch (err) {
-        if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || attempt >= 50) throw err;
+        const e = err as { type?: string; cause?: { type?: string } };
+        if (!OFFSETS_RETRIABLE.has(e.type ?? e.cause?.type ?? '') || attempt >= 50) throw err;
         await sleep(Math.min(100, 5 * 2 ** attempt));
       }
     }
@@ -510,6 +551,14 @@ class ConsumerRun implements Consumer {
     for (const s of this.slots) await s.tx.disconnect();
   }
 }
+
+/** Errors adding offsets to a transaction that clear by themselves (see sendOffsets). */
+const OFFSETS_RETRIABLE = new Set([
+  'CONCURRENT_TRANSACTIONS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
 
 /** Metadata lags just after a topic is created or a broker restarts: try a few times. */
 async function retry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {

@@ -193,6 +193,12 @@ export class PipelineEngine {
     return dataflowStateTopic(this.naming, this.plan.name);
   }
 
+  /**
+   * Resolves once the start position is fixed: a request published from then on is processed.
+   * Reading begins when the consumer has joined its group, which after a predecessor died without
+   * leaving takes up to the group's session timeout; not waiting for it lets a restarted dataflow
+   * take calls at once.
+   */
   async start(): Promise<void> {
     if (this.inlineContext) {
       await this.bus.ensureTopics(this.inlineTopics(this.plan));
@@ -205,7 +211,6 @@ export class PipelineEngine {
           this.metrics.consumerLag.set({ pipeline: this.plan.name, topic, partition }, records),
         committed: (records) => this.outputsCommitted(records),
       });
-      await this.consumer.ready();
       return;
     }
     await this.bus.ensureTopics([
@@ -240,7 +245,6 @@ export class PipelineEngine {
         this.metrics.consumerLag.set({ pipeline: this.plan.name, topic, partition }, records),
       onAbort: () => this.restart(),
     });
-    await this.consumer.ready();
   }
 
   /**
@@ -259,7 +263,14 @@ export class PipelineEngine {
       this.reset();
       if (!this.stopped) await this.startConsumer();
     })()
-      .catch((err) => this.logger.error({ err }, 'restarting the pipeline consumer failed'))
+      .catch((err) => {
+        // E.g. the broker is still away: a pipeline must not stay stopped, so try again.
+        this.logger.warn(
+          { pipeline: this.plan.name, err: (err as Error).message },
+          'restarting failed; retrying',
+        );
+        setTimeout(() => this.restart(), 1000).unref();
+      })
       .finally(() => {
         this.restarting = undefined;
       });

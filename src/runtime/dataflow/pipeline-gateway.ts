@@ -155,19 +155,22 @@ export class PipelineGateway {
       if ((k.startsWith('x-') && k !== HEADER_ROUTE) || k === HEADER_TRACEPARENT) out[k] = v;
     out[HEADER_PIPELINE] = pipeline;
     injectSpan(span, out);
-    try {
-      await this.bus.publish([
-        { topic: pipelineTopic(this.naming, pipeline, 'inputs'), key, value: request, headers: out },
-      ]);
-    } catch (err) {
-      const w = this.waiters.get(key);
-      if (w) clearTimeout(w.timer);
-      this.waiters.delete(key);
-      throw new OipError(
-        `pipeline "${pipeline}": could not publish the request: ${(err as Error).message}`,
-        503,
-      );
-    }
+    const published = this.bus
+      .publish([{ topic: pipelineTopic(this.naming, pipeline, 'inputs'), key, value: request, headers: out }])
+      .catch((err) => {
+        const w = this.waiters.get(key);
+        if (w) clearTimeout(w.timer);
+        this.waiters.delete(key);
+        throw new OipError(
+          `pipeline "${pipeline}": could not publish the request: ${(err as Error).message}`,
+          503,
+        );
+      });
+    // While the broker is away the publish is retried: the call still ends at its timeout (or when
+    // the gateway stops), and whichever of the two promises loses is settled by no one else.
+    published.catch(() => {});
+    result.catch(() => {});
+    await Promise.race([published, result]);
     return result;
   }
 

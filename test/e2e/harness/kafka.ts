@@ -14,6 +14,10 @@ export interface KafkaBroker {
   stop(): Promise<void>;
   /** Stops the broker gracefully and starts it again on the same ports and storage. */
   restart(): Promise<void>;
+  /** Takes the broker down, gracefully (SIGTERM, controlled shutdown) or with SIGKILL; storage stays. */
+  down(how: 'graceful' | 'kill'): Promise<void>;
+  /** Starts a broker taken down by `down` again, on the same ports and storage; resolves once it serves. */
+  up(): Promise<void>;
   logDir: string;
   /** The SASL_SSL and mutual-TLS listeners, when started with `secured`. */
   secured?: SecuredListeners;
@@ -155,5 +159,15 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaBroke
       await proc?.stop(30_000);
       await launch();
     },
+    async down(how) {
+      if (how === 'graceful') {
+        await proc?.stop(30_000);
+        return;
+      }
+      // SIGKILL: no controlled shutdown, open transactions and unflushed segments are left as they are.
+      if (proc?.isRunning()) process.kill(-proc.pid, 'SIGKILL');
+      await proc?.exited;
+    },
+    up: launch,
   };
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BusRecord, ConsumeOptions, OutRecord } from '../../../src/runtime/bus/bus.ts';
 import { CopartitionedAssigner } from '../../../src/runtime/bus/copartitioned-assigner.ts';
 import { KafkaBus } from '../../../src/runtime/bus/kafka-bus.ts';
+import { CLIENT_RETRY } from '../../../src/runtime/bus/kafka-recovery.ts';
 
 /**
  * kafkajs stand-ins that record every call in one ordered log: the bus is tested against the
@@ -42,6 +43,10 @@ const fake = vi.hoisted(() => {
       return world.committed.filter((c) => args.topics.includes(c.topic));
     };
     fetchTopicOffsets = async (topic: string) => world.ends[topic] ?? [];
+    /** Every topic asked for has one partition with a leader. */
+    fetchTopicMetadata = async (args: { topics: string[] }) => ({
+      topics: args.topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: 0 }] })),
+    });
     fetchTopicOffsetsByTimestamp = async (topic: string) => world.byTime[topic] ?? [];
     deleteGroups = async (groups: string[]) => void world.log.push(`admin.deleteGroups ${groups.length}`);
   }
@@ -211,7 +216,7 @@ describe('KafkaBus', () => {
       expect.objectContaining({
         clientId: 'mlops-runtime',
         brokers: ['k1:9092', 'k2:9092'],
-        retry: { initialRetryTime: 200, retries: 20, maxRetryTime: 5000 },
+        retry: CLIENT_RETRY,
       }),
     ]);
   });
@@ -223,8 +228,8 @@ describe('KafkaBus', () => {
     const topic = (name: string) => ({ topic: name, numPartitions: 3, replicationFactor: 2 });
     expect(world.log).toEqual([
       'admin.connect',
-      `admin.createTopics ${JSON.stringify({ waitForLeaders: true, topics: [topic('a'), topic('b')] })}`,
-      `admin.createTopics ${JSON.stringify({ waitForLeaders: true, topics: [topic('c')] })}`,
+      `admin.createTopics ${JSON.stringify({ waitForLeaders: false, topics: [topic('a'), topic('b')] })}`,
+      `admin.createTopics ${JSON.stringify({ waitForLeaders: false, topics: [topic('c')] })}`,
     ]);
   });
 
@@ -413,14 +418,27 @@ describe('KafkaBus', () => {
       'tx0.abort',
     ]);
     await expect(consumer.emit([])).rejects.toThrow('an earlier commit failed');
-    // The consumer is replaced (processing restarts from the committed offsets), but only after the
-    // failed transaction's producer was renewed under the same id, which settles that transaction.
+    // The consumer is replaced (processing restarts from the committed offsets), but only after
+    // every producer was renewed under the same id, which settles each one's last transaction.
     await vi.waitFor(() => expect(world.consumers).toHaveLength(2));
     const replacement = world.consumers[1];
     await vi.waitFor(() => expect(replacement.eachBatch).toBeDefined());
-    const order = ['consumer0.disconnect', 'tx0.disconnect', 'tx3.connect', 'consumer1.connect'];
+    const order = [
+      'consumer0.disconnect',
+      'tx0.disconnect',
+      'tx3.connect',
+      'tx1.disconnect',
+      'tx4.connect',
+      'tx2.disconnect',
+      'tx5.connect',
+      'consumer1.connect',
+    ];
     expect(world.log.filter((l) => order.includes(l))).toEqual(order);
-    expect(world.producers[3].config.transactionalId).toBe('g1-pod-0-0');
+    expect(world.producers.slice(3).map((p) => p.config.transactionalId)).toEqual([
+      'g1-pod-0-0',
+      'g1-pod-0-1',
+      'g1-pod-0-2',
+    ]);
     replacement.join({ in: [0] });
     world.log = [];
     const retried = await replacement.deliver({
@@ -429,8 +447,8 @@ describe('KafkaBus', () => {
       messages: [message(0, 'a', '1')],
     });
     expect(retried.resolved).toEqual(['0']);
-    expect(world.log[0]).toBe('tx1.transaction');
-    expect(world.log.at(-1)).toBe('tx1.commit');
+    expect(world.log[0]).toBe('tx4.transaction');
+    expect(world.log.at(-1)).toBe('tx4.commit');
   });
 
   it('tells a stateful handler to rebuild instead of replacing the consumer after a failed commit', async () => {
@@ -488,6 +506,12 @@ describe('KafkaBus', () => {
     expect(world.log.filter((l) => l.includes('seek'))).toEqual([
       `consumer0.seek ${JSON.stringify({ topic: 'in', partition: 1, offset: '9' })}`,
     ]);
+    // The start position is committed at once, so a later rebalance does not read from offset 0.
+    await vi.waitFor(() =>
+      expect(world.log).toContain(
+        `tx0.sendOffsets ${JSON.stringify({ consumerGroupId: 'g1', topics: [{ topic: 'in', partitions: [{ partition: 1, offset: '9' }] }] })}`,
+      ),
+    );
     // Seeks apply to the first assignment only; a rebalance resumes from the commits.
     fresh.kafka.join({ in: [0, 1] });
     expect(world.log.filter((l) => l.includes('seek'))).toHaveLength(1);
