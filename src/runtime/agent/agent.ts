@@ -10,9 +10,11 @@ import type {
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
 import { type AdminServer, startAdminServer } from '../service/admin-server.ts';
+import type { CredentialSource } from '../service/identity.ts';
 import { listen } from '../service/process.ts';
 import { type ArtifactSource, fileSource, httpSource } from './artifact-source.ts';
 import { ArtifactCache, type RetryPolicy } from './artifacts.ts';
+import { drainRoutes } from './drain-routes.ts';
 import { createGrpcProxy } from './grpc-proxy.ts';
 import { AgentMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
@@ -68,6 +70,10 @@ export interface AgentOptions {
   modelServer?: ModelServer;
   /** Artifact downloads; defaults: file://, http(s):// and rclone remotes, 4 at once. */
   artifacts?: ArtifactOptions;
+  /** What the agent presents to the scheduler (a token or the run's secret). */
+  credential?: CredentialSource;
+  /** The run's control secret (`mlops dev`): `/terminate` then requires it. */
+  controlSecret?: string;
 }
 
 export interface ArtifactOptions {
@@ -138,6 +144,7 @@ export class Agent {
       () => this.subscription(),
       (op) => this.enqueue(op),
       opts.log,
+      opts.credential,
     );
   }
 
@@ -314,7 +321,7 @@ export class Agent {
     }
   }
 
-  /** `/live`, `/ready`, `/metrics`, and the pod's preStop `/terminate` (drain) and `/models`. */
+  /** `/live`, `/ready`, `/metrics`, the pod's preStop `/terminate` and `/drained`, and `/models`. */
   private startAdmin(): Promise<AdminServer> {
     return startAdminServer({
       port: this.opts.adminPort,
@@ -329,11 +336,7 @@ export class Agent {
       },
       metrics: this.metrics.registry,
       routes: {
-        '/terminate': () =>
-          this.drain().then(
-            (ok) => ({ status: 200, body: { drained: ok } }),
-            () => ({ status: 500, body: { drained: false } }),
-          ),
+        ...drainRoutes({ drain: () => this.drain(), secret: this.opts.controlSecret }),
         '/models': () => ({
           status: 200,
           body: this.manager.lru
