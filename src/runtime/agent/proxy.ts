@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { HEADER_INTERNAL_MODEL, HEADER_REQUEST_ID } from '../../spec/headers.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
+import { isRepositoryPath, REPOSITORY_REFUSED } from './repository-guard.ts';
 
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(\/.*)?$/;
 
@@ -32,6 +33,10 @@ export function createRestProxy(opts: {
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const requestId = (req.headers[HEADER_REQUEST_ID] as string | undefined) ?? randomUUID();
     res.setHeader(HEADER_REQUEST_ID, requestId);
+    if (isRepositoryPath(req.url ?? '/')) {
+      req.resume();
+      return fail(res, 403, REPOSITORY_REFUSED);
+    }
     const m = MODEL_PATH.exec(req.url?.split('?')[0] ?? '');
     if (!m) {
       // Server-level endpoints (health, metadata) pass straight through.
