@@ -22,6 +22,7 @@ import { createRestProxy } from './proxy.ts';
 import { RcloneSource } from './rclone-source.ts';
 import { type ModelServer, RepositoryClient } from './repository-client.ts';
 import { SchedulerClient } from './scheduler-client.ts';
+import { ServerWatch } from './server-watch.ts';
 import { KubernetesSecretReader, type SecretReader } from './storage-secrets.ts';
 
 export interface ScalingOptions {
@@ -115,6 +116,7 @@ export class Agent {
   private admin?: AdminServer;
   private scalingTimer?: NodeJS.Timeout;
   private serverReady = false;
+  private readonly watch: ServerWatch;
   draining = false;
   httpPort = 0;
   grpcPort = 0;
@@ -139,6 +141,12 @@ export class Agent {
       minResidencyMs: opts.minResidencyMs,
       unloadGraceMs: opts.unloadGraceMs,
     });
+    this.watch = new ServerWatch({
+      ready: () => this.modelServer.ready(),
+      onDown: () => this.serverDown(),
+      onUp: () => this.serverBack(),
+      log: opts.log,
+    });
     this.scheduler = new SchedulerClient(
       opts.schedulerAddress,
       () => this.subscription(),
@@ -155,6 +163,8 @@ export class Agent {
       upstream: this.opts.inferenceUrl,
       metrics: this.metrics,
       log,
+      serverUp: () => this.watch.up,
+      onServerFailure: () => void this.watch.check(),
     });
     this.httpPort = await listen(this.proxy, this.opts.httpPort, this.opts.listen);
     if (this.opts.inferenceGrpc) {
@@ -174,6 +184,7 @@ export class Agent {
       await new Promise((r) => setTimeout(r, 250));
     }
     this.serverReady = true;
+    this.watch.start();
     this.scheduler.start();
     if (this.opts.scaling) {
       const s = this.opts.scaling;
@@ -193,6 +204,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     if (this.scalingTimer) clearInterval(this.scalingTimer);
+    this.watch.stop();
     this.scheduler.close();
     await Promise.all([close(this.proxy), this.admin?.close(), closeHttp2(this.grpcProxy)]);
   }
@@ -211,6 +223,23 @@ export class Agent {
       this.opts.log.warn({ err: (err as Error).message }, 'drain call failed');
       return false;
     }
+  }
+
+  /** The inference server went away: the scheduler learns each model is gone from this replica
+   * (its status says why), so gateways stop sending here. */
+  private serverDown(): void {
+    const message = `the inference server of ${this.opts.serverName}-${this.opts.replicaIdx} stopped answering (restarted?)`;
+    for (const def of this.manager.registered()) void this.report(def, 'LOAD_FAILED', message);
+  }
+
+  /** It is back, empty: load what this replica holds, then register again so routes return. */
+  private async serverBack(): Promise<void> {
+    for (const def of this.manager.registered()) {
+      const name = internalModelName(def.name, def.version);
+      // Evicted ones stay on disk, to be loaded on their next request as always.
+      if (this.manager.lru.get(name)?.inMemory) await this.manager.reloadLost(name);
+    }
+    this.scheduler.resubscribe();
   }
 
   private subscription(): AgentSubscribeRequest {
@@ -328,7 +357,7 @@ export class Agent {
       host: this.opts.listen,
       live: () => ({ status: 200, body: { live: true } }),
       ready: () => {
-        const ready = this.serverReady && this.scheduler.connected && !this.draining;
+        const ready = this.serverReady && this.watch.up && this.scheduler.connected && !this.draining;
         return {
           status: ready ? 200 : 503,
           body: { ready, draining: this.draining, scheduler: this.scheduler.connected },

@@ -84,6 +84,11 @@ export class SchedulerClient {
     });
   }
 
+  /** Registers again (what the agent holds may have changed under the scheduler). */
+  resubscribe(): void {
+    this.stream?.cancel();
+  }
+
   report(event: ModelEvent): Promise<void> {
     return this.unary<ModelEvent, object>('AgentEvent', event, 30_000).then(() => undefined);
   }
