@@ -18,6 +18,7 @@ import {
   freePort,
   type KubeApiserver,
   type ManagedProcess,
+  podToken,
   pollUntil,
   repoRoot,
   serverSideApply,
@@ -204,7 +205,11 @@ describeE2E('scheduler leader election on a real kube-apiserver', ['go', 'python
           scheduler: address,
           mlserver,
           flags: { memory: '100Mi', 'unload-grace-ms': 0 },
-          env: { POD_NAME: `mlserver-${idx}`, POD_NAMESPACE: NS },
+          env: {
+            POD_NAME: `mlserver-${idx}`,
+            POD_NAMESPACE: NS,
+            MLOPS_SCHEDULER_TOKEN_FILE: await podToken(kc, NS, `mlserver-${idx}`, dir),
+          },
         }),
       );
     }
@@ -220,6 +225,7 @@ describeE2E('scheduler leader election on a real kube-apiserver', ['go', 'python
           scheduler: address,
           'http-port': gatewayPort,
           'grpc-port': await freePort(),
+          'scheduler-token-file': await podToken(kc, NS, 'mlops-gateway-0', dir),
         }),
       ],
       { logFile: gwLog, cwd: repoRoot },

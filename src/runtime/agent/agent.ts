@@ -164,7 +164,7 @@ export class Agent {
       metrics: this.metrics,
       log,
       serverUp: () => this.watch.up,
-      onServerFailure: () => void this.watch.check(),
+      onServerFailure: () => void this.watch.unreachable(),
     });
     this.httpPort = await listen(this.proxy, this.opts.httpPort, this.opts.listen);
     if (this.opts.inferenceGrpc) {
@@ -281,6 +281,10 @@ export class Agent {
       if (this.draining) {
         event = 'LOAD_FAILED';
         message = 'replica is draining';
+      } else if (!this.watch.up) {
+        // Until it is back (and this replica registers again) nothing can be loaded here.
+        event = 'LOAD_FAILED';
+        message = 'the inference server of this replica is down';
       } else if (def.memoryBytes > this.opts.memoryBytes) {
         event = 'LOAD_FAIL_MEMORY';
         message = `model needs ${def.memoryBytes} bytes, the server has ${this.opts.memoryBytes}`;
@@ -310,6 +314,7 @@ export class Agent {
   }
 
   private async report(def: ModelDefinition, event: ModelEventType, message: string): Promise<void> {
+    this.opts.log.debug({ model: internalModelName(def.name, def.version), event }, 'reporting');
     try {
       await this.scheduler.report({
         serverName: this.opts.serverName,

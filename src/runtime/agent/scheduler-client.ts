@@ -33,6 +33,7 @@ export class SchedulerClient {
   private closed = false;
   private readonly backoff = new ReconnectBackoff();
   private refused = false;
+  private failures = 0;
   private timer?: NodeJS.Timeout;
   private scaling?: grpc.ClientWritableStream<ModelScalingTriggerMessage>;
   connected = false;
@@ -62,6 +63,7 @@ export class SchedulerClient {
     stream.on('metadata', () => {
       this.connected = true;
       this.refused = false;
+      this.failures = 0;
       this.backoff.reset();
       this.log.info({ models: req.loadedModels.length }, 'subscribed to scheduler');
     });
@@ -73,7 +75,8 @@ export class SchedulerClient {
       if (this.closed || err.code === grpc.status.CANCELLED) return;
       this.refused = REFUSED.has(err.code);
       if (this.refused) this.log.error({ err: err.details }, 'the scheduler refused this agent');
-      else this.log.warn({ err: err.message }, 'scheduler stream error');
+      // Once per outage: the retries that follow are expected until it is back.
+      else if (this.failures++ === 0) this.log.warn({ err: err.message }, 'scheduler stream error');
     });
     stream.on('close', () => {
       this.connected = false;

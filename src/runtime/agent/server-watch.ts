@@ -5,6 +5,9 @@ import type { Logger } from 'pino';
 
 export interface ServerWatchOptions {
   ready: () => Promise<boolean>;
+  /** Failed polls in a row before the server counts as down: a server busy loading a model may
+   * miss one health check. A request that could not connect at all counts at once. */
+  downAfter?: number;
   onDown: () => void;
   onUp: () => Promise<void>;
   log: Logger;
@@ -17,6 +20,7 @@ export class ServerWatch {
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private recovering = false;
+  private failures = 0;
 
   constructor(private readonly opts: ServerWatchOptions) {}
 
@@ -30,16 +34,22 @@ export class ServerWatch {
   }
 
   /** A request just failed to reach the server: look now rather than at the next poll. */
-  check(): Promise<void> {
-    this.checking ??= this.probe().finally(() => {
+  unreachable(): Promise<void> {
+    return this.check(true);
+  }
+
+  private check(unreachable = false): Promise<void> {
+    this.checking ??= this.probe(unreachable).finally(() => {
       this.checking = undefined;
     });
     return this.checking;
   }
 
-  private async probe(): Promise<void> {
+  private async probe(unreachable: boolean): Promise<void> {
     const ready = await this.opts.ready().catch(() => false);
-    if (!ready && this.up) {
+    this.failures = ready ? 0 : this.failures + 1;
+    const down = unreachable || this.failures >= (this.opts.downAfter ?? 3);
+    if (!ready && down && this.up) {
       this.up = false;
       this.opts.log.warn('inference server stopped answering: its models are withdrawn');
       this.opts.onDown();

@@ -44,13 +44,14 @@ export async function startControlServer(opts: {
         return;
       }
       void asAgent(call, req.serverName, req.replicaIdx, true).then(
-        (refusal) => (refusal ? call.destroy(refusal as grpc.ServiceError) : subscribe(call, req)),
+        (refusal) => (refusal ? call.emit('error', refusal) : subscribe(call, req)),
         (err: Error) =>
           call.destroy({ code: grpc.status.INTERNAL, details: err.message } as grpc.ServiceError),
       );
     },
     AgentEvent(call: grpc.ServerUnaryCall<ModelEvent, object>, cb: grpc.sendUnaryData<object>) {
       const ev = call.request;
+      log.debug({ event: ev }, 'agent event');
       void asAgent(call, ev.serverName, ev.replicaIdx).then((refusal) => {
         if (refusal) return cb(refusal);
         scheduler.agentEvent(ev);
@@ -104,7 +105,7 @@ export async function startControlServer(opts: {
     SubscribeRoutes(call: grpc.ServerWritableStream<{ subscriberName: string }, RouteUpdate>) {
       if (!guard) return serveRoutes(call);
       void guard.routes(call).then(
-        (refusal) => (refusal ? call.destroy(refusal as grpc.ServiceError) : serveRoutes(call)),
+        (refusal) => (refusal ? call.emit('error', refusal) : serveRoutes(call)),
         (err: Error) =>
           call.destroy({ code: grpc.status.INTERNAL, details: err.message } as grpc.ServiceError),
       );
