@@ -228,8 +228,12 @@ export class Agent {
   /** The inference server went away: the scheduler learns each model is gone from this replica
    * (its status says why), so gateways stop sending here. */
   private serverDown(): void {
-    const message = `the inference server of ${this.opts.serverName}-${this.opts.replicaIdx} stopped answering (restarted?)`;
-    for (const def of this.manager.registered()) void this.report(def, 'LOAD_FAILED', message);
+    for (const def of this.manager.registered())
+      void this.report(def, 'LOAD_FAILED', this.serverDownMessage());
+  }
+
+  private serverDownMessage(): string {
+    return `the inference server of ${this.opts.serverName}-${this.opts.replicaIdx} stopped answering (restarted?)`;
   }
 
   /** It is back, empty: load what this replica holds, then register again so routes return. */
@@ -284,7 +288,7 @@ export class Agent {
       } else if (!this.watch.up) {
         // Until it is back (and this replica registers again) nothing can be loaded here.
         event = 'LOAD_FAILED';
-        message = 'the inference server of this replica is down';
+        message = this.serverDownMessage();
       } else if (def.memoryBytes > this.opts.memoryBytes) {
         event = 'LOAD_FAIL_MEMORY';
         message = `model needs ${def.memoryBytes} bytes, the server has ${this.opts.memoryBytes}`;

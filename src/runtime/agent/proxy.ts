@@ -84,8 +84,9 @@ export function createRestProxy(opts: {
     } catch (err) {
       if (!UNREACHABLE.has((err as NodeJS.ErrnoException).code ?? ''))
         return fail(res, 502, `inference server error for ${internal}: ${(err as Error).message}`);
-      // Nothing came back: another replica can answer instead.
-      opts.onServerFailure?.();
+      // Nothing came back: another replica can answer instead. A refused connection means the
+      // server is gone (a reset may only be a busy one dropping a kept-alive socket).
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') opts.onServerFailure?.();
       fail(res, 503, `inference server unreachable: ${(err as Error).message}`, {
         [HEADER_REPLICA_UNAVAILABLE]: '1',
       });
