@@ -97,7 +97,7 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
           'wait-for-servers-ms': 3000,
         }),
       ],
-      { logFile, cwd: repoRoot, env: { KUBECONFIG: kube.kubeconfigPath, LOG_LEVEL: 'debug' } },
+      { logFile, cwd: repoRoot, env: { KUBECONFIG: kube.kubeconfigPath } },
     );
   };
 
@@ -188,7 +188,7 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
     await scheduler?.stop(5000);
     await Promise.all(mlservers.map((m) => m.stop()));
     await kube?.stop();
-    if (dir && !process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /** Subscribes as replica `idx` of `mlserver`; resolves to the status code, or 'registered'. */
