@@ -142,7 +142,7 @@ export class Agent {
       unloadGraceMs: opts.unloadGraceMs,
     });
     this.watch = new ServerWatch({
-      ready: () => this.modelServer.ready(),
+      ready: () => (this.modelServer.alive ?? this.modelServer.ready).call(this.modelServer),
       onDown: () => this.serverDown(),
       onUp: () => this.serverBack(),
       log: opts.log,
