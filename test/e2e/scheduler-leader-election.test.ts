@@ -9,6 +9,7 @@ import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-nod
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteUpdate } from '../../src/runtime/protocol/control.ts';
 import { controlPackage } from '../../src/runtime/protocol/control-proto.ts';
+import { controlCredential, credentialOptions } from '../../src/runtime/service/identity.ts';
 import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
 import { componentArgv } from '../../src/spec/flags.ts';
 import {
@@ -101,6 +102,8 @@ describeE2E('scheduler leader election on a real kube-apiserver', ['go', 'python
       const client = new (controlPackage().RouteService)(
         `127.0.0.1:${port}`,
         grpc.credentials.createInsecure(),
+        // The gateway's token: route streams need a credential of the namespace.
+        credentialOptions(controlCredential(join(dir, 'mlops-gateway-0.token'))),
       );
       const call = client.SubscribeRoutes({
         subscriberName: 'e2e-probe',
