@@ -44,7 +44,11 @@ export async function startControlServer(opts: {
         return;
       }
       void asAgent(call, req.serverName, req.replicaIdx, true).then(
-        (refusal) => (refusal ? call.emit('error', refusal) : subscribe(call, req)),
+        // An agent back before the desired state is listed would be told to reload what it holds.
+        (refusal) =>
+          refusal
+            ? call.emit('error', refusal)
+            : void scheduler.whenSynced().then(() => subscribe(call, req)),
         (err: Error) =>
           call.destroy({ code: grpc.status.INTERNAL, details: err.message } as grpc.ServiceError),
       );
