@@ -3,6 +3,7 @@
 // into an argv (the one place component command lines are built).
 
 import { parseArgs } from 'node:util';
+import { SCHEDULER_TOKEN_AUDIENCE } from './control-auth.ts';
 import { SASL_MECHANISMS, KAFKA_SECURITY as SEC } from './kafka-security.ts';
 import { PORTS } from './ports.ts';
 import { DEFAULT_NAMING } from './topics.ts';
@@ -90,6 +91,12 @@ const SCHEDULER = {
     default: PORTS.scheduler,
     env: 'MLOPS_SCHEDULER_PORT',
     help: 'gRPC port for agents and gateways',
+  },
+  'token-audience': {
+    type: 'string',
+    value: 'AUD',
+    default: SCHEDULER_TOKEN_AUDIENCE,
+    help: 'cluster mode: agents and gateways must present a service-account token for this\naudience, checked with the TokenReview API',
   },
   'health-port': {
     type: 'int',
@@ -180,6 +187,12 @@ const AGENT = {
     value: 'HOST:PORT',
     env: 'MLOPS_SCHEDULER_ADDRESS',
     help: 'scheduler gRPC address',
+  },
+  'scheduler-token-file': {
+    type: 'string',
+    value: 'FILE',
+    env: 'MLOPS_SCHEDULER_TOKEN_FILE',
+    help: 'service-account token (audience mlops-scheduler) presented to the scheduler, re-read\nas the kubelet rotates it; without it, $MLOPS_CONTROL_SECRET if set',
   },
   'inference-url': {
     type: 'string',
@@ -326,6 +339,12 @@ const GATEWAY = {
     value: 'HOST:PORT',
     env: 'MLOPS_SCHEDULER_ADDRESS',
     help: "subscribe to the scheduler's route table",
+  },
+  'scheduler-token-file': {
+    type: 'string',
+    value: 'FILE',
+    env: 'MLOPS_SCHEDULER_TOKEN_FILE',
+    help: 'service-account token (audience mlops-scheduler) presented to the scheduler, re-read\nas the kubelet rotates it; without it, $MLOPS_CONTROL_SECRET if set',
   },
   routes: { type: 'string', value: 'FILE', help: 'static route table (YAML or JSON) instead of a scheduler' },
   'pipeline-gateway': {

@@ -28,3 +28,8 @@ export const HEADER_VISITS = 'seldon-step-visits';
  * itself, in the same transaction as the request's output: there to be read, not served again.
  */
 export const HEADER_INLINE = 'inline-step';
+/**
+ * On an agent's 503: its inference server could not be reached, so nothing was processed and
+ * the gateway may send the request to another replica.
+ */
+export const HEADER_REPLICA_UNAVAILABLE = 'x-mlops-replica-unavailable';

@@ -101,7 +101,12 @@ function inconsistencies(objects: Json[]): string[] {
     if (podsMatching(n.spec.podSelector.matchLabels ?? {}).length === 0) out.push(`${id(n)}: selects no pod`);
     for (const rule of [...(n.spec.ingress ?? []), ...(n.spec.egress ?? [])]) {
       for (const peer of [...(rule.from ?? []), ...(rule.to ?? [])]) {
-        if (peer.podSelector && podsMatching(peer.podSelector.matchLabels).length === 0)
+        // With a namespace selector the peer's pods live elsewhere (Prometheus, say).
+        if (
+          peer.podSelector &&
+          !peer.namespaceSelector &&
+          podsMatching(peer.podSelector.matchLabels).length === 0
+        )
           out.push(`${id(n)}: peer ${JSON.stringify(peer.podSelector.matchLabels)} selects no pod`);
       }
     }

@@ -98,6 +98,15 @@ describe('Runtime', () => {
       name: 'mlops-scheduler',
     });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mlops-scheduler' }]);
+    // Reviewing agents' and gateways' tokens: the built-in auth-delegator role, cluster-wide by nature.
+    const review = find(list, 'ClusterRoleBinding', 'prod-mlops-scheduler-tokenreview');
+    expect(review.metadata.namespace).toBeUndefined();
+    expect(review.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'system:auth-delegator',
+    });
+    expect(review.subjects).toEqual([{ kind: 'ServiceAccount', name: 'mlops-scheduler', namespace: 'prod' }]);
 
     const deploy = find(list, 'Deployment', 'mlops-scheduler');
     expect(deploy.spec.replicas).toBe(2);
@@ -182,8 +191,24 @@ describe('Runtime', () => {
       // 1/20 of the 512Mi limit for request bodies in flight, 5/8 for the heap.
       '--max-inflight-bytes',
       String(25 * 1024 * 1024),
+      '--scheduler-token-file',
+      '/var/run/secrets/mlops/scheduler/token',
     ]);
     expect(c.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-old-space-size=320' }]);
+    // A token for the scheduler's audience only, bound to the pod: no API server token is mounted.
+    expect(pod.volumes).toContainEqual({
+      name: 'scheduler-token',
+      projected: {
+        sources: [
+          { serviceAccountToken: { audience: 'mlops-scheduler', expirationSeconds: 3600, path: 'token' } },
+        ],
+      },
+    });
+    expect(c.volumeMounts).toContainEqual({
+      name: 'scheduler-token',
+      mountPath: '/var/run/secrets/mlops/scheduler',
+      readOnly: true,
+    });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/v2/health/ready', port: 'http' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/v2/health/live', port: 'http' });
     const svc = find(list, 'Service', 'mlops-gateway');
@@ -306,7 +331,7 @@ describe('Runtime', () => {
     const hash = deploy.spec.template.metadata.annotations['mlops.cdk8s.io/config-hash'];
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
     const gateway = podOf(find(list, 'Deployment', 'mlops-gateway')).containers[0];
-    expect(gateway.args.slice(-2)).toEqual(['--pipeline-gateway', 'mlops-dataflow:9010:9011']);
+    expect(gateway.args.slice(-4, -2)).toEqual(['--pipeline-gateway', 'mlops-dataflow:9010:9011']);
     expect(find(list, 'Service', 'mlops-dataflow').spec.selector).toEqual(deploy.spec.selector.matchLabels);
     // Egress to the brokers' port only.
     const np = find(list, 'NetworkPolicy', 'mlops-dataflow');
@@ -430,10 +455,16 @@ describe('Runtime', () => {
       },
     });
     const scheduler = find(list, 'NetworkPolicy', 'mlops-scheduler').spec;
-    expect(scheduler.ingress[0]).toEqual({
-      from: [component('server'), component('gateway')],
-      ports: [{ protocol: 'TCP', port: 9004 }],
-    });
+    expect(scheduler.ingress).toEqual([
+      { from: [component('server'), component('gateway')], ports: [{ protocol: 'TCP', port: 9004 }] },
+      // Health and metrics: Prometheus only (the kubelet's probes need no rule).
+      {
+        from: [
+          { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+        ],
+        ports: [{ protocol: 'TCP', port: 9999 }],
+      },
+    ]);
     const gateway = find(list, 'NetworkPolicy', 'mlops-gateway').spec;
     expect(gateway.egress).toEqual([
       {

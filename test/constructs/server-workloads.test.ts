@@ -81,7 +81,8 @@ describe('Server workloads', () => {
       mountPath: '/mnt/agent',
       readOnly: true,
     });
-    expect(mlserver.lifecycle.preStop.httpGet).toEqual({ path: '/terminate', port: 9008 });
+    // The inference server waits for the agent's drain; GET /drained starts none.
+    expect(mlserver.lifecycle.preStop.httpGet).toEqual({ path: '/drained', port: 9008 });
 
     const agent = container(pod, 'agent');
     expect(agent.image).toMatch(/^ghcr\.io\/cdk8s-mlops\/mlops-runtime:\d+\.\d+\.\d+/);
@@ -97,6 +98,8 @@ describe('Server workloads', () => {
       '/mnt/agent/models',
       '--cache-dir',
       '/mnt/agent/cache',
+      '--scheduler-token-file',
+      '/var/run/secrets/mlops/scheduler/token',
       '--gateway',
       'mlops-gateway:9000',
     ]);
@@ -120,7 +123,16 @@ describe('Server workloads', () => {
     ]);
     expect(agent.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'agent-admin' });
     expect(agent.livenessProbe.httpGet).toEqual({ path: '/live', port: 'agent-admin' });
-    expect(agent.lifecycle.preStop.httpGet).toEqual({ path: '/terminate', port: 'agent-admin' });
+    // The drain is started from inside the pod, by POST (the image has Node, no shell).
+    expect(agent.lifecycle.preStop.exec.command.slice(0, 2)).toEqual(['/usr/bin/node', '-e']);
+    expect(agent.lifecycle.preStop.exec.command[2]).toContain(
+      "fetch('http://127.0.0.1:9008/terminate',{method:'POST'})",
+    );
+    expect(agent.volumeMounts).toContainEqual({
+      name: 'scheduler-token',
+      mountPath: '/var/run/secrets/mlops/scheduler',
+      readOnly: true,
+    });
     expect(agent.securityContext.runAsUser).toBe(10001);
     expect(agent.volumeMounts).toContainEqual({ name: 'model-cache', mountPath: '/mnt/agent' });
 
@@ -137,6 +149,14 @@ describe('Server workloads', () => {
     }
     expect(pod.volumes).toEqual([
       { name: 'model-cache', emptyDir: { sizeLimit: '10Gi' } },
+      {
+        name: 'scheduler-token',
+        projected: {
+          sources: [
+            { serviceAccountToken: { audience: 'mlops-scheduler', expirationSeconds: 3600, path: 'token' } },
+          ],
+        },
+      },
       { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
     ]);
   });
@@ -164,6 +184,13 @@ describe('Server workloads', () => {
       { protocol: 'TCP', port: 9501 },
     ]);
     expect(np.ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('gateway');
+    // The admin port (drain, metrics) is open to Prometheus only, not to every namespace.
+    expect(np.ingress[1]).toEqual({
+      from: [
+        { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+      ],
+      ports: [{ protocol: 'TCP', port: 9008 }],
+    });
     expect(np.egress[0]).toMatchObject({ ports: [{ protocol: 'TCP', port: 9004 }] });
   });
 
@@ -253,7 +280,7 @@ describe('Server workloads', () => {
       },
     ]);
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenScaled: 'Delete' });
-    expect(sts.spec.template.spec.volumes.map((v: Json) => v.name)).toEqual(['tmp']);
+    expect(sts.spec.template.spec.volumes.map((v: Json) => v.name)).toEqual(['scheduler-token', 'tmp']);
   });
 
   it('servers declared before and after the Runtime both get workloads; without a Runtime none', () => {

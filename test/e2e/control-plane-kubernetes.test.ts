@@ -30,6 +30,7 @@ import {
   kubeBinaries,
   type ManagedProcess,
   type MlserverInstance,
+  podToken,
   pollUntil,
   repoRoot,
   runHealthScript,
@@ -96,7 +97,12 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
         'scaling-period-ms': 500,
       },
       // The pod name gives server and replica, as in a StatefulSet.
-      env: { POD_NAME: `mlserver-${idx}`, POD_NAMESPACE: NS },
+      env: {
+        POD_NAME: `mlserver-${idx}`,
+        POD_NAMESPACE: NS,
+        // The scheduler admits agents by the pod their token is bound to.
+        MLOPS_SCHEDULER_TOKEN_FILE: await podToken(kc, NS, `mlserver-${idx}`, dir),
+      },
     });
     agents.push(agent);
   };

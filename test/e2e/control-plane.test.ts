@@ -413,7 +413,8 @@ spec:
     const [idx] = await waitFor('iris available', () => availableOn('iris'));
     const other = 1 - idx;
     await waitFor('replacement connected', async () => (await status()).servers[0]?.replicas.length === 2);
-    const res = await fetch(`http://127.0.0.1:${agents[idx].adminPort}/terminate`);
+    // POST from loopback, as the pod's preStop hook does.
+    const res = await fetch(`http://127.0.0.1:${agents[idx].adminPort}/terminate`, { method: 'POST' });
     expect(await res.json()).toEqual({ drained: true });
     // By the time the drain returns, iris is available on the other replica.
     expect(await availableOn('iris')).toContain(other);

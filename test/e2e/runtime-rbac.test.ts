@@ -3,6 +3,9 @@
 // scheduler's own Kubernetes source runs with it: every call it makes is allowed, and what it
 // does not need is forbidden. The same server also accepts (strict server-side dry-run) what
 // every Runtime and Server option synthesizes.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { App } from 'cdk8s';
 import pino from 'pino';
@@ -16,8 +19,13 @@ import { Server } from '../../src/constructs/server.ts';
 import { ServerConfig } from '../../src/constructs/server-config.ts';
 import { LeaderElector } from '../../src/runtime/scheduler/leader-election.ts';
 import { kubernetesLeaseApi } from '../../src/runtime/scheduler/lease-api.ts';
+import {
+  kubernetesTokenReviewer,
+  TokenReviewAuthenticator,
+} from '../../src/runtime/scheduler/token-review.ts';
 import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
 import type { DesiredStateHandler } from '../../src/runtime/sources/types.ts';
+import { SCHEDULER_TOKEN_AUDIENCE } from '../../src/spec/control-auth.ts';
 import type { MlopsResource } from '../../src/spec/types.ts';
 import { synthesizeObjects } from '../../src/synth/synthesize.ts';
 import { everyOptionApp } from '../constructs/runtime-every-option.ts';
@@ -28,6 +36,7 @@ import {
   serverSideApply,
   startKubeApiserver,
 } from './harness/kube.ts';
+import { podToken } from './harness/pod-token.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
 const NS = 'rbac';
@@ -183,6 +192,25 @@ describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
     const other = kubernetesLeaseApi(scheduler, NS, 'kube-controller-manager');
     await expect(other.get()).rejects.toEqual(expect.objectContaining({ code: 403 }));
   }, 30_000);
+
+  it('reviews the tokens agents present, through the synthesized ClusterRoleBinding', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-rbac-'));
+    try {
+      const file = await podToken(admin, NS, 'mlserver-0', dir);
+      const auth = new TokenReviewAuthenticator(await kubernetesTokenReviewer(scheduler), {
+        audience: SCHEDULER_TOKEN_AUDIENCE,
+      });
+      expect(await auth.authenticate(readFileSync(file, 'utf8'))).toEqual({
+        kind: 'pod',
+        namespace: NS,
+        pod: 'mlserver-0',
+        serviceAccount: 'workload',
+      });
+      await expect(auth.authenticate('not-a-token')).rejects.toThrow(/^token refused/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('grants nothing else: no reads of secrets, no writes to specs, nothing in other namespaces', async () => {
     const custom = scheduler.makeApiClient(CustomObjectsApi);

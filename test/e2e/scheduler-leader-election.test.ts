@@ -9,6 +9,7 @@ import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-nod
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteUpdate } from '../../src/runtime/protocol/control.ts';
 import { controlPackage } from '../../src/runtime/protocol/control-proto.ts';
+import { controlCredential, credentialOptions } from '../../src/runtime/service/identity.ts';
 import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
 import { componentArgv } from '../../src/spec/flags.ts';
 import {
@@ -18,6 +19,7 @@ import {
   freePort,
   type KubeApiserver,
   type ManagedProcess,
+  podToken,
   pollUntil,
   repoRoot,
   serverSideApply,
@@ -100,6 +102,8 @@ describeE2E('scheduler leader election on a real kube-apiserver', ['go', 'python
       const client = new (controlPackage().RouteService)(
         `127.0.0.1:${port}`,
         grpc.credentials.createInsecure(),
+        // The gateway's token: route streams need a credential of the namespace.
+        credentialOptions(controlCredential(join(dir, 'mlops-gateway-0.token'))),
       );
       const call = client.SubscribeRoutes({
         subscriberName: 'e2e-probe',
@@ -204,7 +208,11 @@ describeE2E('scheduler leader election on a real kube-apiserver', ['go', 'python
           scheduler: address,
           mlserver,
           flags: { memory: '100Mi', 'unload-grace-ms': 0 },
-          env: { POD_NAME: `mlserver-${idx}`, POD_NAMESPACE: NS },
+          env: {
+            POD_NAME: `mlserver-${idx}`,
+            POD_NAMESPACE: NS,
+            MLOPS_SCHEDULER_TOKEN_FILE: await podToken(kc, NS, `mlserver-${idx}`, dir),
+          },
         }),
       );
     }
@@ -220,6 +228,7 @@ describeE2E('scheduler leader election on a real kube-apiserver', ['go', 'python
           scheduler: address,
           'http-port': gatewayPort,
           'grpc-port': await freePort(),
+          'scheduler-token-file': await podToken(kc, NS, 'mlops-gateway-0', dir),
         }),
       ],
       { logFile: gwLog, cwd: repoRoot },

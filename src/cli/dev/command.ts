@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -5,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadManifests } from '../../review/manifests.ts';
 import { KafkaSecurityError, verifyKafkaSecurity } from '../../runtime/bus/kafka-security.ts';
+import { CONTROL_SECRET_ENV } from '../../spec/control-auth.ts';
 import { componentArgv } from '../../spec/flags.ts';
 import type { KafkaSecuritySettings } from '../../spec/kafka-security.ts';
 import { PORTS } from '../../spec/ports.ts';
@@ -307,12 +309,14 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
   const { opts } = ctx;
   const host = reachableAt(opts.listen);
   const logLevel = opts.logLevel;
+  // One secret per run: the components prove to each other that they belong to it.
+  const secret = { [CONTROL_SECRET_ENV]: randomBytes(32).toString('base64url') };
   const runtime = (name: string, argv: string[], env?: NodeJS.ProcessEnv) =>
     run.supervisor.start({
       name,
       command: process.execPath,
       args: [RUNTIME_BIN, ...argv, ...ctx.tracing.argv],
-      env,
+      env: { ...env, ...secret },
     });
   const [schedPort, healthPort, gwGrpc, pgHttp, pgGrpc] = await freePorts(5);
   const gwHttp = ctx.gatewayPort ?? (await freePort(PORTS.gatewayHttp));

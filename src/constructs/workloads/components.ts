@@ -1,11 +1,13 @@
 /** The runtime's own workloads: scheduler (with its RBAC), gateway and dataflow engine. */
-import { Lazy } from 'cdk8s';
+import { Chart, Lazy } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { CONFIG_HASH_ANNOTATION } from '../../spec/annotations.ts';
+import { SCHEDULER_TOKEN_FILE } from '../../spec/control-auth.ts';
 import { componentArgv } from '../../spec/flags.ts';
 import { gatewayHeapMiB, gatewayInflightBytes } from '../../spec/gateway-memory.ts';
 import { PORTS } from '../../spec/ports.ts';
 import { parseQuantity } from '../../spec/quantity.ts';
+import { schedulerTokenMount, schedulerTokenVolume, tokenReviewAccess } from './control-identity.ts';
 import { k8s, ServiceAccount } from './kplus.ts';
 import { dataflowPolicy, gatewayPolicy, schedulerPolicy } from './network.ts';
 import {
@@ -165,6 +167,8 @@ export function schedulerObjects(
   const name = `${ctx.prefix}-scheduler`;
   const selector = selectorLabels('scheduler', ctx.instance);
   schedulerAccess(scope, name, name);
+  // Agents and gateways show tokens bound to their pods; the scheduler has them reviewed.
+  tokenReviewAccess(scope, name, Chart.of(scope).namespace ?? 'default');
   new k8s.KubeDeployment(scope, 'Deployment', {
     metadata: { name },
     spec: {
@@ -243,10 +247,13 @@ export function gatewayObjects(
           scheduler,
           'max-inflight-bytes': memoryLimit ? gatewayInflightBytes(memoryLimit) : undefined,
           'pipeline-gateway': pipelineGateway ? [pipelineGateway] : undefined,
+          'scheduler-token-file': SCHEDULER_TOKEN_FILE,
         }),
         env: memoryLimit
           ? [{ name: 'NODE_OPTIONS', value: `--max-old-space-size=${gatewayHeapMiB(memoryLimit)}` }]
           : undefined,
+        mounts: [schedulerTokenMount],
+        volumes: [schedulerTokenVolume()],
         ports: [port('http', PORTS.gatewayHttp), port('grpc', PORTS.gatewayGrpc)],
         readiness: httpProbe('/v2/health/ready', 'http'),
         liveness: httpProbe('/v2/health/live', 'http', { initialDelaySeconds: 5 }),

@@ -12,8 +12,14 @@ const tcp = (...ports: number[]): k8s.NetworkPolicyPort[] =>
   ports.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }));
 const from = (instance: string, ...components: string[]): k8s.NetworkPolicyPeer[] =>
   components.map((c) => ({ podSelector: { matchLabels: selectorLabels(c, instance) } }));
-/** Prometheus and other scrapers may live in any namespace. */
-const ANY_NAMESPACE: k8s.NetworkPolicyPeer[] = [{ namespaceSelector: {} }];
+/**
+ * Who may reach admin and health ports (`/metrics` is there): Prometheus pods, in whatever
+ * namespace they run. The kubelet's probes and hooks come from the node and need no rule; drain
+ * and status calls from other pods have no business there.
+ */
+const SCRAPERS: k8s.NetworkPolicyPeer[] = [
+  { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+];
 
 type Rules = Pick<k8s.NetworkPolicySpec, 'ingress' | 'egress'>;
 
@@ -47,7 +53,7 @@ export function schedulerPolicy(scope: Construct, name: string, instance: string
   policy(scope, 'NetworkPolicy', name, selectorLabels('scheduler', instance), {
     ingress: [
       { from: from(instance, 'server', 'gateway'), ports: tcp(PORTS.scheduler) },
-      { from: ANY_NAMESPACE, ports: tcp(PORTS.schedulerHealth) },
+      { from: SCRAPERS, ports: tcp(PORTS.schedulerHealth) },
     ],
     // The Kubernetes API: its address depends on the cluster, its port is 443 or 6443.
     egress: [{ ports: tcp(443, 6443) }],
@@ -88,7 +94,7 @@ export function serverNetworkPolicy(
   policy(scope, 'NetworkPolicy', name, podSelector, {
     ingress: [
       { from: from(instance, 'gateway'), ports: tcp(PORTS.agentHttp, PORTS.agentGrpc) },
-      { from: ANY_NAMESPACE, ports: tcp(PORTS.agentAdmin) },
+      { from: SCRAPERS, ports: tcp(PORTS.agentAdmin) },
     ],
     egress: [
       { to: from(instance, 'scheduler'), ports: tcp(PORTS.scheduler) },

@@ -6,6 +6,7 @@
 import { ApiObject, Lazy, Size } from 'cdk8s';
 import { Construct, type IConstruct } from 'constructs';
 import { SERVER_NAME_LABEL } from '../../spec/annotations.ts';
+import { SCHEDULER_TOKEN_FILE } from '../../spec/control-auth.ts';
 import { componentArgv } from '../../spec/flags.ts';
 import { PORTS } from '../../spec/ports.ts';
 import { parseQuantity } from '../../spec/quantity.ts';
@@ -14,13 +15,18 @@ import { AGENT_CONTAINER, type ServerPodSpec } from '../pod-spec.ts';
 import { formatBytes, memoryBytes, renderMemory } from '../quantity.ts';
 import { ServerConfig } from '../server-config.ts';
 import { addProblem } from '../validation.ts';
+import {
+  agentDrainHook,
+  drainWaitHook,
+  schedulerTokenMount,
+  schedulerTokenVolume,
+} from './control-identity.ts';
 import { MLSERVER_IMAGE, TRITON_IMAGE } from './images.ts';
 import { k8s } from './kplus.ts';
 import { serverNetworkPolicy } from './network.ts';
 import { hardenContainer, mergeContainer, mergePodSpec } from './pod-merge.ts';
 import {
   disruptionBudget,
-  drainHook,
   fieldEnv,
   httpProbe,
   type Json,
@@ -226,7 +232,7 @@ function inferenceDefaults(container: Json): Json {
     livenessProbe: k8s.toJson_Probe(httpProbe('/v2/health/live', probePort, { initialDelaySeconds: 10 })),
     startupProbe: k8s.toJson_Probe(httpProbe('/v2/health/live', probePort, { failureThreshold: 30 })),
     // Every container waits for the agent's drain, so the server keeps answering meanwhile.
-    lifecycle: k8s.toJson_Lifecycle(drainHook(PORTS.agentAdmin)),
+    lifecycle: k8s.toJson_Lifecycle(drainWaitHook(PORTS.agentAdmin)),
     ...container,
     ports: httpPort ? ports : [...ports, port('server-http', PORTS.serverHttp)],
     resources: {
@@ -284,6 +290,7 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
       'inference-grpc': `127.0.0.1:${PORTS.serverGrpc}`,
       'models-dir': MODELS_DIR,
       'cache-dir': `${AGENT_DIR}/cache`,
+      'scheduler-token-file': SCHEDULER_TOKEN_FILE,
       ...(settings.gatewayAddress ? { gateway: settings.gatewayAddress } : {}),
       ...(settings.storageSecrets?.length ? { 'storage-secrets': [...settings.storageSecrets] } : {}),
     }),
@@ -295,9 +302,9 @@ function agentContainer(view: ServerWorkloadView, settings: ServerRuntimeSetting
     ],
     readinessProbe: httpProbe('/ready', 'agent-admin'),
     livenessProbe: httpProbe('/live', 'agent-admin'),
-    lifecycle: drainHook('agent-admin'),
+    lifecycle: agentDrainHook(PORTS.agentAdmin),
     resources: resources(settings.agentResources, agentEphemeralLimit(settings.modelCache)),
-    volumeMounts: [{ name: CACHE_VOLUME, mountPath: AGENT_DIR }, TMP_MOUNT],
+    volumeMounts: [{ name: CACHE_VOLUME, mountPath: AGENT_DIR }, TMP_MOUNT, schedulerTokenMount],
   };
   // Merged by name with the Server's override, which is open JSON in Seldon's shape.
   const json = k8s.toJson_Container(agent) as Json;
@@ -348,7 +355,11 @@ function serverPod(
   const cache = settings.modelCache;
   const claims = [...base.claims];
   // Model environments may be unpacked into /tmp: more room than the runtime components get.
-  const volumes: Json[] = [...(merged.volumes ?? []), k8s.toJson_Volume(tmpVolume('1Gi')) as Json];
+  const volumes: Json[] = [
+    ...(merged.volumes ?? []),
+    k8s.toJson_Volume(tmpVolume('1Gi')) as Json,
+    k8s.toJson_Volume(schedulerTokenVolume()) as Json,
+  ];
   if (cache.persistent) {
     const spec: k8s.PersistentVolumeClaimSpec = {
       accessModes: ['ReadWriteOnce'],

@@ -10,10 +10,12 @@ import type {
 } from '../protocol/control.ts';
 import { internalModelName } from '../protocol/control.ts';
 import { type AdminServer, startAdminServer } from '../service/admin-server.ts';
+import type { CredentialSource } from '../service/identity.ts';
 import { listen } from '../service/process.ts';
 import { endSpan, startOperationSpan } from '../telemetry/tracing.ts';
 import { type ArtifactSource, fileSource, httpSource } from './artifact-source.ts';
 import { ArtifactCache, type RetryPolicy } from './artifacts.ts';
+import { drainRoutes } from './drain-routes.ts';
 import { createGrpcProxy } from './grpc-proxy.ts';
 import { AgentMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
@@ -21,6 +23,7 @@ import { createRestProxy } from './proxy.ts';
 import { RcloneSource } from './rclone-source.ts';
 import { type ModelServer, RepositoryClient } from './repository-client.ts';
 import { SchedulerClient } from './scheduler-client.ts';
+import { ServerWatch } from './server-watch.ts';
 import { KubernetesSecretReader, type SecretReader } from './storage-secrets.ts';
 
 export interface ScalingOptions {
@@ -69,6 +72,10 @@ export interface AgentOptions {
   modelServer?: ModelServer;
   /** Artifact downloads; defaults: file://, http(s):// and rclone remotes, 4 at once. */
   artifacts?: ArtifactOptions;
+  /** What the agent presents to the scheduler (a token or the run's secret). */
+  credential?: CredentialSource;
+  /** The run's control secret (`mlops dev`): `/terminate` then requires it. */
+  controlSecret?: string;
 }
 
 export interface ArtifactOptions {
@@ -110,6 +117,7 @@ export class Agent {
   private admin?: AdminServer;
   private scalingTimer?: NodeJS.Timeout;
   private serverReady = false;
+  private readonly watch: ServerWatch;
   draining = false;
   httpPort = 0;
   grpcPort = 0;
@@ -141,11 +149,18 @@ export class Agent {
       },
       () => this.manager.lru.list(),
     );
+    this.watch = new ServerWatch({
+      ready: () => (this.modelServer.alive ?? this.modelServer.ready).call(this.modelServer),
+      onDown: () => this.serverDown(),
+      onUp: () => this.serverBack(),
+      log: opts.log,
+    });
     this.scheduler = new SchedulerClient(
       opts.schedulerAddress,
       () => this.subscription(),
       (op) => this.enqueue(op),
       opts.log,
+      opts.credential,
     );
   }
 
@@ -156,6 +171,8 @@ export class Agent {
       upstream: this.opts.inferenceUrl,
       metrics: this.metrics,
       log,
+      serverUp: () => this.watch.up,
+      onServerFailure: () => void this.watch.unreachable(),
     });
     this.httpPort = await listen(this.proxy, this.opts.httpPort, this.opts.listen);
     if (this.opts.inferenceGrpc) {
@@ -175,6 +192,7 @@ export class Agent {
       await new Promise((r) => setTimeout(r, 250));
     }
     this.serverReady = true;
+    this.watch.start();
     this.scheduler.start();
     if (this.opts.scaling) {
       const s = this.opts.scaling;
@@ -194,6 +212,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     if (this.scalingTimer) clearInterval(this.scalingTimer);
+    this.watch.stop();
     this.scheduler.close();
     await Promise.all([close(this.proxy), this.admin?.close(), closeHttp2(this.grpcProxy)]);
   }
@@ -212,6 +231,27 @@ export class Agent {
       this.opts.log.warn({ err: (err as Error).message }, 'drain call failed');
       return false;
     }
+  }
+
+  /** The inference server went away: the scheduler learns each model is gone from this replica
+   * (its status says why), so gateways stop sending here. */
+  private serverDown(): void {
+    for (const def of this.manager.registered())
+      void this.report(def, 'LOAD_FAILED', this.serverDownMessage());
+  }
+
+  private serverDownMessage(): string {
+    return `the inference server of ${this.opts.serverName}-${this.opts.replicaIdx} stopped answering (restarted?)`;
+  }
+
+  /** It is back, empty: load what this replica holds, then register again so routes return. */
+  private async serverBack(): Promise<void> {
+    for (const def of this.manager.registered()) {
+      const name = internalModelName(def.name, def.version);
+      // Evicted ones stay on disk, to be loaded on their next request as always.
+      if (this.manager.lru.get(name)?.inMemory) await this.manager.reloadLost(name);
+    }
+    this.scheduler.resubscribe();
   }
 
   private subscription(): AgentSubscribeRequest {
@@ -254,6 +294,10 @@ export class Agent {
       if (this.draining) {
         event = 'LOAD_FAILED';
         message = 'replica is draining';
+      } else if (!this.watch.up) {
+        // Until it is back (and this replica registers again) nothing can be loaded here.
+        event = 'LOAD_FAILED';
+        message = this.serverDownMessage();
       } else if (def.memoryBytes > this.opts.memoryBytes) {
         event = 'LOAD_FAIL_MEMORY';
         message = `model needs ${def.memoryBytes} bytes, the server has ${this.opts.memoryBytes}`;
@@ -284,6 +328,7 @@ export class Agent {
   }
 
   private async report(def: ModelDefinition, event: ModelEventType, message: string): Promise<void> {
+    this.opts.log.debug({ model: internalModelName(def.name, def.version), event }, 'reporting');
     try {
       await this.scheduler.report({
         serverName: this.opts.serverName,
@@ -324,14 +369,14 @@ export class Agent {
     }
   }
 
-  /** `/live`, `/ready`, `/metrics`, and the pod's preStop `/terminate` (drain) and `/models`. */
+  /** `/live`, `/ready`, `/metrics`, the pod's preStop `/terminate` and `/drained`, and `/models`. */
   private startAdmin(): Promise<AdminServer> {
     return startAdminServer({
       port: this.opts.adminPort,
       host: this.opts.listen,
       live: () => ({ status: 200, body: { live: true } }),
       ready: () => {
-        const ready = this.serverReady && this.scheduler.connected && !this.draining;
+        const ready = this.serverReady && this.watch.up && this.scheduler.connected && !this.draining;
         return {
           status: ready ? 200 : 503,
           body: { ready, draining: this.draining, scheduler: this.scheduler.connected },
@@ -339,11 +384,7 @@ export class Agent {
       },
       metrics: this.metrics.registry,
       routes: {
-        '/terminate': () =>
-          this.drain().then(
-            (ok) => ({ status: 200, body: { drained: ok } }),
-            () => ({ status: 500, body: { drained: false } }),
-          ),
+        ...drainRoutes({ drain: () => this.drain(), secret: this.opts.controlSecret }),
         '/models': () => ({
           status: 200,
           body: this.manager.lru

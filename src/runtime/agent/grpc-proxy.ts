@@ -20,6 +20,7 @@ import {
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
 import { resolve } from './proxy.ts';
+import { isRepositoryMethod, REPOSITORY_REFUSED } from './repository-guard.ts';
 
 const SERVICE = '/inference.GRPCInferenceService/';
 /** Methods whose request's field 1 names the model (ModelInferRequest.model_name,
@@ -63,6 +64,7 @@ export function createGrpcProxy(opts: {
       });
     });
     const handle = async () => {
+      if (isRepositoryMethod(path)) return sendGrpcStatus(stream, 7, REPOSITORY_REFUSED);
       let body: Buffer = Buffer.concat(chunks);
       let internal: string | undefined;
       let span: Span | undefined;

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
+import { CONTROL_SECRET_ENV } from '../../spec/control-auth.ts';
 import { usage } from '../../spec/flags.ts';
+import { controlCredential } from '../service/identity.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { quantityBytes } from '../sources/quantity.ts';
 import { tracingFromFlags } from '../telemetry/from-flags.ts';
@@ -62,6 +64,8 @@ export async function main(argv: string[]): Promise<void> {
       gateway: values.gateway || undefined,
     },
     metrics: new AgentMetrics({ server, replica }),
+    credential: controlCredential(values['scheduler-token-file']),
+    controlSecret: env[CONTROL_SECRET_ENV] || undefined,
     log,
   });
   await agent.start();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Logger } from 'pino';
-import { HEADER_INTERNAL_MODEL, HEADER_REQUEST_ID } from '../../spec/headers.ts';
+import { HEADER_INTERNAL_MODEL, HEADER_REPLICA_UNAVAILABLE, HEADER_REQUEST_ID } from '../../spec/headers.ts';
 import {
   endSpan,
   endSpanWithCode,
@@ -13,6 +13,7 @@ import {
 } from '../telemetry/tracing.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
+import { isRepositoryPath, REPOSITORY_REFUSED } from './repository-guard.ts';
 
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?(\/.*)?$/;
 
@@ -27,6 +28,10 @@ export function createRestProxy(opts: {
   upstream: string;
   metrics: AgentMetrics;
   log: Logger;
+  /** Whether the inference server is up; while it is not, requests go to other replicas. */
+  serverUp?: () => boolean;
+  /** Told when a request could not reach the inference server. */
+  onServerFailure?: () => void;
 }): http.Server {
   const upstream = new URL(opts.upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -41,6 +46,10 @@ export function createRestProxy(opts: {
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const requestId = (req.headers[HEADER_REQUEST_ID] as string | undefined) ?? randomUUID();
     res.setHeader(HEADER_REQUEST_ID, requestId);
+    if (isRepositoryPath(req.url ?? '/')) {
+      req.resume();
+      return fail(res, 403, REPOSITORY_REFUSED);
+    }
     const m = MODEL_PATH.exec(req.url?.split('?')[0] ?? '');
     if (!m) {
       // Server-level endpoints (health, metadata) pass straight through.
@@ -56,6 +65,12 @@ export function createRestProxy(opts: {
       decodeURIComponent(m[1]),
     );
     if (!internal) return fail(res, 404, `model ${decodeURIComponent(m[1])} is not loaded on this replica`);
+    if (opts.serverUp && !opts.serverUp()) {
+      req.resume();
+      return fail(res, 503, 'the inference server of this replica is down', {
+        [HEADER_REPLICA_UNAVAILABLE]: '1',
+      });
+    }
     const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
     const path = `/v2/models/${encodeURIComponent(internal)}${m[2] ?? ''}${query}`;
     const body = await readBody(req);
@@ -92,8 +107,17 @@ export function createRestProxy(opts: {
       record(r.status);
       send(res, r);
     } catch (err) {
-      record(502);
-      fail(res, 502, `inference server error for ${internal}: ${(err as Error).message}`);
+      if (!UNREACHABLE.has((err as NodeJS.ErrnoException).code ?? '')) {
+        record(502);
+        return fail(res, 502, `inference server error for ${internal}: ${(err as Error).message}`);
+      }
+      // Nothing came back: another replica can answer instead. A refused connection means the
+      // server is gone (a reset may only be a busy one dropping a kept-alive socket).
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') opts.onServerFailure?.();
+      record(503);
+      fail(res, 503, `inference server unreachable: ${(err as Error).message}`, {
+        [HEADER_REPLICA_UNAVAILABLE]: '1',
+      });
     } finally {
       opts.manager.release(internal);
     }
@@ -188,12 +212,24 @@ function send(res: http.ServerResponse, r: Upstream): void {
   res.end(r.body);
 }
 
-function fail(res: http.ServerResponse, status: number, error: string): void {
+/** Errors of a request that got no answer from the inference server (gone, or restarting). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+function fail(
+  res: http.ServerResponse,
+  status: number,
+  error: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ error });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

@@ -4,6 +4,8 @@ export interface ModelServer {
   load(name: string): Promise<void>;
   unload(name: string): Promise<void>;
   ready(): Promise<boolean>;
+  /** Whether the server process is there: a busy one that answers late still is. */
+  alive?(): Promise<boolean>;
 }
 
 export class RepositoryClient implements ModelServer {
@@ -18,6 +20,16 @@ export class RepositoryClient implements ModelServer {
 
   unload(name: string): Promise<void> {
     return this.post(`/v2/repository/models/${encodeURIComponent(name)}/unload`, 'unload');
+  }
+
+  async alive(): Promise<boolean> {
+    try {
+      return (await fetch(`${this.baseUrl}/v2/health/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+    } catch (err) {
+      // A server loading a model in its one process may not answer in time; only a refused
+      // connection (or a broken one) says it is gone.
+      return (err as Error).name === 'TimeoutError';
+    }
   }
 
   async ready(): Promise<boolean> {

@@ -7,6 +7,14 @@ import type {
   ModelScalingTriggerMessage,
 } from '../protocol/control.ts';
 import { controlPackage, SCHEDULER_CHANNEL_OPTIONS } from '../protocol/control-proto.ts';
+import { ReconnectBackoff } from '../protocol/reconnect.ts';
+import { type CredentialSource, credentialOptions } from '../service/identity.ts';
+
+/** Refusals that retrying with the same credential cannot change (logged as errors). */
+const REFUSED = new Set([grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED, grpc.status.NOT_FOUND]);
+
+/** A refused agent asks again this rarely (its token may be renewed, its Server scaled up). */
+const REFUSED_RETRY_MS = 5000;
 
 type UnaryFn<Req, Res> = (
   req: Req,
@@ -15,15 +23,17 @@ type UnaryFn<Req, Res> = (
 ) => void;
 
 /**
- * The agent's connection to the scheduler: one Subscribe stream (re-opened with back-off from
- * 0.2 s to 1 s whenever it drops, each time re-sending what the agent holds), unary event reports
- * and the drain call.
+ * The agent's connection to the scheduler: one Subscribe stream (re-opened whenever it drops,
+ * quickly at first, each time re-sending what the agent holds), unary event reports and the drain
+ * call. Every call carries the agent's credential.
  */
 export class SchedulerClient {
   private readonly client: grpc.Client & Record<string, unknown>;
   private stream?: grpc.ClientReadableStream<ModelOperation>;
   private closed = false;
-  private delay = 200;
+  private readonly backoff = new ReconnectBackoff();
+  private refused = false;
+  private failures = 0;
   private timer?: NodeJS.Timeout;
   private scaling?: grpc.ClientWritableStream<ModelScalingTriggerMessage>;
   connected = false;
@@ -33,11 +43,13 @@ export class SchedulerClient {
     private readonly subscription: () => AgentSubscribeRequest,
     private readonly onOperation: (op: ModelOperation) => void,
     private readonly log: Logger,
+    credential?: CredentialSource,
   ) {
     this.client = new (controlPackage().AgentService)(address, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 5000,
       'grpc.keepalive_timeout_ms': 5000,
       ...SCHEDULER_CHANNEL_OPTIONS,
+      ...credentialOptions(credential),
     }) as grpc.Client & Record<string, unknown>;
   }
 
@@ -50,7 +62,9 @@ export class SchedulerClient {
     this.stream = stream;
     stream.on('metadata', () => {
       this.connected = true;
-      this.delay = 200;
+      this.refused = false;
+      this.failures = 0;
+      this.backoff.reset();
       this.log.info({ models: req.loadedModels.length }, 'subscribed to scheduler');
     });
     stream.on('data', (op: ModelOperation) => {
@@ -58,16 +72,24 @@ export class SchedulerClient {
       this.onOperation(op);
     });
     stream.on('error', (err: grpc.ServiceError) => {
-      if (!this.closed && err.code !== grpc.status.CANCELLED)
-        this.log.warn({ err: err.message }, 'scheduler stream error');
+      if (this.closed || err.code === grpc.status.CANCELLED) return;
+      this.refused = REFUSED.has(err.code);
+      if (this.refused) this.log.error({ err: err.details }, 'the scheduler refused this agent');
+      // Once per outage: the retries that follow are expected until it is back.
+      else if (this.failures++ === 0) this.log.warn({ err: err.message }, 'scheduler stream error');
     });
     stream.on('close', () => {
       this.connected = false;
       if (this.closed || this.stream !== stream) return;
-      this.timer = setTimeout(() => this.start(), this.delay);
-      // Capped at 1 s: a newly elected scheduler waits for its agents before serving routes.
-      this.delay = Math.min(this.delay * 2, 1000);
+      // A newly elected or restarted scheduler waits for its agents before serving routes.
+      const delay = this.backoff.next();
+      this.timer = setTimeout(() => this.start(), this.refused ? Math.max(delay, REFUSED_RETRY_MS) : delay);
     });
+  }
+
+  /** Registers again (what the agent holds may have changed under the scheduler). */
+  resubscribe(): void {
+    this.stream?.cancel();
   }
 
   report(event: ModelEvent): Promise<void> {

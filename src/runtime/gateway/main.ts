@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     // Loaded only when needed: the gRPC client library is a large share of the gateway's heap, and a
     // larger heap makes every garbage collection, so every request, cost more.
     const { subscribeRoutes } = await import('../protocol/route-client.ts');
+    const { controlCredential, credentialOptions } = await import('../service/identity.ts');
     subscription = subscribeRoutes(
       values.scheduler,
       `gateway-${process.pid}`,
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<void> {
         received = true;
       },
       (err) => logger.warn({ err: err.message }, 'route stream interrupted; reconnecting'),
+      credentialOptions(controlCredential(values['scheduler-token-file'])),
     );
   }
   const gateway = await startGateway({

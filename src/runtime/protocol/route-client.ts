@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { credentials } from '@grpc/grpc-js';
 import type { RouteUpdate } from './control.ts';
 import { controlPackage, SCHEDULER_CHANNEL_OPTIONS } from './control-proto.ts';
+import { ReconnectBackoff } from './reconnect.ts';
 
 export interface RouteSubscription {
   close(): void;
@@ -9,8 +10,8 @@ export interface RouteSubscription {
 
 /**
  * Subscribes to the scheduler's route stream at `address` (`host:port`, or several replicas'
- * addresses: the one leading is the one that accepts) and reconnects with back-off (0.2 s
- * doubling to 1 s, so a new leader is found within about a second) when it drops. Each
+ * addresses: the one leading is the one that accepts) and reconnects quickly (see
+ * `ReconnectBackoff`) when it drops. `clientOptions` add the caller's credential. Each
  * (re)connection starts with a full snapshot, so `onUpdate` can simply apply every message to a
  * `RouteTable`.
  */
@@ -19,14 +20,14 @@ export function subscribeRoutes(
   subscriberName: string,
   onUpdate: (update: RouteUpdate) => void,
   onError: (err: Error) => void = () => {},
+  clientOptions: grpc.ClientOptions = {},
 ): RouteSubscription {
-  const client = new (controlPackage().RouteService)(
-    address,
-    credentials.createInsecure(),
-    SCHEDULER_CHANNEL_OPTIONS,
-  );
+  const client = new (controlPackage().RouteService)(address, credentials.createInsecure(), {
+    ...SCHEDULER_CHANNEL_OPTIONS,
+    ...clientOptions,
+  });
   let closed = false;
-  let delay = 200;
+  const backoff = new ReconnectBackoff();
   let stream: grpc.ClientReadableStream<RouteUpdate> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -34,7 +35,7 @@ export function subscribeRoutes(
     if (closed) return;
     stream = client.SubscribeRoutes({ subscriberName }) as grpc.ClientReadableStream<RouteUpdate>;
     stream.on('data', (u: RouteUpdate) => {
-      delay = 200;
+      backoff.reset();
       onUpdate(u);
     });
     stream.on('error', (err: Error) => {
@@ -42,8 +43,7 @@ export function subscribeRoutes(
     });
     stream.on('close', () => {
       if (closed) return;
-      timer = setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 1000);
+      timer = setTimeout(connect, backoff.next());
     });
   };
   connect();

@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { CONTROL_SECRET_ENV } from '../../spec/control-auth.ts';
 import { type FlagValues, usage } from '../../spec/flags.ts';
 import { startAdminServer } from '../service/admin-server.ts';
+import { type Authenticator, sharedSecretAuthenticator } from '../service/identity.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { DirectorySource } from '../sources/directory.ts';
 import type { DesiredStateSource } from '../sources/types.ts';
 import { tracingFromFlags } from '../telemetry/from-flags.ts';
 import { Autoscaler } from './autoscaler.ts';
+import { ControlGuard } from './control-guard.ts';
 import { startControlServer } from './grpc-server.ts';
 import { LeaderElector, timingsProblem } from './leader-election.ts';
 import { SchedulerMetrics } from './metrics.ts';
@@ -33,21 +36,32 @@ export async function main(argv: string[]): Promise<void> {
   const tracing = await tracingFromFlags('scheduler', values, log);
   let source: DesiredStateSource;
   let elector: LeaderElector | undefined;
+  let authenticator: Authenticator | undefined;
   if (values.kubernetes) {
     const { KubeConfig } = await import('@kubernetes/client-node');
     const { KubernetesSource } = await import('../sources/kubernetes.ts');
+    const { kubernetesTokenReviewer, TokenReviewAuthenticator } = await import('./token-review.ts');
     const kc = new KubeConfig();
     kc.loadFromDefault();
     source = new KubernetesSource(kc, log, values.namespace as string);
+    // In a cluster the control port is never open: every caller shows a token bound to its pod.
+    authenticator = new TokenReviewAuthenticator(await kubernetesTokenReviewer(kc), {
+      audience: values['token-audience'],
+    });
     if (values['leader-lease']) elector = await electorOf(kc, values, log);
   } else {
     source = new DirectorySource(values.manifests as string, log);
+    const secret = process.env[CONTROL_SECRET_ENV];
+    if (secret) authenticator = sharedSecretAuthenticator(secret);
+    else log.warn(`control port unauthenticated: local mode without ${CONTROL_SECRET_ENV}`);
   }
   const service = await startSchedulerService({
     source,
     log,
     host: values.listen,
     leadership: elector,
+    authenticator,
+    namespace: values.namespace,
     port: values.port,
     healthPort: values['health-port'],
     waitForServersMs: values['wait-for-servers-ms'],
@@ -109,6 +123,10 @@ export interface SchedulerServiceOptions {
   metrics?: SchedulerMetrics;
   /** With several replicas: nothing is read, placed, written or served until this one leads. */
   leadership?: Leadership;
+  /** Checks the credential of every control call; without it the control port is open. */
+  authenticator?: Authenticator;
+  /** The namespace served: pods of other namespaces are refused. */
+  namespace?: string;
 }
 
 export interface Leadership {
@@ -193,6 +211,14 @@ export async function startSchedulerService(opts: SchedulerServiceOptions): Prom
       host: opts.host,
       log,
       onScalingTrigger: (msg) => autoscaler.onTrigger(msg),
+      guard: opts.authenticator
+        ? new ControlGuard({
+            authenticator: opts.authenticator,
+            namespace: opts.namespace,
+            replicas: scheduler,
+            log,
+          })
+        : undefined,
     });
     await connectSource(source, scheduler, autoscaler);
     autoscaler.start();

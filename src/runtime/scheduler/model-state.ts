@@ -33,7 +33,8 @@ export interface ReplicaStatus {
 const NEXT: Record<ReplicaState, readonly ReplicaState[]> = {
   LoadRequested: ['Loading', 'UnloadRequested'],
   Loading: ['Available', 'LoadFailed', 'UnloadRequested'],
-  Available: ['UnloadRequested'],
+  // An available model is lost when the inference server under it restarts.
+  Available: ['UnloadRequested', 'LoadFailed'],
   LoadFailed: ['LoadRequested', 'UnloadRequested'],
   UnloadRequested: ['Unloading', 'LoadRequested'],
   Unloading: ['UnloadFailed'],

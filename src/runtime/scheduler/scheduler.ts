@@ -57,6 +57,7 @@ export class Scheduler {
   private readonly firstFlushWaiters: (() => void)[] = [];
   private flushedOnce = false;
   private synced = false;
+  private readonly syncWaiters: (() => void)[] = [];
   private readyAt = Number.POSITIVE_INFINITY;
   private flushQueued = false;
   private readyTimer?: NodeJS.Timeout;
@@ -184,6 +185,7 @@ export class Scheduler {
   markSynced(): void {
     if (this.synced) return;
     this.synced = true;
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
     for (const m of this.store.models.values()) {
       if (!m.resource) {
         m.deleted = true;
@@ -196,6 +198,23 @@ export class Scheduler {
       this.readyTimer.unref();
     }
     this.queueFlush();
+  }
+
+  /** Resolves once the source has listed everything (Servers included). */
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Why replica `idx` of Server `name` cannot exist (none declared, or beyond its replicas), if so. */
+  replicaProblem(name: string, idx: number): string | undefined {
+    const desired = this.store.servers.get(name)?.desired;
+    if (!desired || (desired.replicas === 0 && desired.maxReplicas === 0))
+      return `no Server "${name}" is declared in this namespace`;
+    // An autoscaled Server may be scaling up to its maximum.
+    const count = Math.max(desired.replicas, desired.maxReplicas);
+    if (idx >= count) return `Server "${name}" has replicas 0..${count - 1}, not ${idx}`;
+    return undefined;
   }
 
   /** Desired replicas changed by the autoscaler (in place: no new version). */

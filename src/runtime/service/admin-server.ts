@@ -9,6 +9,8 @@ export interface AdminReply {
   status: number;
   body?: string | object;
   type?: string;
+  /** More response headers (e.g. `allow` with a 405). */
+  headers?: Record<string, string>;
 }
 
 export type AdminRoute = (req: http.IncomingMessage) => AdminReply | Promise<AdminReply>;
@@ -60,10 +62,10 @@ export function adminHandler(opts: AdminRoutes): http.RequestListener {
 }
 
 function send(res: http.ServerResponse, reply: AdminReply): void {
-  if (reply.body === undefined) return void res.writeHead(reply.status).end();
+  if (reply.body === undefined) return void res.writeHead(reply.status, reply.headers).end();
   const json = typeof reply.body !== 'string';
   const type = json ? 'application/json' : reply.type;
-  res.writeHead(reply.status, type ? { 'content-type': type } : {});
+  res.writeHead(reply.status, { ...reply.headers, ...(type ? { 'content-type': type } : {}) });
   res.end(json ? JSON.stringify(reply.body) : reply.body);
 }
 

@@ -22,6 +22,7 @@ export {
 export { type KubeScoreFinding, runKubeScore } from './kube-score.ts';
 export { gluaBinary, type Health, luaLiteral, runHealthScript } from './lua.ts';
 export { type MlserverInstance, mlserverVenv, startMlserver } from './mlserver.ts';
+export { podToken } from './pod-token.ts';
 export { freePort } from './ports.ts';
 export { logTail, type ManagedProcess, pollUntil, startProcess, waitUntilReady } from './process.ts';
 export {

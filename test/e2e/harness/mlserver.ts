@@ -5,7 +5,14 @@ import { cachePath, pinnedVersion, provisioned } from './cache.ts';
 import { freePort } from './ports.ts';
 import { startProcess, waitUntilReady } from './process.ts';
 
+export interface MlserverPorts {
+  http: number;
+  grpc: number;
+  metrics: number;
+}
+
 export interface MlserverInstance {
+  ports: MlserverPorts;
   httpUrl: string;
   /** host:port of the gRPC (OIP) endpoint. */
   grpcAddress: string;
@@ -35,12 +42,23 @@ export function mlserverVenv(): string {
  * temporary folder by default). Nothing is loaded at startup: models are loaded and unloaded
  * through the model-repository API only.
  */
-export async function startMlserver(opts: { modelsDir?: string } = {}): Promise<MlserverInstance> {
+export async function startMlserver(
+  opts: { modelsDir?: string; ports?: MlserverPorts } = {},
+): Promise<MlserverInstance> {
   const venv = mlserverVenv();
   const dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-mlserver-'));
   const modelsDir = opts.modelsDir ?? join(dir, 'models');
   mkdirSync(modelsDir, { recursive: true });
-  const [httpPort, grpcPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  // Given ports restart a server where its clients expect it.
+  const {
+    http: httpPort,
+    grpc: grpcPort,
+    metrics: metricsPort,
+  } = opts.ports ?? {
+    http: await freePort(),
+    grpc: await freePort(),
+    metrics: await freePort(),
+  };
   const logFile = join(dir, 'mlserver.log');
   const proc = startProcess('mlserver', join(venv, 'bin', 'mlserver'), ['start', modelsDir], {
     logFile,
@@ -65,6 +83,7 @@ export async function startMlserver(opts: { modelsDir?: string } = {}): Promise<
     STARTUP_TIMEOUT_MS,
   );
   return {
+    ports: { http: httpPort, grpc: grpcPort, metrics: metricsPort },
     httpUrl,
     grpcAddress: `127.0.0.1:${grpcPort}`,
     modelsDir,

@@ -23,6 +23,7 @@ describe('replica transitions (every pair)', () => {
     'Loading>LoadFailed',
     'Loading>UnloadRequested',
     'Available>UnloadRequested',
+    'Available>LoadFailed',
     'LoadFailed>LoadRequested',
     'LoadFailed>UnloadRequested',
     'UnloadRequested>Unloading',
@@ -53,6 +54,8 @@ describe('replica transitions', () => {
     expect(canTransition('LoadRequested', 'Loading')).toBe(true);
     expect(canTransition('Loading', 'Available')).toBe(true);
     expect(canTransition('Available', 'UnloadRequested')).toBe(true);
+    // The inference server under it restarted.
+    expect(canTransition('Available', 'LoadFailed')).toBe(true);
     expect(canTransition('UnloadRequested', 'Unloading')).toBe(true);
     expect(canTransition('Unloading', 'Available')).toBe(false);
     expect(canTransition('Available', 'Available')).toBe(false);
