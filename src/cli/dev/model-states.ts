@@ -28,17 +28,22 @@ export function pipelineStates(status: SchedulerStatus): Map<string, ModelState>
   return out;
 }
 
-/** Lines for the models (or pipelines) whose state changed since `before` (sorted by name). */
+/**
+ * Lines for the models (or pipelines) whose state changed since `before` (sorted by name), each
+ * followed by its note when `notes` has one (e.g. why `mlops dev` cannot run that model).
+ */
 export function stateChanges(
   before: Map<string, ModelState>,
   now: Map<string, ModelState>,
   kind: 'model' | 'pipeline' = 'model',
+  notes: ReadonlyMap<string, string> = new Map(),
 ): string[] {
   const lines: string[] = [];
   for (const [name, s] of [...now].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const old = before.get(name);
     if (old && old.state === s.state && old.reason === s.reason) continue;
-    lines.push(`${kind} ${name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`);
+    const note = notes.get(name);
+    lines.push(`${kind} ${name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}${note ? ` — ${note}` : ''}`);
   }
   return lines;
 }
