@@ -10,7 +10,13 @@ import { formatLogLine, LineSplitter } from '../../src/cli/dev/log-format.ts';
 import { resolveManifestDir } from '../../src/cli/dev/manifest-dir.ts';
 import { ManifestView } from '../../src/cli/dev/manifest-view.ts';
 import { findMlserver } from '../../src/cli/dev/mlserver-bin.ts';
-import { modelStates, pipelineStates, settled, stateChanges } from '../../src/cli/dev/model-states.ts';
+import {
+  agentsConnected,
+  modelStates,
+  pipelineStates,
+  settled,
+  stateChanges,
+} from '../../src/cli/dev/model-states.ts';
 import { unrunnableModels } from '../../src/cli/dev/runnable.ts';
 import { type Child, type Death, Supervisor } from '../../src/cli/dev/supervisor.ts';
 import { devTopology } from '../../src/cli/dev/topology.ts';
@@ -308,6 +314,24 @@ describe('model states', () => {
     expect(stateChanges(s1, s2)).toEqual(['model iris: ModelAvailable']);
     expect(settled(['iris', 'wine'], s2)).toBe(true);
     expect(settled(['iris', 'missing'], s2)).toBe(false);
+  });
+
+  it('knows when every agent it started has registered', () => {
+    const started = new Map([
+      ['mlserver', 2],
+      ['small', 1],
+    ]);
+    const status = (replicas: number) => ({
+      models: [],
+      servers: [
+        { name: 'mlserver', replicas: Array.from({ length: replicas }, (_, idx) => ({ idx })) },
+        { name: 'small', replicas: [{ idx: 0 }] },
+      ],
+    });
+    expect(agentsConnected(status(1), started)).toBe(false);
+    expect(agentsConnected(status(2), started)).toBe(true);
+    expect(agentsConnected({ models: [] }, started)).toBe(false);
+    expect(agentsConnected({ models: [] }, new Map())).toBe(true);
   });
 
   it('reports pipeline readiness changes with the reason and the step that waits', () => {

@@ -15,6 +15,7 @@ import { resolveManifestDir } from './manifest-dir.ts';
 import { ManifestView } from './manifest-view.ts';
 import { findMlserver, MLSERVER_INSTALL_HINT } from './mlserver-bin.ts';
 import {
+  agentsConnected,
   type ModelState,
   modelStates,
   pipelineStates,
@@ -388,7 +389,10 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
   lines.push('Press Ctrl-C to stop.', '');
   run.say(lines.join('\n'));
 
-  await watchModels(run, topo, ctx.unrunnable, health, gatewayUrl, Number(opts.settleMs));
+  const agentsStarted = new Map(
+    ctx.mlserver ? topo.servers.filter((s) => s.mlserver).map((s) => [s.name, s.replicas]) : [],
+  );
+  await watchModels(run, topo, { ...ctx, agentsStarted }, health, gatewayUrl, Number(opts.settleMs));
 }
 
 /** MLServer for one replica, then its agent once MLServer answers. */
@@ -462,7 +466,7 @@ async function startReplica(
 async function watchModels(
   run: DevRun,
   topo: DevTopology,
-  unrunnable: Map<string, string>,
+  { unrunnable, agentsStarted }: { unrunnable: Map<string, string>; agentsStarted: Map<string, number> },
   health: string,
   gatewayUrl: string,
   settleMs: number,
@@ -473,12 +477,16 @@ async function watchModels(
   let states = new Map<string, ModelState>();
   let pipelines = new Map<string, ModelState>();
   let printed = declared.length === 0;
+  let connected = false;
   const deadline = Date.now() + settleMs;
   while (!run.stopping) {
     try {
       const status = (await (await fetch(`${health}/status`)).json()) as SchedulerStatus;
+      connected = agentsConnected(status, agentsStarted);
       const now = modelStates(status);
       for (const line of stateChanges(states, now, 'model', notes)) run.say(`mlops dev: ${line}`);
+      // The reason once; later state lines of the same model point back to it.
+      for (const m of now.keys()) if (unrunnable.has(m)) notes.set(m, 'mlops dev cannot run it (see above)');
       states = now;
       const nowPipelines = pipelineStates(status);
       for (const line of stateChanges(pipelines, nowPipelines, 'pipeline')) run.say(`mlops dev: ${line}`);
@@ -486,7 +494,7 @@ async function watchModels(
     } catch {
       // the scheduler is restarting or stopping; its death is reported by the supervisor
     }
-    if (!printed && (settled(declared, states) || Date.now() > deadline)) {
+    if (!printed && ((connected && settled(declared, states)) || Date.now() > deadline)) {
       printed = true;
       await printTryIt(run, declared, states, gatewayUrl);
     }

@@ -2,6 +2,17 @@
 export interface SchedulerStatus {
   models: { name: string; versions: { version: number; state: string; reason?: string }[] }[];
   pipelines?: { name: string; ready: boolean; reason?: string; message?: string }[];
+  servers?: { name: string; replicas?: unknown[] }[];
+}
+
+/**
+ * Whether every agent `mlops dev` started has registered: before that, models fail to schedule
+ * for want of a replica, and the scheduler places them once it connects.
+ */
+export function agentsConnected(status: SchedulerStatus, started: ReadonlyMap<string, number>): boolean {
+  return [...started].every(
+    ([server, n]) => (status.servers?.find((s) => s.name === server)?.replicas?.length ?? 0) >= n,
+  );
 }
 
 export interface ModelState {
