@@ -214,7 +214,7 @@ describe('local copies of object-store models', () => {
       odd: 'no Server of the app offers its requirements (quantum)',
       lost: 'it is pinned to server gone, which the app does not declare',
       remote:
-        'its storageUri gs://bucket/path/remote is not on this machine: put a copy in models/bucket/path/remote, or point storageUri at file://, http:// or https://',
+        'its storageUri gs://bucket/path/remote has no local copy, and the agent fetches object stores only with rclone over the network: put a copy in models/bucket/path/remote, or point storageUri at file://, http:// or https://',
     });
     expect(unrunnableModels(topo, undefined, cwd).get('remote')).toMatch(
       /give a folder of local copies with --models DIR \(it would hold DIR\/bucket\/path\/remote\)/,

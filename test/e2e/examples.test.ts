@@ -168,7 +168,7 @@ describeE2E('the example apps under mlops dev, offline, with real MLServer', ['p
       'warning: mlops dev cannot run model cifar10: it needs server triton (Triton Inference Server), which mlops dev does not start (it runs MLServer only)',
     );
     expect(dev.output()).toMatch(
-      /warning: mlops dev cannot run model income: its storageUri gs:\/\/seldon-models\/\S+ is not on this machine: put a copy in models\//,
+      /warning: mlops dev cannot run model income: its storageUri gs:\/\/seldon-models\/\S+ has no local copy, .*: put a copy in models\//,
     );
     expect(dev.output()).toMatch(
       /mlops dev: model cifar10: ScheduleFailed \(.*\) — mlops dev cannot run it: it needs server triton/,

@@ -31,7 +31,7 @@ function storageMismatch(m: DevModel, modelsDir: string | undefined, cwd: string
   const copy = where ? `${where.bucket}/${where.path}` : 'BUCKET/PATH';
   const folder = modelsDir ? `${relative(cwd, modelsDir) || '.'}/${copy}` : undefined;
   return (
-    `its storageUri ${m.storageUri} is not on this machine: ` +
+    `its storageUri ${m.storageUri} has no local copy, and the agent fetches object stores only with rclone over the network: ` +
     (folder
       ? `put a copy in ${folder}`
       : `give a folder of local copies with --models DIR (it would hold DIR/${copy})`) +
@@ -42,7 +42,7 @@ function storageMismatch(m: DevModel, modelsDir: string | undefined, cwd: string
 /**
  * The models `mlops dev` cannot serve, each with the reason: it needs a server that is not
  * started (Triton, a custom configuration), or its artifact is in an object store with no local
- * copy. Models whose storage was mapped to a local copy already carry a file:// URI here.
+ * copy (reachable, if at all, only over the network). Models whose storage was mapped to a local copy already carry a file:// URI here.
  */
 export function unrunnableModels(
   topo: DevTopology,
