@@ -25,7 +25,7 @@ new Server(env, 'mlserver', {
   overCommitPercentage: 30,
 });
 
-new Server(env, 'triton', {
+const triton = new Server(env, 'triton', {
   serverConfig: ServerConfig.TRITON,
   replicas: 2,
   memory: Size.gibibytes(8),
@@ -59,10 +59,12 @@ new Model(env, 'income', {
   maxReplicas: 4,
 });
 
+// A TensorFlow model: pinned to the Triton server (mlops dev, which runs MLServer only, says so).
 new Model(env, 'cifar10', {
   storageUri: 'gs://seldon-models/scv2/samples/tensorflow/cifar10',
   requirements: ['tensorflow'],
   memory: Size.gibibytes(1),
+  server: triton,
 });
 
 // 80/20 split on iris's own endpoint; 10% of requests are also sent to the xgboost variant.

@@ -5,11 +5,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { localCopy, resolveModelsDir, withLocalModels } from '../../src/cli/dev/local-models.ts';
 import { formatLogLine, LineSplitter } from '../../src/cli/dev/log-format.ts';
 import { resolveManifestDir } from '../../src/cli/dev/manifest-dir.ts';
 import { ManifestView } from '../../src/cli/dev/manifest-view.ts';
 import { findMlserver } from '../../src/cli/dev/mlserver-bin.ts';
-import { modelStates, pipelineStates, settled, stateChanges } from '../../src/cli/dev/model-states.ts';
+import {
+  agentsConnected,
+  modelStates,
+  pipelineStates,
+  settled,
+  stateChanges,
+} from '../../src/cli/dev/model-states.ts';
+import { unrunnableModels } from '../../src/cli/dev/runnable.ts';
 import { type Child, type Death, Supervisor } from '../../src/cli/dev/supervisor.ts';
 import { devTopology } from '../../src/cli/dev/topology.ts';
 import { sampleRequest, shellQuote, tryCommands } from '../../src/cli/dev/try-it.ts';
@@ -49,6 +57,10 @@ describe('which folder mlops dev runs', () => {
     mkdirSync(join(cwd, 'manifests'), { recursive: true });
     expect(resolveManifestDir(undefined, undefined, cwd)).toBe(join(cwd, 'dist', 'quickstart'));
     expect(resolveManifestDir('manifests', undefined, cwd)).toBe(join(cwd, 'manifests'));
+    // An absolute DIR is taken as it is, whatever the current folder.
+    expect(resolveManifestDir(join(cwd, 'manifests'), undefined, join(tmp, 'elsewhere'))).toBe(
+      join(cwd, 'manifests'),
+    );
     expect(resolveManifestDir(undefined, 'apps/quickstart.ts', cwd)).toBe(join(cwd, 'dist', 'quickstart'));
     mkdirSync(join(cwd, 'dist', 'prod'));
     expect(() => resolveManifestDir(undefined, undefined, cwd)).toThrow(
@@ -124,9 +136,6 @@ describe('topology', () => {
       expect.stringMatching(
         /^server triton \(serverConfig triton\) is not started: mlops dev runs MLServer only/,
       ),
-      expect.stringMatching(
-        /^model iris: storageUri gs:\/\/bucket\/iris cannot be fetched locally .*file:\/\/\/path\/to\/model/,
-      ),
     ]);
     const noServer = devTopology([obj('Model', 'm', 'ns', { storageUri: 'file:///m' })], undefined, 'dist/x');
     expect(noServer.warnings).toEqual([
@@ -142,6 +151,74 @@ describe('topology', () => {
       'dist/prod has nothing in namespace dev; its namespaces: prod, staging',
     );
     expect(devTopology(objects.slice(-2), undefined, 'd').namespace).toBe('staging');
+  });
+});
+
+describe('local copies of object-store models', () => {
+  it('reads gs://BUCKET/PATH from DIR/BUCKET/PATH when that folder exists, and leaves the rest', () => {
+    const project = join(tmp, 'copies');
+    const models = join(project, 'models');
+    mkdirSync(join(models, 'seldon-models', 'samples', 'iris'), { recursive: true });
+    mkdirSync(join(project, 'secret'), { recursive: true });
+    expect(localCopy('gs://seldon-models/samples/iris', models)).toBe(
+      join(models, 'seldon-models', 'samples', 'iris'),
+    );
+    expect(localCopy('s3://seldon-models/samples/iris/', models)).toBe(
+      join(models, 'seldon-models', 'samples', 'iris'),
+    );
+    expect(localCopy('gs://seldon-models/samples/other', models)).toBeUndefined();
+    expect(localCopy('gs://seldon-models/../../secret', models)).toBeUndefined();
+    expect(localCopy('file:///seldon-models/samples/iris', models)).toBeUndefined();
+    expect(localCopy('gs://seldon-models/samples/iris', undefined)).toBeUndefined();
+
+    const iris = obj('Model', 'iris', 'prod', {
+      storageUri: 'gs://seldon-models/samples/iris',
+      memory: '1Mi',
+    });
+    const cifar = obj('Model', 'cifar', 'prod', { storageUri: 'gs://seldon-models/samples/cifar' });
+    const [mapped, kept] = withLocalModels([iris, cifar], models);
+    expect(mapped.spec).toEqual({
+      storageUri: `file://${join(models, 'seldon-models', 'samples', 'iris')}`,
+      memory: '1Mi',
+    });
+    expect(kept).toBe(cifar);
+    // The objects read are not changed.
+    expect((iris.spec as { storageUri: string }).storageUri).toBe('gs://seldon-models/samples/iris');
+
+    expect(resolveModelsDir(undefined, project)).toBe(models);
+    expect(resolveModelsDir(undefined, join(tmp, 'empty'))).toBeUndefined();
+    expect(resolveModelsDir(models, join(tmp, 'empty'))).toBe(models);
+    expect(() => resolveModelsDir('nope', project)).toThrow(
+      /--models nope: no such directory; .*npm run models/,
+    );
+  });
+
+  it('names each model mlops dev cannot run, and why', () => {
+    const cwd = join(tmp, 'runnable');
+    const objects = [
+      obj('Server', 'mlserver', 'ns', { serverConfig: 'mlserver' }),
+      obj('Server', 'triton', 'ns', { serverConfig: 'triton' }),
+      obj('Model', 'iris', 'ns', { storageUri: 'file:///m/iris', requirements: ['sklearn'] }),
+      obj('Model', 'pinned', 'ns', { storageUri: 'file:///m/c', server: 'triton' }),
+      obj('Model', 'tf', 'ns', { storageUri: 'file:///m/tf', requirements: ['tensorflow'] }),
+      obj('Model', 'odd', 'ns', { storageUri: 'file:///m/odd', requirements: ['quantum'] }),
+      obj('Model', 'lost', 'ns', { storageUri: 'file:///m/lost', server: 'gone' }),
+      obj('Model', 'remote', 'ns', { storageUri: 'gs://bucket/path/remote', requirements: ['sklearn'] }),
+      obj('Model', 'web', 'ns', { storageUri: 'https://example.com/web' }),
+    ];
+    const topo = devTopology(objects, undefined, 'dist/x');
+    expect(Object.fromEntries(unrunnableModels(topo, join(cwd, 'models'), cwd))).toEqual({
+      pinned:
+        'it needs server triton (Triton Inference Server), which mlops dev does not start (it runs MLServer only)',
+      tf: 'its requirements (tensorflow) are met only by server triton (Triton Inference Server), which mlops dev does not start (it runs MLServer only)',
+      odd: 'no Server of the app offers its requirements (quantum)',
+      lost: 'it is pinned to server gone, which the app does not declare',
+      remote:
+        'its storageUri gs://bucket/path/remote has no local copy, and the agent fetches object stores only with rclone over the network: put a copy in models/bucket/path/remote, or point storageUri at file://, http:// or https://',
+    });
+    expect(unrunnableModels(topo, undefined, cwd).get('remote')).toMatch(
+      /give a folder of local copies with --models DIR \(it would hold DIR\/bucket\/path\/remote\)/,
+    );
   });
 });
 
@@ -223,6 +300,11 @@ describe('model states', () => {
       'model wine: ScheduleFailed (no server)',
     ]);
     expect(settled(['iris', 'wine'], s1)).toBe(false);
+    // A model mlops dev cannot run says why next to its state.
+    expect(stateChanges(new Map(), s1, 'model', new Map([['wine', 'it needs Triton']]))).toEqual([
+      'model iris: ModelProgressing',
+      'model wine: ScheduleFailed (no server) — it needs Triton',
+    ]);
     const s2 = modelStates({
       models: [
         { name: 'iris', versions: [{ version: 1, state: 'ModelAvailable' }] },
@@ -232,6 +314,24 @@ describe('model states', () => {
     expect(stateChanges(s1, s2)).toEqual(['model iris: ModelAvailable']);
     expect(settled(['iris', 'wine'], s2)).toBe(true);
     expect(settled(['iris', 'missing'], s2)).toBe(false);
+  });
+
+  it('knows when every agent it started has registered', () => {
+    const started = new Map([
+      ['mlserver', 2],
+      ['small', 1],
+    ]);
+    const status = (replicas: number) => ({
+      models: [],
+      servers: [
+        { name: 'mlserver', replicas: Array.from({ length: replicas }, (_, idx) => ({ idx })) },
+        { name: 'small', replicas: [{ idx: 0 }] },
+      ],
+    });
+    expect(agentsConnected(status(1), started)).toBe(false);
+    expect(agentsConnected(status(2), started)).toBe(true);
+    expect(agentsConnected({ models: [] }, started)).toBe(false);
+    expect(agentsConnected({ models: [] }, new Map())).toBe(true);
   });
 
   it('reports pipeline readiness changes with the reason and the step that waits', () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { loadManifests } from '../../review/manifests.ts';
 import { KafkaSecurityError, verifyKafkaSecurity } from '../../runtime/bus/kafka-security.ts';
@@ -19,11 +19,13 @@ import {
   kafkaSecurityFromOptions,
 } from '../kafka-security-options.ts';
 import { DEFAULT_GATEWAY } from '../local-gateway.ts';
+import { resolveModelsDir, withLocalModels } from './local-models.ts';
 import { resolveManifestDir } from './manifest-dir.ts';
 import { ManifestView } from './manifest-view.ts';
 import { type MetricsEndpoint, metricsLines } from './metrics-urls.ts';
 import { findMlserver, MLSERVER_INSTALL_HINT } from './mlserver-bin.ts';
 import {
+  agentsConnected,
   type ModelState,
   modelStates,
   pipelineStates,
@@ -32,6 +34,7 @@ import {
   stateChanges,
 } from './model-states.ts';
 import { freePort, freePorts } from './ports.ts';
+import { unrunnableModels } from './runnable.ts';
 import { type Child, type Death, Supervisor } from './supervisor.ts';
 import { type DevServer, type DevTopology, devTopology } from './topology.ts';
 import { type DevTracing, devTracing } from './tracing.ts';
@@ -50,6 +53,7 @@ interface DevOptions {
   [kafkaSecurityOption: string]: unknown;
   otlp?: string;
   traceRatio?: string;
+  models?: string;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -79,6 +83,10 @@ export function register(program: Command): void {
       '--listen <addr>',
       'address every component listens on; 0.0.0.0 opens them to the network',
       LOOPBACK,
+    )
+    .option(
+      '--models <dir>',
+      'local copies of object-store artifacts: gs://BUCKET/PATH (or s3://, az://) is read from DIR/BUCKET/PATH (default: ./models when it exists)',
     )
     .option('--log-level <level>', 'log level of the components', 'info')
     .option(
@@ -172,9 +180,14 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
   let dir: string;
   let objects: KubeObject[];
   let topo: DevTopology;
+  let modelsDir: string | undefined;
   try {
     dir = resolveManifestDir(dirArg, opts.app, cwd);
-    objects = loadManifests([dir]).map((m) => m.object);
+    modelsDir = resolveModelsDir(opts.models, cwd);
+    objects = withLocalModels(
+      loadManifests([dir]).map((m) => m.object),
+      modelsDir,
+    );
     topo = devTopology(objects, opts.namespace, relative(cwd, dir) || '.');
   } catch (err) {
     // Bad folders, manifests and namespaces are usage errors, reported without a stack trace.
@@ -214,6 +227,8 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
   const where = relative(cwd, dir) || '.';
   run.say(`mlops dev: ${where} (namespace ${topo.namespace})`);
   for (const w of topo.warnings) run.say(`warning: ${w}`);
+  const unrunnable = unrunnableModels(topo, modelsDir, cwd);
+  for (const [model, why] of unrunnable) run.say(`warning: mlops dev cannot run model ${model}: ${why}`);
   if (served.length > 0 && !mlserver) {
     run.say(
       `warning: MLServer not found, so no model can be served; ${MLSERVER_INSTALL_HINT}. Running the rest without it.`,
@@ -224,7 +239,13 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
   const workDir = opts.workDir ? resolve(opts.workDir) : mkdtempSync(join(tmpdir(), 'mlops-dev-'));
   mkdirSync(workDir, { recursive: true });
   if (ownWorkDir) run.onStop(() => rmSync(workDir, { recursive: true, force: true }));
-  const view = new ManifestView(dir, topo.namespace, workDir, (m) => run.say(`warning: ${m}`));
+  const view = new ManifestView(
+    dir,
+    topo.namespace,
+    workDir,
+    (m) => run.say(`warning: ${m}`),
+    (o) => withLocalModels(o, modelsDir),
+  );
   view.start(objects);
   run.onStop(() => view.stop());
 
@@ -255,6 +276,8 @@ export async function runDev(dirArg: string | undefined, opts: DevOptions): Prom
       viewDir: view.dir,
       gatewayPort,
       tracing,
+      unrunnable,
+      modelsDir,
     });
   } catch (err) {
     if (!run.stopping) {
@@ -298,6 +321,10 @@ interface StartContext {
   viewDir: string;
   gatewayPort?: number;
   tracing: DevTracing;
+  /** Models mlops dev cannot serve, with the reason. */
+  unrunnable: Map<string, string>;
+  /** The folder of local artifact copies. */
+  modelsDir?: string;
 }
 
 /** Where this process reaches a component listening on `listen`. */
@@ -423,11 +450,20 @@ async function start(run: DevRun, topo: DevTopology, ctx: StartContext): Promise
     lines.push(`  server     ${s.name} ×${s.replicas} (${how})`);
   }
   lines.push(ctx.tracing.line);
+  if (ctx.modelsDir) {
+    const base = pathToFileURL(ctx.modelsDir).href;
+    const copies = topo.models.filter((m) => m.storageUri.startsWith(`${base}/`)).map((m) => m.name);
+    const where = relative(process.cwd(), ctx.modelsDir) || '.';
+    if (copies.length > 0) lines.push(`  models     ${copies.join(', ')} from local copies in ${where}/`);
+  }
   if (gatewayUrl !== DEFAULT_GATEWAY) lines.push(`  export MLOPS_GATEWAY=${gatewayUrl}`);
   lines.push('Press Ctrl-C to stop.', '');
   run.say(lines.join('\n'));
 
-  await watchModels(run, topo, health, gatewayUrl, Number(opts.settleMs));
+  const agentsStarted = new Map(
+    ctx.mlserver ? topo.servers.filter((s) => s.mlserver).map((s) => [s.name, s.replicas]) : [],
+  );
+  await watchModels(run, topo, { ...ctx, agentsStarted }, health, gatewayUrl, Number(opts.settleMs));
 }
 
 /** MLServer for one replica, then its agent once MLServer answers. */
@@ -505,20 +541,27 @@ async function startReplica(
 async function watchModels(
   run: DevRun,
   topo: DevTopology,
+  { unrunnable, agentsStarted }: { unrunnable: Map<string, string>; agentsStarted: Map<string, number> },
   health: string,
   gatewayUrl: string,
   settleMs: number,
 ): Promise<void> {
-  const declared = topo.models.map((m) => m.name);
+  // Models it cannot run are reported, but neither waited for nor offered to try.
+  const declared = topo.models.map((m) => m.name).filter((m) => !unrunnable.has(m));
+  const notes = new Map([...unrunnable].map(([m, why]) => [m, `mlops dev cannot run it: ${why}`]));
   let states = new Map<string, ModelState>();
   let pipelines = new Map<string, ModelState>();
   let printed = declared.length === 0;
+  let connected = false;
   const deadline = Date.now() + settleMs;
   while (!run.stopping) {
     try {
       const status = (await (await fetch(`${health}/status`)).json()) as SchedulerStatus;
+      connected = agentsConnected(status, agentsStarted);
       const now = modelStates(status);
-      for (const line of stateChanges(states, now)) run.say(`mlops dev: ${line}`);
+      for (const line of stateChanges(states, now, 'model', notes)) run.say(`mlops dev: ${line}`);
+      // The reason once; later state lines of the same model point back to it.
+      for (const m of now.keys()) if (unrunnable.has(m)) notes.set(m, 'mlops dev cannot run it (see above)');
       states = now;
       const nowPipelines = pipelineStates(status);
       for (const line of stateChanges(pipelines, nowPipelines, 'pipeline')) run.say(`mlops dev: ${line}`);
@@ -526,7 +569,7 @@ async function watchModels(
     } catch {
       // the scheduler is restarting or stopping; its death is reported by the supervisor
     }
-    if (!printed && (settled(declared, states) || Date.now() > deadline)) {
+    if (!printed && ((connected && settled(declared, states)) || Date.now() > deadline)) {
       printed = true;
       await printTryIt(run, declared, states, gatewayUrl);
     }

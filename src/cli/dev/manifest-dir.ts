@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 /**
  * The folder `mlops dev` runs: DIR when given, else `dist/<app>` — the `--app` one, or the only
@@ -7,7 +7,8 @@ import { basename, join } from 'node:path';
  */
 export function resolveManifestDir(dir: string | undefined, app: string | undefined, cwd: string): string {
   if (dir) {
-    const path = join(cwd, dir);
+    // Relative to the current folder; an absolute DIR as given.
+    const path = resolve(cwd, dir);
     if (!existsSync(path) || !statSync(path).isDirectory()) {
       throw new Error(`${dir}: no such directory; give a folder of synthesized YAML, e.g. dist/quickstart`);
     }

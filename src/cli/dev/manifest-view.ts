@@ -20,6 +20,8 @@ export class ManifestView {
     private readonly namespace: string,
     workDir: string,
     private readonly onError: (message: string) => void,
+    /** Applied to the objects read (e.g. pointing Models at local copies). */
+    private readonly transform: (objects: KubeObject[]) => KubeObject[] = (o) => o,
   ) {
     this.dir = join(workDir, 'manifests');
     mkdirSync(this.dir, { recursive: true });
@@ -39,7 +41,7 @@ export class ManifestView {
   private refresh(): void {
     let objects: KubeObject[];
     try {
-      objects = loadManifests([this.source]).map((m) => m.object);
+      objects = this.transform(loadManifests([this.source]).map((m) => m.object));
     } catch (err) {
       // Half-written files during a synth: keep what the scheduler has, say so once.
       const message = `${(err as Error).message}; keeping the previous objects`;

@@ -2,6 +2,17 @@
 export interface SchedulerStatus {
   models: { name: string; versions: { version: number; state: string; reason?: string }[] }[];
   pipelines?: { name: string; ready: boolean; reason?: string; message?: string }[];
+  servers?: { name: string; replicas?: unknown[] }[];
+}
+
+/**
+ * Whether every agent `mlops dev` started has registered: before that, models fail to schedule
+ * for want of a replica, and the scheduler places them once it connects.
+ */
+export function agentsConnected(status: SchedulerStatus, started: ReadonlyMap<string, number>): boolean {
+  return [...started].every(
+    ([server, n]) => (status.servers?.find((s) => s.name === server)?.replicas?.length ?? 0) >= n,
+  );
 }
 
 export interface ModelState {
@@ -28,17 +39,22 @@ export function pipelineStates(status: SchedulerStatus): Map<string, ModelState>
   return out;
 }
 
-/** Lines for the models (or pipelines) whose state changed since `before` (sorted by name). */
+/**
+ * Lines for the models (or pipelines) whose state changed since `before` (sorted by name), each
+ * followed by its note when `notes` has one (e.g. why `mlops dev` cannot run that model).
+ */
 export function stateChanges(
   before: Map<string, ModelState>,
   now: Map<string, ModelState>,
   kind: 'model' | 'pipeline' = 'model',
+  notes: ReadonlyMap<string, string> = new Map(),
 ): string[] {
   const lines: string[] = [];
   for (const [name, s] of [...now].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const old = before.get(name);
     if (old && old.state === s.state && old.reason === s.reason) continue;
-    lines.push(`${kind} ${name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`);
+    const note = notes.get(name);
+    lines.push(`${kind} ${name}: ${s.state}${s.reason ? ` (${s.reason})` : ''}${note ? ` — ${note}` : ''}`);
   }
   return lines;
 }

@@ -19,6 +19,8 @@ export interface DevModel {
   name: string;
   storageUri: string;
   server?: string;
+  /** Capabilities a server must offer to take it. */
+  requirements: string[];
 }
 
 /** What a folder of manifests asks `mlops dev` to run, for one namespace. */
@@ -45,8 +47,6 @@ const BUILT_IN: Record<string, { capabilities: readonly string[] | undefined; me
     memoryBytes: ServerConfig.TRITON.defaultMemoryBytes,
   },
 };
-/** Schemes the local agent can fetch. */
-const LOCAL_SCHEMES = ['file:', 'http:', 'https:'];
 
 /** Picks the namespace (`--namespace`, or the only one) and reads its servers, models and pipelines. */
 export function devTopology(all: KubeObject[], namespace: string | undefined, where: string): DevTopology {
@@ -79,17 +79,13 @@ export function devTopology(all: KubeObject[], namespace: string | undefined, wh
   }
   const models = of('Model').map((o) => {
     const spec = (o.spec ?? {}) as Partial<ModelSpec>;
-    return { name: o.metadata.name, storageUri: spec.storageUri ?? '', server: spec.server };
+    return {
+      name: o.metadata.name,
+      storageUri: spec.storageUri ?? '',
+      server: spec.server,
+      requirements: spec.requirements ?? [],
+    };
   });
-  for (const m of models) {
-    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(m.storageUri)?.[0].toLowerCase();
-    if (scheme && !LOCAL_SCHEMES.includes(scheme)) {
-      warnings.push(
-        `model ${m.name}: storageUri ${m.storageUri} cannot be fetched locally (the agent reads file://, http:// and https://); ` +
-          'point it at a local copy, e.g. file:///path/to/model',
-      );
-    }
-  }
   if (servers.length === 0 && models.length > 0) {
     warnings.push(
       `${where} declares no Server: its models cannot be placed; add one, e.g. new Server(env, 'mlserver', …)`,
