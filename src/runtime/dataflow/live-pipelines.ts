@@ -109,9 +109,11 @@ export class LivePipelines {
     const plan = planPipeline(name, spec, this.naming);
     let engine = r.engine;
     if (engine && !(await engine.update(plan))) {
-      // Reads other topics now: the next engine resumes where this one committed. One whose steps
-      // travel over topics keeps them there: requests between two steps finish that way.
+      // A new version: requests under way finish on this engine while new ones wait, uncommitted,
+      // for the next, which resumes where this one committed. One whose steps travel over topics
+      // keeps them there.
       const inline = engine.inline;
+      await engine.seal();
       await engine.stop();
       engine = await this.startEngine(plan, inline);
     }
