@@ -103,15 +103,14 @@ describeE2E(
       };
       const settled = (want: string[], timeout = 30_000) =>
         vi.waitFor(() => expect(live.names).toEqual(want), { timeout, interval: 50 });
-      try {
-        await settled(['other', 'steady']);
-        const steadyVersion = live.version('steady');
-        // Uniquely numbered requests from 8 callers to `steady` throughout.
-        let done = false;
-        let next = 0;
-        const answers = new Map<number, number>();
-        const failures: string[] = [];
-        const callers = Promise.all(
+      // Uniquely numbered requests from 8 callers to `steady`, from `startLoad` until the end.
+      let done = false;
+      let next = 0;
+      const answers = new Map<number, number>();
+      const failures: string[] = [];
+      let callers: Promise<unknown> = Promise.resolve();
+      const startLoad = () => {
+        callers = Promise.all(
           Array.from({ length: 8 }, async () => {
             while (!done) {
               const i = next++;
@@ -122,6 +121,11 @@ describeE2E(
             }
           }),
         );
+      };
+      try {
+        await settled(['other', 'steady']);
+        const steadyVersion = live.version('steady');
+        startLoad();
         const answered = async (n: number) => {
           const target = answers.size + n;
           while (answers.size < target) await sleep(10);
@@ -158,6 +162,8 @@ describeE2E(
         expect(topics).toContain(pipelineTopic(NAMING, 'other', 'inputs'));
         expect(logged).toEqual([]);
       } finally {
+        done = true;
+        await callers;
         await source.stop();
         await live.stop();
         await modelGateway.stop();

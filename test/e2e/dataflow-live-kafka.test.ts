@@ -286,15 +286,16 @@ describeE2E('pipelines run inline and followed live over a real Kafka broker', [
     const gateway = new PipelineGateway(b, DEFAULT_NAMING, [], logger, 120_000, metrics);
     const first = engine('engine-0');
     let second: ManagedProcess | undefined;
+    let done = false;
+    let callers: Promise<unknown> = Promise.resolve();
     try {
       await running(first);
       await modelGateway.setModels(['a', 'b']);
       await gateway.add('scale');
-      let done = false;
       let next = 0;
       const answers = new Map<number, number>();
       const failures: string[] = [];
-      const callers = Promise.all(
+      callers = Promise.all(
         Array.from({ length: 8 }, async () => {
           while (!done) {
             const i = next++;
@@ -337,6 +338,8 @@ describeE2E('pipelines run inline and followed live over a real Kafka broker', [
       // The last 100 were answered by engine-1 alone. Neither engine logged a warning or an error.
       for (const p of [first, second]) expect(logContains(p.logFile, /"level":(40|50)/)).toBe(false);
     } finally {
+      done = true;
+      await callers;
       await first.stop();
       await second?.stop();
       await modelGateway.stop();
