@@ -245,7 +245,8 @@ describeE2E('pipelines run inline and followed live over a real Kafka broker', [
   }
 
   it('scaling engine processes out and in moves partitions between them, losing and doubling nothing', async () => {
-    // Two `mlops-runtime dataflow --roles engine` processes (steps over topics), 4 partitions;
+    // Two `mlops-runtime dataflow --roles engine` processes (steps over topics), 2 partitions (as
+    // every topic of this suite: a request keeps its partition number from topic to topic);
     // the model and pipeline gateways run here. The second engine starts under load, then the
     // first stops (SIGTERM, as a scale-in does): the group hands their partitions over.
     const dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-scale-'));
@@ -267,7 +268,7 @@ describeE2E('pipelines run inline and followed live over a real Kafka broker', [
           '--manifests',
           manifests,
           '--partitions',
-          '4',
+          '2',
           '--instance-id',
           id,
         ],
@@ -279,7 +280,7 @@ describeE2E('pipelines run inline and followed live over a real Kafka broker', [
         timeoutMs: 60_000,
         logs: [p.logFile],
       });
-    const b = new KafkaBus({ brokers: kafka.brokers, logger, instanceId: 'scale-gw', partitions: 4 });
+    const b = new KafkaBus({ brokers: kafka.brokers, logger, instanceId: 'scale-gw', partitions: 2 });
     buses.push(b);
     const metrics = new DataflowMetrics();
     const modelGateway = new ModelGateway(b, DEFAULT_NAMING, [], new FakeModels(MODELS), logger, 32, metrics);
