@@ -4,9 +4,7 @@
  * for every Server of the namespace, its StatefulSet and Services.
  */
 import { createHash } from 'node:crypto';
-import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { stringify } from 'yaml';
 import { PORTS } from '../spec/ports.ts';
 import { DEFAULT_NAMING } from '../spec/topics.ts';
 import { checkCount } from './checks.ts';
@@ -343,7 +341,7 @@ export class Runtime extends Construct {
     );
   }
 
-  /** Every Pipeline of this runtime's namespace, as the dataflow engine reads them. */
+  /** Every Pipeline of this runtime's namespace (they need the Kafka settings). */
   private pipelines(): Record<string, unknown>[] {
     const chart = chartOf(this);
     if (!chart) return [];
@@ -371,11 +369,7 @@ export class Runtime extends Construct {
       ...security.env,
     };
     const kafkaConfigMap = `${this.name}-kafka`;
-    const pipelinesConfigMap = `${this.name}-pipelines`;
     configMap(scope, 'KafkaSettings', kafkaConfigMap, kafkaData);
-    const pipelineFiles = () =>
-      Object.fromEntries(this.pipelines().map((p) => [`${nameOf(p)}.yaml`, stringify(p, { lineWidth: 0 })]));
-    configMap(scope, 'Pipelines', pipelinesConfigMap, Lazy.any({ produce: () => pipelineFiles() }));
     const address = dataflowObjects(scope, ctx, {
       replicas: this.props.dataflow?.replicas ?? 1,
       resources: this.props.dataflow?.resources ?? DEFAULTS.dataflow,
@@ -383,15 +377,7 @@ export class Runtime extends Construct {
       kafkaConfigMap,
       kafkaPorts: kafkaPorts(kafka.bootstrapServers ?? []),
       kafkaSecrets: security,
-      pipelinesConfigMap,
-      pipelineFiles: () => Object.keys(pipelineFiles()).sort(),
-      configHash: Lazy.any({
-        produce: () =>
-          createHash('sha256')
-            .update(JSON.stringify([kafkaData, pipelineFiles()]))
-            .digest('hex')
-            .slice(0, 16),
-      }),
+      configHash: createHash('sha256').update(JSON.stringify(kafkaData)).digest('hex').slice(0, 16),
       inference,
     });
     if (kafka.strimziTopics) {

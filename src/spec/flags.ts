@@ -412,7 +412,16 @@ const DATAFLOW = {
   },
   brokers: { type: 'list', value: 'H:P[,H:P]', env: 'MLOPS_KAFKA_BROKERS', help: 'Kafka bootstrap servers' },
   ...KAFKA_SECURITY_FLAGS,
-  manifests: { type: 'string', value: 'DIR', help: 'folder of YAML holding the Pipeline resources to run' },
+  manifests: {
+    type: 'string',
+    value: 'DIR',
+    help: 'local mode: run the Pipelines in the YAML files of DIR (re-read on change)',
+  },
+  kubernetes: {
+    type: 'bool',
+    default: false,
+    help: 'cluster mode: run the Pipelines of --namespace, watched on the Kubernetes API',
+  },
   namespace: {
     type: 'string',
     value: 'NS',

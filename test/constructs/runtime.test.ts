@@ -1,6 +1,5 @@
 import { ApiObject, App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { Environment } from '../../src/constructs/environment.ts';
 import { Model } from '../../src/constructs/model.ts';
 import { Pipeline } from '../../src/constructs/pipeline.ts';
@@ -277,23 +276,25 @@ describe('Runtime', () => {
       MLOPS_KAFKA_REPLICATION_FACTOR: '3',
       MLOPS_KAFKA_TOPIC_PREFIX: 'seldon',
     });
-    const pipelines = find(list, 'ConfigMap', 'mlops-pipelines');
-    const flow = parse(pipelines.data['flow.yaml']);
-    expect(flow).toMatchObject({
-      apiVersion: 'mlops.seldon.io/v1alpha1',
-      kind: 'Pipeline',
-      metadata: { name: 'flow', namespace: 'prod' },
-      spec: { steps: [{ name: 'iris' }] },
+    // Pipelines are watched on the API, not shipped in a ConfigMap the pods would restart for.
+    expect(list.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['mlops-kafka']);
+    expect(find(list, 'Role', 'mlops-dataflow').rules).toEqual([
+      { apiGroups: ['mlops.seldon.io'], resources: ['pipelines'], verbs: ['list', 'watch'] },
+    ]);
+    expect(find(list, 'RoleBinding', 'mlops-dataflow')).toMatchObject({
+      roleRef: { kind: 'Role', name: 'mlops-dataflow' },
+      subjects: [{ kind: 'ServiceAccount', name: 'mlops-dataflow' }],
     });
+    expect(find(list, 'ServiceAccount', 'mlops-dataflow').automountServiceAccountToken).toBe(false);
     const deploy = find(list, 'StatefulSet', 'mlops-dataflow');
     const pod = podOf(deploy);
     expectRestricted(pod, 'dataflow');
-    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.serviceAccountName).toBe('mlops-dataflow');
     const [c] = pod.containers;
     expect(c.args).toEqual([
       'dataflow',
-      '--manifests',
-      '/etc/mlops/pipelines',
+      '--kubernetes',
       '--namespace',
       'prod',
       '--topic-prefix',
@@ -316,18 +317,7 @@ describe('Runtime', () => {
     ]);
     expect(deploy.spec.serviceName).toBe('mlops-dataflow');
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'mlops-kafka' } }]);
-    expect(pod.volumes).toContainEqual({ name: 'pipelines', configMap: { name: 'mlops-pipelines' } });
-    // Each pipeline file on its own (no `..data` links of a whole ConfigMap volume to follow).
-    expect(c.volumeMounts).toEqual([
-      { name: 'pipelines-dir', mountPath: '/etc/mlops/pipelines' },
-      {
-        name: 'pipelines',
-        mountPath: '/etc/mlops/pipelines/flow.yaml',
-        subPath: 'flow.yaml',
-        readOnly: true,
-      },
-      { name: 'tmp', mountPath: '/tmp' },
-    ]);
+    expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
     const hash = deploy.spec.template.metadata.annotations['mlops.cdk8s.io/config-hash'];
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
     const gateway = podOf(find(list, 'Deployment', 'mlops-gateway')).containers[0];
@@ -336,11 +326,18 @@ describe('Runtime', () => {
     // Egress to the brokers' port only.
     const np = find(list, 'NetworkPolicy', 'mlops-dataflow');
     expect(np.spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 9093 }] });
+    // And to the Kubernetes API, for the watch.
+    expect(np.spec.egress).toContainEqual({
+      ports: [
+        { protocol: 'TCP', port: 443 },
+        { protocol: 'TCP', port: 6443 },
+      ],
+    });
   });
 
-  it('the config hash changes with the pipelines, so dataflow pods restart on a change', () => {
-    const hashWith = (step: string) => {
-      const { app } = build({ kafka: { bootstrapServers: ['k:9092'] } }, (env) => {
+  it('the config hash follows the Kafka settings only: a pipeline change restarts no dataflow pod', () => {
+    const hashWith = (step: string, partitions = 1) => {
+      const { app } = build({ kafka: { bootstrapServers: ['k:9092'], partitions } }, (env) => {
         const p = new Pipeline(env, 'flow', {});
         p.addStep(new Model(env, step, { storageUri: 'gs://m', requirements: ['sklearn'] }));
       });
@@ -348,8 +345,9 @@ describe('Runtime', () => {
         'mlops.cdk8s.io/config-hash'
       ];
     };
-    expect(hashWith('a')).toBe(hashWith('a'));
-    expect(hashWith('a')).not.toBe(hashWith('b'));
+    expect(hashWith('a')).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashWith('a')).toBe(hashWith('b'));
+    expect(hashWith('a', 1)).not.toBe(hashWith('a', 2));
   });
 
   it('Strimzi KafkaTopics for every topic of the pipelines, including steps added after the Runtime', () => {

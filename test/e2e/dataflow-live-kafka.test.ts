@@ -1,6 +1,10 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import type { BusRecord } from '../../src/runtime/bus/bus.ts';
 import { KafkaBus } from '../../src/runtime/bus/kafka-bus.ts';
 import { PipelineEngine } from '../../src/runtime/dataflow/engine.ts';
@@ -14,7 +18,9 @@ import { HEADER_INLINE } from '../../src/spec/headers.ts';
 import { DEFAULT_NAMING, modelTopic, pipelineTopic } from '../../src/spec/topics.ts';
 import { API_VERSION, type PipelineResource, type PipelineSpec } from '../../src/spec/types.ts';
 import { type FakeModel, FakeModels, runPipeline, tensor } from '../runtime/dataflow/fixtures.ts';
+import { repoRoot } from './harness/cache.ts';
 import { type KafkaBroker, startKafka } from './harness/kafka.ts';
+import { logContains, type ManagedProcess, pollUntil, startProcess } from './harness/process.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
 /** Every warning or error the dataflow logs: a healthy run has none. */
@@ -86,8 +92,11 @@ describeE2E('pipelines run inline and followed live over a real Kafka broker', [
     return [...seen.values()];
   }
 
-  /** The dataflow as `mlops-runtime dataflow` runs it, following `apply`. */
-  function dataflow(instance: string) {
+  /**
+   * The dataflow as `mlops-runtime dataflow` runs it, following `apply`; `overTopics`: as without
+   * `--inference` for the engine, every step travels over the model topics (the model gateway).
+   */
+  function dataflow(instance: string, overTopics = false) {
     const b = bus(instance);
     const metrics = new DataflowMetrics();
     const models = new FakeModels(MODELS);
@@ -96,7 +105,7 @@ describeE2E('pipelines run inline and followed live over a real Kafka broker', [
     const live = new LivePipelines(
       b,
       DEFAULT_NAMING,
-      { engines: true, models, modelGateway, pipelineGateway: gateway },
+      { engines: true, models: overTopics ? undefined : models, modelGateway, pipelineGateway: gateway },
       logger,
       metrics,
     );
@@ -199,30 +208,145 @@ describeE2E('pipelines run inline and followed live over a real Kafka broker', [
     }
   }, 180_000);
 
-  it('a pipeline changed under load answers each request once, by one version, losing none', async () => {
-    const df = dataflow('self');
+  for (const overTopics of [false, true]) {
+    const mode = overTopics ? 'over topics' : 'inline';
+    it(`${mode}: a pipeline changed under load answers each request once, by one version, losing none`, async () => {
+      const name = overTopics ? 'self-topics' : 'self';
+      const df = dataflow(name, overTopics);
+      try {
+        await df.live.apply([resource(name, chain('a', 'b'))]);
+        const load = df.load(name);
+        await load.answered(100);
+        // Requests between a and b when the change lands must finish on a→b: the new version
+        // (c→a) would answer them with a's output (i + 1) or never.
+        await df.live.apply([resource(name, chain('c', 'a'))]);
+        await load.answered(100);
+        const { answers, failures, sent } = await load.stop();
+        const version = (i: number, v: number) =>
+          v === i + 11 ? 'v1' : v === i + 101 ? 'v2' : `wrong ${v - i}`;
+        const counts: Record<string, number> = {};
+        for (const [i, v] of answers) counts[version(i, v)] = (counts[version(i, v)] ?? 0) + 1;
+        console.log(
+          `${mode}: ${sent} sent, answered per version ${JSON.stringify(counts)}, ${failures.length} failed`,
+        );
+        expect(failures).toEqual([]);
+        expect(answers.size).toBe(sent);
+        expect(Object.keys(counts).sort()).toEqual(['v1', 'v2']);
+        // Exactly once: one output record per request on the pipeline's output topic.
+        const outputs = await readAll(pipelineTopic(DEFAULT_NAMING, name, 'outputs'), sent);
+        expect(outputs).toHaveLength(sent);
+        expect(new Set(outputs.map((r) => r.key)).size).toBe(sent);
+        // Nothing so far was unhealthy: no warning or error was logged by any test up to here.
+        expect(logged).toEqual([]);
+      } finally {
+        await df.stop();
+      }
+    }, 180_000);
+  }
+
+  it('scaling engine processes out and in moves partitions between them, losing and doubling nothing', async () => {
+    // Two `mlops-runtime dataflow --roles engine` processes (steps over topics), 2 partitions (as
+    // every topic of this suite: a request keeps its partition number from topic to topic);
+    // the model and pipeline gateways run here. The second engine starts under load, then the
+    // first stops (SIGTERM, as a scale-in does): the group hands their partitions over.
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-scale-'));
+    const manifests = join(dir, 'manifests');
+    mkdirSync(manifests);
+    writeFileSync(join(manifests, 'scale.yaml'), stringify(resource('scale', chain('a', 'b'))));
+    const engine = (id: string): ManagedProcess => {
+      const logFile = join(dir, `${id}.log`);
+      return startProcess(
+        id,
+        process.execPath,
+        [
+          join(repoRoot, 'bin', 'mlops-runtime.js'),
+          'dataflow',
+          '--roles',
+          'engine',
+          '--brokers',
+          kafka.brokers.join(','),
+          '--manifests',
+          manifests,
+          '--partitions',
+          '2',
+          '--instance-id',
+          id,
+        ],
+        { logFile },
+      );
+    };
+    const running = (p: ManagedProcess) =>
+      pollUntil(`${p.name} running`, async () => logContains(p.logFile, 'dataflow running'), {
+        timeoutMs: 60_000,
+        logs: [p.logFile],
+      });
+    const b = new KafkaBus({ brokers: kafka.brokers, logger, instanceId: 'scale-gw', partitions: 2 });
+    buses.push(b);
+    const metrics = new DataflowMetrics();
+    const modelGateway = new ModelGateway(b, DEFAULT_NAMING, [], new FakeModels(MODELS), logger, 32, metrics);
+    const gateway = new PipelineGateway(b, DEFAULT_NAMING, [], logger, 120_000, metrics);
+    const first = engine('engine-0');
+    let second: ManagedProcess | undefined;
+    let done = false;
+    let callers: Promise<unknown> = Promise.resolve();
     try {
-      await df.live.apply([resource('self', chain('a', 'b'))]);
-      const load = df.load('self');
-      await load.answered(100);
-      await df.live.apply([resource('self', chain('a', 'c'))]);
-      await load.answered(100);
-      const { answers, failures, sent } = await load.stop();
+      await running(first);
+      await modelGateway.setModels(['a', 'b']);
+      await gateway.add('scale');
+      let next = 0;
+      const answers = new Map<number, number>();
+      const failures: string[] = [];
+      callers = Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (!done) {
+            const i = next++;
+            const req = jsonRequestToMessage({ id: `s${i}`, inputs: [tensor('x', [i])] }, 'scale');
+            await gateway.infer('scale', encodeRequest(req), {}).then(
+              (res) =>
+                answers.set(i, messageToJsonResponse(decodeResponse(res.value)).outputs[0].data[0] as number),
+              (err: Error) => failures.push(`${i}: ${(err as Error).message}`),
+            );
+          }
+        }),
+      );
+      const answered = async (n: number) => {
+        const target = answers.size + n;
+        while (answers.size < target) await sleep(10);
+      };
+      await answered(50);
+      second = engine('engine-1');
+      await running(second);
+      await answered(100);
+      const before = answers.size;
+      await first.stop();
+      await answered(100);
+      done = true;
+      await callers;
+      console.log(
+        `scale: ${next} sent, ${answers.size} answered (${before} before engine-0 stopped), ${failures.length} failed`,
+      );
       expect(failures).toEqual([]);
-      expect(answers.size).toBe(sent);
-      const version = (i: number, v: number) => (v === i + 11 ? 'v1' : v === i + 101 ? 'v2' : `wrong ${v}`);
-      const versions = new Set([...answers].map(([i, v]) => version(i, v)));
-      expect(versions).toEqual(new Set(['v1', 'v2']));
-      // Exactly once: one output record per request on the pipeline's output topic.
-      const outputs = await readAll(pipelineTopic(DEFAULT_NAMING, 'self', 'outputs'), sent);
-      expect(outputs).toHaveLength(sent);
-      expect(new Set(outputs.map((r) => r.key)).size).toBe(sent);
-      // Nothing so far was unhealthy: no warning or error was logged by any test up to here.
-      expect(logged).toEqual([]);
+      expect(answers.size).toBe(next);
+      for (const [i, v] of answers) expect(v).toBe(i + 11);
+      // Exactly once on the topics too: one output per request, one input per request at each step.
+      const outputs = await readAll(pipelineTopic(DEFAULT_NAMING, 'scale', 'outputs'), next);
+      expect(outputs).toHaveLength(next);
+      expect(new Set(outputs.map((r) => r.key)).size).toBe(next);
+      const bIn = (await readAll(modelTopic(DEFAULT_NAMING, 'b', 'inputs'), next)).filter(
+        (r) => r.headers.pipeline === 'scale',
+      );
+      expect(bIn).toHaveLength(next);
+      // The last 100 were answered by engine-1 alone. Neither engine logged a warning or an error.
+      for (const p of [first, second]) expect(logContains(p.logFile, /"level":(40|50)/)).toBe(false);
     } finally {
-      await df.stop();
+      done = true;
+      await callers;
+      await first.stop();
+      await second?.stop();
+      await modelGateway.stop();
+      await gateway.stop();
     }
-  }, 180_000);
+  }, 240_000);
 
   it('inline: loses or doubles nothing across a broker restart and an engine restart', async () => {
     const b = bus('inline-restart');

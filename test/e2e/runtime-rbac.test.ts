@@ -1,7 +1,7 @@
-// End to end against a real kube-apiserver (RBAC on): the scheduler's synthesized ServiceAccount,
-// Role and RoleBinding are applied for real, a token is issued for that ServiceAccount, and the
-// scheduler's own Kubernetes source runs with it: every call it makes is allowed, and what it
-// does not need is forbidden. The same server also accepts (strict server-side dry-run) what
+// End to end against a real kube-apiserver (RBAC on): the scheduler's (and the dataflow's)
+// synthesized ServiceAccount, Role and RoleBinding are applied for real, a token is issued for that
+// ServiceAccount, and the component's own Kubernetes source runs with it: every call it makes is
+// allowed, and what it does not need is forbidden. The same server also accepts (strict server-side dry-run) what
 // every Runtime and Server option synthesizes.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,6 +70,7 @@ describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
   let kube: KubeApiserver;
   let admin: KubeConfig;
   let scheduler: KubeConfig;
+  let dataflow: KubeConfig;
   const objects = appObjects();
 
   beforeAll(async () => {
@@ -82,19 +83,26 @@ describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
     // Everything but the Strimzi-free CRDs is applied for real (no controllers run: nothing starts).
     for (const o of objects.filter((x) => x.kind !== 'CustomResourceDefinition'))
       await serverSideApply(kube, o);
+    scheduler = await accountConfig('mlops-scheduler');
+    dataflow = await accountConfig('mlops-dataflow');
+  }, 120_000);
+
+  /** Credentials of a synthesized ServiceAccount: a token issued for it. */
+  async function accountConfig(name: string): Promise<KubeConfig> {
     const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-      name: 'mlops-scheduler',
+      name,
       namespace: NS,
       body: { spec: { audiences: [], expirationSeconds: 3600 } },
     });
-    scheduler = new KubeConfig();
-    scheduler.loadFromOptions({
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
       clusters: [{ name: 'e2e', server: kube.server, caData: Buffer.from(kube.caCert).toString('base64') }],
-      users: [{ name: 'scheduler', token: token.status?.token }],
-      contexts: [{ name: 'e2e', cluster: 'e2e', user: 'scheduler' }],
+      users: [{ name, token: token.status?.token }],
+      contexts: [{ name: 'e2e', cluster: 'e2e', user: name }],
       currentContext: 'e2e',
     });
-  }, 120_000);
+    return kc;
+  }
   afterAll(async () => {
     await kube?.stop();
   });
@@ -237,6 +245,43 @@ describeE2E('scheduler RBAC on a real kube-apiserver', ['go'], () => {
       forbidden,
     );
   });
+
+  it('the dataflow watches its Pipelines with its Role, and can do nothing else', async () => {
+    const source = new KubernetesSource(dataflow, pino({ level: 'silent' }), NS, ['Pipeline']);
+    const seen: string[] = [];
+    await source.start({
+      upsert: (o: MlopsResource) => void seen.push(`${o.kind}/${o.metadata.name}`),
+      remove: () => undefined,
+      synced: () => undefined,
+    });
+    try {
+      expect(seen).toEqual(['Pipeline/flow']);
+      // Watched, not only listed: a Pipeline applied now arrives.
+      await serverSideApply(kube, {
+        apiVersion: 'mlops.seldon.io/v1alpha1',
+        kind: 'Pipeline',
+        metadata: { name: 'late', namespace: NS },
+        spec: { steps: [{ name: 'iris' }], output: { steps: ['iris'] } },
+      });
+      await vi.waitFor(() => expect(seen).toContain('Pipeline/late'), { timeout: 10_000 });
+    } finally {
+      await source.stop();
+    }
+    const custom = dataflow.makeApiClient(CustomObjectsApi);
+    const ref = { group: 'mlops.seldon.io', version: 'v1alpha1', namespace: NS };
+    const forbidden = expect.objectContaining({ code: 403 });
+    await expect(custom.listNamespacedCustomObject({ ...ref, plural: 'models' })).rejects.toEqual(forbidden);
+    await expect(dataflow.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: NS })).rejects.toEqual(
+      forbidden,
+    );
+    await expect(source.writePipelineStatus(NS, 'flow', { conditions: [] })).rejects.toEqual(forbidden);
+    await expect(
+      custom.deleteNamespacedCustomObject({ ...ref, plural: 'pipelines', name: 'flow' }),
+    ).rejects.toEqual(forbidden);
+    await expect(
+      custom.listNamespacedCustomObject({ ...ref, namespace: 'default', plural: 'pipelines' }),
+    ).rejects.toEqual(forbidden);
+  }, 30_000);
 
   it('accepts every object of every Runtime and Server option (strict dry-run)', async () => {
     const all = synthesizeObjects(everyOptionApp()).map((o) => o.manifest as unknown as ApplyObject);

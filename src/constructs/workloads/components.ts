@@ -63,7 +63,7 @@ function podTemplate(ctx: ComponentContext, o: PodOptions): k8s.PodTemplateSpec 
       ...(o.annotations ? { annotations: o.annotations } : {}),
     },
     spec: {
-      // Only the scheduler talks to the Kubernetes API.
+      // Only the scheduler and the dataflow talk to the Kubernetes API.
       automountServiceAccountToken: o.serviceAccountName !== undefined,
       ...(o.serviceAccountName ? { serviceAccountName: o.serviceAccountName } : {}),
       affinity: spreadOverNodes(selector),
@@ -297,19 +297,32 @@ export interface DataflowOptions {
   readonly kafkaPorts: number[];
   /** Secret volumes (CA, client certificate and key, SASL password) and their mounts. */
   readonly kafkaSecrets: { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] };
-  readonly pipelinesConfigMap: string;
-  /** Keys of the pipelines ConfigMap (file names), known once the app is complete. */
-  readonly pipelineFiles: () => string[];
-  /** Changes whenever the pipelines or Kafka settings do, so the pods restart and re-read them. */
+  /** Changes whenever the Kafka settings do (read once, from the environment): the pods restart. */
   readonly configHash: string;
   readonly inference: string;
 }
 
-export const PIPELINES_DIR = '/etc/mlops/pipelines';
+/**
+ * The dataflow's ServiceAccount and a Role (bound to it) with exactly what its Kubernetes source
+ * calls: an informer (list + watch) on the namespace's Pipelines; nothing else.
+ */
+function dataflowAccess(scope: Construct, name: string): void {
+  new ServiceAccount(scope, 'ServiceAccount', { metadata: { name }, automountToken: false });
+  new k8s.KubeRole(scope, 'Role', {
+    metadata: { name },
+    rules: [{ apiGroups: ['mlops.seldon.io'], resources: ['pipelines'], verbs: ['list', 'watch'] }],
+  });
+  new k8s.KubeRoleBinding(scope, 'RoleBinding', {
+    metadata: { name },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name }],
+  });
+}
 
 export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: DataflowOptions): string {
   const name = `${ctx.prefix}-dataflow`;
   const selector = selectorLabels('dataflow', ctx.instance);
+  dataflowAccess(scope, name);
   // A StatefulSet: stable pod names name the transactional producers, so a restarted pod fences
   // its predecessor and no output is committed twice.
   new k8s.KubeStatefulSet(scope, 'StatefulSet', {
@@ -322,7 +335,8 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
       template: podTemplate(ctx, {
         component: 'dataflow',
         args: componentArgv('dataflow', {
-          manifests: PIPELINES_DIR,
+          // Pipelines are watched, and each change applied live: no pod restarts for one.
+          kubernetes: true,
           namespace: o.namespace,
           'topic-prefix': '$(MLOPS_KAFKA_TOPIC_PREFIX)',
           partitions: '$(MLOPS_KAFKA_PARTITIONS)',
@@ -339,22 +353,9 @@ export function dataflowObjects(scope: Construct, ctx: ComponentContext, o: Data
         readiness: httpProbe('/v2/health/ready', 'http'),
         liveness: httpProbe('/v2/health/live', 'http', { initialDelaySeconds: 10 }),
         resources: o.resources,
-        // One file per pipeline in an otherwise empty folder: a ConfigMap volume mounted as a
-        // whole also holds the kubelet's `..data` links, which a recursive reader would follow.
-        // Writable: the container runtime creates the file mount points inside it.
-        mounts: [{ name: 'pipelines-dir', mountPath: PIPELINES_DIR }, ...o.kafkaSecrets.mounts],
-        lateMounts: () =>
-          o.pipelineFiles().map((file) => ({
-            name: 'pipelines',
-            mountPath: `${PIPELINES_DIR}/${file}`,
-            subPath: file,
-            readOnly: true,
-          })),
-        volumes: [
-          { name: 'pipelines', configMap: { name: o.pipelinesConfigMap } },
-          { name: 'pipelines-dir', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
-          ...o.kafkaSecrets.volumes,
-        ],
+        mounts: o.kafkaSecrets.mounts,
+        volumes: o.kafkaSecrets.volumes,
+        serviceAccountName: name,
         annotations: { [CONFIG_HASH_ANNOTATION]: o.configHash },
       }),
     },

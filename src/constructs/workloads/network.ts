@@ -81,6 +81,8 @@ export function dataflowPolicy(scope: Construct, name: string, instance: string,
       { to: from(instance, 'gateway'), ports: tcp(PORTS.gatewayGrpc) },
       // Brokers may be anywhere (another namespace, a managed service): only their ports are known.
       { ports: tcp(...kafkaPorts) },
+      // The Kubernetes API (its Pipelines are watched): 443 or 6443.
+      { ports: tcp(443, 6443) },
     ],
   });
 }

@@ -59,6 +59,9 @@ export class KafkaBus implements Bus {
         // An error response the client retries (a coordinator still loading, a leader moving): its
         // request fails only when the retries run out, and that failure reaches the caller.
         if (entry.namespace === 'Connection' && message.startsWith('Response ')) log.debug(extra, message);
+        // A member joining or leaving the group (engines scaled, a pipeline's engine replaced):
+        // routine, and the rejoin resumes from the committed offsets.
+        else if (message.startsWith('The group is rebalancing')) log.info(extra, message);
         else if (entry.level <= logLevel.ERROR) log.error(extra, message);
         else log.warn(extra, message);
       },

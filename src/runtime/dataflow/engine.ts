@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { HEADER_ERRORS, HEADER_INLINE, HEADER_PIPELINE, HEADER_VISITS } from '../../spec/headers.ts';
 import { dataflowStateTopic, modelTopic, type TopicNaming, topicIo } from '../../spec/topics.ts';
 import type { Bus, BusRecord, Consumer, Headers, OutRecord } from '../bus/bus.ts';
+import { Drain } from './drain.ts';
 import { mergeHeaders } from './headers.ts';
 import { type InlineContext, runInline } from './inline-run.ts';
 import { Held, type Joined, type Part, StepJoin } from './join.ts';
@@ -67,6 +68,8 @@ export class PipelineEngine {
   private stopped = false;
 
   private readonly inlineContext?: InlineContext;
+  /** Requests under way, for a rollout to a new version (see `seal`). */
+  private readonly drain: Drain;
   /** Told this pipeline's outputs once committed (a pipeline gateway in the same process answers from them). */
   onOutput?: (records: OutRecord[]) => void;
 
@@ -88,6 +91,7 @@ export class PipelineEngine {
         onModelCall: (model, outcome) => this.metrics.modelCalls.inc({ model, outcome }),
       };
     }
+    this.drain = new Drain(naming, now);
     const windows = current.steps.map((st) => st.windowMs);
     this.horizonMs = 2 * Math.max(0, ...windows) + 60_000;
     this.reset();
@@ -240,7 +244,8 @@ export class PipelineEngine {
       fromBeginning: false,
       process: (records) => this.process(records),
       committed: (records) => this.outputsCommitted(records),
-      retained: (topic, partition) => this.held.lowest(topic, partition),
+      retained: (topic, partition) =>
+        lowest(this.held.lowest(topic, partition), this.drain.retained(topic, partition)),
       onLag: (topic, partition, records) =>
         this.metrics.consumerLag.set({ pipeline: this.plan.name, topic, partition }, records),
       onAbort: () => this.restart(),
@@ -283,10 +288,18 @@ export class PipelineEngine {
     await this.consumer?.close();
   }
 
+  /**
+   * Stops starting requests (those arriving stay uncommitted, for the next version's engine) and
+   * resolves once the requests under way are answered: then this engine can stop.
+   */
+  seal(): Promise<void> {
+    return this.drain.seal();
+  }
+
   private outputsCommitted(records: OutRecord[]): void {
-    if (!this.onOutput) return;
     const outputs = records.filter((r) => r.topic === this.plan.outputTopic);
-    if (outputs.length) this.onOutput(outputs);
+    this.drain.answered(outputs.map((r) => r.key));
+    if (outputs.length) this.onOutput?.(outputs);
   }
 
   /** Runs each request of a batch (one partition) inline; the records come back in request order. */
@@ -330,6 +343,7 @@ export class PipelineEngine {
     const out: OutRecord[] = [];
     const now = this.now();
     for (const r of records) {
+      if (!this.drain.admit(r)) continue;
       try {
         this.route(r, now, out);
       } catch (err) {
@@ -491,6 +505,10 @@ export class PipelineEngine {
       partition,
     };
   }
+}
+
+function lowest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function visits(headers: Headers): Record<string, number> {

@@ -28,10 +28,12 @@ interface Running {
 
 /**
  * Follows the set of Pipelines as it changes, without restarting anything it does not have to:
- * a new pipeline gets an engine and then takes calls; a changed one moves to its new plan (in
+ * a new pipeline gets an engine and then takes calls; a changed one moves to its new version (in
  * place when it runs inline: requests already running finish on the old plan, the next batch
- * takes the new one; otherwise its engine is replaced, resuming from the committed position, and
- * a pipeline whose steps travel over topics keeps them there until the process restarts); a
+ * takes the new one; otherwise the old engine is sealed and drained, its requests under way
+ * finishing on the old version, and the new engine resumes from the committed position, so
+ * requests held back meanwhile run on the new one; a pipeline whose steps travel over topics
+ * keeps them there until the process restarts); a
  * deleted one stops taking calls, then its engine stops and, when its spec asks, its topics go.
  * The other pipelines' engines and consumers are never touched. Changes apply one at a time.
  */
@@ -109,9 +111,11 @@ export class LivePipelines {
     const plan = planPipeline(name, spec, this.naming);
     let engine = r.engine;
     if (engine && !(await engine.update(plan))) {
-      // Reads other topics now: the next engine resumes where this one committed. One whose steps
-      // travel over topics keeps them there: requests between two steps finish that way.
+      // A new version: requests under way finish on this engine while new ones wait, uncommitted,
+      // for the next, which resumes where this one committed. One whose steps travel over topics
+      // keeps them there.
       const inline = engine.inline;
+      await engine.seal();
       await engine.stop();
       engine = await this.startEngine(plan, inline);
     }

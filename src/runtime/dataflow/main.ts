@@ -1,13 +1,14 @@
 import { DATAFLOW_ROLES, type FlagValues, usage } from '../../spec/flags.ts';
 import { type KafkaSecuritySettings, kafkaSecurityFromValues } from '../../spec/kafka-security.ts';
-import type { PipelineResource } from '../../spec/types.ts';
 import type { Bus } from '../bus/bus.ts';
 import { KafkaBus } from '../bus/kafka-bus.ts';
 import { KafkaSecurityError } from '../bus/kafka-security.ts';
 import { MemoryBus } from '../bus/memory-bus.ts';
 import { commandLine, createLogger, stopOnSignal, usageError } from '../service/process.ts';
 import { DirectorySource } from '../sources/directory.ts';
+import type { DesiredStateSource } from '../sources/types.ts';
 import { tracingFromFlags } from '../telemetry/from-flags.ts';
+import { followPipelines } from './follow-pipelines.ts';
 import { LivePipelines } from './live-pipelines.ts';
 import { DataflowMetrics } from './metrics.ts';
 import { GrpcModelClient } from './model-client.ts';
@@ -32,7 +33,9 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (!memory && !values.brokers?.length)
     usageError(`dataflow: --brokers (or MLOPS_KAFKA_BROKERS) is required`, usage('dataflow'));
-  if (!values.manifests) usageError(`dataflow: --manifests DIR is required`, usage('dataflow'));
+  if (!values.manifests === !values.kubernetes) {
+    usageError('dataflow: give exactly one of --manifests DIR or --kubernetes', usage('dataflow'));
+  }
   if (roles.includes('model-gateway') && !values.inference) {
     usageError('dataflow: the model-gateway role needs --inference HOST:GRPC_PORT (the data-plane gateway)');
   }
@@ -83,7 +86,12 @@ export async function main(argv: string[]): Promise<void> {
     metrics,
   );
   stops.push(() => live.stop());
-  const source = await followPipelines(values.manifests, naming.namespace, live, logger);
+  const source = await followPipelines(
+    await pipelineSource(values.manifests, naming.namespace, logger),
+    naming.namespace,
+    live,
+    logger,
+  );
   stops.push(() => source.stop());
   logger.info({ pipelines: live.names, roles, bus: values.bus }, 'dataflow running');
   stopOnSignal(async () => {
@@ -119,42 +127,13 @@ async function kafkaBus(
   }
 }
 
-/**
- * Runs the Pipelines of `namespace` in the manifest folder and follows its changes (the folder is
- * re-read when a file changes); resolves once the pipelines there at start are running.
- */
-async function followPipelines(
-  dir: string,
+/** The manifest folder, or (cluster mode) a watch on the namespace's Pipelines only. */
+async function pipelineSource(
+  manifests: string | undefined,
   namespace: string,
-  live: LivePipelines,
   logger: ReturnType<typeof createLogger>,
-): Promise<DirectorySource> {
-  const desired = new Map<string, PipelineResource>();
-  let scheduled = false;
-  let started = false;
-  const schedule = () => {
-    if (!started || scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      void live.apply([...desired.values()]);
-    });
-  };
-  const source = new DirectorySource(dir, logger);
-  await source.start({
-    upsert(r) {
-      if (r.kind !== 'Pipeline' || (r.metadata.namespace ?? 'default') !== namespace) return;
-      desired.set(r.metadata.name, r as PipelineResource);
-      schedule();
-    },
-    remove(kind, ns, name) {
-      if (kind !== 'Pipeline' || (ns || 'default') !== namespace) return;
-      desired.delete(name);
-      schedule();
-    },
-    synced() {},
-  });
-  started = true;
-  await live.apply([...desired.values()]);
-  return source;
+): Promise<DesiredStateSource> {
+  if (manifests) return new DirectorySource(manifests, logger);
+  const { KubernetesSource } = await import('../sources/kubernetes.ts');
+  return KubernetesSource.fromDefaultConfig(logger, namespace, ['Pipeline']);
 }

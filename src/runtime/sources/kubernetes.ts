@@ -47,20 +47,28 @@ export class KubernetesSource implements DesiredStateSource {
     private readonly kc: KubeConfig,
     private readonly log: Logger,
     private readonly namespace: string,
+    /** The kinds to watch: the scheduler watches all four, the dataflow only Pipelines. */
+    private readonly kinds: readonly WatchedKind[] = WATCHED_KINDS,
   ) {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.apps = kc.makeApiClient(AppsV1Api);
   }
 
-  static fromDefaultConfig(log: Logger, namespace: string): KubernetesSource {
+  static fromDefaultConfig(
+    log: Logger,
+    namespace: string,
+    kinds: readonly WatchedKind[] = WATCHED_KINDS,
+  ): KubernetesSource {
     const kc = new KubeConfig();
     kc.loadFromDefault();
-    return new KubernetesSource(kc, log, namespace);
+    return new KubernetesSource(kc, log, namespace, kinds);
   }
 
   async start(handler: DesiredStateHandler): Promise<void> {
     // Servers first so the models' first placement sees them.
-    const order: WatchedKind[] = ['Server', ...WATCHED_KINDS.filter((k) => k !== 'Server')];
+    const order = this.kinds.includes('Server')
+      ? ['Server' as const, ...this.kinds.filter((k) => k !== 'Server')]
+      : this.kinds;
     for (const kind of order) {
       const plural = PLURAL[kind];
       const namespace = this.namespace;

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../../src/runtime/bus/memory-bus.ts';
 import { LivePipelines, versionOf } from '../../../src/runtime/dataflow/live-pipelines.ts';
 import { DataflowMetrics } from '../../../src/runtime/dataflow/metrics.ts';
+import type { ModelClient } from '../../../src/runtime/dataflow/model-client.ts';
 import { ModelGateway } from '../../../src/runtime/dataflow/model-gateway.ts';
 import { PipelineGateway } from '../../../src/runtime/dataflow/pipeline-gateway.ts';
 import { jsonRequestToMessage, messageToJsonResponse } from '../../../src/runtime/oip/convert.ts';
@@ -35,16 +36,27 @@ afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s();
 });
 
-async function dataflow() {
+/** `overTopics`: the engines get no model client, so every step travels over the model topics. */
+async function dataflow(overTopics = false) {
   const bus = new MemoryBus(2);
   const metrics = new DataflowMetrics();
   const models = new FakeModels({ a: add(1), b: add(10), c: add(100), d: add(1000) });
-  const modelGateway = new ModelGateway(bus, DEFAULT_NAMING, [], models, silent, 32, metrics);
+  // Over topics, b takes a while: requests are under way between a and b whenever a change lands.
+  const served: ModelClient = overTopics
+    ? {
+        infer: async (m, request) => {
+          if (m === 'b') await sleep(20);
+          return models.infer(m, request);
+        },
+        close: () => undefined,
+      }
+    : models;
+  const modelGateway = new ModelGateway(bus, DEFAULT_NAMING, [], served, silent, 32, metrics);
   const pipelineGateway = new PipelineGateway(bus, DEFAULT_NAMING, [], silent, 5000, metrics);
   const live = new LivePipelines(
     bus,
     DEFAULT_NAMING,
-    { engines: true, models, modelGateway, pipelineGateway },
+    { engines: true, models: overTopics ? undefined : models, modelGateway, pipelineGateway },
     silent,
     metrics,
   );
@@ -151,6 +163,23 @@ describe('pipelines followed live', () => {
     expect(versions).toContain(2);
     // Once the change took effect every new request runs on the new version.
     expect(await df.infer('p', 5)).toBe(106);
+  });
+
+  it('a pipeline over topics changed under load rolls out as a new version: requests under way finish on the old', async () => {
+    const df = await dataflow(true);
+    await df.live.apply([resource('t', chain('a', 'b'))]);
+    const loading = df.load('t');
+    await loading.answered(20);
+    // A request between a and b finishing on c→a would answer a's output (i + 1), or never.
+    await df.live.apply([resource('t', chain('c', 'a'))]);
+    await loading.answered(20);
+    const { answers, failures, sent } = await loading.stop();
+    expect(failures).toEqual([]);
+    expect(answers.size).toBe(sent);
+    const versions = [...answers].map(([i, v]) => (v === i + 11 ? 1 : v === i + 101 ? 2 : `wrong ${v - i}`));
+    expect(new Set(versions)).toEqual(new Set([1, 2]));
+    await sleep(50);
+    expect(df.bus.read(pipelineTopic(DEFAULT_NAMING, 't', 'outputs'))).toHaveLength(sent);
   });
 
   it('a pipeline changed from inline to over topics and back under load answers every request exactly once', async () => {
