@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the example apps' models into DIR (default: models/), for `mlops dev --models DIR`.
 # Python: $MLOPS_PYTHON, else the virtualenv `npm run provision` builds for MLServer (it has
-# scikit-learn), else python3 (which then needs scikit-learn and mlserver installed).
+# scikit-learn and xgboost), else python3 (which then needs scikit-learn, xgboost and mlserver).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-models}"
@@ -12,8 +12,8 @@ if [ -z "$python" ]; then
   done
 fi
 python="${python:-python3}"
-if ! "$python" -c 'import sklearn, joblib, mlserver' 2>/dev/null; then
-  echo "models: $python lacks scikit-learn or mlserver; run \`npm run provision mlserver\` or set MLOPS_PYTHON" >&2
+if ! "$python" -c 'import sklearn, joblib, mlserver, xgboost' 2>/dev/null; then
+  echo "models: $python lacks scikit-learn, xgboost or mlserver; run \`npm run provision mlserver\` or set MLOPS_PYTHON" >&2
   exit 2
 fi
 mkdir -p "$out"
