@@ -68,7 +68,8 @@ def synthetic_income(rows: int) -> tuple[np.ndarray, np.ndarray]:
     x = np.column_stack([rng.integers(low, high + 1, rows) for _, low, high in INCOME_FEATURES])
     x[:, 8] = np.where(rng.random(rows) < 0.9, 0, x[:, 8])  # most people have no capital gain
     x[:, 9] = np.where(rng.random(rows) < 0.95, 0, x[:, 9])
-    score = (x[:, 0] > 35) + (x[:, 10] > 45) + (x[:, 2] >= 4) + 2 * (x[:, 8] > 5000)
+    rules = [x[:, 0] > 35, x[:, 10] > 45, x[:, 2] >= 4, x[:, 8] > 5000, x[:, 8] > 5000]
+    score = np.sum(rules, axis=0)  # a capital gain counts twice
     y = (score >= 2).astype(np.int64)
     flip = rng.random(rows) < 0.05
     return x, np.where(flip, 1 - y, y)

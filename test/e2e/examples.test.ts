@@ -16,6 +16,11 @@ const FLOWERS = [5.1, 3.5, 1.4, 0.2, 6.3, 3.3, 6.0, 2.5, 6.4, 3.2, 4.5, 1.5];
 const FLOWERS_REQUEST = JSON.stringify({
   inputs: [{ name: 'predict', shape: [3, 4], datatype: 'FP64', data: FLOWERS }],
 });
+const INCOME_REQUEST = JSON.stringify({
+  inputs: [
+    { name: 'income', shape: [1, 12], datatype: 'INT64', data: [53, 4, 0, 2, 8, 4, 4, 0, 0, 0, 60, 9] },
+  ],
+});
 /** setosa, virginica, versicolor */
 const SPECIES = [0, 2, 1];
 
@@ -159,7 +164,7 @@ describeE2E('the example apps under mlops dev, offline, with real MLServer', ['p
     await dev.proc.stop(15_000);
   }, 200_000);
 
-  it('fleet: iris and its A/B serve; the Triton model and the artifacts with no local copy are named with the reason', async () => {
+  it('fleet: iris, its A/B, the xgboost mirror and income serve; the Triton model is named with the reason', async () => {
     const port = await freePort();
     const dev = startDev(project, `node bin/mlops.js dev --app fleet --port ${port}`);
     running.push(dev.proc);
@@ -168,17 +173,24 @@ describeE2E('the example apps under mlops dev, offline, with real MLServer', ['p
       'warning: mlops dev cannot run model cifar10: it needs server triton (Triton Inference Server), which mlops dev does not start (it runs MLServer only)',
     );
     expect(dev.output()).toMatch(
-      /warning: mlops dev cannot run model income: its storageUri gs:\/\/seldon-models\/\S+ has no local copy, .*: put a copy in models\//,
-    );
-    expect(dev.output()).toMatch(
       /mlops dev: model cifar10: ScheduleFailed \(.*\) — mlops dev cannot run it: it needs server triton/,
     );
+    expect(dev.output()).not.toMatch(/cannot run model (iris-xgboost|income)/);
     for (const a of await runPrinted(project, dev.output())) expect(a.outputs[0].data).toEqual([0]);
-    const out = await sh(
-      project,
-      `node bin/mlops.js infer iris-ab.experiment '${FLOWERS_REQUEST}' --gateway http://127.0.0.1:${port}`,
-    );
-    expect((JSON.parse(out) as OipResponse).outputs[0].data).toEqual(SPECIES);
+    const infer = async (target: string, request: string) =>
+      (
+        JSON.parse(
+          await sh(
+            project,
+            `node bin/mlops.js infer ${target} '${request}' --gateway http://127.0.0.1:${port}`,
+          ),
+        ) as OipResponse
+      ).outputs[0];
+    expect((await infer('iris-ab.experiment', FLOWERS_REQUEST)).data).toEqual(SPECIES);
+    // MLServer's XGBoost runtime: the same three flowers, one class each.
+    expect(await infer('iris-xgboost', FLOWERS_REQUEST)).toMatchObject({ shape: [3, 1], data: SPECIES });
+    // Seldon's income request: one label-encoded Adult row; 53 years old, 60 hours a week: over $50K.
+    expect(await infer('income', INCOME_REQUEST)).toMatchObject({ shape: [1, 1], data: [1] });
     await dev.proc.stop(15_000);
   }, 200_000);
 
