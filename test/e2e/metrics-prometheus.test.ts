@@ -173,6 +173,18 @@ describeE2E('runtime metrics scraped by a real Prometheus', ['python3'], () => {
         timeoutMs: 90_000,
       },
     );
+    // Prometheus applies discovered targets a few seconds after it starts: the load must come
+    // after every target has been scraped once, or it happens before the first sample.
+    await pollUntil(
+      'every target scraped',
+      async () => {
+        const r = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as Json;
+        // The five targets dev printed (checked above).
+        const active: Json[] = r.data?.activeTargets ?? [];
+        return active.length === 5 && active.every((t) => t.health === 'up');
+      },
+      { timeoutMs: 30_000, intervalMs: 500, logs: [prom.logFile] },
+    );
     // A short load: successes and model failures, through a model and a pipeline.
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -182,7 +194,12 @@ describeE2E('runtime metrics scraped by a real Prometheus', ['python3'], () => {
         statuses.push(await post(`${gateway}/v2/models/iris/infer`, BAD));
         statuses.push(await post(`${gateway}/v2/pipelines/flowers/infer`, BAD));
       }
+      // A labelled series first appears at its first increment: let Prometheus scrape it (every
+      // 1 s) before the rest, or a load done between two scrapes shows a rate of 0.
+      if (i === 0) await new Promise((r) => setTimeout(r, 2500));
     }
+    // And sampled again after it (scrapes every 1 s), so each rate sees the increase.
+    await new Promise((r) => setTimeout(r, 2500));
     expect(statuses.filter((s) => s === 200)).toHaveLength(40);
     expect(statuses.filter((s) => s >= 400)).toHaveLength(8);
 
