@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { provisioned, repoRoot } from './cache.ts';
+import { clusterId } from './kafka.ts';
 import { freePort } from './ports.ts';
 import { startProcess, waitUntilReady } from './process.ts';
 import { missingToolsMessage } from './toolchain.ts';
@@ -70,6 +71,14 @@ describe('startProcess / waitUntilReady', () => {
     await proc.stop(2_000);
     for (let i = 0; i < 20 && alive(child); i++) await new Promise((r) => setTimeout(r, 100));
     expect(alive(child)).toBe(false);
+  });
+});
+
+describe('Kafka cluster ids', () => {
+  it('never begin with "-", which kafka-storage would take for an option (1 draw in 64 did)', () => {
+    const ids = Array.from({ length: 5000 }, clusterId);
+    expect(ids.filter((id) => id.startsWith('-'))).toEqual([]);
+    expect(ids.every((id) => /^[A-Za-z0-9_-]{22}$/.test(id))).toBe(true);
   });
 });
 

@@ -35,9 +35,15 @@ function kafkaLibs(): string {
   return join(provisioned('kafka', dir), 'libs');
 }
 
-/** A Kafka cluster id: 16 random bytes, base64url without padding. */
-function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A Kafka cluster id: 16 random bytes, base64url without padding. One in 64 begins with `-`,
+ * which kafka-storage's argument parser takes for an option: draw again, as Kafka's own ids do.
+ */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 const jvmOptions = [
