@@ -9,7 +9,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteUpdate } from '../../src/runtime/protocol/control.ts';
 import { subscribeRoutes } from '../../src/runtime/protocol/route-client.ts';
 import { RouteTable } from '../../src/runtime/protocol/route-table.ts';
-import { componentArgv } from '../../src/spec/flags.ts';
 import {
   type AgentProcess,
   freePort,
@@ -19,10 +18,10 @@ import {
   repoRoot,
   startAgentProcess,
   startMlserver,
-  startProcess,
   trainIrisModel,
   waitUntilReady,
 } from './harness/index.ts';
+import { startRuntimeProcess } from './harness/runtime-process.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
 // One flower of each species: setosa, versicolor, virginica.
@@ -63,22 +62,16 @@ describeE2E('control plane: scheduler + agents + MLServer', ['python3'], () => {
   const logs: string[] = [];
 
   const startScheduler = async () => {
-    const logFile = join(dir, `scheduler-${logs.length}.log`);
-    logs.push(logFile);
-    scheduler = startProcess(
+    scheduler = startRuntimeProcess(
       'scheduler',
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        ...componentArgv('scheduler', {
-          manifests,
-          port: schedulerPort,
-          'health-port': healthPort,
-          // Agents reconnect within their 2 s back-off; wait for both before placing anything.
-          'wait-for-servers-ms': 10_000,
-        }),
-      ],
-      { logFile, cwd: repoRoot },
+      {
+        manifests,
+        port: schedulerPort,
+        'health-port': healthPort,
+        // Agents reconnect within their 2 s back-off; wait for both before placing anything.
+        'wait-for-servers-ms': 10_000,
+      },
+      { dir, logs },
     );
     await waitUntilReady(
       scheduler,

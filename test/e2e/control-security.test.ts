@@ -36,6 +36,7 @@ import {
   trainIrisModel,
   waitUntilReady,
 } from './harness/index.ts';
+import { startRuntimeProcess } from './harness/runtime-process.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
 const NS = 'secure';
@@ -81,23 +82,17 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
     (await fetch(`http://127.0.0.1:${a.adminPort}/ready`).catch(() => undefined))?.ok === true;
 
   const startScheduler = async () => {
-    const logFile = join(dir, `scheduler-${logs.length}.log`);
-    logs.push(logFile);
-    scheduler = startProcess(
+    scheduler = startRuntimeProcess(
       'scheduler',
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        ...componentArgv('scheduler', {
-          kubernetes: true,
-          namespace: NS,
-          listen: '127.0.0.1',
-          port: ports.scheduler,
-          'health-port': ports.health,
-          'wait-for-servers-ms': 3000,
-        }),
-      ],
-      { logFile, cwd: repoRoot, env: { KUBECONFIG: kube.kubeconfigPath } },
+      {
+        kubernetes: true,
+        namespace: NS,
+        listen: '127.0.0.1',
+        port: ports.scheduler,
+        'health-port': ports.health,
+        'wait-for-servers-ms': 3000,
+      },
+      { dir, logs, env: { KUBECONFIG: kube.kubeconfigPath } },
     );
   };
 

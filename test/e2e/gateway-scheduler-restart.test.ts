@@ -20,6 +20,7 @@ import {
   trainIrisModel,
   waitUntilReady,
 } from './harness/index.ts';
+import { startRuntimeProcess } from './harness/runtime-process.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
 const FLOWERS = [5.1, 3.5, 1.4, 0.2, 6.4, 3.2, 4.5, 1.5, 6.3, 3.3, 6.0, 2.5];
@@ -41,22 +42,16 @@ describeE2E('gateway across a scheduler restart', ['python3'], () => {
   const logs: string[] = [];
 
   const startScheduler = async () => {
-    const logFile = join(dir, `scheduler-${logs.length}.log`);
-    logs.push(logFile);
-    scheduler = startProcess(
+    scheduler = startRuntimeProcess(
       'scheduler',
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        ...componentArgv('scheduler', {
-          manifests,
-          port: schedulerPort,
-          'health-port': healthPort,
-          listen: '127.0.0.1',
-          'wait-for-servers-ms': 200,
-        }),
-      ],
-      { logFile, cwd: repoRoot },
+      {
+        manifests,
+        port: schedulerPort,
+        'health-port': healthPort,
+        listen: '127.0.0.1',
+        'wait-for-servers-ms': 200,
+      },
+      { dir, logs },
     );
     await waitUntilReady(
       scheduler,
