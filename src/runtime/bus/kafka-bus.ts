@@ -319,7 +319,7 @@ class ConsumerRun implements Consumer {
       this.logger.warn({ err: e.payload.error?.message }, 'consumer crashed');
       // kafkajs's own restart is off (see consume): its new member would read the committed
       // offsets while a transaction of ours may still be completing. Replacing settles that first.
-      if (!this.closed) setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+      if (!this.closed) setTimeout(() => this.recover(consumer), RECOVERY_RETRY_MS);
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.next.clear();
@@ -365,7 +365,7 @@ class ConsumerRun implements Consumer {
     });
     running.catch((err) => {
       this.logger.warn({ err: (err as Error).message }, 'consumer failed to start; retrying');
-      if (!this.closed) setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+      if (!this.closed) setTimeout(() => this.recover(consumer), RECOVERY_RETRY_MS);
     });
   }
 
@@ -388,14 +388,20 @@ class ConsumerRun implements Consumer {
     resolveOffset(String(last));
   }
 
-  /** Replaces a consumer kafkajs stopped; a stateful handler rebuilds itself instead. */
-  private recover(): void {
-    if (this.closed || this.recovering) return;
+  /**
+   * Replaces `failed`, a consumer kafkajs stopped or whose transaction failed; a stateful handler
+   * rebuilds itself instead. One failure often reports twice (a failed commit, then the crash), and
+   * a replaced consumer can still report late: only a failure of the current consumer counts.
+   * Replacing its successor instead would stop that one mid-join, and kafkajs lets a join it was
+   * told to stop complete anyway: a member nobody runs, which holds the group for a session timeout.
+   */
+  private recover(failed: KafkaConsumer): void {
+    if (this.closed || this.recovering || failed !== this.consumer) return;
     this.recovering = this.replaceConsumer()
       .catch((err) => {
         // E.g. the broker still away after the client's retries: try again rather than stay stopped.
         this.logger.warn({ err: (err as Error).message }, 'consumer recovery failed; retrying');
-        setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+        setTimeout(() => this.recover(this.consumer), RECOVERY_RETRY_MS);
       })
       .finally(() => {
         this.recovering = undefined;
@@ -424,7 +430,7 @@ class ConsumerRun implements Consumer {
     this.logger.warn('replacing the consumer; processing resumes from the committed offsets');
     await this.run(() => {}).catch((err) => {
       this.logger.error({ err: (err as Error).message }, 'consumer restart failed; retrying');
-      setTimeout(() => this.recover(), RECOVERY_RETRY_MS);
+      setTimeout(() => this.recover(this.consumer), RECOVERY_RETRY_MS);
     });
   }
 
@@ -457,6 +463,7 @@ class ConsumerRun implements Consumer {
       this.dirty = false;
       const outputs = this.pending;
       this.pending = [];
+      const consumer = this.consumer;
       try {
         await this.commit(outputs, this.offsets());
         if (outputs.length) this.opts.committed?.(outputs);
@@ -469,7 +476,7 @@ class ConsumerRun implements Consumer {
         this.failed = true;
         this.pending = [];
         this.dirty = false;
-        setImmediate(() => this.recover());
+        setImmediate(() => this.recover(consumer));
         throw err;
       }
     }

@@ -3,7 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BusRecord, ConsumeOptions, OutRecord } from '../../../src/runtime/bus/bus.ts';
 import { CopartitionedAssigner } from '../../../src/runtime/bus/copartitioned-assigner.ts';
 import { KafkaBus } from '../../../src/runtime/bus/kafka-bus.ts';
-import { CLIENT_RETRY } from '../../../src/runtime/bus/kafka-recovery.ts';
+import { CLIENT_RETRY, RECOVERY_RETRY_MS } from '../../../src/runtime/bus/kafka-recovery.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * kafkajs stand-ins that record every call in one ordered log: the bus is tested against the
@@ -117,6 +119,11 @@ const fake = vi.hoisted(() => {
     join(memberAssignment: Record<string, number[]>) {
       for (const cb of this.listeners.get(this.events.GROUP_JOIN) ?? [])
         cb({ payload: { memberAssignment } });
+    }
+    /** kafkajs stopped this consumer (restarting is off). */
+    crash(message: string) {
+      for (const cb of this.listeners.get(this.events.CRASH) ?? [])
+        cb({ payload: { error: new Error(message) } });
     }
     /** kafkajs hands over a batch; returns the offsets resolved and whether it threw. */
     async deliver(batch: Batch) {
@@ -449,6 +456,27 @@ describe('KafkaBus', () => {
     expect(retried.resolved).toEqual(['0']);
     expect(world.log[0]).toBe('tx4.transaction');
     expect(world.log.at(-1)).toBe('tx4.commit');
+  });
+
+  it('replaces a consumer once per failure: a late crash of a replaced consumer leaves its successor running', async () => {
+    const { kafka } = await consume({ process: () => [out('o', 'k', 'v')] });
+    kafka.join({ in: [0] });
+    world.failCommit = new Error('coordinator moved');
+    await kafka.deliver({ topic: 'in', partition: 0, messages: [message(0, 'a', '1')] });
+    // The same failure also stops the consumer: kafkajs reports it as a crash.
+    kafka.crash('coordinator moved');
+    await vi.waitFor(() => expect(world.consumers).toHaveLength(2));
+    const successor = world.consumers[1];
+    await vi.waitFor(() => expect(successor.eachBatch).toBeDefined());
+    // A stopped join of the replaced consumer completing late reports once more.
+    kafka.crash('Closed connection');
+    await sleep(3 * RECOVERY_RETRY_MS);
+    expect(world.consumers).toHaveLength(2);
+    expect(world.log).not.toContain('consumer1.disconnect');
+    // A failure of the successor itself still replaces it.
+    successor.crash('Closed connection');
+    await vi.waitFor(() => expect(world.consumers).toHaveLength(3));
+    expect(world.log).toContain('consumer1.disconnect');
   });
 
   it('tells a stateful handler to rebuild instead of replacing the consumer after a failed commit', async () => {
