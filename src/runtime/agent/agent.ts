@@ -181,6 +181,8 @@ export class Agent {
         upstream: this.opts.inferenceGrpc,
         metrics: this.metrics,
         log,
+        serverUp: () => this.watch.up,
+        onServerFailure: () => void this.watch.unreachable(),
       });
       this.grpcPort = await listen(this.grpcProxy, this.opts.grpcPort ?? 0, this.opts.listen);
     }

@@ -86,7 +86,12 @@ export function overrideNameField(message: Uint8Array, name: string): Buffer {
  * Ends a call with a gRPC status. Before any response headers this is a trailers-only response;
  * after them the stream is reset, since a status can no longer be sent cleanly.
  */
-export function sendGrpcStatus(stream: http2.ServerHttp2Stream, code: number, message: string): void {
+export function sendGrpcStatus(
+  stream: http2.ServerHttp2Stream,
+  code: number,
+  message: string,
+  metadata: http2.OutgoingHttpHeaders = {},
+): void {
   if (stream.destroyed || stream.closed) return;
   if (stream.headersSent) {
     stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -98,6 +103,7 @@ export function sendGrpcStatus(stream: http2.ServerHttp2Stream, code: number, me
       'content-type': 'application/grpc',
       'grpc-status': String(code),
       'grpc-message': encodeGrpcMessage(message),
+      ...metadata,
     },
     { endStream: true },
   );

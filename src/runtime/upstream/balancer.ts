@@ -55,8 +55,16 @@ export class LeastOutstanding<E extends object> {
   }
 }
 
+/** The replica's agent answered that its inference server is down: nothing ran there. */
+export class ReplicaUnavailable extends Error {
+  constructor(key: string) {
+    super(`${key}: inference server down`);
+  }
+}
+
 /** Errors that mean the request never reached the upstream, so another replica may be tried. */
 export function isConnectFailure(err: unknown): boolean {
+  if (err instanceof ReplicaUnavailable) return true;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return true;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNABORTED') return true;

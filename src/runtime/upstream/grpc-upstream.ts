@@ -1,6 +1,7 @@
 import http2 from 'node:http2';
+import { HEADER_REPLICA_UNAVAILABLE } from '../../spec/headers.ts';
 import type { Endpoint } from '../protocol/control.ts';
-import { ConnectFailure, isConnectFailure, type LeastOutstanding } from './balancer.ts';
+import { ConnectFailure, isConnectFailure, type LeastOutstanding, ReplicaUnavailable } from './balancer.ts';
 
 export interface GrpcUpstreamResponse {
   headers: http2.IncomingHttpHeaders;
@@ -22,7 +23,8 @@ interface Session {
 
 /**
  * Forwards unary gRPC calls at the HTTP/2 level: the framed protobuf bytes go through untouched,
- * one multiplexed session per replica, least-outstanding balancing, retry on connect failure only.
+ * one multiplexed session per replica, least-outstanding balancing, retry only when the call did not
+ * reach an inference server (no connection, or the agent's UNAVAILABLE marked as its replica's).
  * `forward` reports through a callback, sparing the gateway a promise per call and per attempt.
  */
 export class GrpcUpstream {
@@ -91,7 +93,8 @@ export class GrpcUpstream {
         done(err, res);
         return;
       }
-      this.forget(key);
+      // The agent itself answered: its session stays.
+      if (!(err instanceof ReplicaUnavailable)) this.forget(key);
       const attempts = tried ?? [];
       attempts.push(key);
       if (attempts.length >= this.maxAttempts) done(new ConnectFailure(attempts));
@@ -99,7 +102,7 @@ export class GrpcUpstream {
     };
     this.withSession(key, (err, session) => {
       if (err !== undefined) finish(err);
-      else request(session as http2.ClientHttp2Session, headers, body, finish);
+      else request(session as http2.ClientHttp2Session, key, headers, body, finish);
     });
   }
 
@@ -153,6 +156,7 @@ export class GrpcUpstream {
 /** One request on one session; `finish` is called once (the caller guards against repeats). */
 function request(
   session: http2.ClientHttp2Session,
+  key: string,
   headers: http2.OutgoingHttpHeaders,
   body: Buffer,
   finish: (err: unknown, res?: GrpcUpstreamResponse) => void,
@@ -170,6 +174,10 @@ function request(
   let chunks: Buffer[] | undefined;
   req.on('response', (h) => {
     responseHeaders = h;
+    if (h[HEADER_REPLICA_UNAVAILABLE] && h['grpc-status'] === '14') {
+      req.close();
+      finish(new ReplicaUnavailable(key));
+    }
   });
   req.on('trailers', (t) => {
     trailers = t;

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../../src/runtime/protocol/control.ts';
 import { ConnectFailure, LeastOutstanding } from '../../../src/runtime/upstream/balancer.ts';
 import { GrpcUpstream, grpcEndpointKey } from '../../../src/runtime/upstream/grpc-upstream.ts';
+import { HEADER_REPLICA_UNAVAILABLE } from '../../../src/spec/headers.ts';
 import { closedPort } from '../gateway/fixtures.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -41,6 +42,29 @@ async function echoServer() {
   return { port: (server.address() as AddressInfo).port, sessions: () => sessions };
 }
 
+/** An agent whose inference server is down: answers UNAVAILABLE, marked as its replica's or not. */
+async function downAgent(marked: boolean) {
+  const server = http2.createServer();
+  let calls = 0;
+  server.on('stream', (stream) => {
+    calls++;
+    stream.resume();
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': '14',
+        'grpc-message': 'down',
+        ...(marked ? { [HEADER_REPLICA_UNAVAILABLE]: '1' } : {}),
+      },
+      { endStream: true },
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { port: (server.address() as AddressInfo).port, calls: () => calls };
+}
+
 function upstream() {
   const u = new GrpcUpstream(new LeastOutstanding<Endpoint>(grpcEndpointKey));
   cleanups.push(() => u.close());
@@ -70,6 +94,35 @@ describe('GrpcUpstream', () => {
     const err = await u.call([endpoint(dead)], '/svc/Method', {}, Buffer.alloc(0)).catch((e) => e);
     expect(err).toBeInstanceOf(ConnectFailure);
     expect((err as ConnectFailure).attempts).toEqual(Array(3).fill(`127.0.0.1:${dead}`));
+  });
+
+  it('moves past a replica whose agent reports its inference server down, and passes other UNAVAILABLEs on', async () => {
+    const server = await echoServer();
+    const down = await downAgent(true);
+    const plain = await downAgent(false);
+    const u = upstream();
+    for (let i = 0; i < 4; i++) {
+      const res = await u.call(
+        [endpoint(down.port), endpoint(server.port)],
+        '/svc/Method',
+        {},
+        Buffer.from(`c${i}`),
+      );
+      expect(res.body.toString()).toBe(`c${i}`);
+    }
+    expect(down.calls()).toBeGreaterThan(0);
+    await expect(u.call([endpoint(down.port)], '/svc/Method', {}, Buffer.from('x'))).rejects.toBeInstanceOf(
+      ConnectFailure,
+    );
+    // An UNAVAILABLE the model itself gave may have run the call: it goes back to the caller.
+    const res = await u.call(
+      [endpoint(plain.port), endpoint(server.port)],
+      '/svc/Method',
+      {},
+      Buffer.from('x'),
+    );
+    expect(res.headers['grpc-status']).toBe('14');
+    expect(plain.calls()).toBe(1);
   });
 
   it('reports each forwarded call once, moving past a refused replica', async () => {
