@@ -200,7 +200,9 @@ function forward(session: http2.ClientHttp2Session, c: Call): void {
     return;
   }
   let trailersOnly = false;
+  let answered = false;
   up.on('response', (h) => {
+    answered = true;
     const { ':status': status, ...rest } = h;
     if (down.destroyed) return;
     // A status in the headers is a trailers-only response (an error without a message).
@@ -226,6 +228,8 @@ function forward(session: http2.ClientHttp2Session, c: Call): void {
   up.on('end', () => {
     // Finished already: a trailers-only answer, one handed to `reload`, or one given up on.
     if (finished) return;
+    // A stream reset ends it too.
+    if (!answered) return unreachable('the call was dropped before an answer', false);
     if (!down.destroyed) {
       down.once('wantTrailers', () => down.sendTrailers(stripPseudo(trailers)));
       down.end();
@@ -236,7 +240,7 @@ function forward(session: http2.ClientHttp2Session, c: Call): void {
     unreachable(err.message, (err.cause?.code ?? (err as NodeJS.ErrnoException).code) === 'ECONNREFUSED'),
   );
   // A server killed mid-call resets the stream without an error event.
-  up.on('close', () => unreachable(`stream reset (code ${up.rstCode})`, false));
+  up.on('close', () => unreachable('the call was dropped before an answer', false));
   up.end(c.body);
 }
 

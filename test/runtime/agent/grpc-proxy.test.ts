@@ -13,6 +13,7 @@ import { ModelManager } from '../../../src/runtime/agent/model-manager.ts';
 import type { ModelServer } from '../../../src/runtime/agent/repository-client.ts';
 import { firstMessage, frameMessage, readNameField } from '../../../src/runtime/oip/grpc-wire.ts';
 import { encodeMessage, types } from '../../../src/runtime/oip/messages.ts';
+import { HEADER_REPLICA_UNAVAILABLE } from '../../../src/spec/headers.ts';
 
 const SERVICE = '/inference.GRPCInferenceService/';
 const log = pino({ level: 'silent' });
@@ -27,6 +28,8 @@ interface Seen {
 function fakeUpstream() {
   const seen: Seen[] = [];
   const answers: Buffer[] = [];
+  /** `lost`: answers NOT_FOUND once, as a restarted server does; `dies`: drops the connection. */
+  const behaviour = { mode: 'answer' as 'answer' | 'lost' | 'dies' };
   const server = http2.createServer();
   server.on('stream', (stream, headers) => {
     const chunks: Buffer[] = [];
@@ -35,6 +38,15 @@ function fakeUpstream() {
       const method = String(headers[':path']).slice(SERVICE.length);
       const body = Buffer.concat(chunks);
       seen.push({ method, headers, body });
+      if (behaviour.mode === 'dies') return stream.session?.destroy();
+      if (behaviour.mode === 'lost') {
+        behaviour.mode = 'answer';
+        stream.respond(
+          { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5' },
+          { endStream: true },
+        );
+        return;
+      }
       const asked = readNameField(firstMessage(body) ?? Buffer.alloc(0)) ?? '';
       const message =
         method === 'ModelMetadata'
@@ -53,7 +65,7 @@ function fakeUpstream() {
       stream.end(framed);
     });
   });
-  return { server, seen, answers };
+  return { server, seen, answers, behaviour };
 }
 
 interface Reply {
@@ -96,6 +108,9 @@ let proxy: http2.Http2Server;
 let port: number;
 let manager: ModelManager;
 let metrics: AgentMetrics;
+let serverUp: boolean;
+let serverFailures: number;
+let loads: number;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mlops-grpc-proxy-'));
@@ -103,7 +118,14 @@ beforeEach(async () => {
   writeFileSync(join(dir, 'art', 'model-settings.json'), '{}');
   up = fakeUpstream();
   await new Promise<void>((r) => up.server.listen(0, '127.0.0.1', r));
-  const control: ModelServer = { load: async () => {}, unload: async () => {}, ready: async () => true };
+  serverUp = true;
+  serverFailures = 0;
+  loads = 0;
+  const control: ModelServer = {
+    load: async () => void loads++,
+    unload: async () => {},
+    ready: async () => true,
+  };
   metrics = new AgentMetrics();
   manager = new ModelManager({
     cache: new ArtifactCache(join(dir, 'cache'), join(dir, 'models')),
@@ -131,6 +153,8 @@ beforeEach(async () => {
     upstream: `127.0.0.1:${(up.server.address() as AddressInfo).port}`,
     metrics,
     log,
+    serverUp: () => serverUp,
+    onServerFailure: () => void serverFailures++,
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   port = (proxy.address() as AddressInfo).port;
@@ -190,6 +214,43 @@ describe('agent gRPC proxy', () => {
       'model wine is not loaded on this replica',
     );
     expect(up.seen).toEqual([]);
+  });
+
+  const infer = () =>
+    call(
+      port,
+      'ModelInfer',
+      encodeMessage(types.ModelInferRequest, {
+        modelName: 'iris',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32Contents: [1] } }],
+      }),
+    );
+  const unavailableHere = (r: Reply) => [r.headers['grpc-status'], r.headers[HEADER_REPLICA_UNAVAILABLE]];
+
+  it("answers UNAVAILABLE marked as this replica's while its inference server is down, without calling it", async () => {
+    serverUp = false;
+    expect(unavailableHere(await infer())).toEqual(['14', '1']);
+    expect(up.seen).toEqual([]);
+  });
+
+  it('marks UNAVAILABLE when the inference server refuses or drops the call, and reports a refusal', async () => {
+    up.behaviour.mode = 'dies';
+    // Dropped mid-call: the caller gets an answer, not a hang.
+    expect(unavailableHere(await infer())).toEqual(['14', '1']);
+    expect(serverFailures).toBe(0);
+    await new Promise((r) => up.server.close(r));
+    expect(unavailableHere(await infer())).toEqual(['14', '1']);
+    expect(serverFailures).toBe(1);
+    expect(manager.lru.get('iris_2')?.inFlight).toBe(0);
+  });
+
+  it('loads the model again once when a restarted inference server has lost it, then answers', async () => {
+    const before = loads;
+    up.behaviour.mode = 'lost';
+    const reply = await infer();
+    expect(status(reply)).toBe('0');
+    expect(up.seen.map((s) => s.method)).toEqual(['ModelInfer', 'ModelInfer']);
+    expect(loads).toBe(before + 1);
   });
 
   it('passes other methods through untouched', async () => {
