@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { AgentSubscribeRequest } from '../../src/runtime/protocol/control.ts';
 import { controlPackage } from '../../src/runtime/protocol/control-proto.ts';
 import { credentialOptions } from '../../src/runtime/service/identity.ts';
 import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
 import { componentArgv } from '../../src/spec/flags.ts';
 import type { ModelResource } from '../../src/spec/types.ts';
+import { grpcClient } from '../runtime/gateway/grpc-fixtures.ts';
 import {
   type AgentProcess,
   type ApplyObject,
@@ -44,15 +45,22 @@ const SECRET = 'agent-1-drain-secret';
 const INFER = JSON.stringify({
   inputs: [{ name: 'predict', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
 });
+const GRPC_INFER = {
+  model_name: 'iris',
+  inputs: [
+    { name: 'predict', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [5.1, 3.5, 1.4, 0.2] } },
+  ],
+};
 
 describeE2E('control plane security on a real kube-apiserver and MLServer', ['go', 'python3'], () => {
   let dir: string;
+  let failed = false;
   let kube: KubeApiserver;
   let kc: KubeConfig;
   let custom: CustomObjectsApi;
   let scheduler: ManagedProcess;
   let gateway: ManagedProcess;
-  const ports = { scheduler: 0, health: 0, gateway: 0 };
+  const ports = { scheduler: 0, health: 0, gateway: 0, gatewayGrpc: 0 };
   const agents: AgentProcess[] = [];
   const mlservers: MlserverInstance[] = [];
   const logs: string[] = [];
@@ -135,7 +143,12 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
       audience: 'https://kubernetes.default.svc.cluster.local',
     });
 
-    [ports.scheduler, ports.health, ports.gateway] = [await freePort(), await freePort(), await freePort()];
+    [ports.scheduler, ports.health, ports.gateway, ports.gatewayGrpc] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     await startScheduler();
     const address = `127.0.0.1:${ports.scheduler}`;
     for (const [idx, mlserver] of mlservers.entries()) {
@@ -167,7 +180,7 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
           scheduler: address,
           listen: '127.0.0.1',
           'http-port': ports.gateway,
-          'grpc-port': await freePort(),
+          'grpc-port': ports.gatewayGrpc,
           'scheduler-token-file': tokens['mlops-gateway-0'],
         }),
       ],
@@ -183,7 +196,12 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
     await scheduler?.stop(5000);
     await Promise.all(mlservers.map((m) => m.stop()));
     await kube?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // The processes' logs stay for a failed run.
+    if (dir && !failed) rmSync(dir, { recursive: true, force: true });
+    else if (dir) console.log(`logs kept in ${dir}`);
+  });
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') failed = true;
   });
 
   /** Subscribes as replica `idx` of `mlserver`; resolves to the status code, or 'registered'. */
@@ -376,8 +394,17 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
   it('an MLServer restart behind a live agent is reported in the Model status and failed over', async () => {
     let running = true;
     const codes: number[] = [];
+    const reasons: string[] = [];
     const load = (async () => {
-      while (running) codes.push(await infer().catch(() => 0));
+      while (running) {
+        const res = await fetch(`http://127.0.0.1:${ports.gateway}/v2/models/iris/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: INFER,
+        }).catch(() => undefined);
+        codes.push(res?.status ?? 0);
+        if (res?.status !== 200) reasons.push(`${res?.status} ${await res?.text()}`);
+      }
     })();
     const killed = Date.now();
     process.kill(mlservers[1].pid, 'SIGKILL');
@@ -398,7 +425,39 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
     console.log(
       `MLServer restart: reported ${reported - killed} ms after the kill; replica serving again ${recovered - up} ms after MLServer was up; ${codes.length} requests, ${failed.length} failed`,
     );
+    expect(reasons).toEqual([]);
     expect(failed).toEqual([]);
     expect(codes.length).toBeGreaterThan(10);
+  }, 120_000);
+
+  it('an MLServer killed under gRPC load: the agent marks the calls it cannot serve and the gateway moves them', async () => {
+    // gRPC alone, so these calls (not REST ones) are the first to meet the dead server.
+    const client = grpcClient(ports.gatewayGrpc);
+    let running = true;
+    const codes: string[] = [];
+    const load = (async () => {
+      while (running)
+        codes.push(
+          await client.call('ModelInfer', GRPC_INFER).then(
+            () => 'OK',
+            (e: grpc.ServiceError) => `${grpc.status[e.code]}: ${e.details}`,
+          ),
+        );
+    })();
+    await waitFor('gRPC calls answered', async () => codes.length > 5);
+    process.kill(mlservers[0].pid, 'SIGKILL');
+    await waitFor('the kill reported', async () =>
+      modelReady(await model())?.message?.includes('mlserver-0 stopped answering'),
+    );
+    const during = codes.length;
+    mlservers[0] = await startMlserver({ modelsDir: mlservers[0].modelsDir, ports: mlservers[0].ports });
+    await waitFor('iris on both replicas again', async () => (await model()).status?.availableReplicas === 2);
+    await waitFor('calls after the return', async () => codes.length > during + 20);
+    running = false;
+    await load;
+    client.close();
+    const failed = codes.filter((c) => c !== 'OK');
+    console.log(`MLServer kill under gRPC load: ${codes.length} calls, ${failed.length} failed`);
+    expect(failed).toEqual([]);
   }, 120_000);
 });
