@@ -277,6 +277,12 @@ const PRODUCER_SLOTS = 3;
 class ConsumerRun implements Consumer {
   /** Next offset to process per topic/partition. */
   private readonly next = new Map<string, number>();
+  /**
+   * Per topic/partition, the end of what this consumer processed and the position its last
+   * successful transaction committed; both survive rebalances, and a replacement clears them.
+   */
+  private readonly processedTo = new Map<string, number>();
+  private readonly committedAt = new Map<string, number>();
   private joined!: Promise<void>;
   private pending: OutRecord[] = [];
   private dirty = false;
@@ -373,12 +379,26 @@ class ConsumerRun implements Consumer {
     batch: { topic: string; partition: number; highWatermark: string; messages: KafkaMessage[] },
     resolveOffset: (offset: string) => void,
   ): Promise<void> {
-    const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+    const key = `${batch.topic}\u0000${batch.partition}`;
+    let records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
     if (this.failed) throw new Error('an earlier commit failed; the consumer is recovering');
-    const outputs = await this.opts.process(records);
     const last = records[records.length - 1].offset;
+    if (records[0].offset < (this.processedTo.get(key) ?? 0)) {
+      // Read again after a rebalance: kafkajs fetches committed offsets without asking for stable
+      // ones, so while our last transaction's markers are still being written it gets the older
+      // position. What our own commits cover is done; skip it (once those commits are complete).
+      await this.flushing?.catch(() => {});
+      const done = this.committedAt.get(key) ?? 0;
+      records = records.filter((r) => r.offset >= done);
+      if (records.length === 0) {
+        resolveOffset(String(last));
+        return;
+      }
+    }
+    const outputs = await this.opts.process(records);
     this.opts.onLag?.(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - last - 1));
-    this.next.set(`${batch.topic}\u0000${batch.partition}`, last + 1);
+    this.next.set(key, last + 1);
+    this.processedTo.set(key, Math.max(this.processedTo.get(key) ?? 0, last + 1));
     if (this.opts.readOnly) {
       resolveOffset(String(last));
       return;
@@ -425,6 +445,10 @@ class ConsumerRun implements Consumer {
     // A read-only group commits nothing: its replacement continues where this one read to.
     if (this.opts.readOnly) for (const [key, next] of this.next) this.seekTo.set(key, String(next));
     this.next.clear();
+    // A failed transaction may have committed after all: the replacement reads the (now stable)
+    // commits instead.
+    this.processedTo.clear();
+    this.committedAt.clear();
     this.failed = false;
     this.consumer = this.makeConsumer();
     this.logger.warn('replacing the consumer; processing resumes from the committed offsets');
@@ -465,7 +489,10 @@ class ConsumerRun implements Consumer {
       this.pending = [];
       const consumer = this.consumer;
       try {
-        await this.commit(outputs, this.offsets());
+        const offsets = this.offsets();
+        await this.commit(outputs, offsets);
+        for (const [topic, partitions] of offsets)
+          for (const p of partitions) this.committedAt.set(`${topic}\u0000${p.partition}`, Number(p.offset));
         if (outputs.length) this.opts.committed?.(outputs);
       } catch (err) {
         this.logger.warn(

@@ -458,6 +458,43 @@ describe('KafkaBus', () => {
     expect(world.log.at(-1)).toBe('tx4.commit');
   });
 
+  it('after a rebalance, skips what its own commits cover when kafkajs reads the older commit again', async () => {
+    const seen: number[] = [];
+    const { kafka } = await consume({
+      process: (records) => {
+        seen.push(...records.map((r) => r.offset));
+        return records.map((r) => out('o', r.key, 'v'));
+      },
+    });
+    kafka.join({ in: [0] });
+    await kafka.deliver({
+      topic: 'in',
+      partition: 0,
+      messages: [message(0, 'a', '1'), message(1, 'b', '2')],
+    });
+    // The group rebalanced while the commit's markers were still being written: the position
+    // read back is the older one, and offsets 0 and 1 come again.
+    kafka.join({ in: [0] });
+    world.log = [];
+    const replay = await kafka.deliver({
+      topic: 'in',
+      partition: 0,
+      messages: [message(0, 'a', '1'), message(1, 'b', '2'), message(2, 'c', '3')],
+    });
+    expect(seen).toEqual([0, 1, 2]);
+    expect(replay.resolved).toEqual(['2']);
+    expect(world.log.filter((l) => l.includes('.send '))).toEqual([
+      `tx1.send ${batchOf([out('o', 'c', 'v')])}`,
+    ]);
+    // A batch wholly covered is resolved without processing or a transaction.
+    kafka.join({ in: [0] });
+    world.log = [];
+    const covered = await kafka.deliver({ topic: 'in', partition: 0, messages: [message(2, 'c', '3')] });
+    expect(covered.resolved).toEqual(['2']);
+    expect(seen).toEqual([0, 1, 2]);
+    expect(world.log).toEqual([]);
+  });
+
   it('replaces a consumer once per failure: a late crash of a replaced consumer leaves its successor running', async () => {
     const { kafka } = await consume({ process: () => [out('o', 'k', 'v')] });
     kafka.join({ in: [0] });
