@@ -233,11 +233,11 @@ export class Agent {
     }
   }
 
-  /** The inference server went away: the scheduler learns each model is gone from this replica
-   * (its status says why), so gateways stop sending here. */
+  /** The inference server went away: the scheduler learns this replica cannot serve its models for
+   * now (not that they failed), so gateways stop sending here and status names the replica. */
   private serverDown(): void {
     for (const def of this.manager.registered())
-      void this.report(def, 'LOAD_FAILED', this.serverDownMessage());
+      void this.report(def, 'SERVER_DOWN', this.serverDownMessage());
   }
 
   private serverDownMessage(): string {
@@ -296,7 +296,7 @@ export class Agent {
         message = 'replica is draining';
       } else if (!this.watch.up) {
         // Until it is back (and this replica registers again) nothing can be loaded here.
-        event = 'LOAD_FAILED';
+        event = 'SERVER_DOWN';
         message = this.serverDownMessage();
       } else if (def.memoryBytes > this.opts.memoryBytes) {
         event = 'LOAD_FAIL_MEMORY';

@@ -75,7 +75,10 @@ export type ModelEventType =
   | 'LOADED'
   | 'LOAD_FAILED'
   | 'UNLOADED'
-  | 'UNLOAD_FAILED';
+  | 'UNLOAD_FAILED'
+  /** The replica's inference server stopped answering: it cannot serve this model until the
+   * server is back (a transient outage, not a load failure). */
+  | 'SERVER_DOWN';
 
 export interface ModelEvent {
   serverName: string;

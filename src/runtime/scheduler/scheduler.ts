@@ -297,6 +297,11 @@ export class Scheduler {
           this.log.warn({ ...at, reason: ev.message }, 'model load failed');
         }
         break;
+      case 'SERVER_DOWN':
+        // The pod keeps the model (and its memory): the agent loads it again when its server is back.
+        if (transition(rep, 'ServerDown', ev.message || ev.event, this.now))
+          this.log.warn({ ...at, reason: ev.message }, 'model replica not serving: inference server down');
+        break;
       case 'UNLOADED':
         if (rep.state === 'Unloading' || rep.state === 'UnloadFailed') {
           version.replicas.delete(replicaKey(ev.serverName, ev.replicaIdx));
