@@ -58,6 +58,9 @@ export interface AgentSubscribeRequest {
   loadedModels: LoadedModel[];
   availableMemoryBytes: number;
   namespace: string;
+  /** Its inference server is not answering: `loadedModels` are held but do not serve (a
+   * scheduler that restarts meanwhile must not route to them). */
+  serverDown?: boolean;
 }
 
 export type Operation = 'OPERATION_UNKNOWN' | 'LOAD_MODEL' | 'UNLOAD_MODEL';

@@ -252,7 +252,7 @@ export class Scheduler {
       },
       'agent connected',
     );
-    for (const lm of req.loadedModels) this.adopt(replica, lm, link);
+    for (const lm of req.loadedModels) this.adopt(replica, lm, link, req.serverDown === true);
     this.retryUnplaced();
     this.record('server', req.serverName);
   }
@@ -403,7 +403,8 @@ export class Scheduler {
   // ---------------------------------------------------------------------------------------------
   // Helpers.
 
-  private adopt(replica: ServerReplica, lm: LoadedModel, link: AgentLink): void {
+  /** Takes over a version the pod holds; `serverDown`: held, but not served until it registers again. */
+  private adopt(replica: ServerReplica, lm: LoadedModel, link: AgentLink, serverDown: boolean): void {
     let model = this.store.models.get(lm.name);
     const def = lm.model ? { ...lm.model, version: lm.version } : undefined;
     if (!model) {
@@ -444,7 +445,7 @@ export class Scheduler {
     version.replicas.set(replicaKey(replica.serverName, replica.idx), {
       server: replica.serverName,
       idx: replica.idx,
-      state: 'Available',
+      state: serverDown ? 'ServerDown' : 'Available',
       reason: '',
       wanted: version === model.latest,
       updatedAt: this.now(),

@@ -73,6 +73,7 @@ export class FakeAgent implements AgentLink {
       },
       loadedModels: loaded.map((m) => ({ name: m.name, version: m.version, model: m })),
       availableMemoryBytes: this.memoryBytes,
+      serverDown: this.down,
     };
     for (const m of loaded) {
       this.loaded.add(`${m.name}_${m.version}`);

@@ -312,6 +312,43 @@ describe('Scheduler', () => {
     expect(h.status.models.get('late')?.conditions?.[0].status).toBe('True');
   });
 
+  it('a restarted scheduler routes nothing to a pod whose inference server is down, and all once it is back', () => {
+    const h = harness();
+    const agents = [0, 1].map((i) => new FakeAgent(h.scheduler, 'mlserver', i).connect());
+    h.scheduler.upsertModel(model('iris', { replicas: 2, minReplicas: 1 }));
+    h.scheduler.markSynced();
+    h.settle(agents);
+    const held = h.scheduler.models.get('iris')?.latest?.definition;
+    if (!held) throw new Error('iris not placed');
+
+    // New process; replica 1's server went down before it reconnects.
+    const h2 = harness();
+    h2.scheduler.upsertServer(serverResource('mlserver', { replicas: 2 }));
+    h2.scheduler.upsertModel(model('iris', { replicas: 2, minReplicas: 1 }));
+    h2.scheduler.markSynced();
+    const b0 = new FakeAgent(h2.scheduler, 'mlserver', 0).connect([held]);
+    const b1 = new FakeAgent(h2.scheduler, 'mlserver', 1);
+    b1.serverDown();
+    b1.connect([held]);
+    h2.scheduler.flush();
+    expect([...b0.ops, ...b1.ops]).toEqual([]);
+    expect(h2.endpoints('iris')).toEqual([[1, ['mlserver-0']]]);
+    expect(h2.status.models.get('iris')).toMatchObject({
+      availableReplicas: 1,
+      conditions: [
+        {
+          status: 'True',
+          message: '1 of 2 replicas serve: the inference server of mlserver-1 is down',
+        },
+        {},
+      ],
+    });
+    b1.serverBack();
+    h2.scheduler.flush();
+    expect(h2.endpoints('iris')).toEqual([[1, ['mlserver-0', 'mlserver-1']]]);
+    expect(h2.status.models.get('iris')?.availableReplicas).toBe(2);
+  });
+
   it('a model deleted while a replica’s server is down is forgotten, and unloaded there once it is back', () => {
     const h = harness();
     const agents = [0, 1].map((i) => new FakeAgent(h.scheduler, 'mlserver', i).connect());
