@@ -387,7 +387,7 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
     expect(await waitFor('routes back', async () => (await infer()) === 200, 30_000)).toBe(true);
   }, 60_000);
 
-  it('an MLServer restart behind a live agent: its replica leaves the routes, Models report it and stay available down to minReplicas, and serve fully once it is back', async () => {
+  it('an MLServer restart behind a live agent: its replica leaves the routes, Models report it (also after a scheduler restart) and stay available down to minReplicas, and serve fully once it is back', async () => {
     const table = new RouteTable();
     const routes = subscribeRoutes(
       `127.0.0.1:${ports.scheduler}`,
@@ -404,11 +404,20 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
         .join(',');
     const bothRouted = (want: string) => routed('iris') === want && routed('iris-tolerant') === want;
     await waitFor('both models routed to both replicas', async () => bothRouted('0,1'));
-    let running = true;
-    const codes: number[] = [];
-    const load = (async () => {
-      while (running) codes.push(await infer().catch(() => 0));
-    })();
+    /** Sends requests one after another until the returned function stops it and gives the codes. */
+    const traffic = () => {
+      let running = true;
+      const codes: number[] = [];
+      const done = (async () => {
+        while (running) codes.push(await infer().catch(() => 0));
+      })();
+      return async () => {
+        running = false;
+        await done;
+        return codes;
+      };
+    };
+    let stopTraffic = traffic();
     const killed = Date.now();
     process.kill(mlservers[1].pid, 'SIGKILL');
     const why = '1 of 2 replicas serve: the inference server of mlserver-1 stopped answering (restarted?)';
@@ -427,6 +436,29 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
     expect(strict.status).toMatchObject({ replicas: 2, availableReplicas: 1 });
     expect(modelReady(strict)).toMatchObject({ status: 'False', reason: 'ModelProgressing' });
     await waitFor('routes without replica 1', async () => bothRouted('0'), 5000);
+    const codes = await stopTraffic();
+
+    // A scheduler restarted meanwhile learns it from the agent's registration.
+    await scheduler.stop(5000);
+    await startScheduler();
+    await waitFor(
+      'the new scheduler reports replica 1 down',
+      async () => {
+        const [m, t] = await Promise.all([model('iris'), model('iris-tolerant')]);
+        const down = '1 of 2 replicas serve: the inference server of mlserver-1 is down';
+        return (
+          modelReady(m)?.message === down &&
+          modelReady(m)?.status === 'False' &&
+          modelReady(t)?.message === down &&
+          modelReady(t)?.status === 'True' &&
+          t.status?.availableReplicas === 1
+        );
+      },
+      30_000,
+    );
+    await waitFor('its routes leave replica 1 out', async () => bothRouted('0'), 5000);
+    await waitFor('the gateway routes again', async () => (await infer()) === 200, 30_000);
+    stopTraffic = traffic();
 
     const restarted = await startMlserver({ modelsDir: mlservers[1].modelsDir, ports: mlservers[1].ports });
     mlservers[1] = restarted;
@@ -443,8 +475,7 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
     });
     await waitFor('routes with replica 1 again', async () => bothRouted('0,1'), 5000);
     routes.close();
-    running = false;
-    await load;
+    codes.push(...(await stopTraffic()));
     const failed = codes.filter((c) => c !== 200);
     console.log(
       `MLServer restart: reported ${reported - killed} ms after the kill; replica serving again ${recovered - up} ms after MLServer was up; ${codes.length} requests, ${failed.length} failed`,
