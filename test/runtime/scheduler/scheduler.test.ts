@@ -349,6 +349,21 @@ describe('Scheduler', () => {
     expect(h2.status.models.get('iris')?.availableReplicas).toBe(2);
   });
 
+  it('places a new model on a pod whose inference server answers, not on one whose server is down', () => {
+    const h = harness();
+    const a0 = new FakeAgent(h.scheduler, 'mlserver', 0).connect();
+    h.scheduler.upsertModel(model('iris'));
+    h.scheduler.markSynced();
+    h.settle([a0]);
+    // Pod 1 (emptier, so spread's choice) registers while its server is down.
+    const a1 = new FakeAgent(h.scheduler, 'mlserver', 1);
+    a1.serverDown();
+    a1.connect();
+    h.scheduler.upsertModel(model('wine'));
+    h.settle([a0, a1]);
+    expect(h.endpoints('wine')).toEqual([[1, ['mlserver-0']]]);
+  });
+
   it('a model deleted while a replica’s server is down is forgotten, and unloaded there once it is back', () => {
     const h = harness();
     const agents = [0, 1].map((i) => new FakeAgent(h.scheduler, 'mlserver', i).connect());
