@@ -34,7 +34,7 @@ describe('agent ↔ scheduler over gRPC', () => {
     ready: async () => serverUp,
   };
   const agents: Agent[] = [];
-  const startAgent = async (idx: number) => {
+  const startAgent = async (idx: number, modelServer = fake) => {
     const a = new Agent({
       serverName: 'mlserver',
       replicaIdx: idx,
@@ -50,7 +50,7 @@ describe('agent ↔ scheduler over gRPC', () => {
       adminPort: 0,
       unloadGraceMs: 0,
       log,
-      modelServer: fake,
+      modelServer,
     });
     await a.start();
     agents.push(a);
@@ -100,6 +100,9 @@ describe('agent ↔ scheduler over gRPC', () => {
     await until('iris routed', () => table.models.get('iris')?.versions[0]?.endpoints.length === 1);
     const ep = table.models.get('iris')?.versions[0].endpoints[0];
     const holder = agents.find((a) => a.httpPort === ep?.httpPort);
+    // A pod with room and a healthy server, where a re-placement of iris would go.
+    const spareLoads: string[] = [];
+    await startAgent(2, { ...fake, load: async (n) => void spareLoads.push(n), ready: async () => true });
     const replica = () => scheduler.describe().models[0].versions[0].replicas[0];
     serverUp = false;
     loaded.clear(); // the server restarts empty
@@ -119,6 +122,9 @@ describe('agent ↔ scheduler over gRPC', () => {
     serverUp = true;
     await until('iris routed again', () => table.models.get('iris')?.versions[0]?.endpoints.length === 1);
     expect(loaded.has('iris_1')).toBe(true);
+    // It registered anew before its old stream closed: iris never looked homeless, nothing moved.
+    expect(spareLoads).toEqual([]);
+    expect(scheduler.describe().models[0].versions[0].replicas).toHaveLength(1);
     expect(replica()?.state).toBe('Available');
     expect(scheduler.models.get('iris')?.latest?.state).toBe('ModelAvailable');
     sub.close();
