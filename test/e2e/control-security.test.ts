@@ -2,7 +2,8 @@
 // TokenReview), real MLServers and the runtime's processes: a rogue agent registering as an
 // extra replica, unauthenticated drains, the repository API through the proxies — each step is
 // refused. Also: how quickly agents find a restarted scheduler, and an MLServer restarted behind
-// a live agent (reported in the Model status, its traffic failed over). Times are printed.
+// a live agent (its replica leaves the routes; the Models report it and stay available as far as
+// their minReplicas allow; traffic fails over). Times are printed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -13,6 +14,8 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { AgentSubscribeRequest } from '../../src/runtime/protocol/control.ts';
 import { controlPackage } from '../../src/runtime/protocol/control-proto.ts';
+import { subscribeRoutes } from '../../src/runtime/protocol/route-client.ts';
+import { RouteTable } from '../../src/runtime/protocol/route-table.ts';
 import { credentialOptions } from '../../src/runtime/service/identity.ts';
 import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
 import { componentArgv } from '../../src/spec/flags.ts';
@@ -69,13 +72,13 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
   const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) =>
     pollUntil(what, fn, { timeoutMs, intervalMs: 10, logs, logLines: 12 });
   const token = (pod: string) => readFileSync(tokens[pod], 'utf8');
-  const model = async () =>
+  const model = async (name = 'iris') =>
     (await custom.getNamespacedCustomObject({
       group: 'mlops.seldon.io',
       version: 'v1alpha1',
       namespace: NS,
       plural: 'models',
-      name: 'iris',
+      name,
     })) as ModelResource;
   const modelReady = (m: ModelResource) => m.status?.conditions?.find((c) => c.type === 'ModelReady');
   const infer = async () =>
@@ -125,17 +128,24 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
       metadata: { name: 'mlserver', namespace: NS },
       spec: { serverConfig: 'mlserver', replicas: 2 },
     });
-    await serverSideApply(kube, {
-      apiVersion: 'mlops.seldon.io/v1alpha1',
-      kind: 'Model',
-      metadata: { name: 'iris', namespace: NS },
-      spec: {
-        storageUri: `file://${join(dir, 'artifacts', 'iris')}`,
-        requirements: ['sklearn'],
-        memory: '20Mi',
-        replicas: 2,
-      },
-    });
+    // iris needs both replicas; iris-tolerant makes do with one (minReplicas).
+    for (const [name, minReplicas] of [
+      ['iris', undefined],
+      ['iris-tolerant', 1],
+    ] as const) {
+      await serverSideApply(kube, {
+        apiVersion: 'mlops.seldon.io/v1alpha1',
+        kind: 'Model',
+        metadata: { name, namespace: NS },
+        spec: {
+          storageUri: `file://${join(dir, 'artifacts', 'iris')}`,
+          requirements: ['sklearn'],
+          memory: '20Mi',
+          replicas: 2,
+          ...(minReplicas ? { minReplicas } : {}),
+        },
+      });
+    }
     // The real replicas, the gateway, a rogue pod, and a pod named like a replica the Server lacks.
     for (const pod of ['mlserver-0', 'mlserver-1', 'mlops-gateway-0', 'rogue', 'mlserver-9'])
       tokens[pod] = await podToken(kc, NS, pod, dir);
@@ -187,7 +197,11 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
       { logFile: gwLog, cwd: repoRoot },
     );
     await waitUntilReady(gateway, 'gateway', async () => (await infer()) === 200, 60_000);
-    await waitFor('iris on both replicas', async () => (await model()).status?.availableReplicas === 2);
+    await waitFor('both models on both replicas', async () =>
+      (await Promise.all([model('iris'), model('iris-tolerant')])).every(
+        (m) => m.status?.availableReplicas === 2,
+      ),
+    );
   }, 300_000);
 
   afterAll(async () => {
@@ -391,36 +405,104 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
     expect(await waitFor('routes back', async () => (await infer()) === 200, 30_000)).toBe(true);
   }, 60_000);
 
-  it('an MLServer restart behind a live agent is reported in the Model status and failed over', async () => {
-    let running = true;
-    const codes: number[] = [];
+  it('an MLServer restart behind a live agent: its replica leaves the routes, Models report it (also after a scheduler restart) and stay available down to minReplicas, and serve fully once it is back', async () => {
+    const table = new RouteTable();
+    const routes = subscribeRoutes(
+      `127.0.0.1:${ports.scheduler}`,
+      'e2e-observer',
+      (u) => table.apply(u),
+      () => {},
+      credentialOptions(() => token('mlops-gateway-0')),
+    );
+    const routed = (name: string) =>
+      table.models
+        .get(name)
+        ?.versions.flatMap((v) => v.endpoints.map((e) => e.replicaIdx))
+        .sort()
+        .join(',');
+    const bothRouted = (want: string) => routed('iris') === want && routed('iris-tolerant') === want;
+    await waitFor('both models routed to both replicas', async () => bothRouted('0,1'));
+    /** Sends requests one after another until the returned function stops it and gives the codes. */
     const reasons: string[] = [];
-    const load = (async () => {
-      while (running) {
-        const res = await fetch(`http://127.0.0.1:${ports.gateway}/v2/models/iris/infer`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: INFER,
-        }).catch(() => undefined);
-        codes.push(res?.status ?? 0);
-        if (res?.status !== 200) reasons.push(`${res?.status} ${await res?.text()}`);
-      }
-    })();
+    const traffic = () => {
+      let running = true;
+      const codes: number[] = [];
+      const done = (async () => {
+        while (running) {
+          const res = await fetch(`http://127.0.0.1:${ports.gateway}/v2/models/iris/infer`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: INFER,
+          }).catch(() => undefined);
+          codes.push(res?.status ?? 0);
+          if (res?.status !== 200) reasons.push(`${res?.status} ${await res?.text()}`);
+        }
+      })();
+      return async () => {
+        running = false;
+        await done;
+        return codes;
+      };
+    };
+    let stopTraffic = traffic();
     const killed = Date.now();
     process.kill(mlservers[1].pid, 'SIGKILL');
-    const reported = await waitFor('status says why', async () => {
-      const c = modelReady(await model());
-      return c?.message?.includes('mlserver-1 stopped answering') && Date.now();
+    const why = '1 of 2 replicas serve: the inference server of mlserver-1 stopped answering (restarted?)';
+    const reported = await waitFor('status says which replica is down', async () => {
+      const [m, t] = await Promise.all([model('iris'), model('iris-tolerant')]);
+      return modelReady(m)?.message === why && modelReady(t)?.message === why && Date.now();
     });
+    const [strict, tolerant] = await Promise.all([model('iris'), model('iris-tolerant')]);
+    // With minReplicas 1 one serving replica is enough; without, the model needs both.
+    expect(tolerant.status).toMatchObject({ replicas: 2, availableReplicas: 1 });
+    expect(modelReady(tolerant)).toMatchObject({ status: 'True', reason: 'ModelAvailable' });
+    expect(tolerant.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      message: why,
+    });
+    expect(strict.status).toMatchObject({ replicas: 2, availableReplicas: 1 });
+    expect(modelReady(strict)).toMatchObject({ status: 'False', reason: 'ModelProgressing' });
+    await waitFor('routes without replica 1', async () => bothRouted('0'), 5000);
+    const codes = await stopTraffic();
+
+    // A scheduler restarted meanwhile learns it from the agent's registration.
+    await scheduler.stop(5000);
+    await startScheduler();
+    await waitFor(
+      'the new scheduler reports replica 1 down',
+      async () => {
+        const [m, t] = await Promise.all([model('iris'), model('iris-tolerant')]);
+        const down = '1 of 2 replicas serve: the inference server of mlserver-1 is down';
+        return (
+          modelReady(m)?.message === down &&
+          modelReady(m)?.status === 'False' &&
+          modelReady(t)?.message === down &&
+          modelReady(t)?.status === 'True' &&
+          t.status?.availableReplicas === 1
+        );
+      },
+      30_000,
+    );
+    await waitFor('its routes leave replica 1 out', async () => bothRouted('0'), 5000);
+    await waitFor('the gateway routes again', async () => (await infer()) === 200, 30_000);
+    stopTraffic = traffic();
+
     const restarted = await startMlserver({ modelsDir: mlservers[1].modelsDir, ports: mlservers[1].ports });
     mlservers[1] = restarted;
     const up = Date.now();
-    const recovered = await waitFor('iris on both replicas again', async () => {
-      const m = await model();
-      return m.status?.availableReplicas === 2 && modelReady(m)?.status === 'True' && Date.now();
+    const recovered = await waitFor('both models on both replicas again', async () => {
+      const ms = await Promise.all([model('iris'), model('iris-tolerant')]);
+      const whole = ms.every(
+        (m) =>
+          m.status?.availableReplicas === 2 &&
+          modelReady(m)?.status === 'True' &&
+          modelReady(m)?.message === undefined,
+      );
+      return whole && Date.now();
     });
-    running = false;
-    await load;
+    await waitFor('routes with replica 1 again', async () => bothRouted('0,1'), 5000);
+    routes.close();
+    codes.push(...(await stopTraffic()));
     const failed = codes.filter((c) => c !== 200);
     console.log(
       `MLServer restart: reported ${reported - killed} ms after the kill; replica serving again ${recovered - up} ms after MLServer was up; ${codes.length} requests, ${failed.length} failed`,

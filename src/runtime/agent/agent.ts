@@ -118,6 +118,9 @@ export class Agent {
   private scalingTimer?: NodeJS.Timeout;
   private serverReady = false;
   private readonly watch: ServerWatch;
+  /** From the server going away until its models are loaded again; unlike `watch.up` already
+   * false for the registration that announces its return. */
+  private serverAway = false;
   draining = false;
   httpPort = 0;
   grpcPort = 0;
@@ -235,11 +238,12 @@ export class Agent {
     }
   }
 
-  /** The inference server went away: the scheduler learns each model is gone from this replica
-   * (its status says why), so gateways stop sending here. */
+  /** The inference server went away: the scheduler learns this replica cannot serve its models for
+   * now (not that they failed), so gateways stop sending here and status names the replica. */
   private serverDown(): void {
+    this.serverAway = true;
     for (const def of this.manager.registered())
-      void this.report(def, 'LOAD_FAILED', this.serverDownMessage());
+      void this.report(def, 'SERVER_DOWN', this.serverDownMessage());
   }
 
   private serverDownMessage(): string {
@@ -253,6 +257,7 @@ export class Agent {
       // Evicted ones stay on disk, to be loaded on their next request as always.
       if (this.manager.lru.get(name)?.inMemory) await this.manager.reloadLost(name);
     }
+    this.serverAway = false;
     this.scheduler.resubscribe();
   }
 
@@ -273,6 +278,7 @@ export class Agent {
       },
       loadedModels: registered.map((d) => ({ name: d.name, version: d.version, model: d })),
       availableMemoryBytes: Math.max(0, total - registered.reduce((a, d) => a + d.memoryBytes, 0)),
+      serverDown: this.serverAway,
     };
   }
 
@@ -298,7 +304,7 @@ export class Agent {
         message = 'replica is draining';
       } else if (!this.watch.up) {
         // Until it is back (and this replica registers again) nothing can be loaded here.
-        event = 'LOAD_FAILED';
+        event = 'SERVER_DOWN';
         message = this.serverDownMessage();
       } else if (def.memoryBytes > this.opts.memoryBytes) {
         event = 'LOAD_FAIL_MEMORY';

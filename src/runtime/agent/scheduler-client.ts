@@ -53,7 +53,9 @@ export class SchedulerClient {
     }) as grpc.Client & Record<string, unknown>;
   }
 
-  start(): void {
+  /** Opens the Subscribe stream; `retire`, the one it replaces, is closed once this one is
+   * registered (or has failed). */
+  start(retire?: grpc.ClientReadableStream<ModelOperation>): void {
     if (this.closed) return;
     const req = this.subscription();
     const stream = (
@@ -66,6 +68,7 @@ export class SchedulerClient {
       this.failures = 0;
       this.backoff.reset();
       this.log.info({ models: req.loadedModels.length }, 'subscribed to scheduler');
+      retire?.cancel();
     });
     stream.on('data', (op: ModelOperation) => {
       this.connected = true;
@@ -79,17 +82,26 @@ export class SchedulerClient {
       else if (this.failures++ === 0) this.log.warn({ err: err.message }, 'scheduler stream error');
     });
     stream.on('close', () => {
+      retire?.cancel();
+      if (this.stream !== stream) return;
       this.connected = false;
-      if (this.closed || this.stream !== stream) return;
+      if (this.closed) return;
       // A newly elected or restarted scheduler waits for its agents before serving routes.
       const delay = this.backoff.next();
       this.timer = setTimeout(() => this.start(), this.refused ? Math.max(delay, REFUSED_RETRY_MS) : delay);
     });
   }
 
-  /** Registers again (what the agent holds may have changed under the scheduler). */
+  /** Registers again (what the agent holds may have changed under the scheduler). The old stream
+   * closes only once the new one is registered: closed first, it would read as the pod leaving,
+   * and the scheduler would move the pod's models elsewhere in between. */
   resubscribe(): void {
-    this.stream?.cancel();
+    if (!this.connected) {
+      // Not registered now: the reconnect under way (or this cancel's) sends the new state.
+      this.stream?.cancel();
+      return;
+    }
+    this.start(this.stream);
   }
 
   report(event: ModelEvent): Promise<void> {

@@ -58,6 +58,9 @@ export interface AgentSubscribeRequest {
   loadedModels: LoadedModel[];
   availableMemoryBytes: number;
   namespace: string;
+  /** Its inference server is not answering: `loadedModels` are held but do not serve (a
+   * scheduler that restarts meanwhile must not route to them). */
+  serverDown?: boolean;
 }
 
 export type Operation = 'OPERATION_UNKNOWN' | 'LOAD_MODEL' | 'UNLOAD_MODEL';
@@ -75,7 +78,10 @@ export type ModelEventType =
   | 'LOADED'
   | 'LOAD_FAILED'
   | 'UNLOADED'
-  | 'UNLOAD_FAILED';
+  | 'UNLOAD_FAILED'
+  /** The replica's inference server stopped answering: it cannot serve this model until the
+   * server is back (a transient outage, not a load failure). */
+  | 'SERVER_DOWN';
 
 export interface ModelEvent {
   serverName: string;

@@ -157,7 +157,9 @@ export class Reconciler {
         if (v !== lv && !settled) continue;
         if (r.state === 'LoadFailed') {
           v.replicas.delete(replicaKey(r.server, r.idx));
-        } else if (r.state === 'LoadRequested') {
+        } else if (r.state === 'LoadRequested' || r.state === 'ServerDown') {
+          // A pod whose inference server is down could not carry out an unload; it registers anew
+          // when the server is back, and what it then holds is unloaded as any undesired copy.
           v.replicas.delete(replicaKey(r.server, r.idx));
           this.deps.store.release(r.server, r.idx, model.name, v.version, v.definition.memoryBytes);
         } else if (r.state === 'Available' || r.state === 'Loading') {

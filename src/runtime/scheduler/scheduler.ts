@@ -240,6 +240,7 @@ export class Scheduler {
     if (server.replica(req.replicaIdx))
       this.dropReplica(req.serverName, req.replicaIdx, 'agent re-registered');
     const replica = new ServerReplica(req.serverName, req.replicaIdx, req.replicaConfig);
+    replica.serverDown = req.serverDown === true;
     server.addReplica(replica);
     this.store.links.set(key, link);
     this.log.info(
@@ -270,6 +271,7 @@ export class Scheduler {
     const version = model?.versions.find((v) => v.version === ev.modelVersion);
     const rep = version?.replicas.get(replicaKey(ev.serverName, ev.replicaIdx));
     const replica = this.store.replica(ev.serverName, ev.replicaIdx);
+    if (replica && ev.event === 'SERVER_DOWN') replica.serverDown = true;
     if (!model || !version || !rep || !replica) {
       this.log.warn({ event: ev }, 'event for an unknown model replica');
       if (ev.event === 'LOADED' && replica && model?.latest?.definition) {
@@ -296,6 +298,11 @@ export class Scheduler {
           replica.release(model.name, version.version, version.definition.memoryBytes);
           this.log.warn({ ...at, reason: ev.message }, 'model load failed');
         }
+        break;
+      case 'SERVER_DOWN':
+        // The pod keeps the model (and its memory): the agent loads it again when its server is back.
+        if (transition(rep, 'ServerDown', ev.message || ev.event, this.now))
+          this.log.warn({ ...at, reason: ev.message }, 'model replica not serving: inference server down');
         break;
       case 'UNLOADED':
         if (rep.state === 'Unloading' || rep.state === 'UnloadFailed') {
@@ -398,6 +405,7 @@ export class Scheduler {
   // ---------------------------------------------------------------------------------------------
   // Helpers.
 
+  /** Takes over a version the pod holds (not serving while the pod's inference server is down). */
   private adopt(replica: ServerReplica, lm: LoadedModel, link: AgentLink): void {
     let model = this.store.models.get(lm.name);
     const def = lm.model ? { ...lm.model, version: lm.version } : undefined;
@@ -439,7 +447,7 @@ export class Scheduler {
     version.replicas.set(replicaKey(replica.serverName, replica.idx), {
       server: replica.serverName,
       idx: replica.idx,
-      state: 'Available',
+      state: replica.serverDown ? 'ServerDown' : 'Available',
       reason: '',
       wanted: version === model.latest,
       updatedAt: this.now(),

@@ -6,6 +6,8 @@ import type { PolicyName, ReplicaView, ServerView } from './placement/types.ts';
 export class ServerReplica implements ReplicaView {
   committedBytes = 0;
   draining = false;
+  /** The agent said its inference server is not answering; a new registration starts afresh. */
+  serverDown = false;
   readonly models = new Map<string, Set<number>>();
   readonly capabilities: ReadonlySet<string>;
   readonly capacityBytes: number;

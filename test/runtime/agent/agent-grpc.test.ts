@@ -27,13 +27,14 @@ describe('agent ↔ scheduler over gRPC', () => {
   let scheduler: Scheduler;
   let control: Awaited<ReturnType<typeof startControlServer>>;
   const loaded = new Set<string>();
+  let serverUp = true;
   const fake: ModelServer = {
     load: async (n) => void loaded.add(n),
     unload: async (n) => void loaded.delete(n),
-    ready: async () => true,
+    ready: async () => serverUp,
   };
   const agents: Agent[] = [];
-  const startAgent = async (idx: number) => {
+  const startAgent = async (idx: number, modelServer = fake) => {
     const a = new Agent({
       serverName: 'mlserver',
       replicaIdx: idx,
@@ -49,7 +50,7 @@ describe('agent ↔ scheduler over gRPC', () => {
       adminPort: 0,
       unloadGraceMs: 0,
       log,
-      modelServer: fake,
+      modelServer,
     });
     await a.start();
     agents.push(a);
@@ -90,6 +91,42 @@ describe('agent ↔ scheduler over gRPC', () => {
       'iris moved',
       () => table.models.get('iris')?.versions[0]?.endpoints[0]?.replicaIdx === other,
     );
+    sub.close();
+  });
+
+  it('reports an inference server that stops answering as down on its replica, not as a failed load, and routes there again once it is back', async () => {
+    const table = new RouteTable();
+    const sub = subscribeRoutes(`127.0.0.1:${control.port}`, 'test', (u) => table.apply(u));
+    await until('iris routed', () => table.models.get('iris')?.versions[0]?.endpoints.length === 1);
+    const ep = table.models.get('iris')?.versions[0].endpoints[0];
+    const holder = agents.find((a) => a.httpPort === ep?.httpPort);
+    // A pod with room and a healthy server, where a re-placement of iris would go.
+    const spareLoads: string[] = [];
+    await startAgent(2, { ...fake, load: async (n) => void spareLoads.push(n), ready: async () => true });
+    const replica = () => scheduler.describe().models[0].versions[0].replicas[0];
+    serverUp = false;
+    loaded.clear(); // the server restarts empty
+    // The proxy finds it unreachable (nothing listens upstream) and the agent looks at once.
+    const res = await fetch(`http://127.0.0.1:${holder?.httpPort}/v2/models/iris/infer`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(res.status).toBe(503);
+    await until('replica reported down', () => replica()?.state === 'ServerDown');
+    expect(replica()?.reason).toBe(
+      `the inference server of mlserver-${ep?.replicaIdx} stopped answering (restarted?)`,
+    );
+    expect(scheduler.models.get('iris')?.latest?.state).toBe('ModelProgressing');
+    await until('route withdrawn', () => !table.models.has('iris'));
+
+    serverUp = true;
+    await until('iris routed again', () => table.models.get('iris')?.versions[0]?.endpoints.length === 1);
+    expect(loaded.has('iris_1')).toBe(true);
+    // It registered anew before its old stream closed: iris never looked homeless, nothing moved.
+    expect(spareLoads).toEqual([]);
+    expect(scheduler.describe().models[0].versions[0].replicas).toHaveLength(1);
+    expect(replica()?.state).toBe('Available');
+    expect(scheduler.models.get('iris')?.latest?.state).toBe('ModelAvailable');
     sub.close();
   });
 });

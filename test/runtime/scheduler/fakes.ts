@@ -46,6 +46,10 @@ export function serverResource(
 export class FakeAgent implements AgentLink {
   readonly ops: ModelOperation[] = [];
   readonly loaded = new Set<string>();
+  /** Definitions of what `loaded` holds, to register with again. */
+  private readonly held = new Map<string, ModelOperation['model']>();
+  /** Its inference server is down: loads are answered SERVER_DOWN. */
+  private down = false;
   constructor(
     readonly scheduler: Scheduler,
     readonly server: string,
@@ -69,8 +73,12 @@ export class FakeAgent implements AgentLink {
       },
       loadedModels: loaded.map((m) => ({ name: m.name, version: m.version, model: m })),
       availableMemoryBytes: this.memoryBytes,
+      serverDown: this.down,
     };
-    for (const m of loaded) this.loaded.add(`${m.name}_${m.version}`);
+    for (const m of loaded) {
+      this.loaded.add(`${m.name}_${m.version}`);
+      this.held.set(`${m.name}_${m.version}`, m);
+    }
     this.scheduler.agentConnected(req, this);
     return this;
   }
@@ -92,18 +100,48 @@ export class FakeAgent implements AgentLink {
         availableMemoryBytes: 0,
       };
       if (op.operation === 'LOAD_MODEL') {
-        if (fail[op.model.name]) {
+        if (this.down) {
+          this.scheduler.agentEvent({ ...base, event: 'SERVER_DOWN', message: this.downMessage() });
+        } else if (fail[op.model.name]) {
           this.scheduler.agentEvent({ ...base, event: 'LOAD_FAILED', message: fail[op.model.name] });
         } else {
           this.loaded.add(key);
+          this.held.set(key, op.model);
           this.scheduler.agentEvent({ ...base, event: 'LOADED', message: '' });
         }
       } else {
         this.loaded.delete(key);
+        this.held.delete(key);
         this.scheduler.agentEvent({ ...base, event: 'UNLOADED', message: '' });
       }
     }
     return pending.length;
+  }
+
+  /** Its inference server stopped answering: reports each held model as not served here. */
+  serverDown(): void {
+    this.down = true;
+    for (const m of this.held.values()) {
+      this.scheduler.agentEvent({
+        serverName: this.server,
+        replicaIdx: this.idx,
+        modelName: m.name,
+        modelVersion: m.version,
+        event: 'SERVER_DOWN',
+        message: this.downMessage(),
+        availableMemoryBytes: 0,
+      });
+    }
+  }
+
+  /** The server is back with what the agent held reloaded: registers again. */
+  serverBack(): void {
+    this.down = false;
+    this.connect([...this.held.values()]);
+  }
+
+  private downMessage(): string {
+    return `the inference server of ${this.server}-${this.idx} stopped answering`;
   }
 
   disconnect(): void {

@@ -21,9 +21,11 @@ describe('replica transitions (every pair)', () => {
     'LoadRequested>UnloadRequested',
     'Loading>Available',
     'Loading>LoadFailed',
+    'Loading>ServerDown',
     'Loading>UnloadRequested',
     'Available>UnloadRequested',
     'Available>LoadFailed',
+    'Available>ServerDown',
     'LoadFailed>LoadRequested',
     'LoadFailed>UnloadRequested',
     'UnloadRequested>Unloading',
@@ -36,6 +38,7 @@ describe('replica transitions (every pair)', () => {
     'Loading',
     'Available',
     'LoadFailed',
+    'ServerDown',
     'UnloadRequested',
     'Unloading',
     'UnloadFailed',
@@ -54,8 +57,10 @@ describe('replica transitions', () => {
     expect(canTransition('LoadRequested', 'Loading')).toBe(true);
     expect(canTransition('Loading', 'Available')).toBe(true);
     expect(canTransition('Available', 'UnloadRequested')).toBe(true);
-    // The inference server under it restarted.
-    expect(canTransition('Available', 'LoadFailed')).toBe(true);
+    // The inference server under it stopped answering: not serving, not failed.
+    expect(canTransition('Available', 'ServerDown')).toBe(true);
+    // Back only by the agent registering again, never by a (stale) report.
+    expect(canTransition('ServerDown', 'Available')).toBe(false);
     expect(canTransition('UnloadRequested', 'Unloading')).toBe(true);
     expect(canTransition('Unloading', 'Available')).toBe(false);
     expect(canTransition('Available', 'Available')).toBe(false);
@@ -91,6 +96,34 @@ describe('versionState', () => {
     });
     expect(s.state).toBe('ModelFailed');
     expect(s.reason).toBe('load failed on s-1: no such file');
+  });
+  it('a replica whose inference server is down is neither available nor failed', () => {
+    const down = rep('ServerDown', 1, 'the inference server of s-1 stopped answering');
+    const why = '1 of 2 replicas serve: the inference server of s-1 stopped answering';
+    // Enough replicas serve for minReplicas: still available, the reason names the replica.
+    expect(versionState({ ...base, minReplicas: 1, replicas: [rep('Available'), down] })).toEqual({
+      state: 'ModelAvailable',
+      reason: why,
+      available: 1,
+    });
+    // Without minReplicas the model needs every desired replica.
+    expect(versionState({ ...base, replicas: [rep('Available'), down] })).toEqual({
+      state: 'ModelProgressing',
+      reason: why,
+      available: 1,
+    });
+    expect(versionState({ ...base, minReplicas: 1, replicas: [rep('ServerDown', 0), down] })).toEqual({
+      state: 'ModelProgressing',
+      reason:
+        '0 of 2 replicas serve: the inference server of s-0 is down; the inference server of s-1 stopped answering',
+      available: 0,
+    });
+    // A real load failure still wins.
+    expect(versionState({ ...base, replicas: [rep('LoadFailed', 0, 'bad'), down] }).state).toBe(
+      'ModelFailed',
+    );
+    // An old version whose pod is down is still held there.
+    expect(versionState({ ...base, latest: false, replicas: [down] }).state).toBe('ModelTerminating');
   });
   it('schedule failure, scaled down, terminating and terminated', () => {
     expect(versionState({ ...base, replicas: [], scheduleFailure: 'no room' })).toMatchObject({

@@ -16,6 +16,7 @@ import {
   mostFreeMemory,
   replicaIndex,
   serverName,
+  serverUp,
 } from '../../../src/runtime/scheduler/placement/sorters.ts';
 import type {
   PlacementRequest,
@@ -32,6 +33,7 @@ function replica(serverName: string, idx: number, capacity: number, committed = 
     capacityBytes: capacity,
     committedBytes: committed,
     draining: false,
+    serverDown: false,
     models: new Map(),
   };
 }
@@ -126,6 +128,19 @@ describe('sorters', () => {
     expect(replicaIndex.compare(req(), a, b)).toBeLessThan(0);
     b.models.set('iris', new Set([1]));
     expect(alreadyHolds.compare(req({ currentServer: 's' }), a, b)).toBeGreaterThan(0);
+  });
+  it('server-up puts replicas whose inference server is down last, after those already holding', () => {
+    const s = server('s', [replica('s', 0, 100, 90), replica('s', 1, 100), replica('s', 2, 100)]);
+    s.replicas[1].serverDown = true;
+    s.replicas[2].serverDown = true;
+    s.replicas[2].models.set('iris', new Set([1]));
+    expect(serverUp.compare(req(), s.replicas[0], s.replicas[1])).toBeLessThan(0);
+    // Spread would pick the emptier pod 1; its server is down, so pod 0 (which holds nothing).
+    expect(place(req({ replicas: 1, memoryBytes: 10 }), [s])).toMatchObject({ replicas: [0] });
+    // A pod already holding the model keeps it, down or not: a restart is no reason to move.
+    expect(place(req({ replicas: 1, memoryBytes: 10, currentServer: 's' }), [s])).toMatchObject({
+      replicas: [2],
+    });
   });
 });
 

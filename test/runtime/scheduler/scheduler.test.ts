@@ -243,6 +243,144 @@ describe('Scheduler', () => {
     });
   });
 
+  it('an inference server down behind a live agent: its replica leaves the routes, the model stays available down to minReplicas, and all serve again once the agent registers anew', () => {
+    const h = harness();
+    h.scheduler.upsertServer(serverResource('mlserver', { replicas: 2 }));
+    const agents = [0, 1].map((i) => new FakeAgent(h.scheduler, 'mlserver', i).connect());
+    h.scheduler.upsertModel(model('iris', { replicas: 2, minReplicas: 1 }));
+    h.scheduler.upsertModel(model('strict', { replicas: 2 }));
+    h.scheduler.markSynced();
+    h.settle(agents);
+    const replica1 = h.scheduler.servers.get('mlserver')?.replica(1);
+    expect(replica1?.committedBytes).toBe(2 * GiB);
+    const ready = (name: string) => h.status.models.get(name)?.conditions?.map((c) => c.status);
+
+    agents[1].serverDown();
+    h.scheduler.flush();
+    const why = '1 of 2 replicas serve: the inference server of mlserver-1 stopped answering';
+    expect(h.status.models.get('iris')).toMatchObject({
+      replicas: 2,
+      availableReplicas: 1,
+      conditions: [
+        { type: 'ModelReady', status: 'True', reason: 'ModelAvailable', message: why },
+        { type: 'Ready', status: 'True', reason: 'ModelAvailable', message: why },
+      ],
+    });
+    expect(h.status.models.get('strict')).toMatchObject({
+      availableReplicas: 1,
+      conditions: [{ status: 'False', reason: 'ModelProgressing', message: why }, { status: 'False' }],
+    });
+    expect(h.endpoints('iris')).toEqual([[1, ['mlserver-0']]]);
+    expect(h.endpoints('strict')).toEqual([[1, ['mlserver-0']]]);
+    // Nothing is re-placed, unloaded or released: the pod keeps its models for its server's return.
+    expect(agents.flatMap((a) => a.ops)).toEqual([]);
+    expect(replica1?.committedBytes).toBe(2 * GiB);
+    expect(h.scheduler.describe().models[0].versions[0].replicas).toContainEqual({
+      server: 'mlserver',
+      idx: 1,
+      state: 'ServerDown',
+      reason: 'the inference server of mlserver-1 stopped answering',
+    });
+
+    agents[1].serverBack();
+    h.scheduler.flush();
+    expect(agents.flatMap((a) => a.ops)).toEqual([]); // adopted as held, nothing reloads
+    for (const name of ['iris', 'strict']) {
+      expect(h.endpoints(name)).toEqual([[1, ['mlserver-0', 'mlserver-1']]]);
+      expect(h.status.models.get(name)?.availableReplicas).toBe(2);
+      expect(ready(name)).toEqual(['True', 'True']);
+      expect(h.status.models.get(name)?.conditions?.[0].message).toBeUndefined();
+    }
+  });
+
+  it('a load sent while the inference server is down is placed again once it is back', () => {
+    const h = harness();
+    h.scheduler.upsertServer(serverResource('mlserver', { replicas: 2 }));
+    const agents = [0, 1].map((i) => new FakeAgent(h.scheduler, 'mlserver', i).connect());
+    h.scheduler.markSynced();
+    agents[1].serverDown();
+    h.scheduler.upsertModel(model('late', { replicas: 2 }));
+    h.settle(agents);
+    expect(h.status.models.get('late')?.conditions?.[0]).toMatchObject({
+      status: 'False',
+      reason: 'ModelProgressing',
+      message: '1 of 2 replicas serve: the inference server of mlserver-1 stopped answering',
+    });
+    agents[1].serverBack();
+    h.settle(agents);
+    expect(h.endpoints('late')).toEqual([[1, ['mlserver-0', 'mlserver-1']]]);
+    expect(h.status.models.get('late')?.conditions?.[0].status).toBe('True');
+  });
+
+  it('a restarted scheduler routes nothing to a pod whose inference server is down, and all once it is back', () => {
+    const h = harness();
+    const agents = [0, 1].map((i) => new FakeAgent(h.scheduler, 'mlserver', i).connect());
+    h.scheduler.upsertModel(model('iris', { replicas: 2, minReplicas: 1 }));
+    h.scheduler.markSynced();
+    h.settle(agents);
+    const held = h.scheduler.models.get('iris')?.latest?.definition;
+    if (!held) throw new Error('iris not placed');
+
+    // New process; replica 1's server went down before it reconnects.
+    const h2 = harness();
+    h2.scheduler.upsertServer(serverResource('mlserver', { replicas: 2 }));
+    h2.scheduler.upsertModel(model('iris', { replicas: 2, minReplicas: 1 }));
+    h2.scheduler.markSynced();
+    const b0 = new FakeAgent(h2.scheduler, 'mlserver', 0).connect([held]);
+    const b1 = new FakeAgent(h2.scheduler, 'mlserver', 1);
+    b1.serverDown();
+    b1.connect([held]);
+    h2.scheduler.flush();
+    expect([...b0.ops, ...b1.ops]).toEqual([]);
+    expect(h2.endpoints('iris')).toEqual([[1, ['mlserver-0']]]);
+    expect(h2.status.models.get('iris')).toMatchObject({
+      availableReplicas: 1,
+      conditions: [
+        {
+          status: 'True',
+          message: '1 of 2 replicas serve: the inference server of mlserver-1 is down',
+        },
+        {},
+      ],
+    });
+    b1.serverBack();
+    h2.scheduler.flush();
+    expect(h2.endpoints('iris')).toEqual([[1, ['mlserver-0', 'mlserver-1']]]);
+    expect(h2.status.models.get('iris')?.availableReplicas).toBe(2);
+  });
+
+  it('places a new model on a pod whose inference server answers, not on one whose server is down', () => {
+    const h = harness();
+    const a0 = new FakeAgent(h.scheduler, 'mlserver', 0).connect();
+    h.scheduler.upsertModel(model('iris'));
+    h.scheduler.markSynced();
+    h.settle([a0]);
+    // Pod 1 (emptier, so spread's choice) registers while its server is down.
+    const a1 = new FakeAgent(h.scheduler, 'mlserver', 1);
+    a1.serverDown();
+    a1.connect();
+    h.scheduler.upsertModel(model('wine'));
+    h.settle([a0, a1]);
+    expect(h.endpoints('wine')).toEqual([[1, ['mlserver-0']]]);
+  });
+
+  it('a model deleted while a replica’s server is down is forgotten, and unloaded there once it is back', () => {
+    const h = harness();
+    const agents = [0, 1].map((i) => new FakeAgent(h.scheduler, 'mlserver', i).connect());
+    h.scheduler.upsertModel(model('iris', { replicas: 2 }));
+    h.scheduler.markSynced();
+    h.settle(agents);
+    agents[1].serverDown();
+    h.scheduler.deleteModel('iris');
+    h.settle(agents);
+    expect(h.scheduler.models.has('iris')).toBe(false);
+    expect(h.table.models.size).toBe(0);
+    expect(h.scheduler.servers.get('mlserver')?.replica(1)?.committedBytes).toBe(0);
+    agents[1].serverBack();
+    h.settle(agents);
+    expect(agents.map((a) => a.loaded.size)).toEqual([0, 0]);
+  });
+
   it('unloads a deleted model and removes its route', () => {
     const h = harness();
     const a0 = new FakeAgent(h.scheduler, 'mlserver', 0).connect();

@@ -27,6 +27,14 @@ export const alreadyHolds: Sorter<ReplicaView> = {
     req.currentServer !== a.serverName ? 0 : Number(b.models.has(req.name)) - Number(a.models.has(req.name)),
 };
 
+/** Replicas whose inference server answers first: a new copy there serves at once, while one
+ * placed on a pod whose server is down waits for it. A filter instead would leave a model that
+ * needs every pod unplaced for the whole outage. */
+export const serverUp: Sorter<ReplicaView> = {
+  name: 'server-up',
+  compare: (_req, a, b) => Number(a.serverDown) - Number(b.serverDown),
+};
+
 /** Spreading: most free memory first (Seldon's rule; balances load, packs worst). */
 export const mostFreeMemory: Sorter<ReplicaView> = {
   name: 'most-free-memory',
@@ -46,8 +54,8 @@ export const replicaIndex: Sorter<ReplicaView> = {
 
 /** Replica sorters per policy, most significant first. */
 export const POLICIES: Record<PolicyName, readonly Sorter<ReplicaView>[]> = {
-  spread: [alreadyHolds, mostFreeMemory, replicaIndex],
-  'best-fit': [alreadyHolds, leastFreeMemory, replicaIndex],
+  spread: [alreadyHolds, serverUp, mostFreeMemory, replicaIndex],
+  'best-fit': [alreadyHolds, serverUp, leastFreeMemory, replicaIndex],
 };
 
 /** Lexicographic composition: later sorters only break ties of earlier ones. */

@@ -8,6 +8,8 @@ export interface ReplicaView {
   /** Memory of every model version assigned here, including loads still in flight. */
   committedBytes: number;
   draining: boolean;
+  /** Its inference server is not answering (until the pod registers again). */
+  serverDown: boolean;
   /** Model name → versions assigned to this replica (loading, loaded or still unloading). */
   readonly models: Map<string, Set<number>>;
 }
