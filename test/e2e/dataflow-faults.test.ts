@@ -218,21 +218,47 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
    * that never reached the input topic are the only ones allowed to vanish: their callers were told.
    */
   const lostKeys: [string, string][] = [];
-  /** Where the records of lost requests got to: every topic of their namespace that holds their key. */
+  const doubledKeys: [string, string][] = [];
+  /**
+   * Where the records of lost requests got to (every topic of their namespace that holds their
+   * key), and where those of doubled ones were written twice (topic, partition and offsets).
+   */
   const trace = async () => {
-    if (!lostKeys.length) return;
+    if (!lostKeys.length && !doubledKeys.length) return;
     const kafkaAdmin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await kafkaAdmin.connect();
     const all = await kafkaAdmin.listTopics();
-    await kafkaAdmin.disconnect();
-    for (const ns of new Set(lostKeys.map(([n]) => n))) {
+    for (const ns of new Set([...lostKeys, ...doubledKeys].map(([n]) => n))) {
       const topics = all.filter((t) => t.startsWith(`seldon.${ns}.`));
       const seen = await readCommitted(kafka.brokers, topics, { quietMs: 2000 });
+      // The engine groups' committed positions, to tell a record skipped from one still held.
+      const groups = (await kafkaAdmin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((g) => g.startsWith(`${ns}-seldon-dataflow-`));
+      const committed = new Map<string, string>();
+      for (const groupId of groups)
+        for (const t of await kafkaAdmin.fetchOffsets({ groupId }))
+          for (const p of t.partitions) committed.set(`${t.topic}:${p.partition}`, `${groupId}@${p.offset}`);
       for (const [, key] of lostKeys.filter(([n]) => n === ns)) {
-        const where = topics.filter((t) => (seen.get(t) ?? []).some((r) => r.key === key));
+        const where = topics.flatMap((t) =>
+          (seen.get(t) ?? [])
+            .filter((r) => r.key === key)
+            .map(
+              (r) =>
+                `${t} ${r.partition}@${r.offset} (${committed.get(`${t}:${r.partition}`) ?? 'no commit'})`,
+            ),
+        );
         figures.push(`lost ${key}: on ${where.join(', ')}`);
       }
+      for (const [, key] of doubledKeys.filter(([n]) => n === ns)) {
+        const where = topics.flatMap((t) => {
+          const rs = (seen.get(t) ?? []).filter((r) => r.key === key);
+          return rs.length > 1 ? [`${t} [${rs.map((r) => `${r.partition}@${r.offset}`).join(' ')}]`] : [];
+        });
+        figures.push(`doubled ${key}: twice on ${where.join(', ')}`);
+      }
     }
+    await kafkaAdmin.disconnect();
   };
 
   const checkOracle = async () => {
@@ -262,6 +288,8 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
           HEADER_ERRORS,
         );
         if (v.lost.length) lostKeys.push(...v.lost.map((l) => [d.ns, l.split(' ')[0]] as [string, string]));
+        if (v.duplicated.length)
+          doubledKeys.push(...v.duplicated.map((l) => [d.ns, l.split(' ')[0]] as [string, string]));
         expect({ pipeline: label, ...v, lost: v.lost.slice(0, 10) }).toEqual({
           pipeline: label,
           inputs: v.inputs,

@@ -4,6 +4,8 @@ import { Kafka, logLevel } from 'kafkajs';
 /** One committed record as an independent `read_committed` reader sees it. */
 export interface SeenRecord {
   key: string;
+  partition: number;
+  offset: number;
   headers: Record<string, string>;
   value: Buffer;
 }
@@ -56,9 +58,13 @@ export async function readCommitted(
           next.set(tp, Math.max(next.get(tp) ?? 0, Number(m.offset) + 1));
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-          seen
-            .get(batch.topic)
-            ?.push({ key: m.key?.toString() ?? '', headers, value: m.value ?? Buffer.alloc(0) });
+          seen.get(batch.topic)?.push({
+            key: m.key?.toString() ?? '',
+            partition: batch.partition,
+            offset: Number(m.offset),
+            headers,
+            value: m.value ?? Buffer.alloc(0),
+          });
         }
       },
     });
