@@ -413,11 +413,23 @@ export class PipelineEngine {
     const now = this.now();
     const out: OutRecord[] = [];
     for (const step of this.steps) {
-      for (const joined of step.join?.expire(now) ?? []) {
+      const dropped: string[] = [];
+      for (const joined of step.join?.expire(now, dropped) ?? []) {
         const doneKey = `${step.index}\u0000${joined.key}`;
         const key = this.plan.allowCycles ? joined.key.replace(/#\d+$/, '') : joined.key;
         this.emit(step, { ...joined, key }, out, doneKey);
       }
+      // Seldon's semantics (nothing is emitted), but not silently: a request ends here.
+      if (dropped.length)
+        this.logger.warn(
+          {
+            pipeline: this.plan.name,
+            step: step.plan.name,
+            requests: dropped.slice(0, 10),
+            count: dropped.length,
+          },
+          'join window ended before every input arrived; those requests end at this step',
+        );
     }
     for (const [key, at] of this.done) {
       if (now - at < this.horizonMs) break;

@@ -121,8 +121,11 @@ export class StepJoin {
     return undefined;
   }
 
-  /** Closes windows that ended by `now`; returns the partial results outer joins emit then. */
-  expire(now: number): Joined[] {
+  /**
+   * Closes windows that ended by `now`; returns the partial results outer joins emit then, and
+   * adds to `dropped` the keys whose window ended without what the join needs.
+   */
+  expire(now: number, dropped?: string[]): Joined[] {
     const out: Joined[] = [];
     for (const e of this.entries.values()) {
       if (now - e.opened < this.windowMs) continue;
@@ -132,6 +135,7 @@ export class StepJoin {
         out.push(this.finish(e));
       } else {
         for (const p of [...e.data, ...e.triggers]) if (p) this.held.remove(p.pos);
+        dropped?.push(e.key);
       }
     }
     return out;

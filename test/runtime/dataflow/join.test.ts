@@ -21,7 +21,10 @@ describe('StepJoin windows', () => {
     expect(join.offer('k', 'data', 1, part('b', 7), 100)).toBeUndefined();
     // The late record is not held: the committed position may pass it.
     expect(held.lowest('b', 0)).toBeUndefined();
-    expect(join.expire(100)).toEqual([]);
+    const dropped: string[] = [];
+    expect(join.expire(100, dropped)).toEqual([]);
+    // Reported, so the engine can say which request ended here.
+    expect(dropped).toEqual(['k']);
     expect(held.lowest('a', 0)).toBeUndefined();
     expect(join.pending).toBe(0);
   });
@@ -30,8 +33,10 @@ describe('StepJoin windows', () => {
     const join = new StepJoin(2, 0, 'outer', 'inner', 100, new Held());
     join.offer('k', 'data', 0, part('a', 1), 0);
     expect(join.offer('k', 'data', 1, part('b', 7), 250)).toBeUndefined();
-    const [partial, ...rest] = join.expire(250);
+    const dropped: string[] = [];
+    const [partial, ...rest] = join.expire(250, dropped);
     expect(rest).toEqual([]);
+    expect(dropped).toEqual([]);
     expect(partial.data.map((p) => p.pos.topic)).toEqual(['a']);
   });
 });
