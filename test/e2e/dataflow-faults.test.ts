@@ -230,7 +230,7 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
     const all = await kafkaAdmin.listTopics();
     for (const ns of new Set([...lostKeys, ...doubledKeys].map(([n]) => n))) {
       const topics = all.filter((t) => t.startsWith(`seldon.${ns}.`));
-      const seen = await readCommitted(kafka.brokers, topics, { quietMs: 2000 });
+      const seen = await readCommitted(kafka.brokers, topics, { quietMs: 5000, timeoutMs: 60_000 });
       // The engine groups' committed positions, to tell a record skipped from one still held.
       const groups = (await kafkaAdmin.listGroups()).groups
         .map((g) => g.groupId)
@@ -242,7 +242,8 @@ describeE2E('dataflow delivery under broker, engine and pipeline-gateway faults'
       for (const [, key] of lostKeys.filter(([n]) => n === ns)) {
         const where = topics.flatMap((t) =>
           (seen.get(t) ?? [])
-            .filter((r) => r.key === key)
+            // A stateful step's done marker is keyed `<step index>\0<request>`.
+            .filter((r) => r.key === key || r.key.endsWith(`\u0000${key}`))
             .map(
               (r) =>
                 `${t} ${r.partition}@${r.offset} (${committed.get(`${t}:${r.partition}`) ?? 'no commit'})`,
