@@ -46,6 +46,10 @@ export interface ConsumeOptions {
    */
   readOnly?: boolean;
   /** Records of one partition, in offset order. Returns what to publish atomically with them. */
+  /**
+   * A handler that reports `retained` answers synchronously: its outputs are queued for the next
+   * transaction in the same step as the positions it releases.
+   */
   process(records: BusRecord[]): Promise<OutRecord[]> | OutRecord[];
   /**
    * Told the records of each transaction once it committed: a reader in the same process can act

@@ -395,7 +395,12 @@ class ConsumerRun implements Consumer {
         return;
       }
     }
-    const outputs = await this.opts.process(records);
+    // A handler holding records across partitions (a join) releases the other side's record when
+    // it completes: from then on that position may be committed, so the output that consumed it
+    // must be queued in the same step. Awaiting a handler that answered at once would let a
+    // transaction commit the released position without the output in between.
+    const result = this.opts.process(records);
+    const outputs = result instanceof Promise ? await result : result;
     this.opts.onLag?.(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - last - 1));
     this.next.set(key, last + 1);
     this.processedTo.set(key, Math.max(this.processedTo.get(key) ?? 0, last + 1));

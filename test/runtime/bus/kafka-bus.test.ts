@@ -495,6 +495,43 @@ describe('KafkaBus', () => {
     expect(world.log).toEqual([]);
   });
 
+  it('commits a position a join released only together with the output that consumed it', async () => {
+    let held: number | undefined;
+    const consumer: { emit(r: OutRecord[]): Promise<void> } = await bus.consume({
+      group: 'g1',
+      topics: ['in', 'side'],
+      fromBeginning: true,
+      retained: (topic) => (topic === 'in' ? held : undefined),
+      process: (records) => {
+        if (records[0].topic === 'in') {
+          held = records[0].offset;
+          return [];
+        }
+        // The other side arrives: the join completes and releases `in`'s record. Anything
+        // else that starts a transaction right after (another partition's batch) must not
+        // commit that position without this output.
+        held = undefined;
+        queueMicrotask(() => void consumer.emit([]).catch(() => {}));
+        return [out('o', 'k', 'joined')];
+      },
+    });
+    const kafka = world.consumers[world.consumers.length - 1];
+    kafka.join({ in: [0], side: [0] });
+    await kafka.deliver({ topic: 'in', partition: 0, messages: [message(5, 'k', 'a')] });
+    world.log = [];
+    await kafka.deliver({ topic: 'side', partition: 0, messages: [message(0, 'k', 'b')] });
+    await vi.waitFor(() => expect(world.log.filter((l) => l.endsWith('.commit')).length).toBeGreaterThan(0));
+    // The transaction that first commits `in` past offset 5 carries the joined output.
+    const transactions = world.log
+      .join('\n')
+      .split(/tx\d+\.transaction/)
+      .slice(1);
+    const releasing = transactions.find((t) =>
+      /"topic":"in","partitions":\[\{"partition":0,"offset":"6"/.test(t),
+    );
+    expect(releasing).toContain(batchOf([out('o', 'k', 'joined')]));
+  });
+
   it('replaces a consumer once per failure: a late crash of a replaced consumer leaves its successor running', async () => {
     const { kafka } = await consume({ process: () => [out('o', 'k', 'v')] });
     kafka.join({ in: [0] });
