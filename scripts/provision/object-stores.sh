@@ -41,5 +41,6 @@ build_fake_gcs() {
 npm_tool s3rver s3rver "$S3RVER_VERSION"
 npm_tool azurite azurite "$AZURITE_VERSION"
 build_fake_gcs
-rclone version | head -1 >&2
+# sed reads to the end: `head` would close the pipe early, and with pipefail rclone's SIGPIPE fails the script.
+rclone version | sed -n 1p >&2
 log "done"

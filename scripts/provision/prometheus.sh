@@ -35,6 +35,6 @@ log "apt-get download prometheus=$version"
 dpkg-deb -x "$work"/prometheus_*.deb "$work/root"
 mkdir -p "$dest"
 cp "$work/root/usr/bin/prometheus" "$work/root/usr/bin/promtool" "$dest/"
-"$dest/prometheus" --version 2>&1 | head -1 >&2
+"$dest/prometheus" --version 2>&1 | sed -n 1p >&2
 echo "$want" >"$dest/.stamp"
 log "done: $dest/prometheus"
