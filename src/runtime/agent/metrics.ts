@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { grpcStatusName, AGENT_METRICS as M } from '../../spec/metrics.ts';
-import { counter, gauge, histogram } from '../service/metric.ts';
+import { counter, gauge, histogram, SeldonInferSeries } from '../service/metric.ts';
 
 /** Which replica the metrics describe: Seldon's `server` and `server_replica` labels. */
 export interface ReplicaLabels {
@@ -34,11 +34,7 @@ export class AgentMetrics {
   readonly models = gauge(this.registry, M.models);
   readonly requests = counter(this.registry, M.requests);
   private readonly inferSecondsByModel = histogram(this.registry, M.inferSecondsByModel);
-  private readonly inferApiSeconds = histogram(this.registry, M.inferApiSeconds);
-  private readonly infer = counter(this.registry, M.infer);
-  private readonly inferSeconds = counter(this.registry, M.inferSeconds);
-  private readonly aggregateInfer = counter(this.registry, M.aggregateInfer);
-  private readonly aggregateInferSeconds = counter(this.registry, M.aggregateInferSeconds);
+  private readonly seldonInfer = new SeldonInferSeries(this.registry, M);
   private readonly cacheEvict = counter(this.registry, M.cacheEvict);
   private readonly cacheMiss = counter(this.registry, M.cacheMiss);
   private readonly loadCount = counter(this.registry, M.loadCount);
@@ -67,19 +63,20 @@ export class AgentMetrics {
   }): void {
     this.requests.inc({ model: call.internal, protocol: call.protocol, code: call.code });
     const code = call.protocol === 'grpc' ? grpcStatusName(Number(call.code)) : call.code;
-    const labels = {
-      ...this.replica,
-      model: call.model,
-      model_internal: call.internal,
-      method_type: call.protocol,
-      code,
-    };
-    this.infer.inc(labels);
-    this.inferSeconds.inc(labels, call.seconds);
-    const aggregate = { ...this.replica, method_type: call.protocol };
-    this.aggregateInfer.inc(aggregate);
-    this.aggregateInferSeconds.inc(aggregate, call.seconds);
-    this.inferApiSeconds.observe({ ...this.replica, method: call.method, code }, call.seconds);
+    this.seldonInfer.record(
+      {
+        item: {
+          ...this.replica,
+          model: call.model,
+          model_internal: call.internal,
+          method_type: call.protocol,
+          code,
+        },
+        aggregate: { ...this.replica, method_type: call.protocol },
+        api: { ...this.replica, method: call.method, code },
+      },
+      call.seconds,
+    );
     this.inferSecondsByModel.observe({ model: call.model }, call.seconds);
   }
 

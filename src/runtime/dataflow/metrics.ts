@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { grpcStatusName, DATAFLOW_METRICS as M, PIPELINE_GATEWAY_SERVER } from '../../spec/metrics.ts';
-import { counter, gauge, histogram } from '../service/metric.ts';
+import { counter, gauge, histogram, SeldonInferSeries } from '../service/metric.ts';
 
 /**
  * Prometheus metrics of the dataflow roles (served on the pipeline gateway's `/metrics`), on a
@@ -14,11 +14,7 @@ export class DataflowMetrics {
   readonly engineRecords = counter(this.registry, M.engineRecords);
   readonly consumerLag = gauge(this.registry, M.consumerLag);
   readonly modelCalls = counter(this.registry, M.modelCalls);
-  private readonly inferApiSeconds = histogram(this.registry, M.inferApiSeconds);
-  private readonly infer = counter(this.registry, M.infer);
-  private readonly inferSeconds = counter(this.registry, M.inferSeconds);
-  private readonly aggregateInfer = counter(this.registry, M.aggregateInfer);
-  private readonly aggregateInferSeconds = counter(this.registry, M.aggregateInferSeconds);
+  private readonly seldonInfer = new SeldonInferSeries(this.registry, M);
 
   /** `processMetrics`: also the Node process's own (heap, event loop, GC): once per process. */
   constructor(opts: { processMetrics?: boolean } = {}) {
@@ -36,13 +32,14 @@ export class DataflowMetrics {
     seconds: number,
   ): void {
     const label = protocol === 'grpc' ? grpcStatusName(code.grpcCode) : String(code.status);
-    const labels = { server: PIPELINE_GATEWAY_SERVER, pipeline, method_type: protocol, code: label };
-    this.infer.inc(labels);
-    this.inferSeconds.inc(labels, seconds);
-    const aggregate = { server: PIPELINE_GATEWAY_SERVER, method_type: protocol };
-    this.aggregateInfer.inc(aggregate);
-    this.aggregateInferSeconds.inc(aggregate, seconds);
-    const method = protocol === 'grpc' ? 'grpc' : 'post';
-    this.inferApiSeconds.observe({ server: PIPELINE_GATEWAY_SERVER, pipeline, method, code: label }, seconds);
+    const server = PIPELINE_GATEWAY_SERVER;
+    this.seldonInfer.record(
+      {
+        item: { server, pipeline, method_type: protocol, code: label },
+        aggregate: { server, method_type: protocol },
+        api: { server, pipeline, method: protocol === 'grpc' ? 'grpc' : 'post', code: label },
+      },
+      seconds,
+    );
   }
 }
