@@ -19,7 +19,7 @@ import {
 } from '../telemetry/tracing.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { ModelManager } from './model-manager.ts';
-import { resolve } from './proxy.ts';
+import { resolve, SERVER_DOWN } from './proxy.ts';
 import { isRepositoryMethod, REPOSITORY_REFUSED } from './repository-guard.ts';
 
 const SERVICE = '/inference.GRPCInferenceService/';
@@ -86,12 +86,7 @@ export function createGrpcProxy(opts: {
         internal = resolve(opts.manager, headers[HEADER_INTERNAL_MODEL] as string | undefined, named);
         if (!internal) return sendGrpcStatus(stream, 5, `model ${named} is not loaded on this replica`);
         if (opts.serverUp && !opts.serverUp())
-          return sendGrpcStatus(
-            stream,
-            UNAVAILABLE,
-            'the inference server of this replica is down',
-            REPLICA_UNAVAILABLE,
-          );
+          return sendGrpcStatus(stream, UNAVAILABLE, SERVER_DOWN, REPLICA_UNAVAILABLE);
         span = startSpan('agent.proxy.grpc', SpanKind.SERVER, headers);
         span?.setAttribute('mlops.model', internal);
         try {

@@ -67,7 +67,7 @@ export function createRestProxy(opts: {
     if (!internal) return fail(res, 404, `model ${decodeURIComponent(m[1])} is not loaded on this replica`);
     if (opts.serverUp && !opts.serverUp()) {
       req.resume();
-      return fail(res, 503, 'the inference server of this replica is down', {
+      return fail(res, 503, SERVER_DOWN, {
         [HEADER_REPLICA_UNAVAILABLE]: '1',
       });
     }
@@ -213,6 +213,8 @@ function send(res: http.ServerResponse, r: Upstream): void {
 }
 
 /** Errors of a request that got no answer from the inference server (gone, or restarting). */
+/** The answer of either proxy while the replica's inference server is down. */
+export const SERVER_DOWN = 'the inference server of this replica is down';
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 
 function fail(

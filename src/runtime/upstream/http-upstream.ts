@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { type Dispatcher, Pool } from 'undici';
 import { HEADER_REPLICA_UNAVAILABLE } from '../../spec/headers.ts';
 import type { Endpoint } from '../protocol/control.ts';
-import { isConnectFailure, type LeastOutstanding, sendWithRetries } from './balancer.ts';
+import { isConnectFailure, type LeastOutstanding, ReplicaUnavailable, sendWithRetries } from './balancer.ts';
 
 export interface UpstreamResponse {
   status: number;
@@ -96,7 +96,7 @@ export class HttpUpstream {
       const bytes = Buffer.from(await res.body.arrayBuffer());
       // The agent answered for an inference server that is down: nothing ran, try another replica.
       if (res.statusCode === 503 && res.headers[HEADER_REPLICA_UNAVAILABLE])
-        throw new RetryableError(new Error(`${endpointKey(e)}: inference server down`));
+        throw new RetryableError(new ReplicaUnavailable(endpointKey(e)));
       return { status: res.statusCode, headers: res.headers as http.IncomingHttpHeaders, body: bytes };
     } catch (err) {
       const code = (err as { code?: string }).code;
