@@ -15,7 +15,6 @@ import { Model } from '../../src/constructs/model.ts';
 import { Runtime } from '../../src/constructs/runtime.ts';
 import { Server } from '../../src/constructs/server.ts';
 import { ServerConfig } from '../../src/constructs/server-config.ts';
-import { componentArgv } from '../../src/spec/flags.ts';
 import { synthesizeObjects } from '../../src/synth/synthesize.ts';
 import {
   type AgentProcess,
@@ -23,15 +22,14 @@ import {
   logTail,
   type ManagedProcess,
   type MlserverInstance,
-  repoRoot,
   startAgentProcess,
   startMlserver,
-  startProcess,
   trainIrisModel,
   waitUntilReady,
 } from './harness/index.ts';
 import { type ApplyObject, type KubeApiserver, serverSideApply, startKubeApiserver } from './harness/kube.ts';
 import { type ObjectStore, startAzurite, startGcs, startS3 } from './harness/object-stores.ts';
+import { startRuntimeProcess } from './harness/runtime-process.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
 const NS = 'models';
@@ -189,16 +187,10 @@ describeE2E('model artifacts from S3, GCS and Azure Blob emulators', ['python3',
 
     const schedulerPort = await freePort();
     healthPort = await freePort();
-    const logFile = join(dir, 'scheduler.log');
-    logs.push(logFile);
-    scheduler = startProcess(
+    scheduler = startRuntimeProcess(
       'scheduler',
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        ...componentArgv('scheduler', { manifests, port: schedulerPort, 'health-port': healthPort }),
-      ],
-      { logFile, cwd: repoRoot },
+      { manifests, port: schedulerPort, 'health-port': healthPort },
+      { dir, logs },
     );
     await waitUntilReady(
       scheduler,

@@ -19,7 +19,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HEALTH_SCRIPTS, healthScript } from '../../src/cli/argocd-health.ts';
 import { KubernetesSource } from '../../src/runtime/sources/kubernetes.ts';
 import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
-import { componentArgv } from '../../src/spec/flags.ts';
 import type { ModelResource, ServerResource, StatusBase } from '../../src/spec/types.ts';
 import {
   type AgentProcess,
@@ -32,16 +31,15 @@ import {
   type MlserverInstance,
   podToken,
   pollUntil,
-  repoRoot,
   runHealthScript,
   serverSideApply,
   startAgentProcess,
   startKubeApiserver,
   startMlserver,
-  startProcess,
   trainIrisModel,
   waitUntilReady,
 } from './harness/index.ts';
+import { startRuntimeProcess } from './harness/runtime-process.ts';
 import { describeE2E } from './harness/toolchain.ts';
 
 const NS = 'mlops';
@@ -54,6 +52,8 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
   let custom: CustomObjectsApi;
   let kc: KubeConfig;
   let scheduler: ManagedProcess;
+  /** The scheduler's log (startRuntimeProcess numbers it). */
+  let schedulerLogFile: string;
   const agents: AgentProcess[] = [];
   const logs: string[] = [];
   let schedulerPort: number;
@@ -130,26 +130,21 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     await serverSideApply(kube, model('iris', { replicas: 1, minReplicas: 1, maxReplicas: 2 }));
 
     schedulerPort = await freePort();
-    const logFile = join(dir, 'scheduler.log');
-    logs.push(logFile);
     const healthPort = await freePort();
-    scheduler = startProcess(
+    scheduler = startRuntimeProcess(
       'scheduler',
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        ...componentArgv('scheduler', {
-          kubernetes: true,
-          namespace: NS,
-          port: schedulerPort,
-          'health-port': healthPort,
-          'wait-for-servers-ms': 5000,
-          'scaling-cooldown-ms': 1000,
-          'statefulset-check-ms': 1000,
-        }),
-      ],
-      { logFile, cwd: repoRoot, env: { KUBECONFIG: kube.kubeconfigPath } },
+      {
+        kubernetes: true,
+        namespace: NS,
+        port: schedulerPort,
+        'health-port': healthPort,
+        'wait-for-servers-ms': 5000,
+        'scaling-cooldown-ms': 1000,
+        'statefulset-check-ms': 1000,
+      },
+      { dir, logs, env: { KUBECONFIG: kube.kubeconfigPath } },
     );
+    schedulerLogFile = logs[logs.length - 1];
     await waitUntilReady(
       scheduler,
       'scheduler',
@@ -490,7 +485,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     await within(3);
     await edit({ minReplicas: 4, maxReplicas: 5 });
     await within(4);
-    const decisions = readFileSync(join(dir, 'scheduler.log'), 'utf8')
+    const decisions = readFileSync(schedulerLogFile, 'utf8')
       .split('\n')
       .filter((l) => l.includes('"scaling decision"') && l.includes('"name":"bounded"'))
       .map((l) => JSON.parse(l) as { from: number; to: number; reason: string });
@@ -528,7 +523,7 @@ describeE2E('control plane on a real kube-apiserver', ['go', 'python3'], () => {
     });
     const stsReplicas = async (name: string) =>
       (await apps.readNamespacedStatefulSet({ name, namespace: NS })).spec?.replicas;
-    const schedulerLog = () => readFileSync(join(dir, 'scheduler.log'), 'utf8').split('\n');
+    const schedulerLog = () => readFileSync(schedulerLogFile, 'utf8').split('\n');
 
     await serverSideApply(kube, statefulSet('declared'));
     expect(await stsReplicas('declared')).toBe(1);

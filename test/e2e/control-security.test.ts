@@ -18,7 +18,6 @@ import { subscribeRoutes } from '../../src/runtime/protocol/route-client.ts';
 import { RouteTable } from '../../src/runtime/protocol/route-table.ts';
 import { credentialOptions } from '../../src/runtime/service/identity.ts';
 import { customResourceDefinitions } from '../../src/spec/crd-schemas.ts';
-import { componentArgv } from '../../src/spec/flags.ts';
 import type { ModelResource } from '../../src/spec/types.ts';
 import { grpcClient } from '../runtime/gateway/grpc-fixtures.ts';
 import {
@@ -31,12 +30,10 @@ import {
   type MlserverInstance,
   podToken,
   pollUntil,
-  repoRoot,
   serverSideApply,
   startAgentProcess,
   startKubeApiserver,
   startMlserver,
-  startProcess,
   trainIrisModel,
   waitUntilReady,
 } from './harness/index.ts';
@@ -179,22 +176,16 @@ describeE2E('control plane security on a real kube-apiserver and MLServer', ['go
         }),
       );
     }
-    const gwLog = join(dir, 'gateway.log');
-    logs.push(gwLog);
-    gateway = startProcess(
+    gateway = startRuntimeProcess(
       'gateway',
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        ...componentArgv('gateway', {
-          scheduler: address,
-          listen: '127.0.0.1',
-          'http-port': ports.gateway,
-          'grpc-port': ports.gatewayGrpc,
-          'scheduler-token-file': tokens['mlops-gateway-0'],
-        }),
-      ],
-      { logFile: gwLog, cwd: repoRoot },
+      {
+        scheduler: address,
+        listen: '127.0.0.1',
+        'http-port': ports.gateway,
+        'grpc-port': ports.gatewayGrpc,
+        'scheduler-token-file': tokens['mlops-gateway-0'],
+      },
+      { dir, logs },
     );
     await waitUntilReady(gateway, 'gateway', async () => (await infer()) === 200, 60_000);
     await waitFor('both models on both replicas', async () =>

@@ -5,7 +5,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { componentArgv } from '../../src/spec/flags.ts';
 import {
   type AgentProcess,
   freePort,
@@ -13,10 +12,8 @@ import {
   type ManagedProcess,
   type MlserverInstance,
   pollUntil,
-  repoRoot,
   startAgentProcess,
   startMlserver,
-  startProcess,
   trainIrisModel,
   waitUntilReady,
 } from './harness/index.ts';
@@ -97,21 +94,15 @@ spec:
       flags: { server: 'mlserver', replica: 0, memory: '100Mi' },
     });
     const [httpPort, grpcPort] = [await freePort(), await freePort()];
-    const logFile = join(dir, 'gateway.log');
-    logs.push(logFile);
-    gateway = startProcess(
+    gateway = startRuntimeProcess(
       'gateway',
-      process.execPath,
-      [
-        'bin/mlops-runtime.js',
-        ...componentArgv('gateway', {
-          scheduler: `127.0.0.1:${schedulerPort}`,
-          listen: '127.0.0.1',
-          'http-port': httpPort,
-          'grpc-port': grpcPort,
-        }),
-      ],
-      { logFile, cwd: repoRoot },
+      {
+        scheduler: `127.0.0.1:${schedulerPort}`,
+        listen: '127.0.0.1',
+        'http-port': httpPort,
+        'grpc-port': grpcPort,
+      },
+      { dir, logs },
     );
     url = `http://127.0.0.1:${httpPort}`;
     await waitUntilReady(gateway, 'gateway', async () => (await fetch(`${url}/v2/health/ready`)).ok, 30_000);
